@@ -1,0 +1,297 @@
+"""Execute exposed endpoints: parameters, `with`, calls, steps, mocks and output mapping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import formats, mapping
+from .errors import InvalidRequest, NotSupported, UpstreamThrottled, UpstreamUnavailable
+from .observability import Metrics
+from .model import Endpoint, Output, Step, StepMapping, Upstream, With
+from .request import find
+from .settings import Settings
+from .templating import render
+from .upstream import UpstreamClient
+
+NO_HANDLER = "Unable to handle the request. Please check the capability specification."
+
+
+@dataclass
+class Outcome:
+    """What an endpoint produced, before an adapter shapes it for its protocol."""
+
+    status: int
+    content: bytes = b""
+    media_type: str | None = None
+    value: Any = mapping.NOT_MAPPED  # the JSON value when the content was built by capgen
+    headers: dict[str, str] = field(default_factory=dict)
+    mock: bool = False
+
+    @property
+    def is_error(self) -> bool:
+        return self.status >= 400
+
+    @property
+    def text(self) -> str:
+        """The body as text for MCP: compact JSON for built values, the raw body otherwise."""
+        if self.value is not mapping.NOT_MAPPED:
+            return json.dumps(self.value, separators=(",", ":"), ensure_ascii=False)
+        return self.content.decode("utf-8", errors="replace")
+
+
+class Service:
+    """The upstream clients and settings shared by every adapter of one process."""
+
+    def __init__(self, settings: Settings, upstreams: Sequence[Upstream]) -> None:
+        self.settings = settings
+        self.upstreams = {u.namespace: u for u in upstreams}
+        self.clients: dict[str, UpstreamClient] = {}
+        self.metrics = Metrics()
+        self._users = 0
+
+    @asynccontextmanager
+    async def running(self) -> Any:
+        """Open the connection pools on first use; close them when the last adapter stops."""
+        if self._users == 0:
+            self.clients = {
+                ns: UpstreamClient(u, self.settings, metrics=self.metrics)
+                for ns, u in self.upstreams.items()
+            }
+        self._users += 1
+        try:
+            yield self
+        finally:
+            self._users -= 1
+            if self._users == 0:
+                for client in self.clients.values():
+                    await client.aclose()
+                self.clients = {}
+
+    def client(self, namespace: str) -> UpstreamClient:
+        if namespace not in self.clients:
+            raise UpstreamUnavailable(f"upstream {namespace} is not running")
+        return self.clients[namespace]
+
+    @property
+    def bind_scope(self) -> dict[str, Any]:
+        return self.settings.binds.scope
+
+
+async def execute(
+    endpoint: Endpoint,
+    inputs: Mapping[str, Any],
+    service: Service,
+    *,
+    inbound_authorization: str | None = None,
+) -> Outcome:
+    """Run `endpoint` with the caller's inputs (SEMANTICS §5.3, §7)."""
+    scope = service.bind_scope
+    params = apply_with(dict(inputs), endpoint.with_, scope)
+    if endpoint.function is not None:
+        return await _aggregate(endpoint, params, service, inbound_authorization)
+    if endpoint.call is not None:
+        params = apply_with(params, endpoint.call.with_, scope)
+        client = service.client(endpoint.call.operation.namespace)
+        response = await client.call(
+            endpoint.call.operation, params, inbound_authorization=inbound_authorization
+        )
+        return from_response(response, endpoint.outputs, endpoint.call.operation.output_format)
+    if endpoint.steps:
+        return await _orchestrate(endpoint, params, service)
+    if mapping.has_mock_values(endpoint.outputs):
+        return mock_outcome(endpoint.outputs, params)
+    return Outcome(404, NO_HANDLER.encode(), "text/plain")
+
+
+def apply_with(
+    params: dict[str, Any], entries: Sequence[With], bind_scope: Mapping[str, Any]
+) -> dict[str, Any]:
+    """SEMANTICS §2.4 with DEV-5: references copy caller inputs, strings are templates."""
+    if not entries:
+        return params
+    result = dict(params)
+    for entry in entries:
+        if entry.ref is not None:
+            value = find(params, entry.ref)
+            if value is not None:
+                result[entry.key] = value
+        elif isinstance(entry.value, str):
+            result[entry.key] = render(entry.value, params, bind_scope)
+        else:
+            result[entry.key] = entry.value
+    return result
+
+
+def from_response(
+    response: httpx.Response, outputs: Sequence[Output], output_format: str
+) -> Outcome:
+    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body."""
+    status = response.status_code
+    media_type = response.headers.get("content-type")
+    headers = {}
+    if status == 429:  # still throttled after our retries: tell the caller to come back later
+        retry_after = response.headers.get("retry-after")
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        status = UpstreamThrottled.status
+    raw = Outcome(status, response.content, media_type, headers=headers)
+    if not outputs or output_format.lower() in formats.PASSTHROUGH:
+        return raw
+    try:
+        tree = formats.decode(response.content, output_format)
+    except formats.FormatError:
+        if status >= 400:
+            return raw  # keep the upstream's own error page
+        raise UpstreamUnavailable(
+            f"upstream answered with a body that is not valid {output_format}"
+        ) from None
+    value = mapping.select(outputs, tree)
+    if value is mapping.NOT_MAPPED:
+        return raw
+    return json_outcome(status, value, headers)
+
+
+def json_outcome(status: int, value: Any, headers: dict[str, str] | None = None) -> Outcome:
+    content = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return Outcome(status, content, "application/json", value=value, headers=headers or {})
+
+
+def mock_outcome(outputs: Sequence[Output], params: Mapping[str, Any]) -> Outcome:
+    value = mapping.mock(outputs, [params])
+    if not value:
+        return Outcome(204, mock=True)
+    content = json.dumps(value, indent=2, ensure_ascii=False).encode()
+    return Outcome(200, content, "application/json", value=value, mock=True)
+
+
+async def _aggregate(
+    endpoint: Endpoint, params: dict[str, Any], service: Service, inbound: str | None
+) -> Outcome:
+    function = endpoint.function
+    assert function is not None
+    outcome = await execute(function, params, service, inbound_authorization=inbound)
+    if (
+        outcome.value is mapping.NOT_MAPPED
+        and endpoint.outputs
+        and not outcome.mock
+        and function.call
+    ):
+        fmt = function.call.operation.output_format
+        response = httpx.Response(outcome.status, content=outcome.content, headers=_media(outcome))
+        return from_response(response, endpoint.outputs, fmt)
+    return outcome
+
+
+def _media(outcome: Outcome) -> dict[str, str]:
+    return {"content-type": outcome.media_type} if outcome.media_type else {}
+
+
+async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Service) -> Outcome:
+    """SEMANTICS §7.7: call and lookup steps, then `mappings`, else the last call's response."""
+    runtime = dict(params)
+    results: dict[str, Any] = {}
+    last: tuple[httpx.Response, str] | None = None
+    for step in endpoint.steps:
+        if step.kind == "call" and step.call is not None:
+            step_params = apply_with(dict(runtime), step.call.with_, service.bind_scope)
+            operation = step.call.operation
+            response = await service.client(operation.namespace).call(operation, step_params)
+            last = (response, operation.output_format)
+            try:
+                tree = formats.decode(response.content, operation.output_format)
+            except formats.FormatError:
+                continue
+            results[step.name] = runtime[step.name] = step_output(tree, operation.outputs)
+        elif step.kind == "lookup":
+            found = _lookup(step, runtime, results)
+            if found is not None:
+                results[step.name] = found
+        else:
+            raise NotSupported(
+                f"step {step.name!r}: {step.kind} steps are not supported by this service"
+            )
+    built = _mappings(endpoint.mappings, results)
+    if built is not None:
+        return json_outcome(200, built)
+    if last is not None:
+        response, fmt = last
+        return from_response(response, endpoint.outputs, fmt)
+    if mapping.has_mock_values(endpoint.outputs):
+        return mock_outcome(endpoint.outputs, params)
+    return Outcome(404, NO_HANDLER.encode(), "text/plain")
+
+
+def step_output(tree: Any, outputs: Sequence[Output]) -> Any:
+    named = [o for o in outputs if o.name]
+    if named:
+        if isinstance(tree, list):
+            return [
+                (
+                    {**item, **{o.name: mapping.resolve(o, item) for o in named}}
+                    if isinstance(item, dict)
+                    else item
+                )
+                for item in tree
+            ]
+        return {o.name: mapping.resolve(o, tree) for o in named}
+    if outputs:
+        value = mapping.select(outputs, tree)
+        if value is not mapping.NOT_MAPPED:
+            return value
+    return tree
+
+
+def _lookup(step: Step, runtime: Mapping[str, Any], results: Mapping[str, Any]) -> Any:
+    if step.index not in results:
+        raise InvalidRequest(f"Lookup step references non-existent step: {step.index}")
+    wanted = _step_reference(step.lookup_value or "", results)
+    if wanted is None:
+        wanted = render(step.lookup_value or "", runtime)
+    table = results[step.index]
+    rows = table if isinstance(table, list) else [table]
+    if isinstance(wanted, list):
+        matches = [_match(rows, step, value) for value in wanted]
+        return [m for m in matches if m is not None] or None
+    return _match(rows, step, wanted)
+
+
+def _match(rows: Sequence[Any], step: Step, wanted: Any) -> Any:
+    for row in rows:
+        if isinstance(row, dict) and step.match and str(row.get(step.match)) == str(wanted):
+            return {name: row.get(name) for name in step.fields}
+    return None
+
+
+def _step_reference(value: str, results: Mapping[str, Any]) -> Any:
+    """`$.<step>.<a>.<b>` read from step results (dot segments only)."""
+    if not value.startswith("$."):
+        return None
+    parts = value[2:].split(".")
+    current: Any = results
+    for part in parts:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        else:
+            return None
+    return current
+
+
+def _mappings(mappings: Sequence[StepMapping], results: Mapping[str, Any]) -> dict[str, Any] | None:
+    built: dict[str, Any] = {}
+    resolved = False
+    for entry in mappings:
+        value = _step_reference(entry.value, results)
+        if value is None:
+            continue
+        resolved = True
+        target = built
+        *parents, leaf = entry.target.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = value
+    return built if resolved else None

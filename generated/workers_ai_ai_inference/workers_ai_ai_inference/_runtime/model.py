@@ -1,0 +1,169 @@
+"""Descriptors of a capability: what the generated modules declare and the runtime executes.
+
+Every class is a frozen dataclass. The generated modules build them once at import time;
+nothing here reads the environment or does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+JSON = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Bind:
+    """A `binds` entry: variables read from the environment or from a file."""
+
+    namespace: str
+    keys: tuple[tuple[str, str], ...]
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A parameter of a consumed operation and where it goes in the upstream request."""
+
+    name: str
+    location: str  # path | query | header | cookie | body | environment
+    value: JSON = None  # a template (strings) or a literal; None means "taken from the inputs"
+    required: bool = False
+    type: str = "string"
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """The request body template of a consumed operation."""
+
+    kind: str  # json | text | xml | sparql | form | multipart | raw
+    content_type: str
+    data: JSON = None  # structured data whose strings are templates, or one template string
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """Outbound authentication of a consumed API. String fields are templates."""
+
+    kind: str  # bearer | apikey | basic | digest | oauth2 | certificate
+    token: str | None = None
+    key: str | None = None
+    value: str | None = None
+    placement: str = "header"  # header | query | cookie
+    username: str | None = None
+    password: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: tuple[str, ...] = ()
+    audience: str | None = None
+    certificate: str | None = None  # PEM file (certificate + key) for mutual TLS
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """A consumed HTTP API (`consumes` entry of type http)."""
+
+    namespace: str
+    base_url: str
+    base_url_env: str
+    auth: Auth | None = None
+    parameters: tuple[Parameter, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """An output parameter: how to build (part of) a result from a decoded response."""
+
+    type: str = "object"
+    name: str | None = None
+    mapping: str | None = None
+    value: JSON = None
+    properties: tuple[Output, ...] = ()
+    items: Output | None = None
+    values: Output | None = None
+    max_length: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A consumed HTTP operation."""
+
+    namespace: str
+    name: str
+    method: str
+    path: str  # `{name}` placeholders, relative to the upstream base URL
+    parameters: tuple[Parameter, ...] = ()
+    body: Body | None = None
+    output_format: str = "json"
+    outputs: tuple[Output, ...] = ()  # named consumed outputs, used by orchestration steps
+
+
+@dataclass(frozen=True, slots=True)
+class With:
+    """One `with` entry: `ref` names a caller input; otherwise `value` (strings are templates)."""
+
+    key: str
+    ref: str | None = None
+    value: JSON = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    operation: Operation
+    with_: tuple[With, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """An orchestration step: `call` (with `call`) or `lookup` (with index/match/lookup_value)."""
+
+    kind: str  # call | lookup | unsupported
+    name: str
+    call: Call | None = None
+    index: str | None = None
+    match: str | None = None
+    lookup_value: str | None = None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StepMapping:
+    target: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    upstream: str
+    path_variable: str | None
+    trusted_headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """An input of an exposed operation and where a REST request carries it."""
+
+    name: str
+    location: str = "body"  # path | query | header | cookie | body | environment
+    value: str | None = (
+        None  # static value, or a JSONPath into the request body when it starts with `$`
+    )
+    type: str = "string"
+    required: bool = False
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """What an exposed REST operation, MCP tool, resource or aggregate function does."""
+
+    name: str
+    inputs: tuple[Input, ...] = ()
+    with_: tuple[With, ...] = ()
+    call: Call | None = None
+    steps: tuple[Step, ...] = ()
+    mappings: tuple[StepMapping, ...] = ()
+    outputs: tuple[Output, ...] = ()
+    forward: Forward | None = None
+    function: Endpoint | None = None  # the aggregate function behind a `ref`

@@ -1,0 +1,213 @@
+"""Serve a REST adapter with FastAPI (SEMANTICS §5.1, §7)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import jsonpath
+from .engine import NO_HANDLER, Outcome, Service, execute
+from .errors import CapabilityError
+from .model import Endpoint, Input
+from .observability import install_observability
+from .security import Guard, GuardMiddleware, InboundAuth, resolve_guard
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One exposed REST operation."""
+
+    name: str
+    method: str
+    path: str  # as written in the spec
+    route: str  # the Starlette path, variables renamed to identifiers
+    endpoint: Endpoint
+    variables: tuple[tuple[str, str], ...] = ()  # (route identifier, name in the spec)
+    summary: str | None = None
+    description: str | None = None
+    openapi: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestAdapter:
+    namespace: str
+    port: int
+    title: str
+    routes: tuple[Route, ...]
+    description: str | None = None
+    address: str | None = None
+    auth: InboundAuth | None = None
+
+
+def create_app(adapter: RestAdapter, service: Service) -> FastAPI:
+    """The FastAPI application of `adapter`; raises AuthConfigError when auth has no credential."""
+    guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with service.running():
+            yield
+
+    app = FastAPI(
+        title=adapter.title,
+        description=adapter.description or "",
+        version="1.0.0",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    for route in adapter.routes:
+        app.add_api_route(
+            route.route,
+            _handler(route, service, guard),
+            methods=[route.method],
+            name=route.name,
+            operation_id=route.name,
+            summary=route.summary,
+            description=route.description or "",
+            openapi_extra=route.openapi,
+            response_class=Response,
+        )
+    app.add_exception_handler(StarletteHTTPException, _no_handler)
+    app.add_middleware(GuardMiddleware, guard=guard)
+    install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
+    return app
+
+
+async def _no_handler(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods get the engine's 404 (SEMANTICS §7.2)."""
+    status = getattr(exc, "status_code", 500)
+    if status in (404, 405):
+        return PlainTextResponse(NO_HANDLER, status_code=404)
+    return PlainTextResponse(str(getattr(exc, "detail", "error")), status_code=status)
+
+
+def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
+    if route.endpoint.forward is not None:
+
+        async def forward(request: Request) -> Response:
+            return await _forward(request, route, service)
+
+        return forward
+
+    async def handle(request: Request) -> Response:
+        try:
+            inputs = await extract_inputs(request, route, service.settings.max_request_bytes, guard)
+            passthrough = request.headers.get("authorization") if guard is None else None
+            outcome = await execute(
+                route.endpoint, inputs, service, inbound_authorization=passthrough
+            )
+        except CapabilityError as exc:
+            return PlainTextResponse(exc.message, status_code=exc.status)
+        return to_response(outcome)
+
+    return handle
+
+
+def to_response(outcome: Outcome) -> Response:
+    if outcome.status == 204:
+        return Response(status_code=204)
+    return Response(
+        outcome.content, outcome.status, headers=outcome.headers, media_type=outcome.media_type
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _TooLarge(CapabilityError):
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body is larger than {limit} bytes")
+
+
+async def extract_inputs(
+    request: Request, route: Route, limit: int, guard: Guard | None
+) -> dict[str, Any]:
+    """Collect the inputs of a REST request (SEMANTICS §5.1 with DEV-15, 16, 17)."""
+    values: dict[str, Any] = {}
+    for identifier, name in route.variables:
+        if identifier in request.path_params:
+            values[name] = request.path_params[identifier]
+    hidden = guard.credential_header.lower() if guard and guard.credential_header else None
+    body: Any = None
+    if any(i.location == "body" for i in route.endpoint.inputs):
+        raw = await read_body(request, limit)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+    for item in route.endpoint.inputs:
+        value = _input_value(item, request, body, values, hidden)
+        if value is not None:
+            values[item.name] = value
+    return values
+
+
+def _input_value(
+    item: Input, request: Request, body: Any, values: dict[str, Any], hidden: str | None
+) -> Any:
+    if item.value is not None and not item.value.startswith("$"):
+        return item.value
+    location = item.location
+    if location == "path":
+        return values.get(item.name)
+    if location == "query":
+        return request.query_params.get(item.name)
+    if location == "header":
+        return None if item.name.lower() == hidden else request.headers.get(item.name)
+    if location == "cookie":
+        return request.cookies.get(item.name)
+    if location == "environment":
+        return os.environ.get(item.name)
+    if body is None:
+        return None
+    if item.value is not None:
+        return jsonpath.query(body, item.value)
+    if isinstance(body, dict) and item.name in body:
+        return body[item.name]
+    return body
+
+
+async def _forward(request: Request, route: Route, service: Service) -> Response:
+    forward = route.endpoint.forward
+    assert forward is not None
+    try:
+        rest = ""
+        if forward.path_variable:
+            identifiers = {name: identifier for identifier, name in route.variables}
+            rest = str(
+                request.path_params.get(
+                    identifiers.get(forward.path_variable, forward.path_variable), ""
+                )
+            )
+        trusted = {h.lower() for h in forward.trusted_headers}
+        headers = {k: v for k, v in request.headers.items() if k.lower() in trusted}
+        body = await read_body(request, service.settings.max_request_bytes)
+        client = service.client(forward.upstream)
+        response = await client.forward(request.method, rest, headers, body)
+    except CapabilityError as exc:
+        return PlainTextResponse(exc.message, status_code=exc.status)
+    return Response(
+        response.content, response.status_code, media_type=response.headers.get("content-type")
+    )

@@ -1,0 +1,92 @@
+"""Run-time settings, read once from the environment at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .binds import BindContext, resolve_binds
+from .model import Bind, Upstream
+
+
+class SettingsError(RuntimeError):
+    """A setting has an unusable value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the adapters need besides the spec itself.
+
+    `env_prefix` is the package's upper-snake name: `<PREFIX>_TIMEOUT` and friends.
+    """
+
+    env_prefix: str
+    base_urls: Mapping[str, str]
+    binds: BindContext = field(default_factory=BindContext)
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    retries: int = 2
+    max_retry_after: float = 10.0
+    max_request_bytes: int = 4 * 1024 * 1024
+    max_response_bytes: int = 16 * 1024 * 1024
+    max_connections: int = 100
+    inbound_tokens: Mapping[str, str] = field(default_factory=dict)
+    auth_disabled: bool = False
+    cors_origins: tuple[str, ...] = ()
+    mock: bool = False
+
+    def with_base_url(self, url: str) -> Settings:
+        """Every consumed API pointed at `url` (mock mode)."""
+        return replace(self, base_urls={name: url for name in self.base_urls})
+
+
+def load_settings(
+    env_prefix: str,
+    upstreams: Sequence[Upstream],
+    binds: Sequence[Bind],
+    environ: Mapping[str, str] | None = None,
+    *,
+    mock: bool = False,
+    auth_disabled: bool = False,
+    cwd: Path | None = None,
+) -> Settings:
+    """Read settings; raises BindError/SettingsError naming the variable that is missing or bad."""
+    env = os.environ if environ is None else environ
+    base_urls = {u.namespace: env.get(u.base_url_env) or u.base_url for u in upstreams}
+    return Settings(
+        env_prefix=env_prefix,
+        base_urls=base_urls,
+        binds=resolve_binds(binds, env, cwd, placeholder=mock),
+        connect_timeout=_number(env, f"{env_prefix}_CONNECT_TIMEOUT", 5.0),
+        read_timeout=_number(env, f"{env_prefix}_TIMEOUT", 30.0),
+        retries=int(_number(env, f"{env_prefix}_RETRIES", 2)),
+        max_retry_after=_number(env, f"{env_prefix}_MAX_RETRY_AFTER", 10.0),
+        max_request_bytes=int(_number(env, f"{env_prefix}_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
+        max_response_bytes=int(_number(env, f"{env_prefix}_MAX_RESPONSE_BYTES", 16 * 1024 * 1024)),
+        max_connections=int(_number(env, f"{env_prefix}_MAX_CONNECTIONS", 100)),
+        inbound_tokens=(
+            {"*": env[f"{env_prefix}_API_TOKEN"]} if env.get(f"{env_prefix}_API_TOKEN") else {}
+        ),
+        auth_disabled=auth_disabled or _flag(env, f"{env_prefix}_AUTH_DISABLED"),
+        cors_origins=tuple(o for o in env.get(f"{env_prefix}_CORS_ORIGINS", "").split(",") if o),
+        mock=mock,
+    )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")

@@ -1,0 +1,179 @@
+"""Load a YAML document into plain Python data, remembering where every node came from.
+
+PyYAML's C composer builds the node tree (fast); this module turns it into dicts, lists and
+scalars while filling a `Locations` table that maps JSON-pointer-like paths to (line, column).
+Duplicate keys, which PyYAML silently accepts, are reported as errors.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostics, Span
+
+try:  # libyaml is bundled in PyYAML wheels; fall back to the pure-Python composer if absent
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+Pointer = tuple[str | int, ...]
+
+_STR = "tag:yaml.org,2002:str"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class Locations:
+    """Where each node of a loaded document starts (1-based line and column)."""
+
+    file: str
+    nodes: dict[Pointer, tuple[int, int]] = field(default_factory=dict)
+
+    def span(self, pointer: Pointer) -> Span:
+        """The span of `pointer`, or of its closest ancestor that has one."""
+        for end in range(len(pointer), -1, -1):
+            found = self.nodes.get(pointer[:end])
+            if found is not None:
+                return Span(self.file, *found)
+        return Span(self.file, 1, 1)
+
+    def key_span(self, pointer: Pointer) -> Span:
+        """The span of the key that introduces `pointer` (falls back to the value)."""
+        found = self.nodes.get((*pointer, "<key>"))
+        return Span(self.file, *found) if found else self.span(pointer)
+
+
+@dataclass
+class Document:
+    path: Path
+    data: Any
+    locations: Locations
+    text: str
+
+
+def load_document(path: Path, diagnostics: Diagnostics, display_name: str | None = None) -> Document | None:
+    """Read and parse one YAML file. Problems are reported to `diagnostics`; None means unusable."""
+    name = display_name or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        diagnostics.error("E001", f"cannot read spec: {exc.strerror or exc}", Span(name, 1, 1))
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        diagnostics.error("E002", "spec is not valid UTF-8", Span(name, line, col))
+        return None
+    return parse_text(text, path, diagnostics, name)
+
+
+def parse_text(text: str, path: Path, diagnostics: Diagnostics, name: str) -> Document | None:
+    locations = Locations(name)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(name, mark.line + 1, mark.column + 1) if mark else Span(name, 1, 1)
+        problem = exc.problem or exc.context or "malformed YAML"
+        diagnostics.error("E003", f"YAML syntax error: {problem}", span)
+        return None
+    except yaml.YAMLError as exc:  # e.g. reader errors on control characters
+        diagnostics.error("E003", f"YAML syntax error: {exc}", Span(name, 1, 1))
+        return None
+    if not nodes or nodes[0] is None:
+        diagnostics.error("E004", "spec is empty", Span(name, 1, 1))
+        return None
+    if len(nodes) > 1:
+        second = nodes[1].start_mark
+        diagnostics.error(
+            "E005",
+            "spec holds several YAML documents; capgen reads exactly one",
+            Span(name, second.line + 1, second.column + 1),
+        )
+        return None
+    builder = _Builder(locations, diagnostics)
+    data = builder.build(nodes[0], ())
+    return Document(path=path, data=data, locations=locations, text=text)
+
+
+class _Builder:
+    def __init__(self, locations: Locations, diagnostics: Diagnostics) -> None:
+        self.locations = locations
+        self.diagnostics = diagnostics
+        self.active: set[int] = set()
+
+    def build(self, node: yaml.Node, pointer: Pointer) -> Any:
+        mark = node.start_mark
+        self.locations.nodes[pointer] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if id(node) in self.active:
+            self.diagnostics.error(
+                "E006", "recursive YAML alias", self.locations.span(pointer)
+            )
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*pointer, i)) for i, item in enumerate(node.value)]
+            return self._mapping(node, pointer)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, pointer: Pointer) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged = self.build(value_node, pointer)
+                for source in merged if isinstance(merged, list) else [merged]:
+                    if isinstance(source, dict):
+                        for k, v in source.items():
+                            result.setdefault(k, v)
+                continue
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            mark = key_node.start_mark
+            if key is None or isinstance(key, (dict, list)):
+                self.diagnostics.error(
+                    "E007", "mapping keys must be plain scalars", self.locations.span(pointer)
+                )
+                continue
+            key = key if isinstance(key, str) else _scalar_text(key)
+            if key in result:
+                self.diagnostics.error(
+                    "E008",
+                    f"duplicate key '{key}'",
+                    self.locations.span(pointer)._replace(line=mark.line + 1, col=mark.column + 1),
+                    hint="YAML keeps only the last value; remove or rename one of them",
+                )
+            child = (*pointer, key)
+            self.locations.nodes[(*child, "<key>")] = (mark.line + 1, mark.column + 1)
+            result[key] = self.build(value_node, child)
+        return result
+
+    @staticmethod
+    def _scalar(node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR:
+            return node.value
+        if node.tag == _TIMESTAMP:  # dates stay text: specs compare and print them verbatim
+            return node.value
+        try:
+            value = _CONSTRUCTOR.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            return node.value
+        if isinstance(value, (datetime.date, bytes, set)):
+            return node.value
+        return value
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)

@@ -1,0 +1,126 @@
+"""The one pipeline: load → validate → build IR → plan → render → format → write.
+
+The CLI, the tests and `nox -s regen` all call `generate`, `build` or `check`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .diagnostics import Diagnostics, Span
+from .format import format_sources
+from .ir.model import Package
+from .loader import load_document
+from .render import render
+from .semantics.build import build_package
+from .spec.parse import parse
+from .spec.strict import check_schema
+from .targets.package import plan
+from .writer import MANIFEST, NotCapgenOutput, WriteResult, diff, manifest_text, write_package
+
+
+@dataclass
+class Options:
+    strict: bool = False
+    module: str | None = None  # import name of the generated package (default: from the spec file name)
+
+
+@dataclass
+class Result:
+    spec: Path
+    diagnostics: Diagnostics
+    package: Package | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    spec_sha256: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.package is not None and not self.diagnostics.has_errors
+
+    @property
+    def folder(self) -> str:
+        return self.package.module if self.package else ""
+
+
+def validate(spec_path: Path, options: Options | None = None) -> Result:
+    """Load, validate and build the IR; `result.package` is set when there is no error."""
+    options = options or Options()
+    diagnostics = Diagnostics(strict=options.strict)
+    result = Result(spec_path, diagnostics)
+    document = load_document(spec_path, diagnostics, display_name=_display(spec_path))
+    if document is None:
+        return result
+    if options.strict:
+        check_schema(document, diagnostics)
+    spec = parse(document, diagnostics)
+    if spec is None or diagnostics.has_errors:
+        return result
+    package = build_package(spec, diagnostics, options.module)
+    if not diagnostics.has_errors:
+        result.package = package
+        result.spec_sha256 = hashlib.sha256(document.text.encode()).hexdigest()
+    return result
+
+
+def generate(spec_path: Path, options: Options | None = None) -> Result:
+    """Everything but writing: the planned files, or the diagnostics that prevent them."""
+    result = validate(spec_path, options)
+    package = result.package
+    if package is None:
+        return result
+    planned = plan(package)
+    texts = [render(file) for file in planned]
+    python = [(i, f.path) for i, f in enumerate(planned) if f.is_python]
+    formatted = format_sources([(path, texts[i]) for i, path in python])
+    for (i, _), text in zip(python, formatted, strict=True):
+        texts[i] = text
+    files = {f.path: _normalised(text) for f, text in zip(planned, texts, strict=True)}
+    meta = {
+        "generator": "capgen",
+        "capgen_version": __version__,
+        "spec": package.spec_name,
+        "spec_sha256": result.spec_sha256,
+    }
+    files[MANIFEST] = manifest_text(files, meta)
+    result.files = files
+    return result
+
+
+def build(spec_path: Path, out_dir: Path, options: Options | None = None) -> tuple[Result, WriteResult | None]:
+    result = generate(spec_path, options)
+    if not result.ok:
+        return result, None
+    target = out_dir / result.folder
+    try:
+        return result, write_package(target, result.files)
+    except NotCapgenOutput:
+        result.diagnostics.error(
+            "E050",
+            f"{target} exists and was not written by capgen; refusing to overwrite it",
+            Span(_display(spec_path), 1, 1),
+        )
+        return result, None
+
+
+def check(spec_path: Path, out_dir: Path, options: Options | None = None) -> tuple[Result, list[str]]:
+    """Regenerate in memory and diff against `out_dir`; an empty diff means current."""
+    result = generate(spec_path, options)
+    if not result.ok:
+        return result, []
+    return result, diff(out_dir / result.folder, result.files, str(out_dir / result.folder))
+
+
+def _normalised(text: str) -> bytes:
+    """LF line endings, UTF-8, exactly one final newline."""
+    return (text.replace("\r\n", "\n").rstrip("\n") + "\n").encode()
+
+
+def _display(path: Path) -> str:
+    """How diagnostics name the spec: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,78 @@
+"""The Jinja environment and its few filters: Python literals, docstrings, comments."""
+
+from __future__ import annotations
+
+import textwrap
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .targets.files import FileSpec
+
+
+def templates_dir() -> Path:
+    """`templates/` of a checkout, or the copy packaged inside the wheel."""
+    packaged = Path(__file__).parent / "_templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["py"] = py_literal
+    env.filters["docstring"] = docstring
+    env.filters["comment"] = comment
+    return env
+
+
+def render(file: FileSpec) -> str:
+    if file.template is None:
+        assert file.source is not None
+        return (templates_dir() / file.source).read_text(encoding="utf-8")
+    return environment().get_template(file.template).render(**file.context)
+
+
+def py_literal(value: Any) -> str:
+    """A Python expression for plain data (str, numbers, bools, None, lists, tuples, dicts)."""
+    if isinstance(value, str) or value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, tuple):
+        inner = ", ".join(py_literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
+    """Text safe inside a triple-quoted docstring, wrapped to `width` at `indent` spaces."""
+    if not text:
+        return ""
+    safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    if safe.endswith('"'):
+        safe += " "
+    prefix = " " * indent
+    paragraphs = [p for p in safe.split("\n\n")]
+    wrapped = [
+        textwrap.fill(" ".join(p.split()), width=max(width - indent, 40), subsequent_indent=prefix, break_on_hyphens=False)
+        for p in paragraphs
+    ]
+    return f"\n\n{prefix}".join(wrapped)
+
+
+def comment(text: str | None) -> str:
+    """Text safe on one comment line."""
+    return " ".join((text or "").split())

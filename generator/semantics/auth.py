@@ -1,0 +1,103 @@
+"""Outbound (consumes) and inbound (exposes) authentication blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir import model as ir
+from ..loader import Locations, Pointer
+from ..spec import models as m
+from ..spec.parse import Validator
+from .context import Context
+
+UNSUPPORTED = ("oauth1", "hmac", "aws-sig-v4", "awssigv4", "aws", "signature", "jwt-bearer", "ntlm", "kerberos")
+
+
+def _validated(ctx: Context, data: Any, locations: Locations, pointer: Pointer) -> m.Authentication | None:
+    return Validator(locations, ctx.diagnostics, {}).model(m.Authentication, data, pointer)
+
+
+def outbound_auth(ctx: Context, data: Any, locations: Locations, owner: Pointer) -> ir.Auth | None:
+    """SEMANTICS §3.6; kinds capgen cannot sign with get a W121 and no auth."""
+    if data is None:
+        return None
+    pointer = (*owner, "authentication")
+    span = locations.span(pointer)
+    auth = _validated(ctx, data, locations, pointer)
+    if auth is None:
+        return None
+    kind = auth.type.lower()
+    if kind == "bearer":
+        return ir.Auth("bearer", token=auth.token or auth.value)
+    if kind in ("apikey", "api-key", "header"):
+        key, placement = _key_and_placement(ctx, auth, span)
+        return ir.Auth("apikey", key=key, value=auth.value, placement=placement)
+    if kind in ("basic", "digest"):
+        return ir.Auth(kind, username=auth.username, password=auth.password)
+    if kind == "oauth2":
+        token_url = auth.token_endpoint or auth.token_url
+        if token_url and auth.client_id:
+            return ir.Auth(
+                "oauth2",
+                token_url=token_url,
+                client_id=auth.client_id,
+                client_secret=auth.client_secret,
+                scopes=tuple(auth.scopes),
+                audience=auth.audience,
+            )
+        ctx.warning(
+            "W121",
+            "consumes `oauth2` describes a resource server; no token is sent (add tokenEndpoint, clientId and "
+            "clientSecret for the client-credentials grant)",
+            span,
+        )
+        return None
+    if kind in ("certificate", "mtls", "tls"):
+        if auth.cert_path:
+            return ir.Auth("certificate", certificate=auth.cert_path, password=auth.cert_password)
+    ctx.warning("W121", f"authentication type {auth.type!r} is not supported; requests are sent without it", span)
+    return None
+
+
+def _key_and_placement(ctx: Context, auth: m.Authentication, span: Any) -> tuple[str | None, str]:
+    key = auth.key
+    if key is None and (auth.name or auth.header):
+        key = auth.name or auth.header
+        ctx.warning("W120", f"apikey `{'name' if auth.name else 'header'}` read as `key`", span)
+    placement = auth.placement
+    if placement is None and auth.in_:
+        placement = auth.in_
+        ctx.warning("W120", "apikey `in` read as `placement`", span)
+    if auth.type.lower() == "header":
+        ctx.warning("W120", "authentication type `header` read as `apikey` with placement header", span)
+    placement = (placement or "header").lower()
+    if placement not in ("header", "query", "cookie"):
+        ctx.error("E014", f"apikey placement {placement!r} must be header, query or cookie", span)
+        placement = "header"
+    return key, placement
+
+
+def inbound_auth(ctx: Context, data: Any, owner: Pointer) -> ir.InboundAuth | None:
+    """SEMANTICS §7.10: bearer, apikey and basic are enforced; others refuse to start silently open."""
+    if data is None:
+        return None
+    locations = ctx.spec.locations
+    pointer = (*owner, "authentication")
+    span = locations.span(pointer)
+    auth = _validated(ctx, data, locations, pointer)
+    if auth is None:
+        return None
+    kind = auth.type.lower()
+    if kind == "bearer":
+        return ir.InboundAuth("bearer", token=auth.token or auth.value)
+    if kind in ("apikey", "api-key", "header"):
+        key, placement = _key_and_placement(ctx, auth, span)
+        return ir.InboundAuth("apikey", key=key, value=auth.value, placement=placement)
+    if kind == "basic":
+        return ir.InboundAuth("basic", username=auth.username, password=auth.password)
+    ctx.warning(
+        "W121",
+        f"inbound authentication {auth.type!r} is not supported; the adapter requires capgen's bearer token instead",
+        span,
+    )
+    return None

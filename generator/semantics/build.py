@@ -1,0 +1,102 @@
+"""Spec → IR: the passes in order, and the package-level names."""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostics
+from ..ir import model as ir
+from ..spec import models as m
+from ..spec.parse import Spec
+from . import naming
+from .consumes import build_upstreams
+from .context import Calls, Context
+from .endpoints import build_endpoint, collect_extra_params
+from .mcp import build_mcp
+from .rest import build_rest, endpoint_modules
+
+
+def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = None) -> ir.Package:
+    binds = tuple(ir.Bind(b.namespace, tuple(b.keys.items()), b.location) for b in spec.binds)
+    ctx = Context(spec, diagnostics, bind_names=frozenset(k for b in binds for k, _ in b.keys))
+    for op in _exposed_operations(spec):
+        collect_extra_params(ctx, op, ctx.span(op))
+    build_upstreams(ctx)
+    functions = _functions(ctx)
+    rest = _adapters(spec.rest, "rest")
+    mcp = _adapters(spec.mcp, "mcp_server" if len(spec.mcp) == 1 else "mcp")
+    rest_adapters = tuple(build_rest(ctx, a, name) for a, name in rest)
+    mcp_adapters = tuple(build_mcp(ctx, a, name) for a, name in mcp)
+    _check_ports(ctx, spec)
+    _check_namespaces(ctx, spec)
+    if not rest_adapters and not mcp_adapters:
+        diagnostics.warning("W112", "the spec exposes no REST or MCP adapter", spec.locations.span(()))
+    stem = spec.path.name.split(".")[0]
+    package_module = module or naming.module_name(stem)
+    info = spec.info
+    title = (info.label if info and info.label else stem).strip()
+    return ir.Package(
+        dist_name=naming.dist_name(package_module),
+        module=package_module,
+        title=title,
+        description=" ".join((info.description if info and info.description else title).split()),
+        spec_name=spec.path.name,
+        env_prefix=naming.constant(package_module),
+        binds=binds,
+        upstreams=tuple(ctx.upstreams.values()),
+        rest=rest_adapters,
+        mcp=mcp_adapters,
+        functions=functions,
+        function_imports=tuple(sorted({mod for f in functions for mod in endpoint_modules(f.endpoint)} - {"aggregates"})),
+        modules=tuple(
+            sorted({"settings", *(u.module for u in ctx.upstreams.values()), *(a.module for a in (*rest_adapters, *mcp_adapters))})
+        ),
+    )
+
+
+def _exposed_operations(spec: Spec) -> list[m.ExposedOperation]:
+    ops: list[m.ExposedOperation] = [op for a in spec.rest for r in a.resources for op in r.operations]
+    ops += [tool for a in spec.mcp for tool in a.tools]
+    ops += [f for a in spec.aggregates for f in a.functions]
+    return ops
+
+
+def _adapters(adapters: list[m.RestExposes] | list[m.McpExposes], base: str) -> list[tuple[object, str]]:
+    if len(adapters) == 1:
+        return [(adapters[0], base)]
+    modules = naming.unique([f"{'rest' if base == 'rest' else 'mcp'}_{naming.snake(a.namespace)}" for a in adapters])
+    return list(zip(adapters, modules, strict=True))
+
+
+def _functions(ctx: Context) -> tuple[ir.Function, ...]:
+    result = []
+    consts: set[str] = set()
+    for aggregate in ctx.spec.aggregates:
+        for function in aggregate.functions:
+            ref = f"{aggregate.namespace}.{function.name}"
+            endpoint, calls = build_endpoint(ctx, function, "aggregate", aggregate.namespace, ())
+            const = naming.unique([naming.constant(ref)], consts)[0]
+            consts.add(const)
+            built = ir.Function(const, ref, endpoint, function.description)
+            ctx.functions[ref] = built
+            ctx.function_calls[ref] = Calls(calls.pairs)
+            ctx.function_inputs[ref] = tuple(function.input_parameters)
+            result.append(built)
+    return tuple(result)
+
+
+def _check_ports(ctx: Context, spec: Spec) -> None:
+    seen: dict[int, str] = {}
+    for adapter in [*spec.rest, *spec.mcp]:
+        port = adapter.port
+        if port is None or getattr(adapter, "transport", "http") == "stdio":
+            continue
+        if port in seen:
+            ctx.error("E042", f"{adapter.namespace} and {seen[port]} both listen on port {port}", ctx.span(adapter))
+        seen[port] = adapter.namespace
+
+
+def _check_namespaces(ctx: Context, spec: Spec) -> None:
+    seen = set(ctx.upstreams)
+    for adapter in [*spec.rest, *spec.mcp]:
+        if adapter.namespace in seen:
+            ctx.error("E022", f"namespace {adapter.namespace!r} is used twice", ctx.span(adapter))
+        seen.add(adapter.namespace)

@@ -1,0 +1,310 @@
+"""Build the consumed APIs: upstreams, operations, parameters, bodies and outbound auth."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..diagnostics import Span
+from ..ir import model as ir
+from ..loader import Locations
+from ..spec import models as m
+from ..spec.parse import Consumes
+from . import naming
+from .auth import outbound_auth
+from .context import Context, ExtraParam
+from .outputs import outputs
+from .templates import TemplateError, collect_names, names, normalise_path
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
+FORMATS = ("json", "xml", "yaml", "yml", "csv", "tsv", "psv", "text", "html", "markdown", "binary", "octet-stream")
+_ANNOTATIONS = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list[Any]",
+    "object": "dict[str, Any]",
+}
+_BODY_KINDS = {
+    "json": ("json", "application/json"),
+    "text": ("text", "text/plain"),
+    "plain": ("text", "text/plain"),
+    "xml": ("xml", "application/xml"),
+    "sparql": ("sparql", "application/sparql-query"),
+    "formurlencoded": ("form", "application/x-www-form-urlencoded"),
+    "form": ("form", "application/x-www-form-urlencoded"),
+    "urlencoded": ("form", "application/x-www-form-urlencoded"),
+    "multipartform": ("multipart", "multipart/form-data"),
+    "multipart": ("multipart", "multipart/form-data"),
+    "formdata": ("multipart", "multipart/form-data"),
+    "raw": ("raw", "application/octet-stream"),
+    "binary": ("raw", "application/octet-stream"),
+    "octetstream": ("raw", "application/octet-stream"),
+}
+_SCHEMA_BODY_TYPES = ("json", "text", "xml", "sparql", "formUrlEncoded", "multipartForm")
+_SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def build_upstreams(ctx: Context) -> None:
+    names_taken: set[str] = set()
+    single = len(ctx.spec.consumes) == 1
+    for entry in ctx.spec.consumes:
+        namespace = entry.model.namespace
+        span = entry.locations.span(entry.model.pointer)
+        if namespace in ctx.upstreams:
+            ctx.error("E022", f"consumes namespace {namespace!r} is declared twice", span)
+            continue
+        module = "client" if single else naming.unique([f"client_{naming.snake(namespace)}"], names_taken)[0]
+        names_taken.add(module)
+        upstream = _upstream(ctx, entry, module, span)
+        ctx.upstreams[namespace] = upstream
+        for operation in upstream.operations:
+            ctx.operations[(namespace, operation.name)] = operation
+
+
+def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upstream:
+    spec = entry.model
+    locations = entry.locations
+    base_url = _base_url(ctx, spec, locations)
+    params = tuple(_params(ctx, spec.input_parameters, locations))
+    operations: list[ir.Operation] = []
+    seen: dict[str, Span] = {}
+    consts: set[str] = {"UPSTREAM", "OPERATIONS"}
+    methods: set[str] = set()
+    for resource in spec.resources:
+        for op in resource.operations:
+            op_span = locations.span(op.pointer)
+            if op.name in seen:
+                ctx.warning("W131", f"operation {op.name!r} is declared twice in {spec.namespace}; the first wins", op_span)
+                continue
+            seen[op.name] = op_span
+            operation = _operation(ctx, spec, resource, op, locations, consts, methods)
+            if operation is not None:
+                operations.append(operation)
+    return ir.Upstream(
+        namespace=spec.namespace,
+        module=module,
+        class_name=naming.pascal(spec.namespace) + "Client",
+        base_url=base_url,
+        base_url_env=naming.constant(spec.namespace) + "_BASE_URL",
+        auth=outbound_auth(ctx, spec.authentication, locations, spec.pointer),
+        params=params,
+        operations=tuple(operations),
+        description=(spec.description or spec.label or "").strip(),
+        span=span,
+    )
+
+
+def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
+    span = locations.span((*spec.pointer, "baseUri"))
+    raw = spec.base_uri.strip()
+    if _SHELL_VAR.search(raw):
+        ctx.warning("W120", "`${VAR}` in baseUri read as the template `{{VAR}}`", span)
+        raw = _SHELL_VAR.sub(lambda mt: "{{" + mt.group(1) + "}}", raw)
+    try:
+        base, placeholders = normalise_path(raw)
+    except TemplateError:
+        ctx.error("E023", f"malformed baseUri {spec.base_uri!r}", span)
+        return raw
+    base = re.sub(r"\{([^{}]+)\}", r"{{\1}}", base)
+    env = naming.constant(spec.namespace) + "_BASE_URL"
+    if not base:
+        ctx.warning("W122", f"empty baseUri: the service needs {env} at start-up", span)
+        return base
+    if base.endswith("/"):
+        ctx.error("E020", f"baseUri {spec.base_uri!r} ends with '/'", span)
+    concrete = re.sub(r"\{\{[^{}]+\}\}", "x", base)
+    if not (base.startswith("{{") or re.match(r"^https?://[^/]+", concrete)):
+        ctx.error("E021", f"baseUri {spec.base_uri!r} is not an http(s) URL", span)
+    unbound = [p for p in placeholders if p.split(".")[-1] not in ctx.bind_names]
+    if unbound:
+        ctx.warning(
+            "W122",
+            f"baseUri placeholder(s) {', '.join(unbound)} are read from the environment at start-up (or set {env})",
+            span,
+        )
+    return base
+
+
+def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -> list[ir.Param]:
+    result = []
+    for item in items:
+        location = (item.in_ or "query").lower()
+        span = locations.span(item.pointer)
+        if item.in_ is None:
+            ctx.warning("W122", f"parameter {item.name!r} has no `in`; sent as a query parameter", span)
+        elif location not in LOCATIONS:
+            ctx.error("E014", f"parameter {item.name!r}: `in: {item.in_}` is not one of {', '.join(LOCATIONS)}", span)
+            continue
+        value = item.value if item.value is not None else item.template
+        if isinstance(value, str):
+            _check_template(ctx, value, span)
+        result.append(_param(item.name, location, item.type, item.required, item.description, value))
+    return result
+
+
+def _param(
+    name: str,
+    location: str,
+    kind: str | None,
+    required: bool | None,
+    description: str | None,
+    value: Any,
+) -> ir.Param:
+    kind = (kind or "string").lower()
+    return ir.Param(
+        name=name,
+        location=location,
+        identifier=naming.identifier(name, "param"),
+        annotation=_ANNOTATIONS.get(kind, "Any"),
+        value=value,
+        required=bool(required) or location == "path",
+        type=kind if kind in _ANNOTATIONS else "string",
+        description=" ".join(description.split()) if description else None,
+    )
+
+
+def _check_template(ctx: Context, template: str, span: Span) -> None:
+    try:
+        names(template)
+    except TemplateError as exc:
+        ctx.error("E026", str(exc), span)
+
+
+def _operation(
+    ctx: Context,
+    spec: m.HttpConsumes,
+    resource: m.ConsumedResource,
+    op: m.ConsumedOperation,
+    locations: Locations,
+    consts: set[str],
+    methods: set[str],
+) -> ir.Operation | None:
+    span = locations.span(op.pointer)
+    method = (op.method or "GET").upper()
+    if method not in METHODS:
+        ctx.error("E014", f"operation {op.name!r}: method {op.method!r} is not one of {', '.join(METHODS)}", span)
+        return None
+    raw_path = op.path if op.path is not None else resource.path
+    try:
+        path, placeholders = normalise_path(raw_path or "")
+    except TemplateError:
+        ctx.error("E023", f"operation {op.name!r}: malformed path {raw_path!r}", span)
+        return None
+    taken: set[str] = {"self"}
+    merged = _merge(_params(ctx, resource.input_parameters, locations) + _params(ctx, op.input_parameters, locations))
+    declared = {p.name for p in merged}
+    params: list[ir.Param] = [_param(p, "path", "string", True, None, None) for p in placeholders if p not in declared]
+    params += merged
+    for extra in ctx.extra_params.get((spec.namespace, op.name), ()):
+        if extra.name not in {p.name for p in params}:
+            params.append(_param(extra.name, extra.location, extra.type, False, extra.description, None))
+    body = _body(ctx, op.body, locations.span((*op.pointer, "body")))
+    try:
+        used = collect_names([body.data if body else None, *(p.value for p in params if isinstance(p.value, str))])
+    except TemplateError:
+        used = ()  # already reported where the template is
+    for var in used:
+        if var not in {p.name for p in params} and not _is_bind(ctx, var) and "." not in var:
+            params.append(_param(var, "template", "string", False, "value used by a request template", None))
+    params = _with_identifiers(params, taken)
+    fmt = (op.output_raw_format or "json").lower()
+    if fmt not in FORMATS:
+        ctx.warning("W122", f"operation {op.name!r}: unknown outputRawFormat {op.output_raw_format!r}", span)
+    const = naming.unique([naming.constant(op.name, "OPERATION")], consts)[0]
+    consts.add(const)
+    method_name = naming.unique([naming.identifier(op.name, "operation")], methods | {"call", "forward", "send", "aclose"})[0]
+    methods.add(method_name)
+    description = " ".join((op.description or op.label or op.name).split())
+    summary, _, details = description.partition(". ")
+    return ir.Operation(
+        namespace=spec.namespace,
+        name=op.name,
+        const=const,
+        method_name=method_name,
+        method=method,
+        path=path,
+        params=tuple(p for p in params if p.location != "template"),
+        arguments=_arguments(params),
+        body=body,
+        output_format=fmt,
+        outputs=outputs(ctx, [o for o in op.output_parameters if o.name], locations),
+        summary=summary.rstrip(".") + ".",
+        details=details.strip(),
+        span=span,
+    )
+
+
+def _is_bind(ctx: Context, name: str) -> bool:
+    return name in ctx.bind_names or name.split(".")[-1] in ctx.bind_names
+
+
+def _merge(params: list[ir.Param]) -> list[ir.Param]:
+    """Later declarations replace earlier ones with the same name and location."""
+    merged: dict[tuple[str, str], ir.Param] = {}
+    for param in params:
+        merged.pop((param.name, param.location), None)
+        merged[(param.name, param.location)] = param
+    return list(merged.values())
+
+
+def _with_identifiers(params: list[ir.Param], taken: set[str]) -> list[ir.Param]:
+    result = []
+    for param in params:
+        ident = naming.unique([naming.identifier(param.name, "param")], taken)[0]
+        taken.add(ident)
+        doc = param.description or f"{param.location} parameter `{param.name}`."
+        result.append(ir.Param(**{**_fields(param), "identifier": ident, "doc": doc}))
+    return result
+
+
+def _fields(param: ir.Param) -> dict[str, Any]:
+    return {name: getattr(param, name) for name in param.__dataclass_fields__}
+
+
+def _arguments(params: list[ir.Param]) -> tuple[ir.Param, ...]:
+    """Typed-method arguments: path first, then the other required ones, then optional."""
+    usable = [p for p in params if p.value is None and p.location != "environment"]
+    ordered = (
+        [p for p in usable if p.location == "path"]
+        + [p for p in usable if p.location != "path" and p.required]
+        + [p for p in usable if p.location != "path" and not p.required]
+    )
+    return tuple(ordered)
+
+
+def _body(ctx: Context, body: Any, span: Span) -> ir.Body | None:
+    if body is None:
+        return None
+    if isinstance(body, str):
+        _check_template(ctx, body, span)
+        return ir.Body("raw", "application/json", body)
+    if not isinstance(body, dict):
+        ctx.error("E013", f"`body` must be text or a mapping with `type` and `data`, got {type(body).__name__}", span)
+        return None
+    kind_name = str(body.get("type", "json"))
+    if "type" not in body or "data" not in body:
+        if "type" not in body and "data" not in body:
+            ctx.warning("W120", "a `body` without `type`/`data` is sent as this JSON object", span)
+            return ir.Body("json", "application/json", body)
+    key = re.sub(r"[^a-z]", "", kind_name.lower())
+    if key not in _BODY_KINDS:
+        ctx.warning("W122", f"body type {kind_name!r} unknown; sent as JSON", span)
+        key = "json"
+    elif kind_name not in _SCHEMA_BODY_TYPES:
+        ctx.warning("W120", f"body type {kind_name!r} read as {_BODY_KINDS[key][0]}", span)
+    kind, content_type = _BODY_KINDS[key]
+    data = body.get("data")
+    if kind == "multipart" and isinstance(data, dict):
+        data = [{"name": k, "value": v} for k, v in data.items()]
+    try:
+        collect_names(data)
+    except TemplateError as exc:
+        ctx.error("E026", str(exc), span)
+    return ir.Body(kind, str(body.get("contentType", content_type)), data)
+
+
+def extra_param(name: str, location: str, kind: str | None, description: str | None) -> ExtraParam:
+    return ExtraParam(name, location, (kind or "string").lower(), description)

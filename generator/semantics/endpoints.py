@@ -1,0 +1,173 @@
+"""What an exposed unit does: call, steps, mock, ref; `with` references; input mappings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..diagnostics import Span
+from ..ir import model as ir
+from ..spec import models as m
+from .context import Calls, Context, ExtraParam
+from .outputs import outputs
+from .templates import TemplateError, names
+
+_MAPPING_TARGETS = {
+    "body": "body",
+    "path": "path",
+    "pathparameters": "path",
+    "query": "query",
+    "queryparameters": "query",
+    "header": "header",
+    "headers": "header",
+    "headerparameters": "header",
+    "cookie": "cookie",
+    "cookies": "cookie",
+}
+
+
+def ref_prefixes(kind: str, namespace: str) -> tuple[str, ...]:
+    own = ("rest.",) if kind == "rest" else ("tools.",) if kind == "mcp" else ()
+    return (*own, f"$this.{namespace}.", f"{namespace}.")
+
+
+def with_entries(
+    ctx: Context, data: dict[str, Any] | None, kind: str, namespace: str, span: Span
+) -> tuple[ir.With, ...]:
+    """SEMANTICS §2.4 + DEV-5: `rest.x`, `tools.x`, `<ns>.x`, `$this.<ns>.x` reference input `x`."""
+    entries = []
+    prefixes = ref_prefixes(kind, namespace)
+    other = "tools." if kind == "rest" else "rest." if kind == "mcp" else None
+    for key, value in (data or {}).items():
+        if isinstance(value, str):
+            prefix = next((p for p in prefixes if value.startswith(p)), None)
+            if prefix is None and other and value.startswith(other):
+                ctx.warning("W122", f"`with: {key}: {value}` in a {kind} adapter read as a reference to `{value[len(other):]}`", span)
+                prefix = other
+            if prefix is not None:
+                entries.append(ir.With(str(key), ref=value[len(prefix) :]))
+                continue
+            try:
+                names(value)
+            except TemplateError as exc:
+                ctx.error("E026", str(exc), span)
+        entries.append(ir.With(str(key), value=value))
+    return tuple(entries)
+
+
+def mapping_target(ctx: Context, mapping: Any, call: str | None, span: Span) -> tuple[str | None, str] | None:
+    """Where an exposed input's `mapping` sends it: (location or None, consumed parameter name)."""
+    if not isinstance(mapping, str) or not mapping.strip():
+        return None
+    text = mapping.strip().removeprefix("$.").removeprefix("$")
+    head, _, rest = text.partition(".")
+    location = _MAPPING_TARGETS.get(re.sub(r"[^a-z]", "", head.lower()))
+    if location and rest:
+        return location, rest
+    if call and text.startswith(call + ".") and len(text) > len(call) + 1:
+        return None, text[len(call) + 1 :]
+    ctx.warning("W122", f"input mapping {mapping!r} not understood; the input is passed by its name", span)
+    return None
+
+
+def collect_extra_params(ctx: Context, op: m.ExposedOperation, span: Span) -> None:
+    """Pre-pass: input mappings that target parameters the consumed operation does not declare."""
+    call = op.call if isinstance(op.call, str) else (op.call or {}).get("operation") if isinstance(op.call, dict) else None
+    if not call or call.count(".") != 1:
+        return
+    namespace, name = call.split(".")
+    for item in op.input_parameters:
+        target = mapping_target(ctx, item.mapping, call, span) if item.mapping is not None else None
+        if target and target[0]:
+            extra = ExtraParam(target[1], target[0], (item.type or "string").lower(), item.description)
+            ctx.extra_params.setdefault((namespace, name), []).append(extra)
+
+
+def build_endpoint(
+    ctx: Context,
+    op: m.ExposedOperation | m.McpResource,
+    kind: str,
+    namespace: str,
+    inputs: tuple[ir.Input, ...],
+) -> tuple[ir.Endpoint, Calls]:
+    span = ctx.span(op)
+    name = getattr(op, "name", None) or ""
+    with_ = with_entries(ctx, op.with_, kind, namespace, span)
+    call_ref: ir.CallRef | None = None
+    pairs: list[tuple[ir.Operation, tuple[ir.With, ...]]] = []
+    function: str | None = None
+    ref = getattr(op, "ref", None)
+    if ref:
+        found = ctx.functions.get(ref)
+        if found is None:
+            ctx.error("E034", f"`ref: {ref}` names no aggregate function", span)
+        else:
+            function = found.const
+            pairs.extend(ctx.function_calls[ref].pairs)
+    elif op.call is not None:
+        call_name, call_with = _call_parts(ctx, op.call, kind, namespace, span)
+        operation = ctx.lookup(call_name, span)
+        if operation is not None:
+            with_ = (*with_, *_mapped_inputs(ctx, op, call_name, with_, span))
+            call_ref = ir.CallRef(ctx.module_of(operation.namespace), operation.const, call_with)
+            pairs.append((operation, (*with_, *call_with)))
+    steps = tuple(_step(ctx, step, kind, namespace, pairs) for step in op.steps)
+    mappings = tuple(ir.StepMapping(mp.target_name, mp.value) for mp in op.mappings)
+    endpoint = ir.Endpoint(
+        name=name,
+        inputs=inputs,
+        with_=with_,
+        call=call_ref,
+        steps=steps,
+        mappings=mappings,
+        outputs=outputs(ctx, op.output_parameters),
+        function=function,
+    )
+    return endpoint, Calls(tuple(pairs))
+
+
+def _call_parts(
+    ctx: Context, call: Any, kind: str, namespace: str, span: Span
+) -> tuple[str | None, tuple[ir.With, ...]]:
+    if isinstance(call, dict):
+        operation = call.get("operation") or call.get("call")
+        return (str(operation) if operation else None), with_entries(ctx, call.get("with"), kind, namespace, span)
+    return (str(call) if call is not None else None), ()
+
+
+def _mapped_inputs(
+    ctx: Context, op: m.ExposedOperation | m.McpResource, call: str | None, with_: Sequence[ir.With], span: Span
+) -> list[ir.With]:
+    """Inputs whose `mapping` names a consumed parameter become `with` references."""
+    explicit = {w.key for w in with_}
+    extra = []
+    for item in getattr(op, "input_parameters", ()):
+        target = mapping_target(ctx, item.mapping, call, span) if item.mapping is not None else None
+        if target and target[1] not in explicit and target[1] != item.name:
+            extra.append(ir.With(target[1], ref=item.name))
+            explicit.add(target[1])
+    return extra
+
+
+def _step(
+    ctx: Context,
+    step: m.Step,
+    kind: str,
+    namespace: str,
+    pairs: list[tuple[ir.Operation, tuple[ir.With, ...]]],
+) -> ir.Step:
+    span = ctx.span(step)
+    step_kind = (step.type or "call").lower()
+    if step_kind == "call":
+        operation = ctx.lookup(step.call, span)
+        if operation is None:
+            return ir.Step("call", step.name)
+        step_with = with_entries(ctx, step.with_, kind, namespace, span)
+        pairs.append((operation, step_with))
+        return ir.Step("call", step.name, call=ir.CallRef(ctx.module_of(operation.namespace), operation.const, step_with))
+    if step_kind == "lookup":
+        fields = tuple(str(f) if not isinstance(f, dict) else str(f.get("name", "")) for f in step.output_parameters)
+        return ir.Step("lookup", step.name, index=step.index, match=step.match, lookup_value=step.lookup_value, fields=fields)
+    ctx.warning("W132", f"step {step.name!r} of type {step.type!r} is not supported; the operation answers 501", span)
+    return ir.Step(step_kind, step.name)

@@ -1,0 +1,107 @@
+"""The inputs an exposed unit offers when the spec does not declare them (DEV-18, and the
+REST equivalent): derived from the consumed operations it calls, after `with`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..ir import model as ir
+from .naming import normalise
+from .templates import TemplateError, collect_names
+
+_SCHEMA_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """One input offered to callers, described by the consumed parameter it feeds."""
+
+    name: str
+    location: str  # the consumed parameter's location
+    type: str
+    description: str | None
+    required: bool
+    whole_body: bool  # the only body parameter: the caller's whole JSON body is it
+
+
+def derive(
+    pairs: Sequence[tuple[ir.Operation, Sequence[ir.With]]],
+    provided: Iterable[str],
+    bind_names: frozenset[str],
+) -> list[Derived]:
+    """Inputs the calls need that `provided` (declared inputs, path variables) does not cover."""
+    taken = {normalise(n) for n in provided}
+    found: dict[str, Derived] = {}
+    for operation, entries in pairs:
+        by_key = {w.key: w for w in entries}
+        body_params = [p for p in operation.params if p.location == "body"]
+        for param in _ordered(operation):
+            if param.value is not None or param.location == "environment":
+                continue
+            entry = by_key.get(param.name)
+            whole = param.location == "body" and len(body_params) == 1
+            if entry is None:
+                _offer(found, taken, param, param.name, whole)
+            elif entry.ref is not None:
+                _offer(found, taken, param, entry.ref, whole)
+            else:
+                for var in _template_vars(entry.value, bind_names):
+                    _offer(found, taken, param, var, False, description=None, type_="string")
+    return list(found.values())
+
+
+def _ordered(operation: ir.Operation) -> list[ir.Param]:
+    path = [p for p in operation.params if p.location == "path"]
+    return path + [p for p in operation.params if p.location != "path"]
+
+
+def _offer(
+    found: dict[str, Derived],
+    taken: set[str],
+    param: ir.Param,
+    name: str,
+    whole: bool,
+    description: str | None = "",
+    type_: str | None = None,
+) -> None:
+    key = normalise(name)
+    if key in taken or name in found:
+        return
+    found[name] = Derived(
+        name=name,
+        location=param.location,
+        type=type_ or param.type,
+        description=param.description if description == "" else description,
+        required=param.required or param.location == "path",
+        whole_body=whole,
+    )
+
+
+def _template_vars(value: Any, bind_names: frozenset[str]) -> list[str]:
+    try:
+        used = collect_names(value)
+    except TemplateError:
+        return []
+    return [n for n in used if n not in bind_names and n.split(".")[-1] not in bind_names and "." not in n]
+
+
+def schema_property(type_: str | None, description: str | None) -> dict[str, Any]:
+    kind = (type_ or "string").lower()
+    prop: dict[str, Any] = {"type": kind if kind in _SCHEMA_TYPES else "string"}
+    if kind == "array":
+        prop["items"] = {"type": "string"}
+    if description:
+        prop["description"] = description
+    return prop
+
+
+def input_schema(properties: dict[str, dict[str, Any]], required: Sequence[str]) -> dict[str, Any]:
+    """SEMANTICS §6.4: empty parts are omitted, so no inputs gives exactly {"type": "object"}."""
+    schema: dict[str, Any] = {"type": "object"}
+    if properties:
+        schema["properties"] = properties
+    if required:
+        schema["required"] = list(required)
+    return schema

@@ -1,0 +1,180 @@
+"""Build MCP adapters: tools (schemas, annotations), resources and prompts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ..ir import model as ir
+from ..spec import models as m
+from .auth import inbound_auth
+from .context import Context
+from .endpoints import build_endpoint
+from .interface import derive, input_schema, schema_property
+from .rest import endpoint_modules
+from .templates import TemplateError, collect_names
+
+_HINTS = (
+    ("read_only", "read_only_hint"),
+    ("destructive", "destructive_hint"),
+    ("idempotent", "idempotent_hint"),
+    ("open_world", "open_world_hint"),
+)
+
+
+def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter:
+    tools: list[ir.Tool] = []
+    names: set[str] = set()
+    for op in adapter.tools:
+        span = ctx.span(op)
+        tool_name = op.name or _ref_name(op)
+        if not tool_name:
+            ctx.warning("W102", "an MCP tool without `name` is skipped", span)
+            continue
+        if tool_name in names:
+            ctx.error("E041", f"tool {tool_name!r} is declared twice in {adapter.namespace}", span)
+            continue
+        names.add(tool_name)
+        tools.append(_tool(ctx, adapter, op, tool_name))
+    resources = tuple(_resource(ctx, adapter, r) for r in adapter.resources)
+    prompts = tuple(_prompt(ctx, p) for p in adapter.prompts)
+    transport = (adapter.transport or "http").lower()
+    if transport not in ("http", "stdio"):
+        ctx.error("E014", f"MCP transport {adapter.transport!r} must be http or stdio", ctx.span(adapter))
+    modules: set[str] = set()
+    for tool in tools:
+        modules.update(endpoint_modules(tool.endpoint))
+    for resource in resources:
+        if resource.endpoint is not None:
+            modules.update(endpoint_modules(resource.endpoint))
+    return ir.McpAdapter(
+        namespace=adapter.namespace,
+        module=module,
+        port=adapter.port if transport == "http" else None,
+        address=adapter.address,
+        transport=transport,
+        description=" ".join((adapter.description or "").split()) or None,
+        auth=inbound_auth(ctx, adapter.authentication, adapter.pointer),
+        tools=tuple(tools),
+        resources=resources,
+        prompts=prompts,
+        imports=tuple(sorted(modules)),
+    )
+
+
+def _ref_name(op: m.ExposedOperation) -> str | None:
+    return op.ref.split(".", 1)[-1] if op.ref else None
+
+
+def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str) -> ir.Tool:
+    declared = list(op.input_parameters) or list(ctx.function_inputs.get(op.ref or "", ()))
+    inputs = tuple(
+        ir.Input(i.name, "body", None, (i.type or "string").lower(), i.required is not False, i.description)
+        for i in declared
+    )
+    endpoint, calls = build_endpoint(ctx, op, "mcp", adapter.namespace, ())
+    properties = {i.name: schema_property(i.type, _clean(i.description)) for i in inputs}
+    required = [i.name for i in inputs if i.required]
+    if declared:
+        # declared inputs shape the schema; placeholders nobody feeds are still required (SEMANTICS §8.2)
+        for d in derive(calls.pairs, properties, ctx.bind_names):
+            if d.location == "path":
+                properties[d.name] = schema_property(d.type, d.description)
+                required.append(d.name)
+    else:
+        for d in derive(calls.pairs, (), ctx.bind_names):
+            properties[d.name] = schema_property(d.type, d.description)
+            if d.required:
+                required.append(d.name)
+        for var in _mock_vars(endpoint, ctx.bind_names):
+            properties.setdefault(var, {"type": "string"})
+    description = op.description
+    if op.ref and description is None and op.ref in ctx.functions:
+        description = ctx.functions[op.ref].description
+    return ir.Tool(
+        name=name,
+        title=op.label,
+        description=" ".join(description.split()) if description else None,
+        input_schema=input_schema(properties, required),
+        annotations=_annotations(ctx, op),
+        endpoint=replace(endpoint, name=name),
+        span=ctx.span(op),
+    )
+
+
+def _clean(text: str | None) -> str | None:
+    return " ".join(text.split()) if text else None
+
+
+def _mock_vars(endpoint: ir.Endpoint, bind_names: frozenset[str]) -> list[str]:
+    if endpoint.call or endpoint.steps or endpoint.function:
+        return []
+    try:
+        used = collect_names([_values(o) for o in endpoint.outputs])
+    except TemplateError:
+        return []
+    return [n for n in used if n not in bind_names and "." not in n]
+
+
+def _values(output: ir.Output) -> list[Any]:
+    return [output.value, *(_values(p) for p in output.properties), *(_values(x) for x in (output.items,) if x)]
+
+
+def _annotations(ctx: Context, op: m.ExposedOperation) -> dict[str, Any] | None:
+    """Only hints the spec sets (SEMANTICS §6.4), the label as title; `ref` derives from semantics."""
+    found: dict[str, Any] = {}
+    if op.label:
+        found["title"] = op.label
+    semantics = _function_semantics(ctx, op)
+    if semantics.get("safe") is True:
+        found.update(read_only_hint=True, destructive_hint=False)
+    elif semantics.get("safe") is False:
+        found["read_only_hint"] = False
+    if isinstance(semantics.get("idempotent"), bool):
+        found["idempotent_hint"] = semantics["idempotent"]
+    if op.hints is not None:
+        for spec_name, hint in _HINTS:
+            value = getattr(op.hints, spec_name)
+            if value is not None:
+                found[hint] = value
+    return found or None
+
+
+def _function_semantics(ctx: Context, op: m.ExposedOperation) -> dict[str, Any]:
+    if not op.ref:
+        return {}
+    for aggregate in ctx.spec.aggregates:
+        for function in aggregate.functions:
+            if f"{aggregate.namespace}.{function.name}" == op.ref:
+                return dict(function.semantics or {})
+    return {}
+
+
+def _resource(ctx: Context, adapter: m.McpExposes, resource: m.McpResource) -> ir.McpResource:
+    endpoint = None
+    if resource.location is None:
+        endpoint, _ = build_endpoint(ctx, resource, "mcp", adapter.namespace, ())
+    return ir.McpResource(
+        name=resource.name,
+        uri=resource.uri,
+        title=resource.label,
+        description=_clean(resource.description),
+        mime_type=resource.mime_type,
+        endpoint=endpoint,
+        location=resource.location,
+    )
+
+
+def _prompt(ctx: Context, prompt: m.McpPrompt) -> ir.McpPrompt:
+    if not prompt.template and not prompt.location:
+        ctx.error("E044", f"prompt {prompt.name!r} needs `template` messages or a `location`", ctx.span(prompt))
+    return ir.McpPrompt(
+        name=prompt.name,
+        title=prompt.label,
+        description=_clean(prompt.description),
+        arguments=tuple(
+            ir.PromptArgument(a.name, a.label, _clean(a.description), a.required is not False) for a in prompt.arguments
+        ),
+        messages=tuple((msg.role, msg.content) for msg in prompt.template),
+        location=prompt.location,
+    )

@@ -1,0 +1,72 @@
+"""Deterministic Python names for spec names; wire names are never changed."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Iterable
+
+_BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"self", "cls"}
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
+
+
+def words(name: str) -> list[str]:
+    """`listStories` → [list, stories]; `filter[x]` → [filter, x]; `$top` → [top]."""
+    parts: list[str] = []
+    for chunk in re.split(r"[^A-Za-z0-9]+", name):
+        parts.extend(w.lower() for w in _WORD.findall(chunk))
+    return parts
+
+
+def snake(name: str, fallback: str = "value") -> str:
+    text = "_".join(words(name)) or fallback
+    return f"_{text}" if text[0].isdigit() else text
+
+
+def identifier(name: str, fallback: str = "value") -> str:
+    """A safe argument or variable name: keywords and builtins get a trailing underscore."""
+    text = snake(name, fallback)
+    if keyword.iskeyword(text) or keyword.issoftkeyword(text) or text in _BUILTINS:
+        return text + "_"
+    return text
+
+
+def constant(name: str, fallback: str = "VALUE") -> str:
+    text = snake(name, fallback.lower()).upper()
+    return text.lstrip("_") if text.lstrip("_") else fallback
+
+
+def pascal(name: str, fallback: str = "Generated") -> str:
+    text = "".join(w.capitalize() for w in words(name)) or fallback
+    return f"N{text}" if text[0].isdigit() else text
+
+
+def module_name(name: str) -> str:
+    text = snake(name, "capability")
+    if keyword.iskeyword(text) or text[0] == "_":
+        text = f"cap{text}" if text[0] == "_" else f"{text}_"
+    return text
+
+
+def dist_name(name: str) -> str:
+    return "-".join(words(name)) or "capability"
+
+
+def unique(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
+    """One collision pass in declaration order: later duplicates get `_2`, `_3`, …"""
+    seen = set(taken)
+    result = []
+    for name in names:
+        candidate, n = name, 2
+        while candidate in seen:
+            candidate = f"{name}_{n}"
+            n += 1
+        seen.add(candidate)
+        result.append(candidate)
+    return result
+
+
+def normalise(name: str) -> str:
+    """The matching key of SEMANTICS §8.2: `account-id` ≈ `account_id` ≈ `accountId`."""
+    return re.sub(r"[-_.\s]", "", name).lower()

@@ -1,0 +1,295 @@
+"""Build REST adapters: routes, inputs, endpoints and their OpenAPI description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..diagnostics import Span
+from ..ir import model as ir
+from ..spec import models as m
+from . import naming
+from .auth import inbound_auth
+from .context import Context
+from .endpoints import build_endpoint
+from .interface import Derived, derive, schema_property
+from .templates import TemplateError, normalise_path
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_NO_BODY = ("GET", "DELETE", "HEAD", "OPTIONS")
+_INPUT_LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
+
+
+@dataclass
+class _Draft:
+    const: str
+    name: str
+    method: str
+    path: str
+    variables: list[str]
+    endpoint: ir.Endpoint
+    summary: str | None
+    description: str | None
+    span: Span
+
+
+def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdapter:
+    drafts: list[_Draft] = []
+    consts: set[str] = set()
+    seen: dict[tuple[str, str], Span] = {}
+    for resource in adapter.resources:
+        for op in resource.operations:
+            draft = _operation(ctx, adapter, resource, op, consts)
+            if draft is None:
+                continue
+            key = (draft.method, _shape(draft.path))
+            if key in seen:
+                ctx.error("E040", f"{draft.method} {draft.path} is declared twice in {adapter.namespace}", draft.span)
+                continue
+            seen[key] = draft.span
+            drafts.append(draft)
+        if resource.forward is not None:
+            drafts.extend(_forward(ctx, adapter, resource, drafts, consts))
+    routes = _routes(drafts)
+    return ir.RestAdapter(
+        namespace=adapter.namespace,
+        module=module,
+        port=adapter.port or 8080,
+        address=adapter.address,
+        title=_title(ctx, adapter),
+        description=" ".join((adapter.description or "").split()) or None,
+        auth=inbound_auth(ctx, adapter.authentication, adapter.pointer),
+        routes=routes,
+        imports=_imports(routes),
+    )
+
+
+def _title(ctx: Context, adapter: m.RestExposes) -> str:
+    info = ctx.spec.info
+    return (info.label if info and info.label else adapter.namespace).strip()
+
+
+def _shape(path: str) -> str:
+    """Paths that differ only in variable names route the same way."""
+    return "/".join("{}" if s.startswith("{") else s for s in path.split("/"))
+
+
+def _full_path(resource_path: str, op_path: str | None) -> str:
+    """An operation `path` (capgen extension) is appended unless it already starts with the resource's."""
+    if not op_path:
+        return resource_path
+    if op_path == resource_path or op_path.startswith(resource_path.rstrip("/") + "/"):
+        return op_path
+    return resource_path.rstrip("/") + "/" + op_path.lstrip("/")
+
+
+def _operation(
+    ctx: Context, adapter: m.RestExposes, resource: m.ExposedResource, op: m.ExposedOperation, consts: set[str]
+) -> _Draft | None:
+    span = ctx.span(op)
+    method = (op.method or "").upper()
+    if not method:
+        ctx.error("E012", "a REST operation needs `method`", span)
+        return None
+    if method not in METHODS:
+        ctx.error("E014", f"method {op.method!r} is not one of {', '.join(METHODS)}", span)
+        return None
+    raw = _full_path(resource.path, op.path)
+    try:
+        path, variables = normalise_path(raw)
+    except TemplateError:
+        ctx.error("E043", f"REST path {raw!r} has unbalanced braces", ctx.span(resource))
+        return None
+    if not path.startswith("/"):
+        ctx.error("E043", f"REST path {raw!r} must start with '/'", ctx.span(resource))
+        return None
+    declared = _inputs(ctx, [*adapter.input_parameters, *resource.input_parameters, *op.input_parameters], variables, method)
+    endpoint, calls = build_endpoint(ctx, op, "rest", adapter.namespace, declared)
+    derived = derive(calls.pairs, [*(i.name for i in declared), *variables], ctx.bind_names)
+    inputs = (*declared, *(_derived_input(d) for d in derived))
+    endpoint = replace(endpoint, inputs=inputs)
+    if endpoint.call is None and not endpoint.steps and endpoint.function is None and not _has_values(endpoint.outputs):
+        ctx.warning("W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span)
+    name = op.name or naming.snake(f"{method} {path}")
+    const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
+    consts.add(const)
+    description = " ".join((op.description or resource.description or "").split()) or None
+    summary = " ".join((op.label or resource.label or (description or "").split(". ")[0]).split()) or None
+    if description and summary and description.rstrip(".") == summary.rstrip("."):
+        description = None
+    return _Draft(const, name, method, path, list(variables), endpoint, summary, description, span)
+
+
+def _has_values(outputs: tuple[ir.Output, ...]) -> bool:
+    return any(o.value is not None or _has_values(o.properties) for o in outputs)
+
+
+def _inputs(ctx: Context, items: list[m.InputParameter], variables: tuple[str, ...], method: str) -> tuple[ir.Input, ...]:
+    result: dict[str, ir.Input] = {}
+    for item in items:
+        location = (item.in_ or "").lower()
+        if location and location not in _INPUT_LOCATIONS:
+            ctx.error("E014", f"input {item.name!r}: `in: {item.in_}` is not one of {', '.join(_INPUT_LOCATIONS)}", ctx.span(item))
+            continue
+        if not location:
+            location = "path" if item.name in variables else "query" if method in _NO_BODY else "body"
+        value = item.value if isinstance(item.value, str) else None
+        result[item.name] = ir.Input(
+            name=item.name,
+            location=location,
+            value=value,
+            type=(item.type or "string").lower(),
+            required=item.required is not False if location == "path" else bool(item.required),
+            description=" ".join(item.description.split()) if item.description else None,
+        )
+    return tuple(result.values())
+
+
+def _derived_input(derived: Derived) -> ir.Input:
+    location = {"path": "query", "template": "query"}.get(derived.location, derived.location)
+    value = None if location != "body" or derived.whole_body else f"$['{derived.name}']"
+    return ir.Input(derived.name, location, value, derived.type, derived.required, derived.description)
+
+
+def _forward(
+    ctx: Context, adapter: m.RestExposes, resource: m.ExposedResource, drafts: list[_Draft], consts: set[str]
+) -> list[_Draft]:
+    forward = resource.forward
+    assert forward is not None
+    span = ctx.span(resource)
+    if forward.target_namespace not in ctx.upstreams:
+        ctx.error("E033", f"`forward.targetNamespace: {forward.target_namespace}` is not a consumes namespace", span)
+        return []
+    try:
+        path, variables = normalise_path(resource.path)
+    except TemplateError:
+        ctx.error("E043", f"REST path {resource.path!r} has unbalanced braces", span)
+        return []
+    variable = "path" if "path" in variables else (variables[-1] if variables else None)
+    claimed = {d.method for d in drafts if d.path == path}
+    target = ir.Forward(forward.target_namespace, variable, tuple(forward.trusted_headers))
+    result = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        if method in claimed:
+            continue
+        name = f"forward-{method.lower()}-{resource.name or naming.snake(path)}"
+        const = naming.unique([naming.constant(name)], consts)[0]
+        consts.add(const)
+        endpoint = ir.Endpoint(name=name, forward=target)
+        summary = f"Forward {method} to {forward.target_namespace}"
+        result.append(_Draft(const, name, method, path, list(variables), endpoint, summary, None, span))
+    return result
+
+
+def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
+    """Starlette paths: variables renamed to identifiers; a trailing variable takes slashes
+    (`{x:path}`) unless another route continues past it; catch-all routes go last."""
+    shapes = [_segments(d.path) for d in drafts]
+    built: list[tuple[bool, int, ir.Route]] = []
+    for index, draft in enumerate(drafts):
+        segments = shapes[index]
+        catch_all = bool(segments) and segments[-1] is None and not any(
+            _continues(segments, other) for j, other in enumerate(shapes) if j != index
+        )
+        route, variables = _route_path(draft.path, draft.variables, catch_all)
+        built.append(
+            (
+                catch_all or "path" in draft.variables,
+                -len(segments),
+                ir.Route(
+                    const=draft.const,
+                    name=draft.name,
+                    method=draft.method,
+                    path=draft.path,
+                    route=route,
+                    variables=variables,
+                    endpoint=draft.endpoint,
+                    summary=draft.summary,
+                    description=draft.description,
+                    openapi=_openapi(draft.endpoint.inputs, variables),
+                    span=draft.span,
+                ),
+            )
+        )
+    ordered = [r for greedy, _, r in built if not greedy]
+    ordered += [r for _, _, r in sorted((b for b in built if b[0]), key=lambda b: b[1])]
+    return tuple(ordered)
+
+
+def _segments(path: str) -> list[str | None]:
+    return [None if s.startswith("{") else s for s in path.strip("/").split("/")]
+
+
+def _continues(prefix: list[str | None], other: list[str | None]) -> bool:
+    if len(other) <= len(prefix):
+        return False
+    return all(a is None or b is None or a == b for a, b in zip(prefix, other, strict=False))
+
+
+def _route_path(path: str, variables: list[str], catch_all: bool) -> tuple[str, tuple[tuple[str, str], ...]]:
+    identifiers = naming.unique([naming.identifier(v, "var").rstrip("_") or "var" for v in variables])
+    pairs = tuple(zip(identifiers, variables, strict=True))
+    route = path
+    for i, (ident, name) in enumerate(pairs):
+        greedy = name == "path" or (catch_all and i == len(pairs) - 1 and path.endswith("{" + name + "}"))
+        route = route.replace("{" + name + "}", "{" + ident + (":path" if greedy else "") + "}")
+    return route, pairs
+
+
+def _openapi(inputs: tuple[ir.Input, ...], variables: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
+    parameters: list[dict[str, Any]] = []
+    by_name = {i.name: i for i in inputs}
+    for ident, name in variables:
+        item = by_name.get(name)
+        param: dict[str, Any] = {"name": ident, "in": "path", "required": True, "schema": {"type": "string"}}
+        if item is not None and item.description:
+            param["description"] = item.description
+        parameters.append(param)
+    for item in inputs:
+        if item.location in ("query", "header", "cookie") and item.value is None:
+            param = {"name": item.name, "in": item.location, "required": item.required, "schema": schema_property(item.type, None)}
+            if item.description:
+                param["description"] = item.description
+            parameters.append(param)
+    result: dict[str, Any] = {}
+    if parameters:
+        result["parameters"] = parameters
+    body = [i for i in inputs if i.location == "body" and (i.value is None or i.value.startswith("$"))]
+    if body:
+        result["requestBody"] = {
+            "required": any(i.required for i in body),
+            "content": {"application/json": {"schema": _body_schema(body)}},
+        }
+    return result or None
+
+
+def _body_schema(body: list[ir.Input]) -> dict[str, Any]:
+    whole = [i for i in body if i.value is None]
+    if len(body) == 1 and whole:
+        return schema_property(whole[0].type, whole[0].description)
+    properties = {i.name: schema_property(i.type, i.description) for i in body}
+    required = [i.name for i in body if i.required]
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _imports(routes: tuple[ir.Route, ...]) -> tuple[str, ...]:
+    """Modules the generated adapter refers to (clients of called operations, aggregates)."""
+    modules: set[str] = set()
+    for route in routes:
+        modules.update(endpoint_modules(route.endpoint))
+    return tuple(sorted(modules))
+
+
+def endpoint_modules(endpoint: ir.Endpoint) -> set[str]:
+    modules = set()
+    if endpoint.call is not None:
+        modules.add(endpoint.call.module)
+    for step in endpoint.steps:
+        if step.call is not None:
+            modules.add(step.call.module)
+    if endpoint.function is not None:
+        modules.add("aggregates")
+    return modules

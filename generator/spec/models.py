@@ -1,0 +1,279 @@
+"""Pydantic mirror of the capability YAML, lenient on purpose.
+
+Unknown keys are kept (and reported as W100 by `parse.py`); numbers are accepted where the
+schema wants strings. Polymorphic parts (`consumes`, `exposes`, `body`, `authentication`) are
+dispatched by `parse.py`, which validates each element on its own so one bad element does
+not hide the problems of the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic.alias_generators import to_camel
+
+from ..loader import Pointer
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        frozen=True,
+        populate_by_name=True,
+        alias_generator=to_camel,
+        coerce_numbers_to_str=True,
+    )
+    _pointer: Pointer = PrivateAttr(default=())
+
+    @property
+    def pointer(self) -> Pointer:
+        return self._pointer
+
+
+class Info(SpecModel):
+    label: str | None = None
+    description: str | None = None
+    tags: list[str] = []
+    created: str | None = None
+    modified: str | None = None
+
+
+class Bind(SpecModel):
+    namespace: str
+    description: str | None = None
+    location: str | None = None
+    keys: dict[str, str] = {}
+
+
+class InputParameter(SpecModel):
+    """Consumed and exposed input parameters share one lenient shape."""
+
+    name: str
+    in_: str | None = Field(None, alias="in")
+    type: str | None = None
+    description: str | None = None
+    required: bool | None = None
+    value: Any = None
+    template: str | None = None
+    mapping: Any = None
+    pattern: str | None = None
+    const: Any = None
+    default: Any = None
+
+
+class OutputParameter(SpecModel):
+    name: str | None = None
+    type: str | None = None
+    description: str | None = None
+    mapping: Any = None
+    value: Any = None
+    const: Any = None
+    properties: dict[str, OutputParameter] | list[OutputParameter] | None = None
+    items: OutputParameter | list[OutputParameter] | None = None
+    values: OutputParameter | None = None
+    max_length: int | None = None
+
+
+class Authentication(SpecModel):
+    type: str
+    token: str | None = None
+    key: str | None = None
+    value: str | None = None
+    placement: str | None = None
+    username: str | None = None
+    password: str | None = None
+    # spellings seen in real specs
+    in_: str | None = Field(None, alias="in")
+    name: str | None = None
+    header: str | None = None
+    # oauth2 (client credentials outbound; resource server inbound)
+    token_endpoint: str | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    scopes: list[str] = []
+    audience: str | None = None
+    authorization_server_uri: str | None = None
+    resource: str | None = None
+    token_validation: str | None = None
+    # mutual TLS
+    cert_path: str | None = None
+    cert_password: str | None = None
+
+
+class ConsumedOperation(SpecModel):
+    name: str
+    label: str | None = None
+    description: str | None = None
+    method: str = "GET"
+    path: str | None = None
+    input_parameters: list[InputParameter] = []
+    output_raw_format: str | None = None
+    output_schema: Any = None
+    output_parameters: list[OutputParameter] = []
+    body: Any = None
+
+
+class ConsumedResource(SpecModel):
+    name: str | None = None
+    label: str | None = None
+    description: str | None = None
+    path: str = ""
+    input_parameters: list[InputParameter] = []
+    operations: list[ConsumedOperation] = []
+
+
+class HttpConsumes(SpecModel):
+    type: str = "http"
+    namespace: str
+    base_uri: str
+    label: str | None = None
+    description: str | None = None
+    authentication: Any = None
+    input_parameters: list[InputParameter] = []
+    resources: list[ConsumedResource] = []
+
+
+class ImportedConsumes(SpecModel):
+    location: str
+    import_: str = Field(alias="import")
+    as_: str | None = Field(None, alias="as")
+    description: str | None = None
+
+
+class Hints(SpecModel):
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+class Step(SpecModel):
+    type: str = "call"
+    name: str
+    description: str | None = None
+    call: str | None = None
+    with_: dict[str, Any] | None = Field(None, alias="with")
+    index: str | None = None
+    match: str | None = None
+    lookup_value: str | None = None
+    output_parameters: list[Any] = []
+    language: str | None = None
+    file: str | None = None
+
+
+class StepMapping(SpecModel):
+    target_name: str
+    value: str
+
+
+class Forward(SpecModel):
+    target_namespace: str
+    trusted_headers: list[str] = []
+
+
+class ExposedOperation(SpecModel):
+    """REST operations, MCP tools and aggregate functions share one lenient shape."""
+
+    name: str | None = None
+    label: str | None = None
+    description: str | None = None
+    method: str | None = None
+    path: str | None = None
+    input_parameters: list[InputParameter] = []
+    ref: str | None = None
+    call: Any = None
+    with_: dict[str, Any] | None = Field(None, alias="with")
+    output_parameters: list[OutputParameter] = []
+    steps: list[Step] = []
+    mappings: list[StepMapping] = []
+    hints: Hints | None = None
+    semantics: dict[str, Any] | None = None
+
+
+class ExposedResource(SpecModel):
+    path: str
+    name: str | None = None
+    label: str | None = None
+    description: str | None = None
+    input_parameters: list[InputParameter] = []
+    operations: list[ExposedOperation] = []
+    forward: Forward | None = None
+
+
+class RestExposes(SpecModel):
+    type: str = "rest"
+    namespace: str
+    port: int | None = None
+    address: str | None = None
+    description: str | None = None
+    authentication: Any = None
+    input_parameters: list[InputParameter] = []
+    resources: list[ExposedResource] = []
+
+
+class McpResource(SpecModel):
+    name: str
+    uri: str
+    label: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+    call: Any = None
+    with_: dict[str, Any] | None = Field(None, alias="with")
+    steps: list[Step] = []
+    mappings: list[StepMapping] = []
+    output_parameters: list[OutputParameter] = []
+    location: str | None = None
+
+
+class PromptArgument(SpecModel):
+    name: str
+    label: str | None = None
+    description: str | None = None
+    required: bool | None = None
+
+
+class PromptMessage(SpecModel):
+    role: str = "user"
+    content: str
+
+
+class McpPrompt(SpecModel):
+    name: str
+    label: str | None = None
+    description: str | None = None
+    arguments: list[PromptArgument] = []
+    template: list[PromptMessage] = []
+    location: str | None = None
+
+
+class McpExposes(SpecModel):
+    type: str = "mcp"
+    namespace: str
+    port: int | None = None
+    address: str | None = None
+    transport: str = "http"
+    description: str | None = None
+    authentication: Any = None
+    tools: list[ExposedOperation] = []
+    resources: list[McpResource] = []
+    prompts: list[McpPrompt] = []
+
+
+class AggregateFunction(ExposedOperation):
+    name: str
+
+
+class Aggregate(SpecModel):
+    namespace: str
+    label: str | None = None
+    functions: list[AggregateFunction] = []
+
+
+class Document(SpecModel):
+    naftiko: str | None = None
+    info: Info | None = None
+    binds: list[Bind] = []
+    capability: dict[str, Any] | None = None
+    consumes: list[Any] | None = None

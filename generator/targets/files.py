@@ -1,0 +1,20 @@
+"""What the targets plan: one `FileSpec` per emitted file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """`path` is relative to the package folder; `template` or `source` (copied verbatim) says how."""
+
+    path: str
+    template: str | None = None
+    context: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    source: str | None = None
+
+    @property
+    def is_python(self) -> bool:
+        return self.path.endswith(".py")

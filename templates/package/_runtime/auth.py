@@ -1,0 +1,112 @@
+"""Outbound authentication of consumed APIs (SEMANTICS §3.6)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote_plus
+
+import httpx
+
+from .errors import UpstreamUnavailable
+from .model import Auth
+from .request import PreparedRequest, header_value
+from .templating import render
+
+
+class Authenticator:
+    """Adds credentials to prepared requests; renders its templates against the bind context."""
+
+    def __init__(self, auth: Auth | None, bind_scope: Mapping[str, Any]) -> None:
+        self.auth = auth
+        self.scope = bind_scope
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    def _text(self, template: str | None, params: Mapping[str, Any]) -> str:
+        return render(template or "", params, self.scope)
+
+    def httpx_auth(self, params: Mapping[str, Any]) -> httpx.Auth | None:
+        """Digest needs a challenge round-trip, which httpx does for us."""
+        if self.auth is not None and self.auth.kind == "digest":
+            return httpx.DigestAuth(self._text(self.auth.username, params), self._text(self.auth.password, params))
+        return None
+
+    async def apply(
+        self,
+        request: PreparedRequest,
+        params: Mapping[str, Any],
+        client: httpx.AsyncClient,
+        inbound_authorization: str | None = None,
+    ) -> None:
+        auth = self.auth
+        if auth is None:
+            if inbound_authorization:
+                request.headers["Authorization"] = header_value("Authorization", inbound_authorization)
+            return
+        if auth.kind == "bearer":
+            token = self._text(auth.token, params)
+            if token:
+                request.headers["Authorization"] = header_value("Authorization", f"Bearer {token}")
+        elif auth.kind == "apikey":
+            self._apply_key(request, self._text(auth.key, params), self._text(auth.value, params), auth.placement)
+        elif auth.kind == "basic":
+            pair = f"{self._text(auth.username, params)}:{self._text(auth.password, params)}"
+            request.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        elif auth.kind == "oauth2" and auth.token_url:
+            token = await self._client_credentials_token(client, params)
+            request.headers["Authorization"] = header_value("Authorization", f"Bearer {token}")
+
+    @staticmethod
+    def _apply_key(request: PreparedRequest, key: str, value: str, placement: str) -> None:
+        if not key or not value:
+            return
+        if placement == "query":
+            separator = "&" if "?" in request.url else "?"
+            request.url += f"{separator}{quote_plus(key)}={quote_plus(value)}"
+        elif placement == "cookie":
+            request.cookies[key] = header_value(key, value)
+        else:
+            request.headers[key] = header_value(key, value)
+
+    async def _client_credentials_token(self, client: httpx.AsyncClient, params: Mapping[str, Any]) -> str:
+        """OAuth2 client-credentials grant; the token is cached until shortly before it expires."""
+        async with self._lock:
+            if self._token and time.monotonic() < self._expires:
+                return self._token
+            auth = self.auth
+            assert auth is not None and auth.token_url
+            form = {"grant_type": "client_credentials"}
+            if auth.scopes:
+                form["scope"] = " ".join(auth.scopes)
+            if auth.audience:
+                form["audience"] = self._text(auth.audience, params)
+            credentials = (self._text(auth.client_id, params), self._text(auth.client_secret, params))
+            try:
+                response = await client.post(self._text(auth.token_url, params), data=form, auth=credentials)
+                payload = response.json() if response.status_code == 200 else {}
+            except (httpx.HTTPError, ValueError):
+                raise UpstreamUnavailable("could not obtain an OAuth2 access token") from None
+            token = payload.get("access_token") if isinstance(payload, dict) else None
+            if not isinstance(token, str) or not token:
+                raise UpstreamUnavailable("the OAuth2 token endpoint did not return an access token")
+            lifetime = payload.get("expires_in", 3600)
+            self._token = token
+            self._expires = time.monotonic() + max(float(lifetime) - 30.0, 0.0)
+            return token
+
+
+def client_certificate(auth: Auth | None, bind_scope: Mapping[str, Any]) -> ssl.SSLContext | None:
+    """mTLS: `certificate` auth with a PEM file holding certificate and key (optionally encrypted)."""
+    if auth is None or auth.kind != "certificate":
+        return None
+    path = render(auth.certificate or "", bind_scope)
+    password = render(auth.password or "", bind_scope) or None
+    context = ssl.create_default_context()
+    context.load_cert_chain(path, password=password)
+    return context

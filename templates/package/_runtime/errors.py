@@ -1,0 +1,45 @@
+"""Failures the adapters turn into HTTP statuses and MCP errors.
+
+Messages are written here, never copied from lower layers, so they cannot carry secrets,
+upstream URLs with keys in their query, or stack traces.
+"""
+
+from __future__ import annotations
+
+
+class CapabilityError(Exception):
+    """Base class: `status` is the REST status; `invalid_params` marks MCP -32602 errors."""
+
+    status = 500
+    invalid_params = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(CapabilityError):
+    """The caller's input cannot make a valid upstream request."""
+
+    status = 400
+    invalid_params = True
+
+
+class UpstreamUnavailable(CapabilityError):
+    """The upstream could not be reached, dropped the connection, or answered unusably."""
+
+    status = 502
+
+
+class UpstreamTimeout(CapabilityError):
+    status = 504
+
+
+class UpstreamThrottled(CapabilityError):
+    """The upstream kept answering 429/503 after the allowed retries."""
+
+    status = 503
+
+
+class NotSupported(CapabilityError):
+    status = 501

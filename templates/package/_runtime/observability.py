@@ -1,0 +1,191 @@
+"""Health endpoints, Prometheus metrics, request ids and structured logs with secrets redacted."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from contextvars import ContextVar
+from threading import Lock
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from .engine import Service
+
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """Counters and latency histograms in Prometheus' text format, without a dependency."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self.counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
+        self.histograms: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = {}
+
+    def inc(self, name: str, **labels: str) -> None:
+        with self._lock:
+            self.counters[(name, tuple(sorted(labels.items())))] += 1
+
+    def observe(self, name: str, seconds: float, **labels: str) -> None:
+        key = (name, tuple(sorted(labels.items())))
+        with self._lock:
+            slots = self.histograms.setdefault(key, [0.0] * (len(_BUCKETS) + 2))
+            for i, bound in enumerate(_BUCKETS):
+                if seconds <= bound:
+                    slots[i] += 1
+            slots[-2] += 1
+            slots[-1] += seconds
+
+    def render(self) -> str:
+        lines: list[str] = []
+        with self._lock:
+            for name in sorted({n for n, _ in self.counters}):
+                lines.append(f"# TYPE {name} counter")
+                for (metric, labels), value in sorted(self.counters.items()):
+                    if metric == name:
+                        lines.append(f"{name}{_labels(labels)} {value:g}")
+            for name in sorted({n for n, _ in self.histograms}):
+                lines.append(f"# TYPE {name} histogram")
+                for (metric, labels), slots in sorted(self.histograms.items()):
+                    if metric != name:
+                        continue
+                    for bound, count in zip(_BUCKETS, slots, strict=False):
+                        lines.append(f"{name}_bucket{_labels((*labels, ('le', f'{bound:g}')))} {count:g}")
+                    lines.append(f"{name}_bucket{_labels((*labels, ('le', '+Inf')))} {slots[-2]:g}")
+                    lines.append(f"{name}_count{_labels(labels)} {slots[-2]:g}")
+                    lines.append(f"{name}_sum{_labels(labels)} {slots[-1]:.6f}")
+        return "\n".join(lines) + "\n"
+
+
+def _labels(labels: Iterable[tuple[str, str]]) -> str:
+    parts = [f'{k}="{_escape(v)}"' for k, v in labels]
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces every known secret by `***` in formatted log messages."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id.get(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = record.exc_info[0].__name__  # the type only: tracebacks can hold secrets
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(secrets: Iterable[str], level: str = "INFO") -> None:
+    """Structured JSON logs on stderr; every handler redacts the secrets."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request once
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+class RequestLogMiddleware:
+    """Request id (X-Request-ID in and out), one structured log line and metrics per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, adapter: str) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.adapter = adapter
+        self.log = logging.getLogger(f"capgen.{adapter}")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            labels = {"adapter": self.adapter, "method": scope["method"], "route": route}
+            self.metrics.inc("capgen_requests_total", status=str(status), **labels)
+            self.metrics.observe("capgen_request_duration_seconds", elapsed, **labels)
+            self.log.info(
+                "%s %s %s",
+                scope["method"],
+                route,
+                status,
+                extra={"fields": {"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route}},
+            )
+            request_id.reset(token)
+
+
+def health_routes(service: Service) -> dict[str, Any]:
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        ready = bool(service.clients) or not service.upstreams
+        return JSONResponse({"status": "ready" if ready else "starting"}, status_code=200 if ready else 503)
+
+    async def metrics(_: Request) -> Response:
+        return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}
+
+
+def install_observability(app: Starlette, service: Service, adapter: str) -> None:
+    """Health and metrics routes first (before any catch-all mount), request logging outermost."""
+    for path, endpoint in reversed(list(health_routes(service).items())):
+        app.router.routes.insert(0, Route(path, endpoint, methods=["GET"], include_in_schema=False))
+    app.add_middleware(RequestLogMiddleware, metrics=service.metrics, adapter=adapter)

@@ -1,0 +1,231 @@
+"""Build the upstream HTTP request of a consumed operation (SEMANTICS §3).
+
+Pure functions: parameters in, `PreparedRequest` out. Path values are percent-encoded so
+they cannot change the URL's structure; header values cannot carry line breaks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from .errors import InvalidRequest
+from .model import Body, Operation, Parameter, Upstream
+from .templating import lookup, render, to_text
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_PCHAR_SAFE = "/:@!$&'()*+,;=-._~"
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+_SOLE_PLACEHOLDER = re.compile(r"^\{\{\s*([^{}#^/!&]+?)\s*\}\}$")
+
+
+@dataclass
+class PreparedRequest:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    files: list[tuple[str, tuple[str | None, bytes, str | None]]] | None = None
+    form: dict[str, str] | None = None
+
+
+def normalise(name: str) -> str:
+    """`account-id`, `account_id` and `accountId` all normalise to `accountid`."""
+    return re.sub(r"[-_.\s]", "", name).lower()
+
+
+def find(values: Mapping[str, Any], name: str) -> Any:
+    """A value by exact name, else by normalised name (SEMANTICS §8.2)."""
+    if name in values:
+        return values[name]
+    wanted = normalise(name)
+    for key, value in values.items():
+        if normalise(key) == wanted:
+            return value
+    return None
+
+
+def path_placeholders(path: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.group(1).strip() for m in _PLACEHOLDER.finditer(path)))
+
+
+def prepare(
+    upstream: Upstream,
+    operation: Operation,
+    params: Mapping[str, Any],
+    base_url: str,
+    bind_scope: Mapping[str, Any],
+) -> PreparedRequest:
+    """Everything but authentication, which `auth.py` adds."""
+    values = dict(params)
+    request = PreparedRequest(operation.method, "")
+    query: list[tuple[str, str]] = []
+    body_params: dict[str, Any] = {}
+    for param in (*upstream.parameters, *operation.parameters):
+        value = _parameter_value(param, values, bind_scope)
+        if value is None:
+            continue
+        values[param.name] = value
+        if param.location == "header":
+            request.headers[param.name] = header_value(param.name, value)
+        elif param.location == "query":
+            query.extend((param.name, item) for item in _query_items(value))
+        elif param.location == "cookie":
+            request.cookies[param.name] = header_value(param.name, value)
+        elif param.location == "body":
+            body_params[param.name] = value
+    path = expand_path(operation.path, values, bind_scope)
+    request.url = join_url(base_url, path)
+    if query:
+        request.url += "?" + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
+    if operation.body is not None:
+        _apply_body(request, operation.body, values, bind_scope)
+    elif body_params:
+        request.content = json.dumps(_implicit_body(body_params), separators=(",", ":")).encode()
+        request.headers.setdefault("Content-Type", "application/json")
+    return request
+
+
+def _parameter_value(param: Parameter, values: Mapping[str, Any], bind_scope: Mapping[str, Any]) -> Any:
+    if param.value is not None:
+        if not isinstance(param.value, str):
+            return param.value
+        rendered = render(param.value, values, bind_scope)
+        return None if "{{" in rendered else rendered
+    value = find(values, param.name)
+    if value is None and param.location == "environment":
+        value = os.environ.get(param.name)
+    return value
+
+
+def _query_items(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [to_text(item) for item in value if item is not None]
+    return [to_text(value)]
+
+
+def header_value(name: str, value: Any) -> str:
+    text = to_text(value)
+    if _FORBIDDEN.search(text.replace("\t", " ")):
+        raise InvalidRequest(f"header {name!r} must not contain control characters or line breaks")
+    return text
+
+
+def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, Any]) -> str:
+    """Substitute `{name}` placeholders with safely encoded values; a missing one is an error."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1).strip()
+        value = find(values, name)
+        if value is None:
+            value = lookup(name, (values, bind_scope))
+        if value is None or value == "":
+            raise InvalidRequest(f"missing required path parameter {name!r}")
+        return encode_path_value(name, to_text(value))
+
+    return _PLACEHOLDER.sub(substitute, path)
+
+
+def encode_path_value(name: str, text: str) -> str:
+    """Percent-encode one path value; `/` is kept (model ids need it) but cannot climb."""
+    if _FORBIDDEN.search(text) or "\\" in text:
+        raise InvalidRequest(f"path parameter {name!r} contains forbidden characters")
+    segments = text.split("/")
+    if any(segment in (".", "..") for segment in segments) or "" in segments[1:-1] or text.startswith("/"):
+        raise InvalidRequest(f"path parameter {name!r} must not contain empty, '.' or '..' segments")
+    return quote(text, safe=_PCHAR_SAFE)
+
+
+def join_url(base_url: str, path: str) -> str:
+    if not path:
+        return base_url
+    return base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _apply_body(request: PreparedRequest, body: Body, values: dict[str, Any], bind_scope: Mapping[str, Any]) -> None:
+    scopes = (values, bind_scope)
+    request.headers.setdefault("Content-Type", body.content_type)
+    if body.kind == "multipart":
+        request.headers.pop("Content-Type")  # httpx writes it with the boundary
+        request.files = []
+        request.form = {}
+        for part in body.data or ():
+            value = render_value(part.get("value"), scopes)
+            if part.get("filename") is not None:
+                content = value if isinstance(value, bytes) else to_text(value).encode()
+                request.files.append((part["name"], (part["filename"], content, part.get("contentType"))))
+            else:
+                request.form[part["name"]] = to_text(value)
+        return
+    if body.kind == "form" and isinstance(body.data, dict):
+        fields = {k: to_text(render_value(v, scopes)) for k, v in body.data.items()}
+        request.content = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in fields.items()).encode()
+        return
+    if body.kind == "json" and not isinstance(body.data, str):
+        request.content = json.dumps(render_value(body.data, scopes), separators=(",", ":"), ensure_ascii=False).encode()
+        return
+    text = render(to_text(body.data), *scopes)
+    request.content = text.encode()
+
+
+def render_value(data: Any, scopes: Sequence[Mapping[str, Any]]) -> Any:
+    """Render every string of a structure; a string that is one placeholder keeps the value's type."""
+    if isinstance(data, str):
+        sole = _SOLE_PLACEHOLDER.match(data)
+        if sole and any(scopes):
+            return lookup(sole.group(1), scopes)
+        return render(data, *scopes)
+    if isinstance(data, dict):
+        return {render(str(k), *scopes): render_value(v, scopes) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [render_value(item, scopes) for item in data]
+    return data
+
+
+def _implicit_body(body_params: dict[str, Any]) -> Any:
+    """DEV-12: one object/array/JSON parameter is the body; otherwise an object of them."""
+    if len(body_params) == 1:
+        (value,) = body_params.values()
+        if isinstance(value, (dict, list)):
+            return value
+        if isinstance(value, str):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, (dict, list)):
+                return parsed
+    return body_params
+
+
+def prepare_forward(
+    upstream: Upstream,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    base_url: str,
+    bind_scope: Mapping[str, Any],
+) -> PreparedRequest:
+    """A forwarded request: the query string is dropped, static adapter parameters applied."""
+    segments = path.split("/") if path else []
+    encoded = "/".join(encode_path_value("path", segment) for segment in segments if segment)
+    request = PreparedRequest(method, join_url(base_url, encoded), dict(headers), content=body or None)
+    query: list[tuple[str, str]] = []
+    for param in upstream.parameters:
+        if param.value is None:
+            continue
+        value = render(param.value, bind_scope) if isinstance(param.value, str) else param.value
+        if param.location == "header":
+            request.headers[param.name] = header_value(param.name, value)
+        elif param.location == "query" and "{{" not in to_text(value):
+            query.append((param.name, to_text(value)))
+    if query:
+        request.url += "?" + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
+    return request

@@ -1,0 +1,187 @@
+"""The async httpx client of one consumed API: pooling, timeouts, retries, size limits."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from .auth import Authenticator, client_certificate
+from .errors import UpstreamTimeout, UpstreamUnavailable
+from .model import Operation, Upstream
+from .observability import Metrics
+from .request import PreparedRequest, prepare, prepare_forward
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_REBUILT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+class UpstreamClient:
+    """Sends the requests of one `consumes` namespace.
+
+    Use as an async context manager, or call `aclose()` when done.
+    """
+
+    def __init__(
+        self,
+        upstream: Upstream,
+        settings: Settings,
+        *,
+        http: httpx.AsyncClient | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self.metrics = metrics or Metrics()
+        self.settings = settings
+        self.base_url = settings.base_urls.get(upstream.namespace, upstream.base_url)
+        self.bind_scope = settings.binds.scope
+        self.authenticator = Authenticator(upstream.auth, self.bind_scope)
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            limits=httpx.Limits(
+                max_connections=settings.max_connections,
+                max_keepalive_connections=max(settings.max_connections // 5, 10),
+            ),
+            follow_redirects=False,
+            verify=client_certificate(upstream.auth, self.bind_scope) or True,
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> UpstreamClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def call(
+        self,
+        operation: Operation,
+        params: Mapping[str, Any],
+        *,
+        inbound_authorization: str | None = None,
+    ) -> httpx.Response:
+        """Build, authenticate and send `operation` with `params`; the body is read in full."""
+        request = prepare(self.upstream, operation, params, self.base_url, self.bind_scope)
+        await self.authenticator.apply(request, params, self._http, inbound_authorization)
+        return await self.send(request, self.authenticator.httpx_auth(params))
+
+    async def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> httpx.Response:
+        """Relay a request to `<base URL>/<path>` (SEMANTICS §7.9): trusted headers and body only."""
+        request = prepare_forward(self.upstream, method, path, headers, body, self.base_url, self.bind_scope)
+        await self.authenticator.apply(request, {}, self._http)
+        return await self.send(request, self.authenticator.httpx_auth({}))
+
+    async def send(self, prepared: PreparedRequest, auth: httpx.Auth | None = None) -> httpx.Response:
+        idempotent = prepared.method in IDEMPOTENT
+        attempt = 0
+        while True:
+            request = self._http.build_request(
+                prepared.method,
+                prepared.url,
+                headers=prepared.headers,
+                cookies=prepared.cookies or None,
+                content=prepared.content,
+                data=prepared.form,
+                files=prepared.files,
+            )
+            started = time.perf_counter()
+            try:
+                response = await self._send_once(request, auth)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                self._count_error(exc)
+                # nothing reached the upstream: safe to retry whatever the method
+                if attempt < self.settings.retries:
+                    attempt += 1
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise self._fault(exc) from None
+            except httpx.TransportError as exc:
+                self._count_error(exc)
+                if idempotent and attempt < self.settings.retries:
+                    attempt += 1
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise self._fault(exc) from None
+            elapsed = time.perf_counter() - started
+            namespace = self.upstream.namespace
+            self.metrics.inc("capgen_upstream_requests_total", namespace=namespace, status=str(response.status_code))
+            self.metrics.observe("capgen_upstream_duration_seconds", elapsed, namespace=namespace)
+            logger.debug("upstream %s %s -> %s in %.1f ms", prepared.method, namespace, response.status_code, elapsed * 1000)
+            delay = self._retry_delay(response, idempotent, attempt)
+            if delay is None:
+                return response
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    async def _send_once(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
+        response = await self._http.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+        try:
+            limit = self.settings.max_response_bytes
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise UpstreamUnavailable(f"upstream {self.upstream.namespace} answered with a body over {limit} bytes")
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():  # decoded, so the cap also stops zip bombs
+                size += len(chunk)
+                if size > limit:
+                    raise UpstreamUnavailable(
+                        f"upstream {self.upstream.namespace} answered with a body over {limit} bytes"
+                    )
+                chunks.append(chunk)
+        finally:
+            await response.aclose()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _REBUILT_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
+
+    def _retry_delay(self, response: httpx.Response, idempotent: bool, attempt: int) -> float | None:
+        if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
+            return None
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if retry_after is not None:
+            # a server that asks us to come back later is safe to retry for any method
+            return retry_after if retry_after <= self.settings.max_retry_after else None
+        return self._backoff(attempt + 1) if idempotent else None
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return min(0.1 * (2 ** (attempt - 1)), 2.0) * (0.5 + random.random() / 2)
+
+    def _count_error(self, exc: Exception) -> None:
+        kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
+        self.metrics.inc("capgen_upstream_errors_total", namespace=self.upstream.namespace, kind=kind)
+
+    def _fault(self, exc: httpx.TransportError) -> Exception:
+        name = self.upstream.namespace
+        if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return UpstreamTimeout(f"upstream {name} did not answer in time")
+        if isinstance(exc, httpx.ConnectTimeout):
+            return UpstreamTimeout(f"upstream {name} did not accept the connection in time")
+        return UpstreamUnavailable(f"upstream {name} could not be reached")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
