@@ -11,7 +11,9 @@ import click
 from . import __version__, pipeline
 from .reporting import Reporter, expand_specs, serve_spec
 
-OUT_HELP = "Folder that receives one package folder per spec (default: generated/, or [tool.capgen] out)."
+OUT_HELP = (
+    "Folder that receives one package folder per spec (default: generated/, or [tool.capgen] out)."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,8 +31,12 @@ def _specs_argument(function):  # type: ignore[no-untyped-def]
 
 @cli.command()
 @_specs_argument
-@click.option("--strict", is_flag=True, help="Also validate against the published alpha2 JSON Schema.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format.")
+@click.option(
+    "--strict", is_flag=True, help="Also validate against the published alpha2 JSON Schema."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format."
+)
 def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     """Check specs and print every diagnostic (exit 1 on errors)."""
     reporter = Reporter(fmt=fmt)
@@ -43,8 +49,15 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
 @cli.command()
 @_specs_argument
 @click.option("-o", "--out", type=click.Path(path_type=Path), help=OUT_HELP)
-@click.option("--strict", is_flag=True, help="Refuse specs that do not follow the published schema.")
-@click.option("--check", "check_only", is_flag=True, help="Only compare with what is on disk (like `capgen check`).")
+@click.option(
+    "--strict", is_flag=True, help="Refuse specs that do not follow the published schema."
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Only compare with what is on disk (like `capgen check`).",
+)
 def build(specs: tuple[Path, ...], out: Path | None, strict: bool, check_only: bool) -> None:
     """Generate one package per spec (a folder of specs works too)."""
     reporter = Reporter()
@@ -69,7 +82,9 @@ def build(specs: tuple[Path, ...], out: Path | None, strict: bool, check_only: b
 def check(specs: tuple[Path, ...], out: Path | None, strict: bool) -> None:
     """Exit 1 with a diff when the generated code on disk is stale."""
     reporter = Reporter()
-    sys.exit(reporter.check(expand_specs(specs), reporter.out_dir(out), pipeline.Options(strict=strict)))
+    sys.exit(
+        reporter.check(expand_specs(specs), reporter.out_dir(out), pipeline.Options(strict=strict))
+    )
 
 
 @cli.command()
@@ -84,10 +99,15 @@ def diff(specs: tuple[Path, ...], out: Path | None) -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mock", is_flag=True, help="Answer from an embedded mock upstream (no credentials needed).")
+@click.option(
+    "--mock/--live",
+    default=None,
+    help="Answer from an embedded mock upstream, or call the real API "
+    "(default: mock when a bound environment variable is unset).",
+)
 @click.option("--reload", is_flag=True, help="Rebuild and restart when the spec changes.")
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED)
-def serve(spec: Path, mock: bool, reload: bool, extra: tuple[str, ...]) -> None:
+def serve(spec: Path, mock: bool | None, reload: bool, extra: tuple[str, ...]) -> None:
     """Build SPEC into a temporary folder and serve it (extra options go to the service)."""
     sys.exit(serve_spec(spec, mock=mock, reload=reload, extra=list(extra)))
 

@@ -1,12 +1,12 @@
 """`[tool.capgen]` in pyproject.toml, so CI and humans run the same thing.
 
-    [tool.capgen]
-    out = "generated"                 # where packages go
-    specs = ["specs"]                 # what `capgen build` builds with no arguments
-    strict = false
+[tool.capgen]
+out = "generated"                 # where packages go
+specs = ["specs"]                 # what `capgen build` builds with no arguments
+strict = false
 
-    [tool.capgen.packages]            # import names, per spec file name
-    "workers-ai-ai-inference.yaml" = "workers_ai"
+[tool.capgen.packages]            # import names, per spec file name
+"workers-ai-ai-inference.yaml" = "workers_ai"
 """
 
 from __future__ import annotations

@@ -37,48 +37,102 @@ CODES: dict[str, Code] = {
     "E007": Code("error", "mapping key is not a scalar", "use plain text keys"),
     "E008": Code("error", "duplicate key", "YAML keeps only the last value; remove one"),
     # -- document shape
-    "E010": Code("error", "spec root is not a mapping", "a spec is a mapping with `naftiko` and `capability`"),
+    "E010": Code(
+        "error", "spec root is not a mapping", "a spec is a mapping with `naftiko` and `capability`"
+    ),
     "E011": Code("error", "unsupported `naftiko` version", "capgen reads `1.0.0-alpha*` specs"),
     "E012": Code("error", "required field missing", "add the field"),
     "E013": Code("error", "field has the wrong type", "see the expected type in the message"),
     "E014": Code("error", "value not allowed here", "use one of the listed values"),
     # -- consumes
-    "E020": Code("error", "`baseUri` ends with a slash", "remove the trailing `/` (the engine refuses it too)"),
-    "E021": Code("error", "`baseUri` is not an absolute http(s) URL", "write e.g. https://api.example.com/v1"),
-    "E022": Code("error", "namespace declared twice", "namespaces must be unique across consumes and exposes"),
+    "E020": Code(
+        "error",
+        "`baseUri` ends with a slash",
+        "remove the trailing `/` (the engine refuses it too)",
+    ),
+    "E021": Code(
+        "error", "`baseUri` is not an absolute http(s) URL", "write e.g. https://api.example.com/v1"
+    ),
+    "E022": Code(
+        "error", "namespace declared twice", "namespaces must be unique across consumes and exposes"
+    ),
     "E023": Code("error", "malformed path template", "placeholders are `{name}` or `{{name}}`"),
-    "E024": Code("error", "shared consumes file cannot be imported", "check `location` (relative to the spec)"),
-    "E025": Code("error", "imported namespace not found", "`import` must name a namespace of the shared file"),
+    "E024": Code(
+        "error",
+        "shared consumes file cannot be imported",
+        "check `location` (relative to the spec)",
+    ),
+    "E025": Code(
+        "error", "imported namespace not found", "`import` must name a namespace of the shared file"
+    ),
     "E026": Code("error", "malformed template", "close every `{{` with `}}`"),
     # -- references between parts
-    "E030": Code("error", "malformed `call` reference", "write `call: <consumes-namespace>.<operation-name>`"),
-    "E031": Code("error", "`call` names an unknown namespace", "declare it under `capability.consumes`"),
-    "E032": Code("error", "`call` names an unknown operation", "check the operation names of that namespace"),
-    "E033": Code("error", "`forward` targets an unknown namespace", "`targetNamespace` must be a consumes namespace"),
-    "E034": Code("error", "`ref` names an unknown aggregate function", "write `ref: <aggregate>.<function>`"),
+    "E030": Code(
+        "error", "malformed `call` reference", "write `call: <consumes-namespace>.<operation-name>`"
+    ),
+    "E031": Code(
+        "error", "`call` names an unknown namespace", "declare it under `capability.consumes`"
+    ),
+    "E032": Code(
+        "error", "`call` names an unknown operation", "check the operation names of that namespace"
+    ),
+    "E033": Code(
+        "error",
+        "`forward` targets an unknown namespace",
+        "`targetNamespace` must be a consumes namespace",
+    ),
+    "E034": Code(
+        "error", "`ref` names an unknown aggregate function", "write `ref: <aggregate>.<function>`"
+    ),
     # -- exposes
-    "E040": Code("error", "two REST operations share a method and path", "keep one or change the path"),
+    "E040": Code(
+        "error", "two REST operations share a method and path", "keep one or change the path"
+    ),
     "E041": Code("error", "two MCP tools share a name", "tool names must be unique per adapter"),
     "E042": Code("error", "two adapters listen on the same port", "give each adapter its own port"),
-    "E043": Code("error", "REST path is malformed", "paths start with `/` and use `{name}` variables"),
+    "E043": Code(
+        "error", "REST path is malformed", "paths start with `/` and use `{name}` variables"
+    ),
     "E044": Code("error", "MCP prompt or resource is malformed", "see the message"),
     # -- configuration and output
-    "E050": Code("error", "output directory is not capgen output", "choose an empty folder or one capgen wrote"),
+    "E050": Code(
+        "error",
+        "output directory is not capgen output",
+        "choose an empty folder or one capgen wrote",
+    ),
     "E051": Code("error", "invalid capgen configuration", "check [tool.capgen] in pyproject.toml"),
-    "E052": Code("error", "strict mode: spec does not follow the published schema", "fix the spec or drop --strict"),
+    "E052": Code(
+        "error",
+        "strict mode: spec does not follow the published schema",
+        "fix the spec or drop --strict",
+    ),
     # -- warnings: accepted, but capgen had to interpret or skip something
     "W100": Code("warning", "unknown key ignored", "remove it, or check its spelling"),
     "W101": Code("warning", "spec version is not 1.0.0-alpha2", "capgen implements alpha2"),
     "W102": Code("warning", "recommended field missing", "add it for better generated docs"),
-    "W110": Code("warning", "expose type not generated; skipped", "capgen generates rest and mcp adapters"),
+    "W110": Code(
+        "warning", "expose type not generated; skipped", "capgen generates rest and mcp adapters"
+    ),
     "W111": Code("warning", "consumes type not supported; skipped", "capgen consumes http APIs"),
-    "W112": Code("warning", "nothing is exposed", "the package holds the client and health endpoints only"),
+    "W112": Code(
+        "warning", "nothing is exposed", "the package holds the client and health endpoints only"
+    ),
     "W120": Code("warning", "alternative spelling accepted", "use the spelling of the schema"),
-    "W121": Code("warning", "authentication kind not supported; requests go out unsigned", "sign requests yourself, or use a supported kind"),
+    "W121": Code(
+        "warning",
+        "authentication kind not supported; requests go out unsigned",
+        "sign requests yourself, or use a supported kind",
+    ),
     "W122": Code("warning", "value interpreted", "see the message for what capgen does"),
-    "W130": Code("warning", "`with` refers to an input nobody provides", "declare the input, or fix the reference"),
+    "W130": Code(
+        "warning",
+        "`with` refers to an input nobody provides",
+        "declare the input, or fix the reference",
+    ),
     "W131": Code("warning", "operation name used twice; the first one wins", "rename one of them"),
-    "W132": Code("warning", "step kind not supported; the operation answers 501", "use call or lookup steps"),
+    "W132": Code(
+        "warning", "step kind not supported; the operation answers 501", "use call or lookup steps"
+    ),
     "W133": Code("warning", "bind variable not declared", "declare it under `binds`"),
 }
 
@@ -120,7 +174,9 @@ class Diagnostics:
     def warning(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self._add("warning", code, message, span, hint)
 
-    def _add(self, severity: Severity, code: str, message: str, span: Span, hint: str | None) -> None:
+    def _add(
+        self, severity: Severity, code: str, message: str, span: Span, hint: str | None
+    ) -> None:
         entry = CODES[code]
         self.items.append(Diagnostic(severity, code, message, span, hint or entry.hint))
 
@@ -136,7 +192,9 @@ class Diagnostics:
 
     def sorted(self) -> list[Diagnostic]:
         unique = dict.fromkeys(self.items)
-        return sorted(unique, key=lambda d: (d.span.file, d.span.line, d.span.col, d.code, d.message))
+        return sorted(
+            unique, key=lambda d: (d.span.file, d.span.line, d.span.col, d.code, d.message)
+        )
 
 
 def render_text(diagnostics: Iterable[Diagnostic]) -> str:

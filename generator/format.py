@@ -31,7 +31,11 @@ class FormatError(Exception):
 def cache_dir() -> Path | None:
     if os.environ.get("CAPGEN_NO_CACHE"):
         return None
-    base = os.environ.get("CAPGEN_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = (
+        os.environ.get("CAPGEN_CACHE_DIR")
+        or os.environ.get("XDG_CACHE_HOME")
+        or str(Path.home() / ".cache")
+    )
     return Path(base) / "capgen" / "black"
 
 
@@ -86,7 +90,7 @@ def _format_all(todo: dict[str, tuple[str, str]], workers: int | None) -> dict[s
 
 
 def _safe_format(item: tuple[str, str]) -> tuple[bool, str]:
-    path, source = item
+    _, source = item
     try:
         return True, _format_one(source)
     except Exception as exc:  # black raises several types; all mean the template produced bad code

@@ -57,7 +57,9 @@ class Document:
     text: str
 
 
-def load_document(path: Path, diagnostics: Diagnostics, display_name: str | None = None) -> Document | None:
+def load_document(
+    path: Path, diagnostics: Diagnostics, display_name: str | None = None
+) -> Document | None:
     """Read and parse one YAML file. Problems are reported to `diagnostics`; None means unusable."""
     name = display_name or str(path)
     try:
@@ -116,9 +118,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if id(node) in self.active:
-            self.diagnostics.error(
-                "E006", "recursive YAML alias", self.locations.span(pointer)
-            )
+            self.diagnostics.error("E006", "recursive YAML alias", self.locations.span(pointer))
             return None
         self.active.add(id(node))
         try:

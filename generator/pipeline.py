@@ -25,7 +25,9 @@ from .writer import MANIFEST, NotCapgenOutput, WriteResult, diff, manifest_text,
 @dataclass
 class Options:
     strict: bool = False
-    module: str | None = None  # import name of the generated package (default: from the spec file name)
+    module: str | None = (
+        None  # import name of the generated package (default: from the spec file name)
+    )
 
 
 @dataclass
@@ -89,7 +91,9 @@ def generate(spec_path: Path, options: Options | None = None) -> Result:
     return result
 
 
-def build(spec_path: Path, out_dir: Path, options: Options | None = None) -> tuple[Result, WriteResult | None]:
+def build(
+    spec_path: Path, out_dir: Path, options: Options | None = None
+) -> tuple[Result, WriteResult | None]:
     result = generate(spec_path, options)
     if not result.ok:
         return result, None
@@ -105,7 +109,9 @@ def build(spec_path: Path, out_dir: Path, options: Options | None = None) -> tup
         return result, None
 
 
-def check(spec_path: Path, out_dir: Path, options: Options | None = None) -> tuple[Result, list[str]]:
+def check(
+    spec_path: Path, out_dir: Path, options: Options | None = None
+) -> tuple[Result, list[str]]:
     """Regenerate in memory and diff against `out_dir`; an empty diff means current."""
     result = generate(spec_path, options)
     if not result.ok:

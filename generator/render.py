@@ -67,7 +67,12 @@ def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
     prefix = " " * indent
     paragraphs = [p for p in safe.split("\n\n")]
     wrapped = [
-        textwrap.fill(" ".join(p.split()), width=max(width - indent, 40), subsequent_indent=prefix, break_on_hyphens=False)
+        textwrap.fill(
+            " ".join(p.split()),
+            width=max(width - indent, 40),
+            subsequent_indent=prefix,
+            break_on_hyphens=False,
+        )
         for p in paragraphs
     ]
     return f"\n\n{prefix}".join(wrapped)

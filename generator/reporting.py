@@ -30,7 +30,9 @@ def expand_specs(specs: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for spec in specs:
         if spec.is_dir():
-            found.extend(sorted(p for p in spec.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
+            found.extend(
+                sorted(p for p in spec.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            )
         else:
             found.append(spec)
     return found
@@ -64,10 +66,14 @@ class Reporter:
         if len(specs) < 2 or not sys.stderr.isatty():
             yield from specs
             return
-        with click.progressbar(specs, label=label, file=sys.stderr, item_show_func=lambda p: p and p.name) as bar:
+        with click.progressbar(
+            specs, label=label, file=sys.stderr, item_show_func=lambda p: p and p.name
+        ) as bar:
             yield from bar
 
-    def check(self, specs: Sequence[Path], out_dir: Path, options: pipeline.Options, advise: bool = True) -> int:
+    def check(
+        self, specs: Sequence[Path], out_dir: Path, options: pipeline.Options, advise: bool = True
+    ) -> int:
         stale: list[Path] = []
         for spec in self.progress(specs, "checking"):
             result, lines = pipeline.check(spec, out_dir, options)
@@ -77,7 +83,10 @@ class Reporter:
                 sys.stdout.writelines(lines)
         if stale and advise:
             command = " ".join(["capgen build", *map(str, stale), "-o", str(out_dir)])
-            click.echo(f"\ngenerated code is stale for {len(stale)} spec(s); to fix it run:\n  {command}", err=True)
+            click.echo(
+                f"\ngenerated code is stale for {len(stale)} spec(s); to fix it run:\n  {command}",
+                err=True,
+            )
         if self.errors:
             return 1
         return 1 if stale and advise else 0
@@ -92,7 +101,7 @@ class Reporter:
         return 1 if self.errors else 0
 
 
-def serve_spec(spec: Path, *, mock: bool, reload: bool, extra: list[str]) -> int:
+def serve_spec(spec: Path, *, mock: bool | None, reload: bool, extra: list[str]) -> int:
     """Build into a temporary folder and run the package's own `serve` (restart on change)."""
     with tempfile.TemporaryDirectory(prefix="capgen-serve-") as temp:
         while True:
@@ -103,8 +112,21 @@ def serve_spec(spec: Path, *, mock: bool, reload: bool, extra: list[str]) -> int
                     return 1
                 _wait_for_change(spec, _mtime(spec))
                 continue
-            command = [sys.executable, "-m", result.folder, "serve", *(["--mock"] if mock else []), *extra]
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(temp) / result.folder), os.environ.get("PYTHONPATH")]))}
+            use_mock = _wants_mock(result) if mock is None else mock
+            command = [
+                sys.executable,
+                "-m",
+                result.folder,
+                "serve",
+                *(["--mock"] if use_mock else []),
+                *extra,
+            ]
+            env = {
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(Path(temp) / result.folder), os.environ.get("PYTHONPATH")])
+                ),
+            }
             process = subprocess.Popen(command, env=env)
             if not reload:
                 return _wait(process)
@@ -114,6 +136,24 @@ def serve_spec(spec: Path, *, mock: bool, reload: bool, extra: list[str]) -> int
             process.terminate()
             process.wait(timeout=15)
             click.echo(f"{spec} changed; rebuilding", err=True)
+
+
+def _wants_mock(result: pipeline.Result) -> bool:
+    """Mock when a variable bound from the environment is missing (a newcomer has no key)."""
+    assert result.package is not None
+    missing = [
+        key
+        for bind in result.package.binds
+        if not bind.location
+        for _, key in bind.keys
+        if key not in os.environ
+    ]
+    if missing:
+        click.echo(
+            f"{', '.join(missing)} not set: serving against the embedded mock upstream (--live to refuse)",
+            err=True,
+        )
+    return bool(missing)
 
 
 def _wait(process: subprocess.Popen[bytes]) -> int:
@@ -131,7 +171,9 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def _wait_for_change(spec: Path, seen: float, process: subprocess.Popen[bytes] | None = None) -> bool:
+def _wait_for_change(
+    spec: Path, seen: float, process: subprocess.Popen[bytes] | None = None
+) -> bool:
     """True when the spec changed; False when the served process ended first."""
     while True:
         time.sleep(0.5)

@@ -54,7 +54,9 @@ def owned_files(target: Path) -> set[str]:
 
 
 def check_target(target: Path) -> None:
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and read_manifest(target) is None)):
+    if target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and read_manifest(target) is None)
+    ):
         raise NotCapgenOutput(str(target))
 
 
@@ -69,7 +71,9 @@ def write_package(target: Path, files: Mapping[str, bytes]) -> WriteResult:
     if not result.changed:
         return result
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".capgen-tmp", dir=target.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".capgen-tmp", dir=target.parent)
+    )
     os.chmod(staging, 0o777 & ~_umask())
     try:
         for path, data in sorted(files.items()):

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..diagnostics import Span
 from ..ir import model as ir
 from ..loader import Locations, Pointer
 from ..spec import models as m
 from ..spec.parse import Validator
 from .context import Context
+from .templates import TemplateError, names
 
-UNSUPPORTED = ("oauth1", "hmac", "aws-sig-v4", "awssigv4", "aws", "signature", "jwt-bearer", "ntlm", "kerberos")
+UNSUPPORTED = (
+    "oauth1",
+    "hmac",
+    "aws-sig-v4",
+    "awssigv4",
+    "aws",
+    "signature",
+    "jwt-bearer",
+    "ntlm",
+    "kerberos",
+)
 
 
-def _validated(ctx: Context, data: Any, locations: Locations, pointer: Pointer) -> m.Authentication | None:
+def _validated(
+    ctx: Context, data: Any, locations: Locations, pointer: Pointer
+) -> m.Authentication | None:
     return Validator(locations, ctx.diagnostics, {}).model(m.Authentication, data, pointer)
 
 
@@ -26,6 +40,7 @@ def outbound_auth(ctx: Context, data: Any, locations: Locations, owner: Pointer)
     auth = _validated(ctx, data, locations, pointer)
     if auth is None:
         return None
+    _check_templates(ctx, auth, span)
     kind = auth.type.lower()
     if kind == "bearer":
         return ir.Auth("bearer", token=auth.token or auth.value)
@@ -52,14 +67,27 @@ def outbound_auth(ctx: Context, data: Any, locations: Locations, owner: Pointer)
             span,
         )
         return None
-    if kind in ("certificate", "mtls", "tls"):
-        if auth.cert_path:
-            return ir.Auth("certificate", certificate=auth.cert_path, password=auth.cert_password)
-    ctx.warning("W121", f"authentication type {auth.type!r} is not supported; requests are sent without it", span)
+    if kind in ("certificate", "mtls", "tls") and auth.cert_path:
+        return ir.Auth("certificate", certificate=auth.cert_path, password=auth.cert_password)
+    ctx.warning(
+        "W121",
+        f"authentication type {auth.type!r} is not supported; requests are sent without it",
+        span,
+    )
     return None
 
 
-def _key_and_placement(ctx: Context, auth: m.Authentication, span: Any) -> tuple[str | None, str]:
+def _check_templates(ctx: Context, auth: m.Authentication, span: Span) -> None:
+    for field in ("token", "key", "value", "username", "password", "client_id", "client_secret"):
+        text = getattr(auth, field)
+        if isinstance(text, str):
+            try:
+                names(text)
+            except TemplateError as exc:
+                ctx.error("E026", str(exc), span)
+
+
+def _key_and_placement(ctx: Context, auth: m.Authentication, span: Span) -> tuple[str | None, str]:
     key = auth.key
     if key is None and (auth.name or auth.header):
         key = auth.name or auth.header
@@ -69,7 +97,9 @@ def _key_and_placement(ctx: Context, auth: m.Authentication, span: Any) -> tuple
         placement = auth.in_
         ctx.warning("W120", "apikey `in` read as `placement`", span)
     if auth.type.lower() == "header":
-        ctx.warning("W120", "authentication type `header` read as `apikey` with placement header", span)
+        ctx.warning(
+            "W120", "authentication type `header` read as `apikey` with placement header", span
+        )
     placement = (placement or "header").lower()
     if placement not in ("header", "query", "cookie"):
         ctx.error("E014", f"apikey placement {placement!r} must be header, query or cookie", span)
@@ -87,6 +117,7 @@ def inbound_auth(ctx: Context, data: Any, owner: Pointer) -> ir.InboundAuth | No
     auth = _validated(ctx, data, locations, pointer)
     if auth is None:
         return None
+    _check_templates(ctx, auth, span)
     kind = auth.type.lower()
     if kind == "bearer":
         return ir.InboundAuth("bearer", token=auth.token or auth.value)

@@ -28,7 +28,9 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
     _check_ports(ctx, spec)
     _check_namespaces(ctx, spec)
     if not rest_adapters and not mcp_adapters:
-        diagnostics.warning("W112", "the spec exposes no REST or MCP adapter", spec.locations.span(()))
+        diagnostics.warning(
+            "W112", "the spec exposes no REST or MCP adapter", spec.locations.span(())
+        )
     stem = spec.path.name.split(".")[0]
     package_module = module or naming.module_name(stem)
     info = spec.info
@@ -45,24 +47,40 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
         rest=rest_adapters,
         mcp=mcp_adapters,
         functions=functions,
-        function_imports=tuple(sorted({mod for f in functions for mod in endpoint_modules(f.endpoint)} - {"aggregates"})),
+        function_imports=tuple(
+            sorted(
+                {mod for f in functions for mod in endpoint_modules(f.endpoint)} - {"aggregates"}
+            )
+        ),
         modules=tuple(
-            sorted({"settings", *(u.module for u in ctx.upstreams.values()), *(a.module for a in (*rest_adapters, *mcp_adapters))})
+            sorted(
+                {
+                    "settings",
+                    *(u.module for u in ctx.upstreams.values()),
+                    *(a.module for a in (*rest_adapters, *mcp_adapters)),
+                }
+            )
         ),
     )
 
 
 def _exposed_operations(spec: Spec) -> list[m.ExposedOperation]:
-    ops: list[m.ExposedOperation] = [op for a in spec.rest for r in a.resources for op in r.operations]
+    ops: list[m.ExposedOperation] = [
+        op for a in spec.rest for r in a.resources for op in r.operations
+    ]
     ops += [tool for a in spec.mcp for tool in a.tools]
     ops += [f for a in spec.aggregates for f in a.functions]
     return ops
 
 
-def _adapters(adapters: list[m.RestExposes] | list[m.McpExposes], base: str) -> list[tuple[object, str]]:
+def _adapters(
+    adapters: list[m.RestExposes] | list[m.McpExposes], base: str
+) -> list[tuple[object, str]]:
     if len(adapters) == 1:
         return [(adapters[0], base)]
-    modules = naming.unique([f"{'rest' if base == 'rest' else 'mcp'}_{naming.snake(a.namespace)}" for a in adapters])
+    modules = naming.unique(
+        [f"{'rest' if base == 'rest' else 'mcp'}_{naming.snake(a.namespace)}" for a in adapters]
+    )
     return list(zip(adapters, modules, strict=True))
 
 
@@ -90,7 +108,11 @@ def _check_ports(ctx: Context, spec: Spec) -> None:
         if port is None or getattr(adapter, "transport", "http") == "stdio":
             continue
         if port in seen:
-            ctx.error("E042", f"{adapter.namespace} and {seen[port]} both listen on port {port}", ctx.span(adapter))
+            ctx.error(
+                "E042",
+                f"{adapter.namespace} and {seen[port]} both listen on port {port}",
+                ctx.span(adapter),
+            )
         seen[port] = adapter.namespace
 
 

@@ -18,7 +18,20 @@ from .templates import TemplateError, collect_names, names, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
-FORMATS = ("json", "xml", "yaml", "yml", "csv", "tsv", "psv", "text", "html", "markdown", "binary", "octet-stream")
+FORMATS = (
+    "json",
+    "xml",
+    "yaml",
+    "yml",
+    "csv",
+    "tsv",
+    "psv",
+    "text",
+    "html",
+    "markdown",
+    "binary",
+    "octet-stream",
+)
 _ANNOTATIONS = {
     "string": "str",
     "integer": "int",
@@ -56,7 +69,11 @@ def build_upstreams(ctx: Context) -> None:
         if namespace in ctx.upstreams:
             ctx.error("E022", f"consumes namespace {namespace!r} is declared twice", span)
             continue
-        module = "client" if single else naming.unique([f"client_{naming.snake(namespace)}"], names_taken)[0]
+        module = (
+            "client"
+            if single
+            else naming.unique([f"client_{naming.snake(namespace)}"], names_taken)[0]
+        )
         names_taken.add(module)
         upstream = _upstream(ctx, entry, module, span)
         ctx.upstreams[namespace] = upstream
@@ -77,12 +94,18 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
         for op in resource.operations:
             op_span = locations.span(op.pointer)
             if op.name in seen:
-                ctx.warning("W131", f"operation {op.name!r} is declared twice in {spec.namespace}; the first wins", op_span)
+                ctx.warning(
+                    "W131",
+                    f"operation {op.name!r} is declared twice in {spec.namespace}; the first wins",
+                    op_span,
+                )
                 continue
             seen[op.name] = op_span
             operation = _operation(ctx, spec, resource, op, locations, consts, methods)
             if operation is not None:
                 operations.append(operation)
+            else:
+                ctx.broken.add((spec.namespace, op.name))
     return ir.Upstream(
         namespace=spec.namespace,
         module=module,
@@ -134,14 +157,22 @@ def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -
         location = (item.in_ or "query").lower()
         span = locations.span(item.pointer)
         if item.in_ is None:
-            ctx.warning("W122", f"parameter {item.name!r} has no `in`; sent as a query parameter", span)
+            ctx.warning(
+                "W122", f"parameter {item.name!r} has no `in`; sent as a query parameter", span
+            )
         elif location not in LOCATIONS:
-            ctx.error("E014", f"parameter {item.name!r}: `in: {item.in_}` is not one of {', '.join(LOCATIONS)}", span)
+            ctx.error(
+                "E014",
+                f"parameter {item.name!r}: `in: {item.in_}` is not one of {', '.join(LOCATIONS)}",
+                span,
+            )
             continue
         value = item.value if item.value is not None else item.template
         if isinstance(value, str):
             _check_template(ctx, value, span)
-        result.append(_param(item.name, location, item.type, item.required, item.description, value))
+        result.append(
+            _param(item.name, location, item.type, item.required, item.description, value)
+        )
     return result
 
 
@@ -185,7 +216,11 @@ def _operation(
     span = locations.span(op.pointer)
     method = (op.method or "GET").upper()
     if method not in METHODS:
-        ctx.error("E014", f"operation {op.name!r}: method {op.method!r} is not one of {', '.join(METHODS)}", span)
+        ctx.error(
+            "E014",
+            f"operation {op.name!r}: method {op.method!r} is not one of {', '.join(METHODS)}",
+            span,
+        )
         return None
     raw_path = op.path if op.path is not None else resource.path
     try:
@@ -194,28 +229,43 @@ def _operation(
         ctx.error("E023", f"operation {op.name!r}: malformed path {raw_path!r}", span)
         return None
     taken: set[str] = {"self"}
-    merged = _merge(_params(ctx, resource.input_parameters, locations) + _params(ctx, op.input_parameters, locations))
+    merged = _merge(
+        _params(ctx, resource.input_parameters, locations)
+        + _params(ctx, op.input_parameters, locations)
+    )
     declared = {p.name for p in merged}
-    params: list[ir.Param] = [_param(p, "path", "string", True, None, None) for p in placeholders if p not in declared]
+    params: list[ir.Param] = [
+        _param(p, "path", "string", True, None, None) for p in placeholders if p not in declared
+    ]
     params += merged
     for extra in ctx.extra_params.get((spec.namespace, op.name), ()):
         if extra.name not in {p.name for p in params}:
-            params.append(_param(extra.name, extra.location, extra.type, False, extra.description, None))
+            params.append(
+                _param(extra.name, extra.location, extra.type, False, extra.description, None)
+            )
     body = _body(ctx, op.body, locations.span((*op.pointer, "body")))
     try:
-        used = collect_names([body.data if body else None, *(p.value for p in params if isinstance(p.value, str))])
+        used = collect_names(
+            [body.data if body else None, *(p.value for p in params if isinstance(p.value, str))]
+        )
     except TemplateError:
         used = ()  # already reported where the template is
     for var in used:
         if var not in {p.name for p in params} and not _is_bind(ctx, var) and "." not in var:
-            params.append(_param(var, "template", "string", False, "value used by a request template", None))
+            params.append(
+                _param(var, "template", "string", False, "value used by a request template", None)
+            )
     params = _with_identifiers(params, taken)
     fmt = (op.output_raw_format or "json").lower()
     if fmt not in FORMATS:
-        ctx.warning("W122", f"operation {op.name!r}: unknown outputRawFormat {op.output_raw_format!r}", span)
+        ctx.warning(
+            "W122", f"operation {op.name!r}: unknown outputRawFormat {op.output_raw_format!r}", span
+        )
     const = naming.unique([naming.constant(op.name, "OPERATION")], consts)[0]
     consts.add(const)
-    method_name = naming.unique([naming.identifier(op.name, "operation")], methods | {"call", "forward", "send", "aclose"})[0]
+    method_name = naming.unique(
+        [naming.identifier(op.name, "operation")], methods | {"call", "forward", "send", "aclose"}
+    )[0]
     methods.add(method_name)
     description = " ".join((op.description or op.label or op.name).split())
     summary, _, details = description.partition(". ")
@@ -282,13 +332,16 @@ def _body(ctx: Context, body: Any, span: Span) -> ir.Body | None:
         _check_template(ctx, body, span)
         return ir.Body("raw", "application/json", body)
     if not isinstance(body, dict):
-        ctx.error("E013", f"`body` must be text or a mapping with `type` and `data`, got {type(body).__name__}", span)
+        ctx.error(
+            "E013",
+            f"`body` must be text or a mapping with `type` and `data`, got {type(body).__name__}",
+            span,
+        )
         return None
     kind_name = str(body.get("type", "json"))
-    if "type" not in body or "data" not in body:
-        if "type" not in body and "data" not in body:
-            ctx.warning("W120", "a `body` without `type`/`data` is sent as this JSON object", span)
-            return ir.Body("json", "application/json", body)
+    if "type" not in body and "data" not in body:
+        ctx.warning("W120", "a `body` without `type`/`data` is sent as this JSON object", span)
+        return ir.Body("json", "application/json", body)
     key = re.sub(r"[^a-z]", "", kind_name.lower())
     if key not in _BODY_KINDS:
         ctx.warning("W122", f"body type {kind_name!r} unknown; sent as JSON", span)

@@ -39,6 +39,9 @@ class Context:
     functions: dict[str, ir.Function] = field(default_factory=dict)
     function_calls: dict[str, Calls] = field(default_factory=dict)
     function_inputs: dict[str, tuple[m.InputParameter, ...]] = field(default_factory=dict)
+    broken: set[tuple[str, str]] = field(
+        default_factory=set
+    )  # operations already reported as invalid
 
     def span(self, model: m.SpecModel, locations: Locations | None = None) -> Span:
         return (locations or self.spec.locations).span(model.pointer)
@@ -63,9 +66,15 @@ class Context:
         namespace, name = call.split(".")
         if namespace not in self.upstreams:
             known = ", ".join(sorted(self.upstreams)) or "none"
-            self.error("E031", f"`call: {call}` names namespace {namespace!r}; consumes declares {known}", span)
+            self.error(
+                "E031",
+                f"`call: {call}` names namespace {namespace!r}; consumes declares {known}",
+                span,
+            )
             return None
         operation = self.operations.get((namespace, name))
-        if operation is None:
-            self.error("E032", f"`call: {call}`: namespace {namespace!r} has no operation {name!r}", span)
+        if operation is None and (namespace, name) not in self.broken:
+            self.error(
+                "E032", f"`call: {call}`: namespace {namespace!r} has no operation {name!r}", span
+            )
         return operation

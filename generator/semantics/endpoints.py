@@ -43,7 +43,11 @@ def with_entries(
         if isinstance(value, str):
             prefix = next((p for p in prefixes if value.startswith(p)), None)
             if prefix is None and other and value.startswith(other):
-                ctx.warning("W122", f"`with: {key}: {value}` in a {kind} adapter read as a reference to `{value[len(other):]}`", span)
+                ctx.warning(
+                    "W122",
+                    f"`with: {key}: {value}` in a {kind} adapter read as a reference to `{value[len(other):]}`",
+                    span,
+                )
                 prefix = other
             if prefix is not None:
                 entries.append(ir.With(str(key), ref=value[len(prefix) :]))
@@ -56,7 +60,9 @@ def with_entries(
     return tuple(entries)
 
 
-def mapping_target(ctx: Context, mapping: Any, call: str | None, span: Span) -> tuple[str | None, str] | None:
+def mapping_target(
+    ctx: Context, mapping: Any, call: str | None, span: Span
+) -> tuple[str | None, str] | None:
     """Where an exposed input's `mapping` sends it: (location or None, consumed parameter name)."""
     if not isinstance(mapping, str) or not mapping.strip():
         return None
@@ -67,20 +73,28 @@ def mapping_target(ctx: Context, mapping: Any, call: str | None, span: Span) -> 
         return location, rest
     if call and text.startswith(call + ".") and len(text) > len(call) + 1:
         return None, text[len(call) + 1 :]
-    ctx.warning("W122", f"input mapping {mapping!r} not understood; the input is passed by its name", span)
+    ctx.warning(
+        "W122", f"input mapping {mapping!r} not understood; the input is passed by its name", span
+    )
     return None
 
 
 def collect_extra_params(ctx: Context, op: m.ExposedOperation, span: Span) -> None:
     """Pre-pass: input mappings that target parameters the consumed operation does not declare."""
-    call = op.call if isinstance(op.call, str) else (op.call or {}).get("operation") if isinstance(op.call, dict) else None
+    call = (
+        op.call
+        if isinstance(op.call, str)
+        else (op.call or {}).get("operation") if isinstance(op.call, dict) else None
+    )
     if not call or call.count(".") != 1:
         return
     namespace, name = call.split(".")
     for item in op.input_parameters:
         target = mapping_target(ctx, item.mapping, call, span) if item.mapping is not None else None
         if target and target[0]:
-            extra = ExtraParam(target[1], target[0], (item.type or "string").lower(), item.description)
+            extra = ExtraParam(
+                target[1], target[0], (item.type or "string").lower(), item.description
+            )
             ctx.extra_params.setdefault((namespace, name), []).append(extra)
 
 
@@ -132,12 +146,18 @@ def _call_parts(
 ) -> tuple[str | None, tuple[ir.With, ...]]:
     if isinstance(call, dict):
         operation = call.get("operation") or call.get("call")
-        return (str(operation) if operation else None), with_entries(ctx, call.get("with"), kind, namespace, span)
+        return (str(operation) if operation else None), with_entries(
+            ctx, call.get("with"), kind, namespace, span
+        )
     return (str(call) if call is not None else None), ()
 
 
 def _mapped_inputs(
-    ctx: Context, op: m.ExposedOperation | m.McpResource, call: str | None, with_: Sequence[ir.With], span: Span
+    ctx: Context,
+    op: m.ExposedOperation | m.McpResource,
+    call: str | None,
+    with_: Sequence[ir.With],
+    span: Span,
 ) -> list[ir.With]:
     """Inputs whose `mapping` names a consumed parameter become `with` references."""
     explicit = {w.key for w in with_}
@@ -165,9 +185,27 @@ def _step(
             return ir.Step("call", step.name)
         step_with = with_entries(ctx, step.with_, kind, namespace, span)
         pairs.append((operation, step_with))
-        return ir.Step("call", step.name, call=ir.CallRef(ctx.module_of(operation.namespace), operation.const, step_with))
+        return ir.Step(
+            "call",
+            step.name,
+            call=ir.CallRef(ctx.module_of(operation.namespace), operation.const, step_with),
+        )
     if step_kind == "lookup":
-        fields = tuple(str(f) if not isinstance(f, dict) else str(f.get("name", "")) for f in step.output_parameters)
-        return ir.Step("lookup", step.name, index=step.index, match=step.match, lookup_value=step.lookup_value, fields=fields)
-    ctx.warning("W132", f"step {step.name!r} of type {step.type!r} is not supported; the operation answers 501", span)
+        fields = tuple(
+            str(f) if not isinstance(f, dict) else str(f.get("name", ""))
+            for f in step.output_parameters
+        )
+        return ir.Step(
+            "lookup",
+            step.name,
+            index=step.index,
+            match=step.match,
+            lookup_value=step.lookup_value,
+            fields=fields,
+        )
+    ctx.warning(
+        "W132",
+        f"step {step.name!r} of type {step.type!r} is not supported; the operation answers 501",
+        span,
+    )
     return ir.Step(step_kind, step.name)

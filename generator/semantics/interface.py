@@ -84,7 +84,11 @@ def _template_vars(value: Any, bind_names: frozenset[str]) -> list[str]:
         used = collect_names(value)
     except TemplateError:
         return []
-    return [n for n in used if n not in bind_names and n.split(".")[-1] not in bind_names and "." not in n]
+    return [
+        n
+        for n in used
+        if n not in bind_names and n.split(".")[-1] not in bind_names and "." not in n
+    ]
 
 
 def schema_property(type_: str | None, description: str | None) -> dict[str, Any]:

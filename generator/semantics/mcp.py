@@ -40,7 +40,9 @@ def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter
     prompts = tuple(_prompt(ctx, p) for p in adapter.prompts)
     transport = (adapter.transport or "http").lower()
     if transport not in ("http", "stdio"):
-        ctx.error("E014", f"MCP transport {adapter.transport!r} must be http or stdio", ctx.span(adapter))
+        ctx.error(
+            "E014", f"MCP transport {adapter.transport!r} must be http or stdio", ctx.span(adapter)
+        )
     modules: set[str] = set()
     for tool in tools:
         modules.update(endpoint_modules(tool.endpoint))
@@ -69,7 +71,14 @@ def _ref_name(op: m.ExposedOperation) -> str | None:
 def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str) -> ir.Tool:
     declared = list(op.input_parameters) or list(ctx.function_inputs.get(op.ref or "", ()))
     inputs = tuple(
-        ir.Input(i.name, "body", None, (i.type or "string").lower(), i.required is not False, i.description)
+        ir.Input(
+            i.name,
+            "body",
+            None,
+            (i.type or "string").lower(),
+            i.required is not False,
+            i.description,
+        )
         for i in declared
     )
     endpoint, calls = build_endpoint(ctx, op, "mcp", adapter.namespace, ())
@@ -117,7 +126,11 @@ def _mock_vars(endpoint: ir.Endpoint, bind_names: frozenset[str]) -> list[str]:
 
 
 def _values(output: ir.Output) -> list[Any]:
-    return [output.value, *(_values(p) for p in output.properties), *(_values(x) for x in (output.items,) if x)]
+    return [
+        output.value,
+        *(_values(p) for p in output.properties),
+        *(_values(x) for x in (output.items,) if x),
+    ]
 
 
 def _annotations(ctx: Context, op: m.ExposedOperation) -> dict[str, Any] | None:
@@ -167,13 +180,18 @@ def _resource(ctx: Context, adapter: m.McpExposes, resource: m.McpResource) -> i
 
 def _prompt(ctx: Context, prompt: m.McpPrompt) -> ir.McpPrompt:
     if not prompt.template and not prompt.location:
-        ctx.error("E044", f"prompt {prompt.name!r} needs `template` messages or a `location`", ctx.span(prompt))
+        ctx.error(
+            "E044",
+            f"prompt {prompt.name!r} needs `template` messages or a `location`",
+            ctx.span(prompt),
+        )
     return ir.McpPrompt(
         name=prompt.name,
         title=prompt.label,
         description=_clean(prompt.description),
         arguments=tuple(
-            ir.PromptArgument(a.name, a.label, _clean(a.description), a.required is not False) for a in prompt.arguments
+            ir.PromptArgument(a.name, a.label, _clean(a.description), a.required is not False)
+            for a in prompt.arguments
         ),
         messages=tuple((msg.role, msg.content) for msg in prompt.template),
         location=prompt.location,

@@ -9,7 +9,9 @@ from .context import Context
 from .templates import TemplateError, names
 
 
-def outputs(ctx: Context, items: list[m.OutputParameter], locations: Locations | None = None) -> tuple[ir.Output, ...]:
+def outputs(
+    ctx: Context, items: list[m.OutputParameter], locations: Locations | None = None
+) -> tuple[ir.Output, ...]:
     return tuple(output(ctx, item, locations) for item in items)
 
 
@@ -18,7 +20,11 @@ def output(ctx: Context, item: m.OutputParameter, locations: Locations | None = 
     mapping = item.mapping
     value = item.value
     if isinstance(mapping, dict):
-        ctx.warning("W122", "an object-valued `mapping` is not supported (put `properties` on the parameter)", span)
+        ctx.warning(
+            "W122",
+            "an object-valued `mapping` is not supported (put `properties` on the parameter)",
+            span,
+        )
         mapping = None
     if item.name and isinstance(value, str) and value.startswith("$") and mapping is None:
         mapping, value = value, None  # consumed-style `value: $.x` is a mapping (SEMANTICS §4.1)
@@ -50,4 +56,6 @@ def output(ctx: Context, item: m.OutputParameter, locations: Locations | None = 
 def _named(out: ir.Output, key: str) -> ir.Output:
     if out.name:
         return out
-    return ir.Output(out.type, key, out.mapping, out.value, out.properties, out.items, out.values, out.max_length)
+    return ir.Output(
+        out.type, key, out.mapping, out.value, out.properties, out.items, out.values, out.max_length
+    )

@@ -10,9 +10,10 @@ from ..ir import model as ir
 from ..spec import models as m
 from . import naming
 from .auth import inbound_auth
-from .context import Context
+from .context import Calls, Context
 from .endpoints import build_endpoint
 from .interface import Derived, derive, schema_property
+from .naming import normalise
 from .templates import TemplateError, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -44,7 +45,11 @@ def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdap
                 continue
             key = (draft.method, _shape(draft.path))
             if key in seen:
-                ctx.error("E040", f"{draft.method} {draft.path} is declared twice in {adapter.namespace}", draft.span)
+                ctx.error(
+                    "E040",
+                    f"{draft.method} {draft.path} is declared twice in {adapter.namespace}",
+                    draft.span,
+                )
                 continue
             seen[key] = draft.span
             drafts.append(draft)
@@ -84,7 +89,11 @@ def _full_path(resource_path: str, op_path: str | None) -> str:
 
 
 def _operation(
-    ctx: Context, adapter: m.RestExposes, resource: m.ExposedResource, op: m.ExposedOperation, consts: set[str]
+    ctx: Context,
+    adapter: m.RestExposes,
+    resource: m.ExposedResource,
+    op: m.ExposedOperation,
+    consts: set[str],
 ) -> _Draft | None:
     span = ctx.span(op)
     method = (op.method or "").upper()
@@ -103,36 +112,78 @@ def _operation(
     if not path.startswith("/"):
         ctx.error("E043", f"REST path {raw!r} must start with '/'", ctx.span(resource))
         return None
-    declared = _inputs(ctx, [*adapter.input_parameters, *resource.input_parameters, *op.input_parameters], variables, method)
+    declared = _inputs(
+        ctx,
+        [*adapter.input_parameters, *resource.input_parameters, *op.input_parameters],
+        variables,
+        method,
+    )
     endpoint, calls = build_endpoint(ctx, op, "rest", adapter.namespace, declared)
-    derived = derive(calls.pairs, [*(i.name for i in declared), *variables], ctx.bind_names)
+    paired = _pair_path_variables(calls, variables, declared)
+    pairs = [(operation, (*entries, *paired)) for operation, entries in calls.pairs]
+    derived = derive(pairs, [*(i.name for i in declared), *variables], ctx.bind_names)
     inputs = (*declared, *(_derived_input(d) for d in derived))
-    endpoint = replace(endpoint, inputs=inputs)
-    if endpoint.call is None and not endpoint.steps and endpoint.function is None and not _has_values(endpoint.outputs):
-        ctx.warning("W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span)
     name = op.name or naming.snake(f"{method} {path}")
+    endpoint = replace(endpoint, name=name, inputs=inputs, with_=(*endpoint.with_, *paired))
+    declared_action = op.call is not None or op.ref is not None or bool(op.steps)
+    if not declared_action and not _has_values(endpoint.outputs):
+        ctx.warning(
+            "W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span
+        )
     const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
     consts.add(const)
     description = " ".join((op.description or resource.description or "").split()) or None
-    summary = " ".join((op.label or resource.label or (description or "").split(". ")[0]).split()) or None
+    summary = (
+        " ".join((op.label or resource.label or (description or "").split(". ")[0]).split()) or None
+    )
     if description and summary and description.rstrip(".") == summary.rstrip("."):
         description = None
     return _Draft(const, name, method, path, list(variables), endpoint, summary, description, span)
+
+
+def _pair_path_variables(
+    calls: Calls, variables: tuple[str, ...], declared: tuple[ir.Input, ...]
+) -> tuple[ir.With, ...]:
+    """`/items/{item-id}` calling `/things/{id}`: when exactly the same number of exposed path
+    variables and consumed placeholders are left unmatched (by name, normalised name or `with`),
+    they are paired in order."""
+    if len(calls.pairs) != 1:
+        return ()
+    operation, entries = calls.pairs[0]
+    offered = {normalise(v) for v in variables} | {normalise(i.name) for i in declared}
+    fed = {w.key for w in entries} | {normalise(w.ref) for w in entries if w.ref}
+    placeholders = [p.name for p in operation.params if p.location == "path" and p.value is None]
+    left = [p for p in placeholders if p not in fed and normalise(p) not in offered]
+    consumed = {normalise(p.name) for p in operation.params} | {
+        normalise(w.ref) for w in entries if w.ref
+    }
+    unused = [v for v in variables if normalise(v) not in consumed]
+    if not left or len(left) != len(unused):
+        return ()
+    return tuple(ir.With(key, ref=variable) for key, variable in zip(left, unused, strict=True))
 
 
 def _has_values(outputs: tuple[ir.Output, ...]) -> bool:
     return any(o.value is not None or _has_values(o.properties) for o in outputs)
 
 
-def _inputs(ctx: Context, items: list[m.InputParameter], variables: tuple[str, ...], method: str) -> tuple[ir.Input, ...]:
+def _inputs(
+    ctx: Context, items: list[m.InputParameter], variables: tuple[str, ...], method: str
+) -> tuple[ir.Input, ...]:
     result: dict[str, ir.Input] = {}
     for item in items:
         location = (item.in_ or "").lower()
         if location and location not in _INPUT_LOCATIONS:
-            ctx.error("E014", f"input {item.name!r}: `in: {item.in_}` is not one of {', '.join(_INPUT_LOCATIONS)}", ctx.span(item))
+            ctx.error(
+                "E014",
+                f"input {item.name!r}: `in: {item.in_}` is not one of {', '.join(_INPUT_LOCATIONS)}",
+                ctx.span(item),
+            )
             continue
         if not location:
-            location = "path" if item.name in variables else "query" if method in _NO_BODY else "body"
+            location = (
+                "path" if item.name in variables else "query" if method in _NO_BODY else "body"
+            )
         value = item.value if isinstance(item.value, str) else None
         result[item.name] = ir.Input(
             name=item.name,
@@ -148,17 +199,27 @@ def _inputs(ctx: Context, items: list[m.InputParameter], variables: tuple[str, .
 def _derived_input(derived: Derived) -> ir.Input:
     location = {"path": "query", "template": "query"}.get(derived.location, derived.location)
     value = None if location != "body" or derived.whole_body else f"$['{derived.name}']"
-    return ir.Input(derived.name, location, value, derived.type, derived.required, derived.description)
+    return ir.Input(
+        derived.name, location, value, derived.type, derived.required, derived.description
+    )
 
 
 def _forward(
-    ctx: Context, adapter: m.RestExposes, resource: m.ExposedResource, drafts: list[_Draft], consts: set[str]
+    ctx: Context,
+    adapter: m.RestExposes,
+    resource: m.ExposedResource,
+    drafts: list[_Draft],
+    consts: set[str],
 ) -> list[_Draft]:
     forward = resource.forward
     assert forward is not None
     span = ctx.span(resource)
     if forward.target_namespace not in ctx.upstreams:
-        ctx.error("E033", f"`forward.targetNamespace: {forward.target_namespace}` is not a consumes namespace", span)
+        ctx.error(
+            "E033",
+            f"`forward.targetNamespace: {forward.target_namespace}` is not a consumes namespace",
+            span,
+        )
         return []
     try:
         path, variables = normalise_path(resource.path)
@@ -177,7 +238,9 @@ def _forward(
         consts.add(const)
         endpoint = ir.Endpoint(name=name, forward=target)
         summary = f"Forward {method} to {forward.target_namespace}"
-        result.append(_Draft(const, name, method, path, list(variables), endpoint, summary, None, span))
+        result.append(
+            _Draft(const, name, method, path, list(variables), endpoint, summary, None, span)
+        )
     return result
 
 
@@ -188,8 +251,10 @@ def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
     built: list[tuple[bool, int, ir.Route]] = []
     for index, draft in enumerate(drafts):
         segments = shapes[index]
-        catch_all = bool(segments) and segments[-1] is None and not any(
-            _continues(segments, other) for j, other in enumerate(shapes) if j != index
+        catch_all = (
+            bool(segments)
+            and segments[-1] is None
+            and not any(_continues(segments, other) for j, other in enumerate(shapes) if j != index)
         )
         route, variables = _route_path(draft.path, draft.variables, catch_all)
         built.append(
@@ -226,35 +291,55 @@ def _continues(prefix: list[str | None], other: list[str | None]) -> bool:
     return all(a is None or b is None or a == b for a, b in zip(prefix, other, strict=False))
 
 
-def _route_path(path: str, variables: list[str], catch_all: bool) -> tuple[str, tuple[tuple[str, str], ...]]:
-    identifiers = naming.unique([naming.identifier(v, "var").rstrip("_") or "var" for v in variables])
+def _route_path(
+    path: str, variables: list[str], catch_all: bool
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    identifiers = naming.unique(
+        [naming.identifier(v, "var").rstrip("_") or "var" for v in variables]
+    )
     pairs = tuple(zip(identifiers, variables, strict=True))
     route = path
     for i, (ident, name) in enumerate(pairs):
-        greedy = name == "path" or (catch_all and i == len(pairs) - 1 and path.endswith("{" + name + "}"))
+        greedy = name == "path" or (
+            catch_all and i == len(pairs) - 1 and path.endswith("{" + name + "}")
+        )
         route = route.replace("{" + name + "}", "{" + ident + (":path" if greedy else "") + "}")
     return route, pairs
 
 
-def _openapi(inputs: tuple[ir.Input, ...], variables: tuple[tuple[str, str], ...]) -> dict[str, Any] | None:
+def _openapi(
+    inputs: tuple[ir.Input, ...], variables: tuple[tuple[str, str], ...]
+) -> dict[str, Any] | None:
     parameters: list[dict[str, Any]] = []
     by_name = {i.name: i for i in inputs}
     for ident, name in variables:
         item = by_name.get(name)
-        param: dict[str, Any] = {"name": ident, "in": "path", "required": True, "schema": {"type": "string"}}
+        param: dict[str, Any] = {
+            "name": ident,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+        }
         if item is not None and item.description:
             param["description"] = item.description
         parameters.append(param)
     for item in inputs:
         if item.location in ("query", "header", "cookie") and item.value is None:
-            param = {"name": item.name, "in": item.location, "required": item.required, "schema": schema_property(item.type, None)}
+            param = {
+                "name": item.name,
+                "in": item.location,
+                "required": item.required,
+                "schema": schema_property(item.type, None),
+            }
             if item.description:
                 param["description"] = item.description
             parameters.append(param)
     result: dict[str, Any] = {}
     if parameters:
         result["parameters"] = parameters
-    body = [i for i in inputs if i.location == "body" and (i.value is None or i.value.startswith("$"))]
+    body = [
+        i for i in inputs if i.location == "body" and (i.value is None or i.value.startswith("$"))
+    ]
     if body:
         result["requestBody"] = {
             "required": any(i.required for i in body),

@@ -45,7 +45,12 @@ class Spec:
 class Validator:
     """Validates parts of one file and reports problems at their YAML location."""
 
-    def __init__(self, locations: Locations, diagnostics: Diagnostics, unknown: dict[tuple[str, str], list[Pointer]]):
+    def __init__(
+        self,
+        locations: Locations,
+        diagnostics: Diagnostics,
+        unknown: dict[tuple[str, str], list[Pointer]],
+    ):
         self.locations = locations
         self.diagnostics = diagnostics
         self.unknown = unknown
@@ -53,7 +58,9 @@ class Validator:
     def model(self, cls: type[M], data: Any, pointer: Pointer) -> M | None:
         if not isinstance(data, dict):
             self.diagnostics.error(
-                "E013", f"expected a mapping for {_describe(pointer)}, got {_kind(data)}", self.locations.span(pointer)
+                "E013",
+                f"expected a mapping for {_describe(pointer)}, got {_kind(data)}",
+                self.locations.span(pointer),
             )
             return None
         try:
@@ -70,7 +77,9 @@ class Validator:
             return []
         if not isinstance(data, list):
             self.diagnostics.error(
-                "E013", f"expected a list for {_describe(pointer)}, got {_kind(data)}", self.locations.span(pointer)
+                "E013",
+                f"expected a list for {_describe(pointer)}, got {_kind(data)}",
+                self.locations.span(pointer),
             )
             return []
         found = (self.model(cls, item, (*pointer, i)) for i, item in enumerate(data))
@@ -82,11 +91,15 @@ class Validator:
         kind = error["type"]
         if kind == "missing":
             field_name = error["loc"][-1]
-            self.diagnostics.error("E012", f"{_describe(where)} needs `{field_name}`", self.locations.span(where))
+            self.diagnostics.error(
+                "E012", f"{_describe(where)} needs `{field_name}`", self.locations.span(where)
+            )
             return
         got = _kind(error.get("input"))
         self.diagnostics.error(
-            "E013", f"{_describe(where)}: {error['msg'].lower()} (got {got})", self.locations.span(where)
+            "E013",
+            f"{_describe(where)}: {error['msg'].lower()} (got {got})",
+            self.locations.span(where),
         )
 
     def _attach(self, model: BaseModel, pointer: Pointer) -> None:
@@ -114,7 +127,9 @@ def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
     locations = document.locations
     data = document.data
     if not isinstance(data, dict):
-        diagnostics.error("E010", f"the spec root must be a mapping, got {_kind(data)}", locations.span(()))
+        diagnostics.error(
+            "E010", f"the spec root must be a mapping, got {_kind(data)}", locations.span(())
+        )
         return None
     unknown: dict[tuple[str, str], list[Pointer]] = {}
     check = Validator(locations, diagnostics, unknown)
@@ -125,19 +140,29 @@ def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
     spec = Spec(document.path, locations, document.text, root)
     spec.info = check.model(m.Info, data["info"], ("info",)) if "info" in data else None
     if spec.info is None and "info" not in data:
-        diagnostics.warning("W102", "the spec has no `info` (label and description)", locations.span(()))
+        diagnostics.warning(
+            "W102", "the spec has no `info` (label and description)", locations.span(())
+        )
     spec.binds = check.models(m.Bind, data.get("binds"), ("binds",))
     capability = data.get("capability")
     if capability is None and data.get("consumes") is None:
-        diagnostics.error("E012", "the spec needs `capability` (or a root `consumes` list)", locations.span(()))
+        diagnostics.error(
+            "E012", "the spec needs `capability` (or a root `consumes` list)", locations.span(())
+        )
         return None
     if capability is not None and not isinstance(capability, dict):
-        diagnostics.error("E013", f"`capability` must be a mapping, got {_kind(capability)}", locations.span(("capability",)))
+        diagnostics.error(
+            "E013",
+            f"`capability` must be a mapping, got {_kind(capability)}",
+            locations.span(("capability",)),
+        )
         return None
     cap = capability or {}
     _capability_keys(cap, locations, diagnostics)
     consumes_data, consumes_pointer = (
-        (cap.get("consumes"), ("capability", "consumes")) if capability else (data.get("consumes"), ("consumes",))
+        (cap.get("consumes"), ("capability", "consumes"))
+        if capability
+        else (data.get("consumes"), ("consumes",))
     )
     spec.consumes = _consumes(consumes_data, consumes_pointer, check, document.path, diagnostics)
     _exposes(cap.get("exposes"), spec, check)
@@ -149,28 +174,44 @@ def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
 def _check_version(root: m.Document, locations: Locations, diagnostics: Diagnostics) -> None:
     version = root.naftiko
     if version is None:
-        diagnostics.warning("W101", "the spec does not say `naftiko: 1.0.0-alpha2`", locations.span(()))
+        diagnostics.warning(
+            "W101", "the spec does not say `naftiko: 1.0.0-alpha2`", locations.span(())
+        )
     elif not str(version).startswith("1.0.0-alpha"):
-        diagnostics.error("E011", f"unsupported naftiko version {version!r}", locations.span(("naftiko",)))
+        diagnostics.error(
+            "E011", f"unsupported naftiko version {version!r}", locations.span(("naftiko",))
+        )
     elif version != "1.0.0-alpha2":
-        diagnostics.warning("W101", f"spec version {version} read as 1.0.0-alpha2", locations.span(("naftiko",)))
+        diagnostics.warning(
+            "W101", f"spec version {version} read as 1.0.0-alpha2", locations.span(("naftiko",))
+        )
 
 
 def _capability_keys(cap: dict[str, Any], locations: Locations, diagnostics: Diagnostics) -> None:
     for key in cap:
         if key == "binds":
             diagnostics.warning(
-                "W100", "`capability.binds` is ignored; binds belong at the root", locations.key_span(("capability", key))
+                "W100",
+                "`capability.binds` is ignored; binds belong at the root",
+                locations.key_span(("capability", key)),
             )
         elif key not in ("consumes", "exposes", "aggregates"):
-            diagnostics.warning("W100", f"unknown key `capability.{key}` ignored", locations.key_span(("capability", key)))
+            diagnostics.warning(
+                "W100",
+                f"unknown key `capability.{key}` ignored",
+                locations.key_span(("capability", key)),
+            )
 
 
-def _consumes(data: Any, pointer: Pointer, check: Validator, spec_path: Path, diagnostics: Diagnostics) -> list[Consumes]:
+def _consumes(
+    data: Any, pointer: Pointer, check: Validator, spec_path: Path, diagnostics: Diagnostics
+) -> list[Consumes]:
     if data is None:
         return []
     if not isinstance(data, list):
-        diagnostics.error("E013", f"`consumes` must be a list, got {_kind(data)}", check.locations.span(pointer))
+        diagnostics.error(
+            "E013", f"`consumes` must be a list, got {_kind(data)}", check.locations.span(pointer)
+        )
         return []
     found: list[Consumes] = []
     for i, entry in enumerate(data):
@@ -182,7 +223,9 @@ def _consumes(data: Any, pointer: Pointer, check: Validator, spec_path: Path, di
             continue
         if isinstance(entry, dict) and entry.get("type", "http") != "http":
             diagnostics.warning(
-                "W111", f"consumes type {entry.get('type')!r} is not supported; skipped", check.locations.span(where)
+                "W111",
+                f"consumes type {entry.get('type')!r} is not supported; skipped",
+                check.locations.span(where),
             )
             continue
         model = check.model(m.HttpConsumes, entry, where)
@@ -191,10 +234,16 @@ def _consumes(data: Any, pointer: Pointer, check: Validator, spec_path: Path, di
     return found
 
 
-def _import(entry: m.ImportedConsumes, span: Any, spec_path: Path, diagnostics: Diagnostics) -> list[Consumes]:
+def _import(
+    entry: m.ImportedConsumes, span: Any, spec_path: Path, diagnostics: Diagnostics
+) -> list[Consumes]:
     """SEMANTICS §3.10: copy namespace `import` of a shared file, renamed to `as`."""
     location = entry.location.removeprefix("file://")
-    target = (spec_path.parent / location).resolve() if not Path(location).is_absolute() else Path(location)
+    target = (
+        (spec_path.parent / location).resolve()
+        if not Path(location).is_absolute()
+        else Path(location)
+    )
     shared = Diagnostics()
     loaded = load_document(target, shared, display_name=_display(target, spec_path))
     if loaded is None or not isinstance(loaded.data, dict):
@@ -207,7 +256,9 @@ def _import(entry: m.ImportedConsumes, span: Any, spec_path: Path, diagnostics: 
     if items is None and isinstance(root.get("capability"), dict):
         items, pointer = root["capability"].get("consumes"), ("capability", "consumes")
         diagnostics.warning(
-            "W120", f"{entry.location}: shared consumes read from `capability.consumes` (expected a root `consumes`)", span
+            "W120",
+            f"{entry.location}: shared consumes read from `capability.consumes` (expected a root `consumes`)",
+            span,
         )
     check = Validator(loaded.locations, diagnostics, {})
     for i, item in enumerate(items if isinstance(items, list) else []):
@@ -247,17 +298,27 @@ def _exposes(data: Any, spec: Spec, check: Validator) -> None:
             mcp = check.model(m.McpExposes, entry, where)
             spec.mcp.extend([mcp] if mcp else [])
         elif kind is None:
-            check.diagnostics.error("E012", "an exposes entry needs `type` (rest or mcp)", check.locations.span(where))
+            check.diagnostics.error(
+                "E012", "an exposes entry needs `type` (rest or mcp)", check.locations.span(where)
+            )
         else:
             check.diagnostics.warning(
-                "W110", f"expose type {kind!r} is not generated by capgen; skipped", check.locations.span(where)
+                "W110",
+                f"expose type {kind!r} is not generated by capgen; skipped",
+                check.locations.span(where),
             )
 
 
-def _report_unknown(unknown: dict[tuple[str, str], list[Pointer]], locations: Locations, diagnostics: Diagnostics) -> None:
+def _report_unknown(
+    unknown: dict[tuple[str, str], list[Pointer]], locations: Locations, diagnostics: Diagnostics
+) -> None:
     for (model, key), pointers in unknown.items():
         more = f" ({len(pointers)} places)" if len(pointers) > 1 else ""
-        diagnostics.warning("W100", f"unknown key `{key}` in {_MODEL_NAMES.get(model, model)} ignored{more}", locations.key_span(pointers[0]))
+        diagnostics.warning(
+            "W100",
+            f"unknown key `{key}` in {_MODEL_NAMES.get(model, model)} ignored{more}",
+            locations.key_span(pointers[0]),
+        )
 
 
 _MODEL_NAMES = {
@@ -281,10 +342,9 @@ def _data_loc(data: Any, loc: Iterable[Any]) -> Pointer:
     found: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            found.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             found.append(part)
             node = node[part]
     return tuple(found)
@@ -302,6 +362,11 @@ def _describe(pointer: Pointer) -> str:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__
-    )
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "text",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), type(value).__name__)

@@ -24,7 +24,9 @@ def _validator() -> Any:
 
 def check_schema(document: Document, diagnostics: Diagnostics) -> None:
     """One E052 per violation, at the deepest location the schema names."""
-    for error in sorted(_validator().iter_errors(document.data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(
+        _validator().iter_errors(document.data), key=lambda e: list(map(str, e.absolute_path))
+    ):
         pointer = tuple(error.absolute_path)
         where = "/".join(str(p) for p in pointer) or "(root)"
         message = _message(error)

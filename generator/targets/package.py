@@ -23,14 +23,30 @@ def plan(package: ir.Package) -> list[FileSpec]:
         FileSpec(f"{module}/capability.py", "package/capability.py.jinja", common),
     ]
     for upstream in package.upstreams:
-        context = {**common, "upstream": upstream, "names": client_names(upstream), "uses_any": uses_any(upstream)}
+        context = {
+            **common,
+            "upstream": upstream,
+            "names": client_names(upstream),
+            "uses_any": uses_any(upstream),
+        }
         files.append(FileSpec(f"{module}/{upstream.module}.py", "package/client.py.jinja", context))
     for rest in package.rest:
-        context = {**common, "adapter": rest, "names": endpoints_names(r.endpoint for r in rest.routes)}
+        context = {
+            **common,
+            "adapter": rest,
+            "names": endpoints_names(r.endpoint for r in rest.routes),
+        }
         files.append(FileSpec(f"{module}/{rest.module}.py", "package/rest.py.jinja", context))
     for mcp in package.mcp:
-        endpoints = [t.endpoint for t in mcp.tools] + [r.endpoint for r in mcp.resources if r.endpoint]
-        context = {**common, "adapter": mcp, "names": endpoints_names(endpoints), "mcp_names": mcp_names(mcp)}
+        endpoints = [t.endpoint for t in mcp.tools] + [
+            r.endpoint for r in mcp.resources if r.endpoint
+        ]
+        context = {
+            **common,
+            "adapter": mcp,
+            "names": endpoints_names(endpoints),
+            "mcp_names": mcp_names(mcp),
+        }
         files.append(FileSpec(f"{module}/{mcp.module}.py", "package/mcp_server.py.jinja", context))
     if package.functions:
         context = {**common, "names": endpoints_names(f.endpoint for f in package.functions)}

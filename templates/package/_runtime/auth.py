@@ -34,7 +34,9 @@ class Authenticator:
     def httpx_auth(self, params: Mapping[str, Any]) -> httpx.Auth | None:
         """Digest needs a challenge round-trip, which httpx does for us."""
         if self.auth is not None and self.auth.kind == "digest":
-            return httpx.DigestAuth(self._text(self.auth.username, params), self._text(self.auth.password, params))
+            return httpx.DigestAuth(
+                self._text(self.auth.username, params), self._text(self.auth.password, params)
+            )
         return None
 
     async def apply(
@@ -47,14 +49,21 @@ class Authenticator:
         auth = self.auth
         if auth is None:
             if inbound_authorization:
-                request.headers["Authorization"] = header_value("Authorization", inbound_authorization)
+                request.headers["Authorization"] = header_value(
+                    "Authorization", inbound_authorization
+                )
             return
         if auth.kind == "bearer":
             token = self._text(auth.token, params)
             if token:
                 request.headers["Authorization"] = header_value("Authorization", f"Bearer {token}")
         elif auth.kind == "apikey":
-            self._apply_key(request, self._text(auth.key, params), self._text(auth.value, params), auth.placement)
+            self._apply_key(
+                request,
+                self._text(auth.key, params),
+                self._text(auth.value, params),
+                auth.placement,
+            )
         elif auth.kind == "basic":
             pair = f"{self._text(auth.username, params)}:{self._text(auth.password, params)}"
             request.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
@@ -74,7 +83,9 @@ class Authenticator:
         else:
             request.headers[key] = header_value(key, value)
 
-    async def _client_credentials_token(self, client: httpx.AsyncClient, params: Mapping[str, Any]) -> str:
+    async def _client_credentials_token(
+        self, client: httpx.AsyncClient, params: Mapping[str, Any]
+    ) -> str:
         """OAuth2 client-credentials grant; the token is cached until shortly before it expires."""
         async with self._lock:
             if self._token and time.monotonic() < self._expires:
@@ -86,15 +97,22 @@ class Authenticator:
                 form["scope"] = " ".join(auth.scopes)
             if auth.audience:
                 form["audience"] = self._text(auth.audience, params)
-            credentials = (self._text(auth.client_id, params), self._text(auth.client_secret, params))
+            credentials = (
+                self._text(auth.client_id, params),
+                self._text(auth.client_secret, params),
+            )
             try:
-                response = await client.post(self._text(auth.token_url, params), data=form, auth=credentials)
+                response = await client.post(
+                    self._text(auth.token_url, params), data=form, auth=credentials
+                )
                 payload = response.json() if response.status_code == 200 else {}
             except (httpx.HTTPError, ValueError):
                 raise UpstreamUnavailable("could not obtain an OAuth2 access token") from None
             token = payload.get("access_token") if isinstance(payload, dict) else None
             if not isinstance(token, str) or not token:
-                raise UpstreamUnavailable("the OAuth2 token endpoint did not return an access token")
+                raise UpstreamUnavailable(
+                    "the OAuth2 token endpoint did not return an access token"
+                )
             lifetime = payload.get("expires_in", 3600)
             self._token = token
             self._expires = time.monotonic() + max(float(lifetime) - 30.0, 0.0)

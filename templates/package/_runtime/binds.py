@@ -32,7 +32,9 @@ class BindContext:
 
     def secrets(self) -> tuple[str, ...]:
         """Every bound value long enough to be worth redacting from logs and errors."""
-        return tuple(sorted({v for v in self.values.values() if len(v) >= 4}, key=len, reverse=True))
+        return tuple(
+            sorted({v for v in self.values.values() if len(v) >= 4}, key=len, reverse=True)
+        )
 
 
 def resolve_binds(
@@ -84,7 +86,9 @@ def _file_source(location: str, cwd: Path | None, placeholder: bool) -> Mapping[
 def _location_path(location: str, cwd: Path) -> Path:
     parsed = urlparse(location)
     if parsed.scheme not in ("file", ""):
-        raise BindError(f"Invalid bind: unsupported location scheme {parsed.scheme!r} in {location}")
+        raise BindError(
+            f"Invalid bind: unsupported location scheme {parsed.scheme!r} in {location}"
+        )
     raw = unquote(parsed.path) if parsed.scheme else location
     if raw.startswith("/./") or raw.startswith("./"):
         return cwd / raw.split("./", 1)[1]

@@ -12,8 +12,8 @@ import httpx
 
 from . import formats, mapping
 from .errors import InvalidRequest, NotSupported, UpstreamThrottled, UpstreamUnavailable
-from .observability import Metrics
 from .model import Endpoint, Output, Step, StepMapping, Upstream, With
+from .observability import Metrics
 from .request import find
 from .settings import Settings
 from .templating import render
@@ -60,7 +60,8 @@ class Service:
         """Open the connection pools on first use; close them when the last adapter stops."""
         if self._users == 0:
             self.clients = {
-                ns: UpstreamClient(u, self.settings, metrics=self.metrics) for ns, u in self.upstreams.items()
+                ns: UpstreamClient(u, self.settings, metrics=self.metrics)
+                for ns, u in self.upstreams.items()
             }
         self._users += 1
         try:
@@ -97,7 +98,9 @@ async def execute(
     if endpoint.call is not None:
         params = apply_with(params, endpoint.call.with_, scope)
         client = service.client(endpoint.call.operation.namespace)
-        response = await client.call(endpoint.call.operation, params, inbound_authorization=inbound_authorization)
+        response = await client.call(
+            endpoint.call.operation, params, inbound_authorization=inbound_authorization
+        )
         return from_response(response, endpoint.outputs, endpoint.call.operation.output_format)
     if endpoint.steps:
         return await _orchestrate(endpoint, params, service)
@@ -106,7 +109,9 @@ async def execute(
     return Outcome(404, NO_HANDLER.encode(), "text/plain")
 
 
-def apply_with(params: dict[str, Any], entries: Sequence[With], bind_scope: Mapping[str, Any]) -> dict[str, Any]:
+def apply_with(
+    params: dict[str, Any], entries: Sequence[With], bind_scope: Mapping[str, Any]
+) -> dict[str, Any]:
     """SEMANTICS §2.4 with DEV-5: references copy caller inputs, strings are templates."""
     if not entries:
         return params
@@ -123,7 +128,9 @@ def apply_with(params: dict[str, Any], entries: Sequence[With], bind_scope: Mapp
     return result
 
 
-def from_response(response: httpx.Response, outputs: Sequence[Output], output_format: str) -> Outcome:
+def from_response(
+    response: httpx.Response, outputs: Sequence[Output], output_format: str
+) -> Outcome:
     """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body."""
     status = response.status_code
     media_type = response.headers.get("content-type")
@@ -140,7 +147,9 @@ def from_response(response: httpx.Response, outputs: Sequence[Output], output_fo
     except formats.FormatError:
         if status >= 400:
             return raw  # keep the upstream's own error page
-        raise UpstreamUnavailable(f"upstream answered with a body that is not valid {output_format}") from None
+        raise UpstreamUnavailable(
+            f"upstream answered with a body that is not valid {output_format}"
+        ) from None
     value = mapping.select(outputs, tree)
     if value is mapping.NOT_MAPPED:
         return raw
@@ -160,11 +169,18 @@ def mock_outcome(outputs: Sequence[Output], params: Mapping[str, Any]) -> Outcom
     return Outcome(200, content, "application/json", value=value, mock=True)
 
 
-async def _aggregate(endpoint: Endpoint, params: dict[str, Any], service: Service, inbound: str | None) -> Outcome:
+async def _aggregate(
+    endpoint: Endpoint, params: dict[str, Any], service: Service, inbound: str | None
+) -> Outcome:
     function = endpoint.function
     assert function is not None
     outcome = await execute(function, params, service, inbound_authorization=inbound)
-    if outcome.value is mapping.NOT_MAPPED and endpoint.outputs and not outcome.mock and function.call:
+    if (
+        outcome.value is mapping.NOT_MAPPED
+        and endpoint.outputs
+        and not outcome.mock
+        and function.call
+    ):
         fmt = function.call.operation.output_format
         response = httpx.Response(outcome.status, content=outcome.content, headers=_media(outcome))
         return from_response(response, endpoint.outputs, fmt)
@@ -196,7 +212,9 @@ async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Serv
             if found is not None:
                 results[step.name] = found
         else:
-            raise NotSupported(f"step {step.name!r}: {step.kind} steps are not supported by this service")
+            raise NotSupported(
+                f"step {step.name!r}: {step.kind} steps are not supported by this service"
+            )
     built = _mappings(endpoint.mappings, results)
     if built is not None:
         return json_outcome(200, built)
@@ -213,7 +231,11 @@ def step_output(tree: Any, outputs: Sequence[Output]) -> Any:
     if named:
         if isinstance(tree, list):
             return [
-                {**item, **{o.name: mapping.resolve(o, item) for o in named}} if isinstance(item, dict) else item
+                (
+                    {**item, **{o.name: mapping.resolve(o, item) for o in named}}
+                    if isinstance(item, dict)
+                    else item
+                )
                 for item in tree
             ]
         return {o.name: mapping.resolve(o, tree) for o in named}

@@ -115,7 +115,12 @@ def _html_tables(text: str) -> list[list[dict[str, str]]]:
             if any(tag == "th" for tag, _ in row):
                 headers = [cell for _, cell in row]
                 continue
-            records.append({headers[i] if i < len(headers) else str(i): cell for i, (_, cell) in enumerate(row)})
+            records.append(
+                {
+                    headers[i] if i < len(headers) else str(i): cell
+                    for i, (_, cell) in enumerate(row)
+                }
+            )
         tables.append(records)
     return tables
 
@@ -153,7 +158,9 @@ def _markdown(text: str) -> dict[str, Any]:
             if sections:
                 sections[-1]["content"] = "\n".join(body).strip()
             body = []
-            sections.append({"heading": heading.group(2), "level": len(heading.group(1)), "content": ""})
+            sections.append(
+                {"heading": heading.group(2), "level": len(heading.group(1)), "content": ""}
+            )
         else:
             body.append(line)
     close_table()

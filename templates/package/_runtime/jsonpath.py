@@ -58,10 +58,7 @@ def query(root: Any, path: str | None) -> Any:
             nodes = [found for node in nodes for found in select(node)]
     except (JsonPathError, TypeError, ValueError, re.error):
         return None
-    if definite:
-        value = nodes[0] if nodes else None
-    else:
-        value = nodes
+    value = (nodes[0] if nodes else None) if definite else nodes
     if function is not None:
         return _FUNCTIONS[function](value)
     return value
@@ -209,7 +206,9 @@ def _slice(inner: str) -> Selector:
 def _descend(select: Selector) -> Selector:
     def walk(node: Any) -> list[Any]:
         found = list(select(node))
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
         for child in children:
             found.extend(walk(child))
         return found
@@ -226,8 +225,14 @@ def _filter(expression: str) -> Selector:
     ]
 
     def select(node: Any) -> list[Any]:
-        items = node if isinstance(node, list) else list(node.values()) if isinstance(node, dict) else []
-        return [item for item in items if any(all(t(item) for t in terms) for terms in alternatives)]
+        items = (
+            node
+            if isinstance(node, list)
+            else list(node.values()) if isinstance(node, dict) else []
+        )
+        return [
+            item for item in items if any(all(t(item) for t in terms) for terms in alternatives)
+        ]
 
     return select
 

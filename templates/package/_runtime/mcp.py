@@ -91,17 +91,26 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
     tools = {tool.name: tool for tool in adapter.tools}
     listed = [_tool(tool) for tool in adapter.tools]
 
-    async def list_tools(ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
         return types.ListToolsResult(tools=listed)
 
-    async def call_tool(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
         tool = tools.get(params.name)
         if tool is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
         arguments = dict(params.arguments or {})
-        missing = [n for n in tool.input_schema.get("required", ()) if arguments.get(n) in (None, "")]
+        missing = [
+            n for n in tool.input_schema.get("required", ()) if arguments.get(n) in (None, "")
+        ]
         if missing:
-            raise MCPError(code=types.INVALID_PARAMS, message=f"Missing required argument(s): {', '.join(missing)}")
+            raise MCPError(
+                code=types.INVALID_PARAMS,
+                message=f"Missing required argument(s): {', '.join(missing)}",
+            )
         try:
             outcome = await execute(tool.endpoint, arguments, service)
         except CapabilityError as exc:
@@ -115,7 +124,9 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
         handlers.update(_resource_handlers(adapter.resources, service))
     if adapter.prompts:
         handlers.update(_prompt_handlers(adapter.prompts))
-    return Server(adapter.namespace, version=adapter.version, instructions=adapter.description, **handlers)
+    return Server(
+        adapter.namespace, version=adapter.version, instructions=adapter.description, **handlers
+    )
 
 
 def _tool(tool: Tool) -> types.Tool:
@@ -130,13 +141,17 @@ def _tool(tool: Tool) -> types.Tool:
 
 
 def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=is_error)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], is_error=is_error
+    )
 
 
 def _tool_result(outcome: Outcome) -> types.CallToolResult:
     media = (outcome.media_type or "").split(";")[0].strip()
     if media.startswith("image/") and outcome.content:
-        image = types.ImageContent(type="image", data=base64.b64encode(outcome.content).decode(), mime_type=media)
+        image = types.ImageContent(
+            type="image", data=base64.b64encode(outcome.content).decode(), mime_type=media
+        )
         return types.CallToolResult(content=[image], is_error=outcome.is_error)
     return _text_result(outcome.text, is_error=outcome.is_error)
 
@@ -145,33 +160,49 @@ def _resource_handlers(resources: tuple[Resource, ...], service: Service) -> dic
     concrete = [r for r in resources if "{" not in r.uri]
     templates = [r for r in resources if "{" in r.uri]
 
-    async def list_resources(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourcesResult:
+    async def list_resources(
+        ctx: ServerRequestContext[Any], params: Any
+    ) -> types.ListResourcesResult:
         listed: list[types.Resource] = []
         for r in concrete:
             if r.location:
                 listed.extend(
-                    types.Resource(name=r.name, uri=f"{r.uri.rstrip('/')}/{rel}", mime_type=_guess(rel))
+                    types.Resource(
+                        name=r.name, uri=f"{r.uri.rstrip('/')}/{rel}", mime_type=_guess(rel)
+                    )
                     for rel in _static_files(r.location)
                 )
             else:
                 listed.append(
                     types.Resource(
-                        name=r.name, uri=r.uri, title=r.title or r.name, description=r.description, mime_type=r.mime_type
+                        name=r.name,
+                        uri=r.uri,
+                        title=r.title or r.name,
+                        description=r.description,
+                        mime_type=r.mime_type,
                     )
                 )
         return types.ListResourcesResult(resources=listed)
 
-    async def list_templates(ctx: ServerRequestContext[Any], params: Any) -> types.ListResourceTemplatesResult:
+    async def list_templates(
+        ctx: ServerRequestContext[Any], params: Any
+    ) -> types.ListResourceTemplatesResult:
         return types.ListResourceTemplatesResult(
             resource_templates=[
                 types.ResourceTemplate(
-                    name=r.name, uri_template=r.uri, title=r.title, description=r.description, mime_type=r.mime_type
+                    name=r.name,
+                    uri_template=r.uri,
+                    title=r.title,
+                    description=r.description,
+                    mime_type=r.mime_type,
                 )
                 for r in templates
             ]
         )
 
-    async def read_resource(ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    async def read_resource(
+        ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
         uri = str(params.uri)
         for resource in resources:
             found = await _read(resource, uri, service)
@@ -186,7 +217,9 @@ def _resource_handlers(resources: tuple[Resource, ...], service: Service) -> dic
     }
 
 
-async def _read(resource: Resource, uri: str, service: Service) -> types.TextResourceContents | None:
+async def _read(
+    resource: Resource, uri: str, service: Service
+) -> types.TextResourceContents | None:
     if resource.location:
         prefix = resource.uri.rstrip("/") + "/"
         if not uri.startswith(prefix):
@@ -199,7 +232,9 @@ async def _read(resource: Resource, uri: str, service: Service) -> types.TextRes
         outcome = await execute(resource.endpoint or Endpoint(resource.name), values, service)
     except CapabilityError as exc:
         raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
-    return types.TextResourceContents(uri=uri, mime_type=resource.mime_type or "application/json", text=outcome.text)
+    return types.TextResourceContents(
+        uri=uri, mime_type=resource.mime_type or "application/json", text=outcome.text
+    )
 
 
 def match_template(template: str, uri: str) -> dict[str, str] | None:
@@ -259,7 +294,12 @@ def _prompt_handlers(prompts: tuple[Prompt, ...]) -> dict[str, Any]:
                     title=p.title,
                     description=p.description,
                     arguments=[
-                        types.PromptArgument(name=a.name, title=a.title, description=a.description, required=a.required)
+                        types.PromptArgument(
+                            name=a.name,
+                            title=a.title,
+                            description=a.description,
+                            required=a.required,
+                        )
                         for a in p.arguments
                     ],
                 )
@@ -267,7 +307,9 @@ def _prompt_handlers(prompts: tuple[Prompt, ...]) -> dict[str, Any]:
             ]
         )
 
-    async def get_prompt(ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    async def get_prompt(
+        ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
         prompt = by_name.get(params.name)
         if prompt is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
@@ -278,7 +320,10 @@ def _prompt_handlers(prompts: tuple[Prompt, ...]) -> dict[str, Any]:
         return types.GetPromptResult(
             description=prompt.description,
             messages=[
-                types.PromptMessage(role=role, content=types.TextContent(type="text", text=fill_prompt(text, arguments)))
+                types.PromptMessage(
+                    role=role,
+                    content=types.TextContent(type="text", text=fill_prompt(text, arguments)),
+                )
                 for role, text in messages
             ],
         )

@@ -27,7 +27,11 @@ _PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000
 def _pattern(namespace: str, path: str) -> re.Pattern[str]:
     parts = _PLACEHOLDER.split(path)
     regex = "".join(
-        re.escape(part) if i % 2 == 0 else ("(?P<v%d>.+)" if i == len(parts) - 2 else "(?P<v%d>[^/]+)") % i
+        (
+            re.escape(part)
+            if i % 2 == 0
+            else ("(?P<v%d>.+)" if i == len(parts) - 2 else "(?P<v%d>[^/]+)") % i
+        )
         for i, part in enumerate(parts)
     )
     return re.compile(f"^/{re.escape(namespace)}/?{regex.lstrip('/')}$")
@@ -40,9 +44,16 @@ def create_mock_upstream(operations: Sequence[Operation]) -> Starlette:
         path = request.url.path
         for operation, pattern in table:
             if operation.method == request.method and pattern.match(path):
-                return await _respond(operation, request, _PLACEHOLDER.findall(operation.path), pattern.match(path))
+                return await _respond(
+                    operation, request, _PLACEHOLDER.findall(operation.path), pattern.match(path)
+                )
         return JSONResponse(
-            {"result": None, "success": False, "errors": [{"code": 7003, "message": "No route for that URI"}], "messages": []},
+            {
+                "result": None,
+                "success": False,
+                "errors": [{"code": 7003, "message": "No route for that URI"}],
+                "messages": [],
+            },
             status_code=404,
         )
 
@@ -50,7 +61,9 @@ def create_mock_upstream(operations: Sequence[Operation]) -> Starlette:
     return Starlette(routes=[Route("/{rest:path}", answer, methods=methods)])
 
 
-async def _respond(operation: Operation, request: Request, names: list[str], match: Any) -> Response:
+async def _respond(
+    operation: Operation, request: Request, names: list[str], match: Any
+) -> Response:
     raw = await request.body()
     try:
         body = json.loads(raw) if raw else None
@@ -67,12 +80,19 @@ async def _respond(operation: Operation, request: Request, names: list[str], mat
         result["response"] = "This is a mock answer from capgen's embedded upstream."
     fmt = operation.output_format.lower()
     if fmt == "xml":
-        return Response(f"<response><operation>{operation.name}</operation><success>true</success></response>", media_type="application/xml")
+        return Response(
+            f"<response><operation>{operation.name}</operation><success>true</success></response>",
+            media_type="application/xml",
+        )
     if fmt in ("csv", "tsv", "psv"):
         sep = {"csv": ",", "tsv": "\t", "psv": "|"}[fmt]
-        return Response(f"operation{sep}success\n{operation.name}{sep}true\n", media_type="text/csv")
+        return Response(
+            f"operation{sep}success\n{operation.name}{sep}true\n", media_type="text/csv"
+        )
     if fmt in ("yaml", "yml"):
-        return Response(f"operation: {operation.name}\nsuccess: true\n", media_type="application/yaml")
+        return Response(
+            f"operation: {operation.name}\nsuccess: true\n", media_type="application/yaml"
+        )
     if fmt in ("text", "plain", "markdown", "html"):
         return Response(f"mock response from {operation.name}\n", media_type="text/plain")
     if fmt in ("binary", "octet-stream"):

@@ -146,7 +146,9 @@ class Input:
 
     name: str
     location: str = "body"  # path | query | header | cookie | body | environment
-    value: str | None = None  # static value, or a JSONPath into the request body when it starts with `$`
+    value: str | None = (
+        None  # static value, or a JSONPath into the request body when it starts with `$`
+    )
     type: str = "string"
     required: bool = False
     description: str | None = None

@@ -64,7 +64,9 @@ class Metrics:
                     if metric != name:
                         continue
                     for bound, count in zip(_BUCKETS, slots, strict=False):
-                        lines.append(f"{name}_bucket{_labels((*labels, ('le', f'{bound:g}')))} {count:g}")
+                        lines.append(
+                            f"{name}_bucket{_labels((*labels, ('le', f'{bound:g}')))} {count:g}"
+                        )
                     lines.append(f"{name}_bucket{_labels((*labels, ('le', '+Inf')))} {slots[-2]:g}")
                     lines.append(f"{name}_count{_labels(labels)} {slots[-2]:g}")
                     lines.append(f"{name}_sum{_labels(labels)} {slots[-1]:.6f}")
@@ -106,7 +108,9 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update(getattr(record, "fields", {}))
         if record.exc_info and record.exc_info[0] is not None:
-            entry["error"] = record.exc_info[0].__name__  # the type only: tracebacks can hold secrets
+            entry["error"] = record.exc_info[
+                0
+            ].__name__  # the type only: tracebacks can hold secrets
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -122,6 +126,8 @@ def configure_logging(secrets: Iterable[str], level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request once
+    logging.getLogger("uvicorn.error").setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("mcp").setLevel(max(root.level, logging.WARNING))
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -165,7 +171,13 @@ class RequestLogMiddleware:
                 scope["method"],
                 route,
                 status,
-                extra={"fields": {"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route}},
+                extra={
+                    "fields": {
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "route": route,
+                    }
+                },
             )
             request_id.reset(token)
 
@@ -176,7 +188,9 @@ def health_routes(service: Service) -> dict[str, Any]:
 
     async def readyz(_: Request) -> Response:
         ready = bool(service.clients) or not service.upstreams
-        return JSONResponse({"status": "ready" if ready else "starting"}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "starting"}, status_code=200 if ready else 503
+        )
 
     async def metrics(_: Request) -> Response:
         return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")

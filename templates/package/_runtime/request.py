@@ -19,7 +19,7 @@ from .model import Body, Operation, Parameter, Upstream
 from .templating import lookup, render, to_text
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_PCHAR_SAFE = "/:@!$&'()*+,;=-._~"
+_SEGMENT_SAFE = ":@!$&'()*+,;=-._~"  # RFC 3986 pchar, without "/"
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
 _SOLE_PLACEHOLDER = re.compile(r"^\{\{\s*([^{}#^/!&]+?)\s*\}\}$")
 
@@ -92,7 +92,9 @@ def prepare(
     return request
 
 
-def _parameter_value(param: Parameter, values: Mapping[str, Any], bind_scope: Mapping[str, Any]) -> Any:
+def _parameter_value(
+    param: Parameter, values: Mapping[str, Any], bind_scope: Mapping[str, Any]
+) -> Any:
     if param.value is not None:
         if not isinstance(param.value, str):
             return param.value
@@ -118,7 +120,11 @@ def header_value(name: str, value: Any) -> str:
 
 
 def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, Any]) -> str:
-    """Substitute `{name}` placeholders with safely encoded values; a missing one is an error."""
+    """Substitute `{name}` placeholders with safely encoded values; a missing one is an error.
+
+    Only a placeholder that ends the path may carry `/` (model ids, object keys, file paths):
+    it can add segments under its own prefix but never climb. Elsewhere `/` is encoded as %2F.
+    """
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1).strip()
@@ -127,19 +133,21 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
             value = lookup(name, (values, bind_scope))
         if value is None or value == "":
             raise InvalidRequest(f"missing required path parameter {name!r}")
-        return encode_path_value(name, to_text(value))
+        return encode_path_value(name, to_text(value), slashes=match.end() == len(path))
 
     return _PLACEHOLDER.sub(substitute, path)
 
 
-def encode_path_value(name: str, text: str) -> str:
-    """Percent-encode one path value; `/` is kept (model ids need it) but cannot climb."""
+def encode_path_value(name: str, text: str, slashes: bool = False) -> str:
+    """Percent-encode one path value so it cannot change the URL's structure."""
     if _FORBIDDEN.search(text) or "\\" in text:
         raise InvalidRequest(f"path parameter {name!r} contains forbidden characters")
-    segments = text.split("/")
-    if any(segment in (".", "..") for segment in segments) or "" in segments[1:-1] or text.startswith("/"):
-        raise InvalidRequest(f"path parameter {name!r} must not contain empty, '.' or '..' segments")
-    return quote(text, safe=_PCHAR_SAFE)
+    segments = text.split("/") if slashes else [text]
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise InvalidRequest(
+            f"path parameter {name!r} must not contain empty, '.' or '..' segments"
+        )
+    return "/".join(quote(segment, safe=_SEGMENT_SAFE) for segment in segments)
 
 
 def join_url(base_url: str, path: str) -> str:
@@ -148,7 +156,9 @@ def join_url(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def _apply_body(request: PreparedRequest, body: Body, values: dict[str, Any], bind_scope: Mapping[str, Any]) -> None:
+def _apply_body(
+    request: PreparedRequest, body: Body, values: dict[str, Any], bind_scope: Mapping[str, Any]
+) -> None:
     scopes = (values, bind_scope)
     request.headers.setdefault("Content-Type", body.content_type)
     if body.kind == "multipart":
@@ -159,16 +169,22 @@ def _apply_body(request: PreparedRequest, body: Body, values: dict[str, Any], bi
             value = render_value(part.get("value"), scopes)
             if part.get("filename") is not None:
                 content = value if isinstance(value, bytes) else to_text(value).encode()
-                request.files.append((part["name"], (part["filename"], content, part.get("contentType"))))
+                request.files.append(
+                    (part["name"], (part["filename"], content, part.get("contentType")))
+                )
             else:
                 request.form[part["name"]] = to_text(value)
         return
     if body.kind == "form" and isinstance(body.data, dict):
         fields = {k: to_text(render_value(v, scopes)) for k, v in body.data.items()}
-        request.content = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in fields.items()).encode()
+        request.content = "&".join(
+            f"{quote_plus(k)}={quote_plus(v)}" for k, v in fields.items()
+        ).encode()
         return
     if body.kind == "json" and not isinstance(body.data, str):
-        request.content = json.dumps(render_value(body.data, scopes), separators=(",", ":"), ensure_ascii=False).encode()
+        request.content = json.dumps(
+            render_value(body.data, scopes), separators=(",", ":"), ensure_ascii=False
+        ).encode()
         return
     text = render(to_text(body.data), *scopes)
     request.content = text.encode()
@@ -216,7 +232,9 @@ def prepare_forward(
     """A forwarded request: the query string is dropped, static adapter parameters applied."""
     segments = path.split("/") if path else []
     encoded = "/".join(encode_path_value("path", segment) for segment in segments if segment)
-    request = PreparedRequest(method, join_url(base_url, encoded), dict(headers), content=body or None)
+    request = PreparedRequest(
+        method, join_url(base_url, encoded), dict(headers), content=body or None
+    )
     query: list[tuple[str, str]] = []
     for param in upstream.parameters:
         if param.value is None:

@@ -103,7 +103,9 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
         try:
             inputs = await extract_inputs(request, route, service.settings.max_request_bytes, guard)
             passthrough = request.headers.get("authorization") if guard is None else None
-            outcome = await execute(route.endpoint, inputs, service, inbound_authorization=passthrough)
+            outcome = await execute(
+                route.endpoint, inputs, service, inbound_authorization=passthrough
+            )
         except CapabilityError as exc:
             return PlainTextResponse(exc.message, status_code=exc.status)
         return to_response(outcome)
@@ -114,7 +116,9 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
 def to_response(outcome: Outcome) -> Response:
     if outcome.status == 204:
         return Response(status_code=204)
-    return Response(outcome.content, outcome.status, headers=outcome.headers, media_type=outcome.media_type)
+    return Response(
+        outcome.content, outcome.status, headers=outcome.headers, media_type=outcome.media_type
+    )
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -137,7 +141,9 @@ class _TooLarge(CapabilityError):
         super().__init__(f"request body is larger than {limit} bytes")
 
 
-async def extract_inputs(request: Request, route: Route, limit: int, guard: Guard | None) -> dict[str, Any]:
+async def extract_inputs(
+    request: Request, route: Route, limit: int, guard: Guard | None
+) -> dict[str, Any]:
     """Collect the inputs of a REST request (SEMANTICS §5.1 with DEV-15, 16, 17)."""
     values: dict[str, Any] = {}
     for identifier, name in route.variables:
@@ -158,7 +164,9 @@ async def extract_inputs(request: Request, route: Route, limit: int, guard: Guar
     return values
 
 
-def _input_value(item: Input, request: Request, body: Any, values: dict[str, Any], hidden: str | None) -> Any:
+def _input_value(
+    item: Input, request: Request, body: Any, values: dict[str, Any], hidden: str | None
+) -> Any:
     if item.value is not None and not item.value.startswith("$"):
         return item.value
     location = item.location
@@ -188,7 +196,11 @@ async def _forward(request: Request, route: Route, service: Service) -> Response
         rest = ""
         if forward.path_variable:
             identifiers = {name: identifier for identifier, name in route.variables}
-            rest = str(request.path_params.get(identifiers.get(forward.path_variable, forward.path_variable), ""))
+            rest = str(
+                request.path_params.get(
+                    identifiers.get(forward.path_variable, forward.path_variable), ""
+                )
+            )
         trusted = {h.lower() for h in forward.trusted_headers}
         headers = {k: v for k, v in request.headers.items() if k.lower() in trusted}
         body = await read_body(request, service.settings.max_request_bytes)
@@ -196,5 +208,6 @@ async def _forward(request: Request, route: Route, service: Service) -> Response
         response = await client.forward(request.method, rest, headers, body)
     except CapabilityError as exc:
         return PlainTextResponse(exc.message, status_code=exc.status)
-    return Response(response.content, response.status_code, media_type=response.headers.get("content-type"))
-
+    return Response(
+        response.content, response.status_code, media_type=response.headers.get("content-type")
+    )

@@ -51,7 +51,9 @@ class Guard:
 
     def allows(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
         if self.kind == "apikey":
-            given = query.get(self.key) if self.placement == "query" else headers.get(self.key.lower())
+            given = (
+                query.get(self.key) if self.placement == "query" else headers.get(self.key.lower())
+            )
             return given is not None and _same(given, self.secret)
         header = headers.get("authorization", "")
         scheme, _, credentials = header.partition(" ")
@@ -96,7 +98,9 @@ def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> G
             return _checked(Guard("basic", secret, realm=realm), realm)
         if auth.kind == "apikey":
             key = render(auth.key or "X-API-Key", scope)
-            return _checked(Guard("apikey", render(auth.value or "", scope), key, auth.placement, realm), realm)
+            return _checked(
+                Guard("apikey", render(auth.value or "", scope), key, auth.placement, realm), realm
+            )
         return _checked(Guard("bearer", render(auth.token or "", scope), realm=realm), realm)
     token = settings.inbound_tokens.get(realm) or settings.inbound_tokens.get("*", "")
     if not token:
@@ -108,7 +112,9 @@ def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> G
 
 def _checked(guard: Guard, realm: str) -> Guard:
     if not guard.secret or "{{" in guard.secret or guard.secret == ":":
-        raise AuthConfigError(f"the authentication of adapter {realm} resolves to an empty credential")
+        raise AuthConfigError(
+            f"the authentication of adapter {realm} resolves to an empty credential"
+        )
     return guard
 
 
@@ -123,7 +129,9 @@ class GuardMiddleware:
         if scope["type"] != "http" or self.guard is None or scope.get("path") in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         query = _query(scope.get("query_string", b""))
         if self.guard.allows(headers, query):
             await self.app(scope, receive, send)

@@ -57,7 +57,11 @@ def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(
-            capability.env_prefix, capability.upstreams, capability.binds, mock=args.mock, auth_disabled=args.no_auth
+            capability.env_prefix,
+            capability.upstreams,
+            capability.binds,
+            mock=args.mock,
+            auth_disabled=args.no_auth,
         )
     except (BindError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -66,28 +70,48 @@ def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
         token = secrets.token_urlsafe(24)
         settings = _with_token(settings, token)
         print(f"mock mode: inbound bearer token for this run: {token}", file=sys.stderr)
-    configure_logging([*settings.binds.secrets(), *settings.inbound_tokens.values()], args.log_level)
+    configure_logging(
+        [*settings.binds.secrets(), *settings.inbound_tokens.values()], args.log_level
+    )
     if args.command == "stdio":
         return _stdio(capability, settings, args)
     return asyncio.run(_serve(capability, settings, args))
 
 
 def _parser(capability: Capability) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {capability.name}", description=capability.title)
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {capability.name}", description=capability.title
+    )
     commands = parser.add_subparsers(dest="command")
     serve = commands.add_parser("serve", help="serve the REST and MCP (streamable HTTP) adapters")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--rest-port", type=int, help="port of the REST adapter (default: the spec's)")
+    serve.add_argument(
+        "--rest-port", type=int, help="port of the REST adapter (default: the spec's)"
+    )
     serve.add_argument("--mcp-port", type=int, help="port of the MCP adapter (default: the spec's)")
     serve.add_argument(
-        "--port", action="append", default=[], metavar="NAMESPACE=PORT", help="port of any adapter, by namespace"
+        "--port",
+        action="append",
+        default=[],
+        metavar="NAMESPACE=PORT",
+        help="port of any adapter, by namespace",
     )
     stdio = commands.add_parser("stdio", help="serve an MCP adapter over standard input/output")
     stdio.add_argument("--adapter", help="namespace of the MCP adapter (default: the first)")
     for sub in (serve, stdio):
-        sub.add_argument("--mock", action="store_true", help="answer from an embedded mock upstream; no credentials")
-        sub.add_argument("--no-auth", action="store_true", help="disable inbound authentication (development only)")
-        sub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+        sub.add_argument(
+            "--mock",
+            action="store_true",
+            help="answer from an embedded mock upstream; no credentials",
+        )
+        sub.add_argument(
+            "--no-auth",
+            action="store_true",
+            help="disable inbound authentication (development only)",
+        )
+        sub.add_argument(
+            "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        )
     return parser
 
 
@@ -150,7 +174,9 @@ async def _serve(capability: Capability, settings: Settings, args: argparse.Name
         for rest in capability.rest:
             sock = _bind(args.host, ports.get(rest.namespace, rest.port))
             servers.append(_server(create_rest_app(rest, service), sock))
-            lines.append(f"REST {rest.namespace}  http://{_shown(args.host, sock)}  (OpenAPI at /docs)")
+            lines.append(
+                f"REST {rest.namespace}  http://{_shown(args.host, sock)}  (OpenAPI at /docs)"
+            )
         for adapter in capability.mcp:
             if adapter.transport != "http" or adapter.port is None:
                 continue
@@ -169,7 +195,9 @@ async def _serve(capability: Capability, settings: Settings, args: argparse.Name
 
 
 def _namespaced(settings: Settings) -> Settings:
-    return replace(settings, base_urls={ns: f"{url}/{ns}" for ns, url in settings.base_urls.items()})
+    return replace(
+        settings, base_urls={ns: f"{url}/{ns}" for ns, url in settings.base_urls.items()}
+    )
 
 
 def _shown(host: str, sock: socket.socket) -> str:
@@ -188,7 +216,7 @@ async def run_servers(servers: Sequence[tuple[_Server, socket.socket]]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
-    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     stop()
     await asyncio.gather(*tasks, return_exceptions=True)
     return 0 if all(server.started for server, _ in servers) else 1

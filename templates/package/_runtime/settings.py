@@ -66,7 +66,9 @@ def load_settings(
         max_request_bytes=int(_number(env, f"{env_prefix}_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
         max_response_bytes=int(_number(env, f"{env_prefix}_MAX_RESPONSE_BYTES", 16 * 1024 * 1024)),
         max_connections=int(_number(env, f"{env_prefix}_MAX_CONNECTIONS", 100)),
-        inbound_tokens={"*": env[f"{env_prefix}_API_TOKEN"]} if env.get(f"{env_prefix}_API_TOKEN") else {},
+        inbound_tokens=(
+            {"*": env[f"{env_prefix}_API_TOKEN"]} if env.get(f"{env_prefix}_API_TOKEN") else {}
+        ),
         auth_disabled=auth_disabled or _flag(env, f"{env_prefix}_AUTH_DISABLED"),
         cors_origins=tuple(o for o in env.get(f"{env_prefix}_CORS_ORIGINS", "").split(",") if o),
         mock=mock,

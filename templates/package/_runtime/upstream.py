@@ -78,13 +78,19 @@ class UpstreamClient:
         await self.authenticator.apply(request, params, self._http, inbound_authorization)
         return await self.send(request, self.authenticator.httpx_auth(params))
 
-    async def forward(self, method: str, path: str, headers: dict[str, str], body: bytes) -> httpx.Response:
+    async def forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> httpx.Response:
         """Relay a request to `<base URL>/<path>` (SEMANTICS §7.9): trusted headers and body only."""
-        request = prepare_forward(self.upstream, method, path, headers, body, self.base_url, self.bind_scope)
+        request = prepare_forward(
+            self.upstream, method, path, headers, body, self.base_url, self.bind_scope
+        )
         await self.authenticator.apply(request, {}, self._http)
         return await self.send(request, self.authenticator.httpx_auth({}))
 
-    async def send(self, prepared: PreparedRequest, auth: httpx.Auth | None = None) -> httpx.Response:
+    async def send(
+        self, prepared: PreparedRequest, auth: httpx.Auth | None = None
+    ) -> httpx.Response:
         idempotent = prepared.method in IDEMPOTENT
         attempt = 0
         while True:
@@ -117,9 +123,19 @@ class UpstreamClient:
                 raise self._fault(exc) from None
             elapsed = time.perf_counter() - started
             namespace = self.upstream.namespace
-            self.metrics.inc("capgen_upstream_requests_total", namespace=namespace, status=str(response.status_code))
+            self.metrics.inc(
+                "capgen_upstream_requests_total",
+                namespace=namespace,
+                status=str(response.status_code),
+            )
             self.metrics.observe("capgen_upstream_duration_seconds", elapsed, namespace=namespace)
-            logger.debug("upstream %s %s -> %s in %.1f ms", prepared.method, namespace, response.status_code, elapsed * 1000)
+            logger.debug(
+                "upstream %s %s -> %s in %.1f ms",
+                prepared.method,
+                namespace,
+                response.status_code,
+                elapsed * 1000,
+            )
             delay = self._retry_delay(response, idempotent, attempt)
             if delay is None:
                 return response
@@ -127,12 +143,16 @@ class UpstreamClient:
             await asyncio.sleep(delay)
 
     async def _send_once(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
-        response = await self._http.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+        response = await self._http.send(
+            request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
+        )
         try:
             limit = self.settings.max_response_bytes
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
-                raise UpstreamUnavailable(f"upstream {self.upstream.namespace} answered with a body over {limit} bytes")
+                raise UpstreamUnavailable(
+                    f"upstream {self.upstream.namespace} answered with a body over {limit} bytes"
+                )
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():  # decoded, so the cap also stops zip bombs
                 size += len(chunk)
@@ -143,10 +163,16 @@ class UpstreamClient:
                 chunks.append(chunk)
         finally:
             await response.aclose()
-        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _REBUILT_HEADERS]
-        return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
+        headers = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in _REBUILT_HEADERS
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
 
-    def _retry_delay(self, response: httpx.Response, idempotent: bool, attempt: int) -> float | None:
+    def _retry_delay(
+        self, response: httpx.Response, idempotent: bool, attempt: int
+    ) -> float | None:
         if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
             return None
         retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -161,11 +187,15 @@ class UpstreamClient:
 
     def _count_error(self, exc: Exception) -> None:
         kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
-        self.metrics.inc("capgen_upstream_errors_total", namespace=self.upstream.namespace, kind=kind)
+        self.metrics.inc(
+            "capgen_upstream_errors_total", namespace=self.upstream.namespace, kind=kind
+        )
 
     def _fault(self, exc: httpx.TransportError) -> Exception:
         name = self.upstream.namespace
-        if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        if isinstance(exc, httpx.TimeoutException) and not isinstance(
+            exc, (httpx.ConnectTimeout, httpx.PoolTimeout)
+        ):
             return UpstreamTimeout(f"upstream {name} did not answer in time")
         if isinstance(exc, httpx.ConnectTimeout):
             return UpstreamTimeout(f"upstream {name} did not accept the connection in time")
@@ -184,4 +214,3 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - time.time(), 0.0)
-

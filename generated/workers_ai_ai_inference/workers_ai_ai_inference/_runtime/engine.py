@@ -12,8 +12,8 @@ import httpx
 
 from . import formats, mapping
 from .errors import InvalidRequest, NotSupported, UpstreamThrottled, UpstreamUnavailable
-from .observability import Metrics
 from .model import Endpoint, Output, Step, StepMapping, Upstream, With
+from .observability import Metrics
 from .request import find
 from .settings import Settings
 from .templating import render

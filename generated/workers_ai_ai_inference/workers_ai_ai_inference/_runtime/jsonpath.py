@@ -58,10 +58,7 @@ def query(root: Any, path: str | None) -> Any:
             nodes = [found for node in nodes for found in select(node)]
     except (JsonPathError, TypeError, ValueError, re.error):
         return None
-    if definite:
-        value = nodes[0] if nodes else None
-    else:
-        value = nodes
+    value = (nodes[0] if nodes else None) if definite else nodes
     if function is not None:
         return _FUNCTIONS[function](value)
     return value

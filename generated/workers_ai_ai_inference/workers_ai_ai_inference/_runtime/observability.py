@@ -126,6 +126,8 @@ def configure_logging(secrets: Iterable[str], level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request once
+    logging.getLogger("uvicorn.error").setLevel(max(root.level, logging.WARNING))
+    logging.getLogger("mcp").setLevel(max(root.level, logging.WARNING))
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 

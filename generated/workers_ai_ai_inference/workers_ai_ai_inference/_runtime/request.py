@@ -19,7 +19,7 @@ from .model import Body, Operation, Parameter, Upstream
 from .templating import lookup, render, to_text
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_PCHAR_SAFE = "/:@!$&'()*+,;=-._~"
+_SEGMENT_SAFE = ":@!$&'()*+,;=-._~"  # RFC 3986 pchar, without "/"
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
 _SOLE_PLACEHOLDER = re.compile(r"^\{\{\s*([^{}#^/!&]+?)\s*\}\}$")
 
@@ -120,7 +120,11 @@ def header_value(name: str, value: Any) -> str:
 
 
 def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, Any]) -> str:
-    """Substitute `{name}` placeholders with safely encoded values; a missing one is an error."""
+    """Substitute `{name}` placeholders with safely encoded values; a missing one is an error.
+
+    Only a placeholder that ends the path may carry `/` (model ids, object keys, file paths):
+    it can add segments under its own prefix but never climb. Elsewhere `/` is encoded as %2F.
+    """
 
     def substitute(match: re.Match[str]) -> str:
         name = match.group(1).strip()
@@ -129,25 +133,21 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
             value = lookup(name, (values, bind_scope))
         if value is None or value == "":
             raise InvalidRequest(f"missing required path parameter {name!r}")
-        return encode_path_value(name, to_text(value))
+        return encode_path_value(name, to_text(value), slashes=match.end() == len(path))
 
     return _PLACEHOLDER.sub(substitute, path)
 
 
-def encode_path_value(name: str, text: str) -> str:
-    """Percent-encode one path value; `/` is kept (model ids need it) but cannot climb."""
+def encode_path_value(name: str, text: str, slashes: bool = False) -> str:
+    """Percent-encode one path value so it cannot change the URL's structure."""
     if _FORBIDDEN.search(text) or "\\" in text:
         raise InvalidRequest(f"path parameter {name!r} contains forbidden characters")
-    segments = text.split("/")
-    if (
-        any(segment in (".", "..") for segment in segments)
-        or "" in segments[1:-1]
-        or text.startswith("/")
-    ):
+    segments = text.split("/") if slashes else [text]
+    if any(segment in ("", ".", "..") for segment in segments):
         raise InvalidRequest(
             f"path parameter {name!r} must not contain empty, '.' or '..' segments"
         )
-    return quote(text, safe=_PCHAR_SAFE)
+    return "/".join(quote(segment, safe=_SEGMENT_SAFE) for segment in segments)
 
 
 def join_url(base_url: str, path: str) -> str:

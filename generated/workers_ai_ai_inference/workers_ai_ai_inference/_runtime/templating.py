@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-_TAG = re.compile(r"\{\{(\{?)\s*([#^/!&]?)\s*(.*?)\s*\}?\}\}", re.DOTALL)
+_TAG = re.compile(
+    r"\{\{\{\s*(?P<raw>.*?)\s*\}\}\}|\{\{\s*(?P<sigil>[#^/!&]?)\s*(?P<name>.*?)\s*\}\}", re.DOTALL
+)
 _MISSING = object()
 
 Token = tuple[
@@ -96,7 +98,10 @@ def _compile(template: str) -> tuple[Token, ...]:
         if match.start() > position:
             current.append(("text", template[position : match.start()], ()))
         position = match.end()
-        sigil, name = match.group(2), match.group(3)
+        if match.group("raw") is not None:
+            sigil, name = "&", match.group("raw")
+        else:
+            sigil, name = match.group("sigil"), match.group("name")
         if sigil == "!":
             continue
         if sigil in ("#", "^"):

@@ -1,0 +1,54 @@
+"""Developer tasks. `nox -l` lists them; `nox -s tests` is what CI runs (through .ci/run)."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The whole test suite (unit, snapshots, errors, integration, corpus sample)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-n", "auto", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff and black on capgen, its templates' runtime and the committed generated code."""
+    session.install("ruff==0.17.6", "black==26.10.1")
+    session.run("ruff", "check", "generator", "tests", "templates/package/_runtime", "noxfile.py")
+    session.run("black", "--check", "generator", "tests", "templates/package/_runtime", "generated")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on capgen."""
+    session.install("-e", ".[dev]")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def regen(session: nox.Session) -> None:
+    """Rebuild generated/ from specs/ and rewrite the snapshot and error goldens."""
+    session.install("-e", ".[test]")
+    session.run("capgen", "build", "specs", "-o", "generated")
+    session.run("pytest", "tests/test_snapshots.py", "tests/test_errors.py", "--update-goldens", "-q")
+
+
+@nox.session(python=PYTHON)
+def corpus(session: nox.Session) -> None:
+    """Build, import, serve and exercise every spec of the shared corpus (slow)."""
+    session.install("-e", ".[test]")
+    session.run("capgen", "corpus", *(session.posargs or ["../shared/corpus"]))
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks (generation, runtime, start-up); writes bench/RESULTS.md."""
+    session.install("-e", ".[test]", "fastmcp")
+    session.run("python", "bench/run.py", *session.posargs)

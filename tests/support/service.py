@@ -1,0 +1,103 @@
+"""Run a generated package's `serve` command as a real process on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RunningService:
+    def __init__(self, project: Path, module: str, env: dict[str, str], args: list[str]) -> None:
+        self.rest_port = free_port()
+        self.mcp_port = free_port()
+        self.log_path = project.parent / f".{module}.service.log"
+        command = [
+            sys.executable,
+            "-m",
+            module,
+            "serve",
+            "--rest-port",
+            str(self.rest_port),
+            "--mcp-port",
+            str(self.mcp_port),
+            *args,
+        ]
+        full_env = {**os.environ, "PYTHONPATH": str(project), **env}
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command, env=full_env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.rest_port}"
+
+    @property
+    def mcp_url(self) -> str:
+        return f"http://127.0.0.1:{self.mcp_port}/mcp"
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        for url in (f"{self.rest_url}/healthz", f"http://127.0.0.1:{self.mcp_port}/healthz"):
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"service exited early:\n{self.output()}")
+                try:
+                    if httpx.get(url, timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"service not ready:\n{self.output()}")
+                time.sleep(0.05)
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
+
+def raw_request(
+    port: int, method: str, target: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Send a request exactly as written (clients normalise `..`); returns (status, body text)."""
+    lines = [
+        f"{method} {target} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+    ]
+    lines += [
+        f"{k}: {v}"
+        for k, v in (headers or {"Authorization": "Bearer test-inbound-token-7f3a"}).items()
+    ]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, rest.decode("utf-8", errors="replace")

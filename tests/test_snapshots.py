@@ -1,0 +1,57 @@
+"""Spec in, files out: each case's generated files equal its committed `expected/` tree.
+
+The vendored `_runtime/` is left out of the goldens (it is a verbatim copy, checked by
+`test_runtime_copies_are_verbatim`). Update goldens with `pytest --update-goldens`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator import pipeline
+from generator.render import templates_dir
+from tests.conftest import SEED_SPEC
+
+CASES = Path(__file__).parent / "snapshots" / "cases"
+
+
+def _golden_files(result: pipeline.Result) -> dict[str, bytes]:
+    return {path: data for path, data in result.files.items() if "/_runtime/" not in path}
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
+def test_snapshot(case: str, update_goldens: bool) -> None:
+    folder = CASES / case
+    result = pipeline.generate(
+        folder / "spec.yaml", pipeline.Options(module=case.replace("-", "_"))
+    )
+    assert result.ok, [d.render() for d in result.diagnostics]
+    files = _golden_files(result)
+    expected_dir = folder / "expected"
+    if update_goldens:
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        for path, data in files.items():
+            (expected_dir / path).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / path).write_bytes(data)
+    expected = {
+        p.relative_to(expected_dir).as_posix(): p.read_bytes()
+        for p in expected_dir.rglob("*")
+        if p.is_file()
+    }
+    assert sorted(files) == sorted(expected), "file set differs; run pytest --update-goldens"
+    for path, data in files.items():
+        assert (
+            data.decode() == expected[path].decode()
+        ), f"{case}/{path} differs; run pytest --update-goldens"
+
+
+def test_runtime_copies_are_verbatim() -> None:
+    result = pipeline.generate(SEED_SPEC)
+    runtime = templates_dir() / "package" / "_runtime"
+    copies = {
+        path.rsplit("/", 1)[1]: data for path, data in result.files.items() if "/_runtime/" in path
+    }
+    assert copies == {p.name: p.read_bytes() for p in runtime.glob("*.py")}
