@@ -129,11 +129,16 @@ CODES: dict[str, Code] = {
         "`with` refers to an input nobody provides",
         "declare the input, or fix the reference",
     ),
-    "W131": Code("warning", "operation name used twice; the first one wins", "rename one of them"),
+    "W131": Code("warning", "declared twice; the first one wins", "rename or remove one of them"),
     "W132": Code(
         "warning", "step kind not supported; the operation answers 501", "use call or lookup steps"
     ),
     "W133": Code("warning", "bind variable not declared", "declare it under `binds`"),
+    "W134": Code(
+        "warning",
+        "`call` target not declared; the operation answers 501",
+        "declare the operation under `consumes`, or fix the reference (an error with --strict)",
+    ),
 }
 
 

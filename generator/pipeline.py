@@ -55,12 +55,15 @@ def validate(spec_path: Path, options: Options | None = None) -> Result:
     document = load_document(spec_path, diagnostics, display_name=_display(spec_path))
     if document is None:
         return result
-    if options.strict:
-        check_schema(document, diagnostics)
+    schema = Diagnostics()
+    if options.strict:  # reported with the others, but the semantic checks still run
+        check_schema(document, schema)
     spec = parse(document, diagnostics)
     if spec is None or diagnostics.has_errors:
+        diagnostics.extend(schema.items)
         return result
     package = build_package(spec, diagnostics, options.module)
+    diagnostics.extend(schema.items)
     if not diagnostics.has_errors:
         result.package = package
         result.spec_sha256 = hashlib.sha256(document.text.encode()).hexdigest()

@@ -166,6 +166,7 @@ class Endpoint:
     outputs: tuple[Output, ...] = ()
     forward: Forward | None = None
     function: str | None = None  # `aggregates.<CONST>` behind a `ref`
+    unavailable: str | None = None  # why it cannot run (a call target the spec does not declare)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,12 @@ from ..spec import models as m
 from ..spec.parse import Consumes
 from . import naming
 from .auth import outbound_auth
-from .context import Context, ExtraParam
+from .context import Context
 from .outputs import outputs
 from .templates import TemplateError, collect_names, names, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")
 LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
 FORMATS = (
     "json",
@@ -62,12 +63,13 @@ _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 def build_upstreams(ctx: Context) -> None:
     names_taken: set[str] = set()
-    single = len(ctx.spec.consumes) == 1
+    single = len({entry.model.namespace for entry in ctx.spec.consumes}) == 1
     for entry in ctx.spec.consumes:
         namespace = entry.model.namespace
         span = entry.locations.span(entry.model.pointer)
         if namespace in ctx.upstreams:
-            ctx.error("E022", f"consumes namespace {namespace!r} is declared twice", span)
+            message = f"consumes namespace {namespace!r} is declared twice; the first wins"
+            ctx.problem("E022", "W131", message, span)
             continue
         module = (
             "client"
@@ -240,9 +242,8 @@ def _operation(
     params += merged
     for extra in ctx.extra_params.get((spec.namespace, op.name), ()):
         if extra.name not in {p.name for p in params}:
-            params.append(
-                _param(extra.name, extra.location, extra.type, False, extra.description, None)
-            )
+            location = extra.location or ("query" if method in _NO_BODY else "body")
+            params.append(_param(extra.name, location, extra.type, False, extra.description, None))
     body = _body(ctx, op.body, locations.span((*op.pointer, "body")))
     try:
         used = collect_names(
@@ -357,7 +358,3 @@ def _body(ctx: Context, body: Any, span: Span) -> ir.Body | None:
     except TemplateError as exc:
         ctx.error("E026", str(exc), span)
     return ir.Body(kind, str(body.get("contentType", content_type)), data)
-
-
-def extra_param(name: str, location: str, kind: str | None, description: str | None) -> ExtraParam:
-    return ExtraParam(name, location, (kind or "string").lower(), description)

@@ -16,7 +16,7 @@ class ExtraParam:
     """A consumed parameter implied by an exposed input's `mapping` (e.g. `queryParameters.like`)."""
 
     name: str
-    location: str
+    location: str | None  # None: where the consumed method puts data (query for GET, else body)
     type: str = "string"
     description: str | None = None
 
@@ -55,26 +55,30 @@ class Context:
     def warning(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.warning(code, message, span, hint)
 
+    def problem(self, error_code: str, warning_code: str, message: str, span: Span) -> None:
+        """An error under --strict; otherwise a warning and capgen carries on."""
+        if self.diagnostics.strict:
+            self.error(error_code, message, span)
+        else:
+            self.warning(warning_code, message, span)
+
     def module_of(self, namespace: str) -> str:
         return self.upstreams[namespace].module
 
     def lookup(self, call: str | None, span: Span) -> ir.Operation | None:
-        """Resolve `namespace.operation`, reporting E030-E032."""
+        """Resolve `namespace.operation`. An unknown target is W134 (E030-E032 with --strict):
+        the exposed unit is still generated and answers 501."""
         if not call or not isinstance(call, str) or call.count(".") != 1:
-            self.error("E030", f"`call: {call}` must be `<namespace>.<operation>`", span)
+            self.problem("E030", "W134", f"`call: {call}` must be `<namespace>.<operation>`", span)
             return None
         namespace, name = call.split(".")
         if namespace not in self.upstreams:
             known = ", ".join(sorted(self.upstreams)) or "none"
-            self.error(
-                "E031",
-                f"`call: {call}` names namespace {namespace!r}; consumes declares {known}",
-                span,
-            )
+            message = f"`call: {call}` names namespace {namespace!r}; consumes declares {known}"
+            self.problem("E031", "W134", message, span)
             return None
         operation = self.operations.get((namespace, name))
         if operation is None and (namespace, name) not in self.broken:
-            self.error(
-                "E032", f"`call: {call}`: namespace {namespace!r} has no operation {name!r}", span
-            )
+            message = f"`call: {call}`: namespace {namespace!r} has no operation {name!r}"
+            self.problem("E032", "W134", message, span)
         return operation

@@ -13,6 +13,7 @@ from .context import Calls, Context, ExtraParam
 from .outputs import outputs
 from .templates import TemplateError, names
 
+_LOCATIONS = ("path", "query", "header", "cookie", "body")
 _MAPPING_TARGETS = {
     "body": "body",
     "path": "path",
@@ -73,6 +74,8 @@ def mapping_target(
         return location, rest
     if call and text.startswith(call + ".") and len(text) > len(call) + 1:
         return None, text[len(call) + 1 :]
+    if text and "." not in text and "[" not in text:  # `$.name`: the consumed parameter `name`
+        return None, text
     ctx.warning(
         "W122", f"input mapping {mapping!r} not understood; the input is passed by its name", span
     )
@@ -91,9 +94,11 @@ def collect_extra_params(ctx: Context, op: m.ExposedOperation, span: Span) -> No
     namespace, name = call.split(".")
     for item in op.input_parameters:
         target = mapping_target(ctx, item.mapping, call, span) if item.mapping is not None else None
-        if target and target[0]:
+        if target:
+            declared_in = (item.in_ or "").lower()
+            location = target[0] or (declared_in if declared_in in _LOCATIONS else None)
             extra = ExtraParam(
-                target[1], target[0], (item.type or "string").lower(), item.description
+                target[1], location, (item.type or "string").lower(), item.description
             )
             ctx.extra_params.setdefault((namespace, name), []).append(extra)
 
@@ -111,11 +116,13 @@ def build_endpoint(
     call_ref: ir.CallRef | None = None
     pairs: list[tuple[ir.Operation, tuple[ir.With, ...]]] = []
     function: str | None = None
+    unavailable: str | None = None
     ref = getattr(op, "ref", None)
     if ref:
         found = ctx.functions.get(ref)
         if found is None:
-            ctx.error("E034", f"`ref: {ref}` names no aggregate function", span)
+            ctx.problem("E034", "W134", f"`ref: {ref}` names no aggregate function", span)
+            unavailable = f"this operation refers to {ref}, which the capability does not declare"
         else:
             function = found.const
             pairs.extend(ctx.function_calls[ref].pairs)
@@ -126,7 +133,16 @@ def build_endpoint(
             with_ = (*with_, *_mapped_inputs(ctx, op, call_name, with_, span))
             call_ref = ir.CallRef(ctx.module_of(operation.namespace), operation.const, call_with)
             pairs.append((operation, (*with_, *call_with)))
+        else:
+            unavailable = _unavailable(call_name)
     steps = tuple(_step(ctx, step, kind, namespace, pairs) for step in op.steps)
+    missing = [
+        s.name
+        for s, spec in zip(steps, op.steps, strict=True)
+        if spec.type == "call" and s.call is None
+    ]
+    if missing and unavailable is None:
+        unavailable = _unavailable(op.steps[[s.name for s in op.steps].index(missing[0])].call)
     mappings = tuple(ir.StepMapping(mp.target_name, mp.value) for mp in op.mappings)
     endpoint = ir.Endpoint(
         name=name,
@@ -137,8 +153,13 @@ def build_endpoint(
         mappings=mappings,
         outputs=outputs(ctx, op.output_parameters),
         function=function,
+        unavailable=unavailable,
     )
     return endpoint, Calls(tuple(pairs))
+
+
+def _unavailable(call: str | None) -> str:
+    return f"this operation calls {call}, which the capability does not declare"
 
 
 def _call_parts(

@@ -32,7 +32,8 @@ def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter
             ctx.warning("W102", "an MCP tool without `name` is skipped", span)
             continue
         if tool_name in names:
-            ctx.error("E041", f"tool {tool_name!r} is declared twice in {adapter.namespace}", span)
+            message = f"tool {tool_name!r} is declared twice in {adapter.namespace}; the first wins"
+            ctx.problem("E041", "W131", message, span)
             continue
         names.add(tool_name)
         tools.append(_tool(ctx, adapter, op, tool_name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from .naming import normalise
 from .templates import TemplateError, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_VARIABLE = re.compile(r"\{([^{}]+)\}")
 _NO_BODY = ("GET", "DELETE", "HEAD", "OPTIONS")
 _INPUT_LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
 
@@ -45,11 +47,8 @@ def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdap
                 continue
             key = (draft.method, _shape(draft.path))
             if key in seen:
-                ctx.error(
-                    "E040",
-                    f"{draft.method} {draft.path} is declared twice in {adapter.namespace}",
-                    draft.span,
-                )
+                message = f"{draft.method} {draft.path} is declared twice in {adapter.namespace}; the first wins"
+                ctx.problem("E040", "W131", message, draft.span)
                 continue
             seen[key] = draft.span
             drafts.append(draft)
@@ -276,9 +275,14 @@ def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
                 ),
             )
         )
-    ordered = [r for greedy, _, r in built if not greedy]
-    ordered += [r for _, _, r in sorted((b for b in built if b[0]), key=lambda b: b[1])]
-    return tuple(ordered)
+    # Literal segments before variables at the same position (`/a/_history` before `/a/{id}`);
+    # catch-all routes last, longest first. The sort is stable: spec order breaks ties.
+    ordered = sorted(built, key=lambda b: (b[0], b[1] if b[0] else 0, _specificity(b[2].path)))
+    return tuple(route for _, _, route in ordered)
+
+
+def _specificity(path: str) -> tuple[int, ...]:
+    return tuple(1 if segment is None else 0 for segment in _segments(path))
 
 
 def _segments(path: str) -> list[str | None]:
@@ -294,17 +298,24 @@ def _continues(prefix: list[str | None], other: list[str | None]) -> bool:
 def _route_path(
     path: str, variables: list[str], catch_all: bool
 ) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Each occurrence gets its own identifier (a name may repeat: `/a/{id}/b/{id}`)."""
+    occurrences = list(_VARIABLE.finditer(path))
     identifiers = naming.unique(
-        [naming.identifier(v, "var").rstrip("_") or "var" for v in variables]
+        [naming.identifier(m.group(1), "var").rstrip("_") or "var" for m in occurrences]
     )
-    pairs = tuple(zip(identifiers, variables, strict=True))
-    route = path
-    for i, (ident, name) in enumerate(pairs):
-        greedy = name == "path" or (
-            catch_all and i == len(pairs) - 1 and path.endswith("{" + name + "}")
+    parts, position = [], 0
+    for index, (match, ident) in enumerate(zip(occurrences, identifiers, strict=True)):
+        name = match.group(1)
+        last = index == len(occurrences) - 1 and match.end() == len(path)
+        greedy = name == "path" or (catch_all and last)
+        parts.append(
+            path[position : match.start()] + "{" + ident + (":path" if greedy else "") + "}"
         )
-        route = route.replace("{" + name + "}", "{" + ident + (":path" if greedy else "") + "}")
-    return route, pairs
+        position = match.end()
+    route = "".join(parts) + path[position:]
+    return route, tuple(
+        (ident, m.group(1)) for ident, m in zip(identifiers, occurrences, strict=True)
+    )
 
 
 def _openapi(

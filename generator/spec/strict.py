@@ -23,19 +23,35 @@ def _validator() -> Any:
 
 
 def check_schema(document: Document, diagnostics: Diagnostics) -> None:
-    """One E052 per violation, at the deepest location the schema names."""
-    for error in sorted(
-        _validator().iter_errors(document.data), key=lambda e: list(map(str, e.absolute_path))
-    ):
+    """One E052 per violation; inside `oneOf`/`anyOf`, those of the alternative meant."""
+    found = [leaf for error in _validator().iter_errors(document.data) for leaf in _leaves(error)]
+    for error in sorted(found, key=lambda e: [str(p) for p in e.absolute_path]):
         pointer = tuple(error.absolute_path)
         where = "/".join(str(p) for p in pointer) or "(root)"
-        message = _message(error)
-        diagnostics.error("E052", f"schema: {where}: {message}", document.locations.span(pointer))
+        message = f"schema: {where}: {_short(error.message)}"
+        diagnostics.error("E052", message, document.locations.span(pointer))
 
 
-def _message(error: Any) -> str:
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        best = min(error.context, key=lambda e: len(list(e.absolute_path)) * -1)
-        return f"{best.message} (no alternative of {error.validator} matches)"
-    text: str = error.message
-    return text if len(text) <= 200 else text[:197] + "..."
+def _leaves(error: Any) -> list[Any]:
+    """For a failed choice, the errors of the alternative the instance was meant to be:
+    not one whose `type` differs, then the one missing fewest required keys."""
+    if not error.context:
+        return [error]
+    alternatives: dict[Any, list[Any]] = {}
+    for sub in error.context:
+        alternatives.setdefault(sub.relative_schema_path[0], []).append(sub)
+    chosen = min(alternatives.values(), key=_distance)
+    return [leaf for sub in chosen for leaf in _leaves(sub)]
+
+
+def _distance(errors: list[Any]) -> tuple[int, int, int]:
+    top = [e for e in errors if not e.relative_path or list(e.relative_path) == ["type"]]
+    mismatch = sum(
+        1 for e in top if list(e.relative_path) == ["type"] and e.validator in ("const", "enum")
+    )
+    missing = sum(1 for e in top if e.validator == "required")
+    return mismatch, missing, len(errors)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 160 else text[:157] + "..."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -51,6 +52,7 @@ class FakeUpstream:
         self.script: list[Answer] = []
         self.lock = threading.Lock()
         self.port = 0
+        self.responder: Callable[[Recorded], Answer] | None = None  # replaces the default answer
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
@@ -67,6 +69,7 @@ class FakeUpstream:
         with self.lock:
             self.requests.clear()
             self.script.clear()
+            self.responder = None
 
     def _next(self) -> Answer | None:
         with self.lock:
@@ -86,7 +89,7 @@ class FakeUpstream:
                 if request is None:
                     return
                 recorded = self._record(request, body)
-                answer = self._next() or self._default(recorded)
+                answer = self._next() or (self.responder or self._default)(recorded)
                 if answer.delay:
                     await asyncio.sleep(answer.delay)
                 if answer.action == DROP:

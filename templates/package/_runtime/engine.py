@@ -91,6 +91,8 @@ async def execute(
     inbound_authorization: str | None = None,
 ) -> Outcome:
     """Run `endpoint` with the caller's inputs (SEMANTICS §5.3, §7)."""
+    if endpoint.unavailable:
+        raise NotSupported(endpoint.unavailable)
     scope = service.bind_scope
     params = apply_with(dict(inputs), endpoint.with_, scope)
     if endpoint.function is not None:

@@ -167,3 +167,4 @@ class Endpoint:
     outputs: tuple[Output, ...] = ()
     forward: Forward | None = None
     function: Endpoint | None = None  # the aggregate function behind a `ref`
+    unavailable: str | None = None  # why it cannot run: answered with 501

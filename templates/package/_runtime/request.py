@@ -133,6 +133,8 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
             value = lookup(name, (values, bind_scope))
         if value is None or value == "":
             raise InvalidRequest(f"missing required path parameter {name!r}")
+        if isinstance(value, (dict, list, tuple)):
+            raise InvalidRequest(f"path parameter {name!r} must be a single value")
         return encode_path_value(name, to_text(value), slashes=match.end() == len(path))
 
     return _PLACEHOLDER.sub(substitute, path)

@@ -147,7 +147,7 @@ async def extract_inputs(
     """Collect the inputs of a REST request (SEMANTICS §5.1 with DEV-15, 16, 17)."""
     values: dict[str, Any] = {}
     for identifier, name in route.variables:
-        if identifier in request.path_params:
+        if identifier in request.path_params and name not in values:
             values[name] = request.path_params[identifier]
     hidden = guard.credential_header.lower() if guard and guard.credential_header else None
     body: Any = None
@@ -173,7 +173,10 @@ def _input_value(
     if location == "path":
         return values.get(item.name)
     if location == "query":
-        return request.query_params.get(item.name)
+        found = request.query_params.getlist(item.name)
+        if item.type == "array":
+            return found or None
+        return found[0] if found else None
     if location == "header":
         return None if item.name.lower() == hidden else request.headers.get(item.name)
     if location == "cookie":

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .auth import client_certificate
 from .binds import BindContext, resolve_binds
 from .model import Bind, Upstream
+from .templating import lookup, placeholders, render
 
 
 class SettingsError(RuntimeError):
@@ -54,11 +56,14 @@ def load_settings(
 ) -> Settings:
     """Read settings; raises BindError/SettingsError naming the variable that is missing or bad."""
     env = os.environ if environ is None else environ
-    base_urls = {u.namespace: env.get(u.base_url_env) or u.base_url for u in upstreams}
+    binds_context = resolve_binds(binds, env, cwd, placeholder=mock)
+    base_urls = {u.namespace: _base_url(u, env, binds_context, mock) for u in upstreams}
+    if not mock:
+        _check_certificates(upstreams, binds_context)
     return Settings(
         env_prefix=env_prefix,
         base_urls=base_urls,
-        binds=resolve_binds(binds, env, cwd, placeholder=mock),
+        binds=binds_context,
         connect_timeout=_number(env, f"{env_prefix}_CONNECT_TIMEOUT", 5.0),
         read_timeout=_number(env, f"{env_prefix}_TIMEOUT", 30.0),
         retries=int(_number(env, f"{env_prefix}_RETRIES", 2)),
@@ -90,3 +95,31 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mock: bool) -> str:
+    """The override variable, else the spec's baseUri with placeholders from binds or the environment."""
+    override = env.get(upstream.base_url_env)
+    if override:
+        return override.rstrip("/")
+    template = upstream.base_url
+    missing = [n for n in placeholders(template) if lookup(n, [binds.scope, env]) in (None, "")]
+    if mock:
+        return template
+    if not template or missing:
+        needs = f" (needs {', '.join(missing)})" if missing else ""
+        raise SettingsError(
+            f"no base URL for {upstream.namespace}{needs}: set {upstream.base_url_env}"
+        )
+    return render(template, binds.scope, env).rstrip("/")
+
+
+def _check_certificates(upstreams: Sequence[Upstream], binds: BindContext) -> None:
+    for upstream in upstreams:
+        try:
+            client_certificate(upstream.auth, binds.scope)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise SettingsError(
+                f"cannot load the client certificate of {upstream.namespace}: {reason}"
+            ) from None

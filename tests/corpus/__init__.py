@@ -1,0 +1,1 @@
+"""The corpus harness: build, import, serve and exercise real specs (`python -m tests.corpus`)."""
