@@ -260,8 +260,12 @@ def _operation(
     fmt = (op.output_raw_format or "json").lower()
     if fmt not in FORMATS:
         ctx.warning(
-            "W122", f"operation {op.name!r}: unknown outputRawFormat {op.output_raw_format!r}", span
+            "W122",
+            f"operation {op.name!r}: outputRawFormat {op.output_raw_format!r} is not supported; "
+            "mapping its responses answers 500",
+            span,
         )
+        fmt = str(op.output_raw_format)
     const = naming.unique([naming.constant(op.name, "OPERATION")], consts)[0]
     consts.add(const)
     method_name = naming.unique(

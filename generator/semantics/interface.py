@@ -37,9 +37,7 @@ def derive(
     for operation, entries in pairs:
         by_key = {w.key: w for w in entries}
         body_params = [p for p in operation.params if p.location == "body"]
-        for param in _ordered(operation):
-            if param.value is not None or param.location == "environment":
-                continue
+        for param in operation.arguments:  # what a caller may feed, template variables included
             entry = by_key.get(param.name)
             whole = param.location == "body" and len(body_params) == 1
             if entry is None:
@@ -50,11 +48,6 @@ def derive(
                 for var in _template_vars(entry.value, bind_names):
                     _offer(found, taken, param, var, False, description=None, type_="string")
     return list(found.values())
-
-
-def _ordered(operation: ir.Operation) -> list[ir.Param]:
-    path = [p for p in operation.params if p.location == "path"]
-    return path + [p for p in operation.params if p.location != "path"]
 
 
 def _offer(

@@ -51,6 +51,7 @@ class SpecReport:
     mcp: list[int] = field(default_factory=lambda: [0, 0])
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    adapters: int = 0
 
     @property
     def accepted(self) -> bool:
@@ -124,6 +125,7 @@ class SpecRun:
             return
         self.report.built = True
         package = result.package
+        self.report.adapters = len(package.rest) + len(package.mcp)
         project = self.work / "out" / result.folder
         self._environment(package)
         ports = {a.namespace: free_port() for a in package.rest}

@@ -11,7 +11,13 @@ from typing import Any
 import httpx
 
 from . import formats, mapping
-from .errors import InvalidRequest, NotSupported, UpstreamThrottled, UpstreamUnavailable
+from .errors import (
+    InvalidRequest,
+    MappingFailed,
+    NotSupported,
+    UpstreamThrottled,
+    UpstreamUnavailable,
+)
 from .model import Endpoint, Output, Step, StepMapping, Upstream, With
 from .observability import Metrics
 from .request import find
@@ -146,6 +152,8 @@ def from_response(
         return raw
     try:
         tree = formats.decode(response.content, output_format)
+    except formats.UnsupportedFormat as exc:
+        raise MappingFailed(f"Failed to map output parameters: {exc}") from None
     except formats.FormatError:
         if status >= 400:
             return raw  # keep the upstream's own error page

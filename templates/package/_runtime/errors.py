@@ -43,3 +43,9 @@ class UpstreamThrottled(CapabilityError):
 
 class NotSupported(CapabilityError):
     status = 501
+
+
+class MappingFailed(CapabilityError):
+    """The output parameters cannot be applied (SEMANTICS §7.4: a 500)."""
+
+    status = 500

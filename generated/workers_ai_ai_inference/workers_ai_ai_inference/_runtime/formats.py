@@ -17,6 +17,10 @@ class FormatError(ValueError):
     """The body does not parse in the declared format."""
 
 
+class UnsupportedFormat(FormatError):
+    """The spec declares a format capgen cannot decode (a spec problem, not the upstream's)."""
+
+
 _SEPARATORS = {"csv": ",", "tsv": "\t", "psv": "|"}
 PASSTHROUGH = frozenset({"binary", "octet-stream"})
 
@@ -45,7 +49,7 @@ def decode(content: bytes, fmt: str | None) -> Any:
             return _markdown(text)
     except (ValueError, ElementTree.ParseError, yaml.YAMLError, csv.Error) as exc:
         raise FormatError(f"upstream body is not valid {name}: {exc}") from None
-    raise FormatError(f'Unsupported "{fmt}" format specified')
+    raise UnsupportedFormat(f'Unsupported "{fmt}" format specified')
 
 
 def _xml(text: str) -> Any:
