@@ -4,97 +4,110 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__, pipeline
-from .reporting import Reporter, expand_specs, serve_spec
+from .reporting import Session, serve_spec
 
 OUT_HELP = (
-    "Folder that receives one package folder per spec (default: generated/, or [tool.capgen] out)."
+    "Folder receiving one package folder per spec (default: [tool.capgen] out, else generated/)."
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="capgen")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks of internal errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """Generate ready-to-run REST + MCP services from Naftiko capability specs."""
-    ctx.obj = {"debug": debug}
+def cli(debug: bool) -> None:
+    """Generate ready-to-run REST + MCP services from Naftiko capability specs.
+
+    \b
+    The usual loop:
+      capgen validate specs/            # every problem, file:line:col, exit 1 on errors
+      capgen build specs/ -o generated  # one package per spec, written atomically
+      capgen serve specs/x.yaml --mock  # try it without credentials
+      capgen check specs/               # in CI: exit 1 and a diff when generated/ is stale
+    """
 
 
-def _specs_argument(function):  # type: ignore[no-untyped-def]
-    return click.argument("specs", nargs=-1, type=click.Path(path_type=Path))(function)
+def _specs(function: Callable[..., Any]) -> Callable[..., Any]:
+    decorator = click.argument("specs", nargs=-1, type=click.Path(exists=True, path_type=Path))
+    return decorator(function)
+
+
+def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
+    help_text = (
+        "Also validate against the published alpha2 JSON Schema (errors instead of warnings)."
+    )
+    return click.option("--strict", is_flag=True, help=help_text)(function)
+
+
+def _out(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "-o", "--out", type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP
+    )(function)
 
 
 @cli.command()
-@_specs_argument
-@click.option(
-    "--strict", is_flag=True, help="Also validate against the published alpha2 JSON Schema."
-)
+@_specs
+@_strict
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format."
 )
 def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
-    """Check specs and print every diagnostic (exit 1 on errors)."""
-    reporter = Reporter(fmt=fmt)
-    for spec in expand_specs(specs):
-        result = pipeline.validate(spec, pipeline.Options(strict=strict))
-        reporter.add(result.diagnostics)
-    sys.exit(reporter.finish())
+    """Check SPECS (files or folders) and print every diagnostic; exit 1 on errors."""
+    session = Session(strict=strict, fmt=fmt)
+    for spec in session.specs(specs):
+        session.report(pipeline.validate(spec, session.options(spec)).diagnostics)
+    sys.exit(session.finish())
 
 
 @cli.command()
-@_specs_argument
-@click.option("-o", "--out", type=click.Path(path_type=Path), help=OUT_HELP)
-@click.option(
-    "--strict", is_flag=True, help="Refuse specs that do not follow the published schema."
-)
+@_specs
+@_out
+@_strict
 @click.option(
     "--check",
     "check_only",
     is_flag=True,
-    help="Only compare with what is on disk (like `capgen check`).",
+    help="Only compare with what is on disk, like `capgen check`.",
 )
 def build(specs: tuple[Path, ...], out: Path | None, strict: bool, check_only: bool) -> None:
-    """Generate one package per spec (a folder of specs works too)."""
-    reporter = Reporter()
-    options = pipeline.Options(strict=strict)
-    resolved = expand_specs(specs)
-    out_dir = reporter.out_dir(out)
+    """Generate one package per spec into OUT (specs default to [tool.capgen] specs)."""
+    session = Session(strict=strict, out=out)
     if check_only:
-        sys.exit(reporter.check(resolved, out_dir, options))
-    for spec in reporter.progress(resolved, "building"):
-        result, written = pipeline.build(spec, out_dir, options)
-        reporter.add(result.diagnostics)
+        sys.exit(session.check(session.specs(specs)))
+    for spec in session.progress(session.specs(specs), "building"):
+        result, written = pipeline.build(spec, session.out, session.options(spec))
+        session.report(result.diagnostics)
         if written is not None:
-            state = "updated" if written.changed else "unchanged"
-            reporter.note(f"{spec}: {state} {out_dir / result.folder}")
-    sys.exit(reporter.finish())
+            session.note(
+                f"{spec}: {'updated' if written.changed else 'unchanged'} {session.out / result.folder}"
+            )
+    sys.exit(session.finish())
 
 
 @cli.command()
-@_specs_argument
-@click.option("-o", "--out", type=click.Path(path_type=Path), help=OUT_HELP)
-@click.option("--strict", is_flag=True, help="Validate against the published schema too.")
+@_specs
+@_out
+@_strict
 def check(specs: tuple[Path, ...], out: Path | None, strict: bool) -> None:
-    """Exit 1 with a diff when the generated code on disk is stale."""
-    reporter = Reporter()
-    sys.exit(
-        reporter.check(expand_specs(specs), reporter.out_dir(out), pipeline.Options(strict=strict))
-    )
+    """Regenerate in memory; exit 1 with a unified diff when OUT is stale."""
+    session = Session(strict=strict, out=out)
+    sys.exit(session.check(session.specs(specs)))
 
 
 @cli.command()
-@_specs_argument
-@click.option("-o", "--out", type=click.Path(path_type=Path), help=OUT_HELP)
+@_specs
+@_out
 def diff(specs: tuple[Path, ...], out: Path | None) -> None:
-    """Print what a build would change, without writing (exit 0)."""
-    reporter = Reporter()
-    reporter.check(expand_specs(specs), reporter.out_dir(out), pipeline.Options(), advise=False)
-    sys.exit(1 if reporter.errors else 0)
+    """Print what a build would change in OUT, without writing anything."""
+    session = Session(out=out)
+    session.check(session.specs(specs), advise=False)
+    sys.exit(session.finish(summary=False))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})
@@ -108,8 +121,12 @@ def diff(specs: tuple[Path, ...], out: Path | None) -> None:
 @click.option("--reload", is_flag=True, help="Rebuild and restart when the spec changes.")
 @click.argument("extra", nargs=-1, type=click.UNPROCESSED)
 def serve(spec: Path, mock: bool | None, reload: bool, extra: tuple[str, ...]) -> None:
-    """Build SPEC into a temporary folder and serve it (extra options go to the service)."""
-    sys.exit(serve_spec(spec, mock=mock, reload=reload, extra=list(extra)))
+    """Build SPEC into a temporary folder and serve it.
+
+    Options after SPEC that capgen does not know go to the service
+    (--rest-port, --mcp-port, --host, --no-auth, --log-level).
+    """
+    sys.exit(serve_spec(spec, Session(), mock=mock, reload=reload, extra=list(extra)))
 
 
 def main() -> None:
@@ -118,7 +135,7 @@ def main() -> None:
         cli(standalone_mode=True)
     except SystemExit:
         raise
-    except Exception as exc:  # an internal error: one line, the traceback only with --debug
+    except Exception as exc:  # an internal error: one line; the traceback only with --debug
         if debug:
             traceback.print_exc()
         print(f"capgen: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -1,40 +1,59 @@
 """`[tool.capgen]` in pyproject.toml, so CI and humans run the same thing.
 
-[tool.capgen]
-out = "generated"                 # where packages go
-specs = ["specs"]                 # what `capgen build` builds with no arguments
-strict = false
+    [tool.capgen]
+    out = "generated"                 # where `build`/`check` write and compare
+    specs = ["specs"]                 # what `capgen build` (no arguments) builds
+    strict = false                    # --strict for every spec
 
-[tool.capgen.packages]            # import names, per spec file name
-"workers-ai-ai-inference.yaml" = "workers_ai"
+    [tool.capgen.options."workers-ai-ai-inference.yaml"]
+    module = "workers_ai"             # the generated package's import name
+    strict = true                     # per-spec option
+
+Spec keys are file names or paths relative to the pyproject's folder.
 """
 
 from __future__ import annotations
 
+import keyword
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
 
 @dataclass(frozen=True)
+class SpecOptions:
+    module: str | None = None
+    strict: bool | None = None
+
+
+@dataclass(frozen=True)
 class Config:
+    root: Path = field(default_factory=Path.cwd)
     out: Path = Path("generated")
     specs: tuple[Path, ...] = ()
     strict: bool = False
-    packages: dict[str, str] = field(default_factory=dict)
+    per_spec: dict[str, SpecOptions] = field(default_factory=dict)
 
-    def module_for(self, spec: Path) -> str | None:
-        return self.packages.get(spec.name)
+    def for_spec(self, spec: Path) -> SpecOptions:
+        try:
+            relative = spec.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            relative = None
+        return self.per_spec.get(relative or "", None) or self.per_spec.get(
+            spec.name, SpecOptions()
+        )
 
 
 def load_config(directory: Path | None = None) -> Config:
-    path = (directory or Path.cwd()) / "pyproject.toml"
+    root = directory or Path.cwd()
+    path = root / "pyproject.toml"
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Config()
+        return Config(root=root)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise click.UsageError(f"cannot read {path}: {exc}") from None
     section = data.get("tool", {}).get("capgen", {})
@@ -42,10 +61,32 @@ def load_config(directory: Path | None = None) -> Config:
         raise click.UsageError(f"{path}: [tool.capgen] must be a table")
     try:
         return Config(
-            out=Path(section.get("out", "generated")),
-            specs=tuple(Path(p) for p in section.get("specs", [])),
-            strict=bool(section.get("strict", False)),
-            packages={str(k): str(v) for k, v in section.get("packages", {}).items()},
+            root=root,
+            out=Path(_typed(section, "out", str, "generated")),
+            specs=tuple(Path(p) for p in _typed(section, "specs", list, [])),
+            strict=_typed(section, "strict", bool, False),
+            per_spec={
+                str(k): _spec_options(k, v) for k, v in _typed(section, "options", dict, {}).items()
+            },
         )
-    except (TypeError, AttributeError) as exc:
+    except (TypeError, ValueError) as exc:
         raise click.UsageError(f"{path}: invalid [tool.capgen]: {exc}") from None
+
+
+def _typed(section: dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = section.get(key, default)
+    if not isinstance(value, kind):
+        raise TypeError(f"`{key}` must be a {kind.__name__}")
+    return value
+
+
+def _spec_options(name: str, value: Any) -> SpecOptions:
+    if not isinstance(value, dict):
+        raise TypeError(f"options of {name!r} must be a table")
+    module = value.get("module")
+    if module is not None and (not str(module).isidentifier() or keyword.iskeyword(str(module))):
+        raise ValueError(f"module {module!r} of {name!r} is not a Python identifier")
+    strict = value.get("strict")
+    if strict is not None and not isinstance(strict, bool):
+        raise TypeError(f"`strict` of {name!r} must be a boolean")
+    return SpecOptions(module=module, strict=strict)

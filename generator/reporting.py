@@ -1,9 +1,11 @@
-"""What the CLI prints and how it walks inputs: diagnostics, progress, checks, serving."""
+"""What the CLI does around the pipeline: inputs, configuration, printing, checking, serving."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,36 +22,43 @@ from .diagnostics import Diagnostic, Diagnostics
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
-def expand_specs(specs: Sequence[Path]) -> list[Path]:
-    """Files as given; folders become their YAML files (recursively, sorted)."""
-    if not specs:
-        configured = load_config().specs
-        if not configured:
-            raise click.UsageError("give at least one spec (or set `specs` in [tool.capgen])")
-        specs = configured
-    found: list[Path] = []
-    for spec in specs:
-        if spec.is_dir():
-            found.extend(
-                sorted(p for p in spec.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
-            )
-        else:
-            found.append(spec)
-    return found
+class Session:
+    """One CLI invocation: its configuration, its options and what it has reported."""
 
-
-class Reporter:
-    """Collects diagnostics of several specs; prints them and decides the exit code."""
-
-    def __init__(self, fmt: str = "text") -> None:
+    def __init__(self, *, strict: bool = False, fmt: str = "text", out: Path | None = None) -> None:
+        self.config = load_config()
+        self.strict = strict
         self.fmt = fmt
+        self.out = out or self.config.out
         self.items: list[Diagnostic] = []
         self.errors = 0
 
-    def out_dir(self, out: Path | None) -> Path:
-        return out or load_config().out
+    def specs(self, given: Sequence[Path]) -> list[Path]:
+        """Files as given; folders become their YAML files (recursively, sorted)."""
+        if not given:
+            given = [self.config.root / p for p in self.config.specs]
+            if not given:
+                raise click.UsageError(
+                    "give at least one spec or folder (or set `specs` in [tool.capgen])"
+                )
+        found: list[Path] = []
+        for spec in given:
+            if spec.is_dir():
+                found.extend(
+                    sorted(p for p in spec.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+                )
+            else:
+                found.append(spec)
+        return found
 
-    def add(self, diagnostics: Diagnostics) -> None:
+    def options(self, spec: Path) -> pipeline.Options:
+        per_spec = self.config.for_spec(spec)
+        strict = self.strict or bool(
+            per_spec.strict if per_spec.strict is not None else self.config.strict
+        )
+        return pipeline.Options(strict=strict, module=per_spec.module)
+
+    def report(self, diagnostics: Diagnostics) -> None:
         ordered = diagnostics.sorted()
         self.items.extend(ordered)
         self.errors += sum(d.severity == "error" for d in ordered)
@@ -71,71 +80,97 @@ class Reporter:
         ) as bar:
             yield from bar
 
-    def check(
-        self, specs: Sequence[Path], out_dir: Path, options: pipeline.Options, advise: bool = True
-    ) -> int:
+    def check(self, specs: Sequence[Path], advise: bool = True) -> int:
+        """Diff every spec's regenerated package against `self.out`; 1 when stale (or errors)."""
         stale: list[Path] = []
         for spec in self.progress(specs, "checking"):
-            result, lines = pipeline.check(spec, out_dir, options)
-            self.add(result.diagnostics)
+            result, lines = pipeline.check(spec, self.out, self.options(spec))
+            self.report(result.diagnostics)
             if lines:
                 stale.append(spec)
                 sys.stdout.writelines(lines)
         if stale and advise:
-            command = " ".join(["capgen build", *map(str, stale), "-o", str(out_dir)])
+            command = shlex.join(["capgen", "build", *map(str, stale), "-o", str(self.out)])
             click.echo(
                 f"\ngenerated code is stale for {len(stale)} spec(s); to fix it run:\n  {command}",
                 err=True,
             )
-        if self.errors:
             return 1
-        return 1 if stale and advise else 0
+        return 1 if self.errors else 0
 
-    def finish(self) -> int:
+    def finish(self, summary: bool = True) -> int:
         if self.fmt == "json":
             click.echo(json.dumps([d.as_json() for d in self.items], indent=2))
-        else:
-            warnings = len(self.items) - self.errors
-            if self.items:
-                click.echo(f"{self.errors} error(s), {warnings} warning(s)", err=True)
+        elif summary and self.items:
+            click.echo(
+                f"{self.errors} error(s), {len(self.items) - self.errors} warning(s)", err=True
+            )
         return 1 if self.errors else 0
 
 
-def serve_spec(spec: Path, *, mock: bool | None, reload: bool, extra: list[str]) -> int:
-    """Build into a temporary folder and run the package's own `serve` (restart on change)."""
+def serve_spec(
+    spec: Path, session: Session, *, mock: bool | None, reload: bool, extra: list[str]
+) -> int:
+    """Build into a temporary folder and run the package's own `serve` (restart on change).
+
+    SIGTERM and Ctrl-C stop the service too: it never outlives this command.
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+    process: subprocess.Popen[bytes] | None = None
     with tempfile.TemporaryDirectory(prefix="capgen-serve-") as temp:
-        while True:
-            result, _ = pipeline.build(spec, Path(temp))
-            Reporter().add(result.diagnostics)
-            if not result.ok:
+        try:
+            while True:
+                seen = _mtime(spec)
+                result, _ = pipeline.build(spec, Path(temp), session.options(spec))
+                session.report(result.diagnostics)
+                if not result.ok:
+                    if not reload:
+                        return 1
+                    _wait_for_change(spec, seen)
+                    continue
+                process = _start(result, Path(temp), mock, extra)
                 if not reload:
-                    return 1
-                _wait_for_change(spec, _mtime(spec))
-                continue
-            use_mock = _wants_mock(result) if mock is None else mock
-            command = [
-                sys.executable,
-                "-m",
-                result.folder,
-                "serve",
-                *(["--mock"] if use_mock else []),
-                *extra,
-            ]
-            env = {
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join(
-                    filter(None, [str(Path(temp) / result.folder), os.environ.get("PYTHONPATH")])
-                ),
-            }
-            process = subprocess.Popen(command, env=env)
-            if not reload:
-                return _wait(process)
-            changed = _wait_for_change(spec, _mtime(spec), process)
-            if not changed:
-                return process.returncode or 0
-            process.terminate()
+                    return process.wait()
+                if not _wait_for_change(spec, seen, process):
+                    return process.returncode or 0
+                _stop(process)
+                click.echo(f"{spec} changed; rebuilding", err=True)
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            if process is not None:
+                _stop(process)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _start(
+    result: pipeline.Result, folder: Path, mock: bool | None, extra: list[str]
+) -> subprocess.Popen[bytes]:
+    use_mock = _wants_mock(result) if mock is None else mock
+    command = [
+        sys.executable,
+        "-m",
+        result.folder,
+        "serve",
+        *(["--mock"] if use_mock else []),
+        *extra,
+    ]
+    path = os.pathsep.join(
+        filter(None, [str(folder / result.folder), os.environ.get("PYTHONPATH")])
+    )
+    return subprocess.Popen(command, env={**os.environ, "PYTHONPATH": path})
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
             process.wait(timeout=15)
-            click.echo(f"{spec} changed; rebuilding", err=True)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _wants_mock(result: pipeline.Result) -> bool:
@@ -154,14 +189,6 @@ def _wants_mock(result: pipeline.Result) -> bool:
             err=True,
         )
     return bool(missing)
-
-
-def _wait(process: subprocess.Popen[bytes]) -> int:
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        return process.wait(timeout=15)
 
 
 def _mtime(path: Path) -> float:

@@ -174,6 +174,7 @@ def test_case_65_resources_and_templates(make, upstream: FakeUpstream) -> None:
 
     listed, templates, about, profile, unknown = run(make(SPEC), go)
     assert [(r.uri, r.title) for r in listed.resources] == [("data://about", "About")]
+    assert about.contents[0].text == "<a><b>1</b></a>"  # no output parameters: the raw body
     assert [t.uri_template for t in templates.resource_templates] == [
         "data://users/{userId}/profile"
     ]
