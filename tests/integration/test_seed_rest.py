@@ -65,7 +65,7 @@ def test_upstream_400_keeps_status_and_body(
     assert response.json() == error
 
 
-def test_upstream_500_keeps_status_and_body(
+def test_upstream_500_is_a_bad_gateway_with_the_upstream_body(
     seed_service: RunningService, upstream: FakeUpstream
 ) -> None:
     error = {
@@ -74,9 +74,10 @@ def test_upstream_500_keeps_status_and_body(
     }
     upstream.answer(Answer(500, error))
     response = post(seed_service, f"/v1/accounts/abc123/ai/run/{MODEL}", json=BODY)
-    assert response.status_code == 500
+    assert response.status_code == 502
+    assert response.headers["x-upstream-status"] == "500"
     assert response.json() == error
-    assert len(upstream.requests) == 1  # POST is not idempotent: never retried on a 500
+    assert len(upstream.requests) == 1  # POST is not idempotent: never retried
 
 
 def test_upstream_dropping_the_connection_gives_502(

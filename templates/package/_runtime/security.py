@@ -1,7 +1,9 @@
 """Inbound authentication for both adapters (SEMANTICS §7.10, §6.7).
 
-The spec's exposes `authentication` wins; otherwise capgen requires a bearer token from
-`<PREFIX>_API_TOKEN`. Only an explicit `--no-auth` (or `<PREFIX>_AUTH_DISABLED=1`) turns it off.
+The spec's exposes `authentication` wins. Otherwise callers present capgen's own credentials:
+a bearer token from `<PREFIX>_API_TOKEN` and/or an `X-API-Key` from `<PREFIX>_API_KEY`. Only an
+explicit `--no-auth` (or `<PREFIX>_AUTH_DISABLED=1`) turns authentication off; with nothing to
+compare against, the service refuses to start.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .settings import Settings
@@ -40,25 +44,21 @@ class InboundAuth:
 
 
 @dataclass(frozen=True)
-class Guard:
-    """A resolved inbound check: what to compare and where to find it."""
+class Credential:
+    """One accepted credential: `Authorization: Bearer`, `Authorization: Basic`, or an API key."""
 
     kind: str
     secret: str
     key: str = "Authorization"
     placement: str = "header"
-    realm: str = "capgen"
 
-    def allows(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+    def matches(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
         if self.kind == "apikey":
-            given = (
-                query.get(self.key) if self.placement == "query" else headers.get(self.key.lower())
-            )
+            source = query if self.placement == "query" else headers
+            given = source.get(self.key if self.placement == "query" else self.key.lower())
             return given is not None and _same(given, self.secret)
-        header = headers.get("authorization", "")
-        scheme, _, credentials = header.partition(" ")
-        expected_scheme = "basic" if self.kind == "basic" else "bearer"
-        if scheme.lower() != expected_scheme or not credentials:
+        scheme, _, credentials = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != self.kind or not credentials:
             return False
         if self.kind == "basic":
             try:
@@ -67,20 +67,38 @@ class Guard:
                 return False
         return _same(credentials.strip(), self.secret)
 
-    @property
-    def challenge(self) -> str:
+    def challenge(self, realm: str) -> str:
         if self.kind == "basic":
-            return f'Basic realm="{self.realm}", charset="UTF-8"'
+            return f'Basic realm="{realm}", charset="UTF-8"'
         if self.kind == "apikey":
-            return f'ApiKey realm="{self.realm}", in="{self.placement}", name="{self.key}"'
-        return f'Bearer realm="{self.realm}"'
+            return f'ApiKey realm="{realm}", in="{self.placement}", name="{self.key}"'
+        return f'Bearer realm="{realm}"'
+
+
+@dataclass(frozen=True)
+class Guard:
+    credentials: tuple[Credential, ...]
+    realm: str
+
+    def allows(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+        return any(credential.matches(headers, query) for credential in self.credentials)
 
     @property
-    def credential_header(self) -> str | None:
-        """The request header holding the inbound credential; it is never forwarded upstream."""
-        if self.placement != "header":
-            return None
-        return self.key if self.kind == "apikey" else "Authorization"
+    def challenges(self) -> list[str]:
+        return [credential.challenge(self.realm) for credential in self.credentials]
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """Where inbound credentials travel (lower-case header names, `?name` for query keys):
+        never collected as inputs, never forwarded upstream."""
+        return frozenset(
+            (
+                f"?{c.key}"
+                if c.placement == "query"
+                else (c.key if c.kind == "apikey" else "authorization").lower()
+            )
+            for c in self.credentials
+        )
 
 
 def _same(given: str, expected: str) -> bool:
@@ -91,35 +109,40 @@ def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> G
     """The guard of one adapter, or None when authentication is explicitly disabled."""
     if settings.auth_disabled:
         return None
-    scope: dict[str, Any] = settings.binds.scope
     if auth is not None:
-        if auth.kind == "basic":
-            secret = f"{render(auth.username or '', scope)}:{render(auth.password or '', scope)}"
-            return _checked(Guard("basic", secret, realm=realm), realm)
-        if auth.kind == "apikey":
-            key = render(auth.key or "X-API-Key", scope)
-            return _checked(
-                Guard("apikey", render(auth.value or "", scope), key, auth.placement, realm), realm
-            )
-        return _checked(Guard("bearer", render(auth.token or "", scope), realm=realm), realm)
-    token = settings.inbound_tokens.get(realm) or settings.inbound_tokens.get("*", "")
-    if not token:
+        return Guard((_from_spec(auth, settings.binds.scope, realm),), realm)
+    credentials = []
+    if settings.inbound_tokens.get("bearer"):
+        credentials.append(Credential("bearer", settings.inbound_tokens["bearer"]))
+    if settings.inbound_tokens.get("apikey"):
+        credentials.append(Credential("apikey", settings.inbound_tokens["apikey"], "X-API-Key"))
+    if not credentials:
+        prefix = settings.env_prefix
         raise AuthConfigError(
-            f"inbound authentication is on: set {settings.env_prefix}_API_TOKEN, or start with --no-auth"
+            f"inbound authentication is on: set {prefix}_API_TOKEN (or {prefix}_API_KEY), "
+            "or start with --no-auth"
         )
-    return Guard("bearer", token, realm=realm)
+    return Guard(tuple(credentials), realm)
 
 
-def _checked(guard: Guard, realm: str) -> Guard:
-    if not guard.secret or "{{" in guard.secret or guard.secret == ":":
+def _from_spec(auth: InboundAuth, scope: Mapping[str, Any], realm: str) -> Credential:
+    if auth.kind == "basic":
+        user, password = render(auth.username or "", scope), render(auth.password or "", scope)
+        credential = Credential("basic", f"{user}:{password}" if user and password else "")
+    elif auth.kind == "apikey":
+        key = render(auth.key or "X-API-Key", scope)
+        credential = Credential("apikey", render(auth.value or "", scope), key, auth.placement)
+    else:
+        credential = Credential("bearer", render(auth.token or "", scope))
+    if not credential.secret or "{{" in credential.secret:
         raise AuthConfigError(
             f"the authentication of adapter {realm} resolves to an empty credential"
         )
-    return guard
+    return credential
 
 
 class GuardMiddleware:
-    """ASGI middleware answering 401 with a WWW-Authenticate challenge."""
+    """ASGI middleware answering 401 with WWW-Authenticate challenges."""
 
     def __init__(self, app: ASGIApp, guard: Guard | None) -> None:
         self.app = app
@@ -132,22 +155,30 @@ class GuardMiddleware:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
-        query = _query(scope.get("query_string", b""))
+        query = dict(
+            parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        )
         if self.guard.allows(headers, query):
             await self.app(scope, receive, send)
             return
+        challenges = [(b"www-authenticate", c.encode("latin-1")) for c in self.guard.challenges]
         await send(
             {
                 "type": "http.response.start",
                 "status": 401,
-                "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"www-authenticate", self.guard.challenge.encode("latin-1")),
-                ],
+                "headers": [(b"content-type", b"text/plain; charset=utf-8"), *challenges],
             }
         )
         await send({"type": "http.response.body", "body": b"Unauthorized"})
 
 
-def _query(raw: bytes) -> dict[str, str]:
-    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+def install_cors(app: Starlette, settings: Settings) -> None:
+    """CORS stays off unless `<PREFIX>_CORS_ORIGINS` lists origins (comma-separated)."""
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "X-Upstream-Status", "Retry-After"],
+        )

@@ -116,7 +116,7 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
 
 
 def _with_token(settings: Settings, token: str) -> Settings:
-    return replace(settings, inbound_tokens={"*": token})
+    return replace(settings, inbound_tokens={"bearer": token})
 
 
 def _ports(capability: Capability, args: argparse.Namespace) -> dict[str, int]:

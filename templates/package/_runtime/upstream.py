@@ -91,6 +91,25 @@ class UpstreamClient:
     async def send(
         self, prepared: PreparedRequest, auth: httpx.Auth | None = None
     ) -> httpx.Response:
+        """Send with retries, within the overall deadline (`<PREFIX>_TOTAL_TIMEOUT`).
+
+        Connection attempts that failed (nothing was sent) are retried for every method;
+        broken transfers and 429/502/503/504 answers only for idempotent methods.
+        """
+        try:
+            async with asyncio.timeout(self.settings.total_timeout):
+                return await self._send_with_retries(prepared, auth)
+        except TimeoutError:
+            self.metrics.inc(
+                "capgen_upstream_errors_total", namespace=self.upstream.namespace, kind="deadline"
+            )
+            raise UpstreamTimeout(
+                f"upstream {self.upstream.namespace} did not answer in time"
+            ) from None
+
+    async def _send_with_retries(
+        self, prepared: PreparedRequest, auth: httpx.Auth | None
+    ) -> httpx.Response:
         idempotent = prepared.method in IDEMPOTENT
         attempt = 0
         while True:
@@ -173,13 +192,16 @@ class UpstreamClient:
     def _retry_delay(
         self, response: httpx.Response, idempotent: bool, attempt: int
     ) -> float | None:
-        if response.status_code not in RETRY_STATUSES or attempt >= self.settings.retries:
+        """Idempotent methods only: a 429/502/503/504 is retried after Retry-After (when it is
+        short enough) or an exponential backoff with jitter."""
+        if not idempotent or response.status_code not in RETRY_STATUSES:
+            return None
+        if attempt >= self.settings.retries:
             return None
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         if retry_after is not None:
-            # a server that asks us to come back later is safe to retry for any method
             return retry_after if retry_after <= self.settings.max_retry_after else None
-        return self._backoff(attempt + 1) if idempotent else None
+        return self._backoff(attempt + 1)
 
     @staticmethod
     def _backoff(attempt: int) -> float:

@@ -60,6 +60,22 @@ class Service:
         self.clients: dict[str, UpstreamClient] = {}
         self.metrics = Metrics()
         self._users = 0
+        values = [*settings.binds.secrets(), *settings.inbound_tokens.values()]
+        self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """Known secrets never leave the service, even when an upstream echoes them."""
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def redact_bytes(self, data: bytes) -> bytes:
+        for secret in self.secrets:
+            raw = secret.encode()
+            if raw in data:
+                data = data.replace(raw, b"***")
+        return data
 
     @asynccontextmanager
     async def running(self) -> Any:
@@ -140,13 +156,8 @@ def from_response(
     response: httpx.Response, outputs: Sequence[Output], output_format: str
 ) -> Outcome:
     """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body."""
-    status = response.status_code
+    status, headers = gateway_status(response)
     media_type = response.headers.get("content-type")
-    headers = {}
-    if status == 429:  # still throttled after our retries: tell the caller to come back later
-        retry_after = response.headers.get("retry-after")
-        headers = {"Retry-After": retry_after} if retry_after else {}
-        status = UpstreamThrottled.status
     raw = Outcome(status, response.content, media_type, headers=headers)
     if not outputs or output_format.lower() in formats.PASSTHROUGH:
         return raw
@@ -164,6 +175,22 @@ def from_response(
     if value is mapping.NOT_MAPPED:
         return raw
     return json_outcome(status, value, headers)
+
+
+def gateway_status(response: httpx.Response) -> tuple[int, dict[str, str]]:
+    """Upstream 4xx keep their status; throttling and upstream failures become gateway statuses
+    (429 and 503 → 503 with Retry-After, 504 → 504, other 5xx → 502). The upstream body is
+    kept either way, and X-Upstream-Status says what the upstream answered."""
+    status = response.status_code
+    if status != 429 and status < 500:
+        return status, {}
+    headers = {"X-Upstream-Status": str(status)}
+    retry_after = response.headers.get("retry-after")
+    if status in (429, 503):
+        if retry_after:
+            headers["Retry-After"] = retry_after
+        return UpstreamThrottled.status, headers
+    return (504 if status == 504 else 502), headers
 
 
 def json_outcome(status: int, value: Any, headers: dict[str, str] | None = None) -> Outcome:

@@ -27,7 +27,7 @@ from .engine import Outcome, Service, execute
 from .errors import CapabilityError
 from .model import Endpoint
 from .observability import install_observability
-from .security import GuardMiddleware, InboundAuth, resolve_guard
+from .security import GuardMiddleware, InboundAuth, install_cors, resolve_guard
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -115,9 +115,11 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
             outcome = await execute(tool.endpoint, arguments, service)
         except CapabilityError as exc:
             if exc.invalid_params:
-                raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
-            return _text_result(exc.message, is_error=True)
-        return _tool_result(outcome)
+                raise MCPError(
+                    code=types.INVALID_PARAMS, message=service.redact(exc.message)
+                ) from None
+            return _text_result(service.redact(exc.message), is_error=True)
+        return _tool_result(outcome, service)
 
     handlers: dict[str, Any] = {"on_list_tools": list_tools, "on_call_tool": call_tool}
     if adapter.resources:
@@ -146,14 +148,14 @@ def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
     )
 
 
-def _tool_result(outcome: Outcome) -> types.CallToolResult:
+def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
     media = (outcome.media_type or "").split(";")[0].strip()
     if media.startswith("image/") and outcome.content:
         image = types.ImageContent(
             type="image", data=base64.b64encode(outcome.content).decode(), mime_type=media
         )
         return types.CallToolResult(content=[image], is_error=outcome.is_error)
-    return _text_result(outcome.text, is_error=outcome.is_error)
+    return _text_result(service.redact(outcome.text), is_error=outcome.is_error)
 
 
 def _resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict[str, Any]:
@@ -233,7 +235,9 @@ async def _read(
     except CapabilityError as exc:
         raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
     return types.TextResourceContents(
-        uri=uri, mime_type=resource.mime_type or "application/json", text=outcome.text
+        uri=uri,
+        mime_type=resource.mime_type or "application/json",
+        text=service.redact(outcome.text),
     )
 
 
@@ -365,6 +369,7 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
 
     app = Starlette(routes=[Mount("/", app=mcp_app)], lifespan=lifespan)
     app.add_middleware(GuardMiddleware, guard=guard)
+    install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)
     return app
 

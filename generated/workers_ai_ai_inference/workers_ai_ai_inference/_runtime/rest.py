@@ -18,7 +18,7 @@ from .engine import NO_HANDLER, Outcome, Service, execute
 from .errors import CapabilityError
 from .model import Endpoint, Input
 from .observability import install_observability
-from .security import Guard, GuardMiddleware, InboundAuth, resolve_guard
+from .security import Guard, GuardMiddleware, InboundAuth, install_cors, resolve_guard
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -79,6 +79,7 @@ def create_app(adapter: RestAdapter, service: Service) -> FastAPI:
         )
     app.add_exception_handler(StarletteHTTPException, _no_handler)
     app.add_middleware(GuardMiddleware, guard=guard)
+    install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app
 
@@ -107,18 +108,17 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
                 route.endpoint, inputs, service, inbound_authorization=passthrough
             )
         except CapabilityError as exc:
-            return PlainTextResponse(exc.message, status_code=exc.status)
-        return to_response(outcome)
+            return PlainTextResponse(service.redact(exc.message), status_code=exc.status)
+        return to_response(outcome, service)
 
     return handle
 
 
-def to_response(outcome: Outcome) -> Response:
+def to_response(outcome: Outcome, service: Service) -> Response:
     if outcome.status == 204:
-        return Response(status_code=204)
-    return Response(
-        outcome.content, outcome.status, headers=outcome.headers, media_type=outcome.media_type
-    )
+        return Response(status_code=204, headers=outcome.headers)
+    content = service.redact_bytes(outcome.content)
+    return Response(content, outcome.status, headers=outcome.headers, media_type=outcome.media_type)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -149,7 +149,7 @@ async def extract_inputs(
     for identifier, name in route.variables:
         if identifier in request.path_params and name not in values:
             values[name] = request.path_params[identifier]
-    hidden = guard.credential_header.lower() if guard and guard.credential_header else None
+    hidden = guard.hidden if guard else frozenset()
     body: Any = None
     if any(i.location == "body" for i in route.endpoint.inputs):
         raw = await read_body(request, limit)
@@ -165,7 +165,7 @@ async def extract_inputs(
 
 
 def _input_value(
-    item: Input, request: Request, body: Any, values: dict[str, Any], hidden: str | None
+    item: Input, request: Request, body: Any, values: dict[str, Any], hidden: frozenset[str]
 ) -> Any:
     if item.value is not None and not item.value.startswith("$"):
         return item.value
@@ -173,12 +173,12 @@ def _input_value(
     if location == "path":
         return values.get(item.name)
     if location == "query":
-        found = request.query_params.getlist(item.name)
+        found = [] if f"?{item.name}" in hidden else request.query_params.getlist(item.name)
         if item.type == "array":
             return found or None
         return found[0] if found else None
     if location == "header":
-        return None if item.name.lower() == hidden else request.headers.get(item.name)
+        return None if item.name.lower() in hidden else request.headers.get(item.name)
     if location == "cookie":
         return request.cookies.get(item.name)
     if location == "environment":
@@ -212,5 +212,7 @@ async def _forward(request: Request, route: Route, service: Service) -> Response
     except CapabilityError as exc:
         return PlainTextResponse(exc.message, status_code=exc.status)
     return Response(
-        response.content, response.status_code, media_type=response.headers.get("content-type")
+        service.redact_bytes(response.content),
+        response.status_code,
+        media_type=response.headers.get("content-type"),
     )

@@ -29,6 +29,7 @@ class Settings:
     binds: BindContext = field(default_factory=BindContext)
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    total_timeout: float = 60.0
     retries: int = 2
     max_retry_after: float = 10.0
     max_request_bytes: int = 4 * 1024 * 1024
@@ -66,14 +67,13 @@ def load_settings(
         binds=binds_context,
         connect_timeout=_number(env, f"{env_prefix}_CONNECT_TIMEOUT", 5.0),
         read_timeout=_number(env, f"{env_prefix}_TIMEOUT", 30.0),
+        total_timeout=_number(env, f"{env_prefix}_TOTAL_TIMEOUT", 60.0),
         retries=int(_number(env, f"{env_prefix}_RETRIES", 2)),
         max_retry_after=_number(env, f"{env_prefix}_MAX_RETRY_AFTER", 10.0),
         max_request_bytes=int(_number(env, f"{env_prefix}_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
         max_response_bytes=int(_number(env, f"{env_prefix}_MAX_RESPONSE_BYTES", 16 * 1024 * 1024)),
         max_connections=int(_number(env, f"{env_prefix}_MAX_CONNECTIONS", 100)),
-        inbound_tokens=(
-            {"*": env[f"{env_prefix}_API_TOKEN"]} if env.get(f"{env_prefix}_API_TOKEN") else {}
-        ),
+        inbound_tokens=_inbound(env, env_prefix),
         auth_disabled=auth_disabled or _flag(env, f"{env_prefix}_AUTH_DISABLED"),
         cors_origins=tuple(o for o in env.get(f"{env_prefix}_CORS_ORIGINS", "").split(",") if o),
         mock=mock,
@@ -123,3 +123,12 @@ def _check_certificates(upstreams: Sequence[Upstream], binds: BindContext) -> No
             raise SettingsError(
                 f"cannot load the client certificate of {upstream.namespace}: {reason}"
             ) from None
+
+
+def _inbound(env: Mapping[str, str], prefix: str) -> dict[str, str]:
+    """Caller credentials: a bearer token, an API key (X-API-Key header), or both."""
+    found = {
+        "bearer": env.get(f"{prefix}_API_TOKEN", ""),
+        "apikey": env.get(f"{prefix}_API_KEY", ""),
+    }
+    return {kind: value for kind, value in found.items() if value}
