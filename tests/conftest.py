@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.fake_upstream import FakeUpstream
+from tests.support.packages import Built, make_fixture
 from tests.support.service import RunningService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +73,9 @@ def seed_service(fake_upstream_server: FakeUpstream) -> Iterator[RunningService]
         yield service
     finally:
         service.stop()
+
+
+@pytest.fixture
+def make(tmp_path: Path, upstream: FakeUpstream) -> Callable[..., Built]:
+    """Build a spec text into a package under a unique import name; see tests/support/packages.py."""
+    return make_fixture(tmp_path, upstream)

@@ -12,9 +12,9 @@ import pytest
 from workers_ai_ai_inference._runtime.binds import BindError, resolve_binds
 from workers_ai_ai_inference._runtime.model import Bind
 
-from tests.conformance.conftest import codes
 from tests.conftest import SEED_MODULE, SEED_PROJECT
 from tests.support.fake_upstream import Answer, FakeUpstream
+from tests.support.packages import codes
 
 
 def test_case_05_env_binds() -> None:

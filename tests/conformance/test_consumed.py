@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from tests.conformance.conftest import Built
 from tests.support.fake_upstream import Answer, FakeUpstream
+from tests.support.packages import Built
 
 HEAD = """
 naftiko: 1.0.0-alpha2

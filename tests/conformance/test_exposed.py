@@ -7,8 +7,8 @@ import json
 import anyio
 import pytest
 
-from tests.conformance.conftest import Built, codes
 from tests.support.fake_upstream import Answer, FakeUpstream
+from tests.support.packages import Built, codes
 
 SHIPS = """
 naftiko: 1.0.0-alpha2

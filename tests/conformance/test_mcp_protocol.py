@@ -18,8 +18,8 @@ import pytest
 from mcp import MCPError
 from starlette.testclient import TestClient
 
-from tests.conformance.conftest import TOKEN, Built
 from tests.support.fake_upstream import Answer, FakeUpstream
+from tests.support.packages import TOKEN, Built
 
 SPEC = """
 naftiko: 1.0.0-alpha2

@@ -9,8 +9,8 @@ from pathlib import Path
 import anyio
 
 from generator import pipeline
-from tests.conformance.conftest import codes
 from tests.support.fake_upstream import Answer, FakeUpstream
+from tests.support.packages import codes
 
 HR = """
 naftiko: 1.0.0-alpha2

@@ -141,14 +141,19 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
 
 
 def encode_path_value(name: str, text: str, slashes: bool = False) -> str:
-    """Percent-encode one path value so it cannot change the URL's structure."""
+    """Percent-encode one path value so it cannot change the URL's structure.
+
+    `.` and `..` parts are refused even where `/` is encoded, since some servers decode
+    %2F before they route.
+    """
     if _FORBIDDEN.search(text) or "\\" in text:
         raise InvalidRequest(f"path parameter {name!r} contains forbidden characters")
-    segments = text.split("/") if slashes else [text]
-    if any(segment in ("", ".", "..") for segment in segments):
+    parts = text.split("/")
+    if text == "" or any(part in (".", "..") for part in parts) or (slashes and "" in parts):
         raise InvalidRequest(
             f"path parameter {name!r} must not contain empty, '.' or '..' segments"
         )
+    segments = parts if slashes else [text]
     return "/".join(quote(segment, safe=_SEGMENT_SAFE) for segment in segments)
 
 

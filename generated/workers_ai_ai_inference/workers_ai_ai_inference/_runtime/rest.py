@@ -102,7 +102,13 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
 
     async def handle(request: Request) -> Response:
         try:
-            inputs = await extract_inputs(request, route, service.settings.max_request_bytes, guard)
+            limit = service.settings.max_request_bytes
+            declared = request.headers.get("content-length", "")
+            if (
+                declared.isdigit() and int(declared) > limit
+            ):  # refused whether the body is used or not
+                raise _TooLarge(limit)
+            inputs = await extract_inputs(request, route, limit, guard)
             passthrough = request.headers.get("authorization") if guard is None else None
             outcome = await execute(
                 route.endpoint, inputs, service, inbound_authorization=passthrough

@@ -18,7 +18,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
 from mcp import Client
 from starlette.testclient import TestClient
 
@@ -60,8 +59,7 @@ class Built:
             yield client
 
 
-@pytest.fixture
-def make(tmp_path: Path, upstream: FakeUpstream) -> Callable[..., Built]:
+def make_fixture(tmp_path: Path, upstream: FakeUpstream) -> Callable[..., Built]:
     upstream.responder = lambda request: Answer(200, {"ok": True})
 
     def build(spec: str, env: dict[str, str] | None = None, expect_ok: bool = True) -> Built:

@@ -1,0 +1,193 @@
+"""Upstream faults: slow, dropped, throttled, failing, malformed and huge answers.
+
+Every case gets a clear status (REST) or an `isError` result (MCP), within a bounded time.
+Idempotent requests are retried (honouring Retry-After); non-idempotent ones never are.
+"""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from tests.support.fake_upstream import DROP, TRUNCATE, Answer, FakeUpstream
+from tests.support.packages import Built
+
+SPEC = """
+naftiko: 1.0.0-alpha2
+info: {label: Faults, description: fault injection}
+capability:
+  consumes:
+  - type: http
+    namespace: api
+    baseUri: https://api.example.com
+    resources:
+    - name: items
+      path: /items
+      operations:
+      - {name: list, method: GET, outputParameters: [{name: r, type: object, value: $.}]}
+      - {name: create, method: POST}
+  exposes:
+  - type: rest
+    namespace: r
+    port: 8080
+    resources:
+    - path: /items
+      operations:
+      - {method: GET, call: api.list, outputParameters: [{type: object, mapping: $.}]}
+      - {method: POST, call: api.create}
+  - type: mcp
+    namespace: m
+    port: 9090
+    tools:
+    - {name: list, call: api.list, outputParameters: [{type: object, mapping: $.}]}
+"""
+
+FAST = {"FAULTS_TIMEOUT": "0.5", "FAULTS_CONNECT_TIMEOUT": "0.5", "FAULTS_TOTAL_TIMEOUT": "3"}
+
+
+@pytest.fixture
+def built(make) -> Built:  # type: ignore[no-untyped-def]
+    return make(SPEC.replace("label: Faults", "label: Faults"), env=FAST)
+
+
+def _env(built: Built) -> dict[str, str]:
+    prefix = built.package.env_prefix
+    return {f"{prefix}_{k.split('_', 1)[1]}": v for k, v in FAST.items()}
+
+
+def get(built: Built, method: str = "GET") -> tuple[int, dict[str, str], str, float]:
+    started = time.perf_counter()
+    with built.rest(**_env(built)) as client:
+        response = client.request(method, "/items")
+    return (
+        response.status_code,
+        dict(response.headers),
+        response.text,
+        time.perf_counter() - started,
+    )
+
+
+def test_slow_upstream_times_out_with_504(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(200, {"ok": True}, delay=2.0, repeat=3))
+    status, _, text, elapsed = get(built, "POST")
+    assert status == 504 and "did not answer in time" in text
+    assert elapsed < 3
+    assert len(upstream.requests) == 1
+
+
+def test_total_deadline_bounds_retried_slow_answers(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(200, {"ok": True}, delay=2.0, repeat=10))
+    status, _, _, elapsed = get(built)
+    assert status == 504 and elapsed < 5
+
+
+def test_dropped_connections_give_502_after_idempotent_retries(
+    built: Built, upstream: FakeUpstream
+) -> None:
+    upstream.answer(Answer(action=DROP, repeat=10))
+    status, _, text, _ = get(built)
+    assert status == 502 and "could not be reached" in text
+    assert len(upstream.requests) == 3  # the first attempt and two retries
+
+
+def test_a_drop_then_success_recovers(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(action=DROP), Answer(200, {"ok": True}))
+    status, _, text, _ = get(built)
+    assert status == 200 and text == '{"ok":true}'
+
+
+def test_post_is_never_retried_after_a_broken_transfer(
+    built: Built, upstream: FakeUpstream
+) -> None:
+    upstream.answer(Answer(action=DROP, repeat=10))
+    status, _, _, _ = get(built, "POST")
+    assert status == 502 and len(upstream.requests) == 1
+
+
+def test_429_with_retry_after_is_honoured_then_succeeds(
+    built: Built, upstream: FakeUpstream
+) -> None:
+    upstream.answer(
+        Answer(429, {"errors": [{"code": 3040}]}, {"Retry-After": "1"}), Answer(200, {"ok": True})
+    )
+    status, _, _, elapsed = get(built)
+    assert status == 200 and len(upstream.requests) == 2 and elapsed >= 1
+
+
+def test_persistent_429_is_a_503_with_retry_after(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(429, {"errors": [{"code": 3036}]}, {"Retry-After": "0"}, repeat=10))
+    status, headers, _, _ = get(built)
+    assert status == 503 and headers["retry-after"] == "0" and headers["x-upstream-status"] == "429"
+    assert len(upstream.requests) == 3
+
+
+def test_a_long_retry_after_is_not_waited_for(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(429, {}, {"Retry-After": "3600"}, repeat=10))
+    status, headers, _, elapsed = get(built)
+    assert status == 503 and headers["retry-after"] == "3600" and elapsed < 2
+    assert len(upstream.requests) == 1
+
+
+def test_post_429_is_not_retried(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(429, {}, {"Retry-After": "0"}, repeat=10))
+    status, _, _, _ = get(built, "POST")
+    assert status == 503 and len(upstream.requests) == 1
+
+
+def test_500_is_retried_for_get_then_a_502_with_the_body(
+    built: Built, upstream: FakeUpstream
+) -> None:
+    upstream.answer(Answer(503, {"e": 1}, repeat=1), Answer(500, {"e": 2}, repeat=10))
+    status, headers, text, _ = get(built)
+    assert status == 502 and headers["x-upstream-status"] == "500" and text == '{"e":2}'
+
+
+def test_invalid_json_from_a_json_operation_is_a_502(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(200, b"<html>not json</html>", {"content-type": "text/html"}))
+    status, _, text, _ = get(built)
+    assert status == 502 and "not valid json" in text
+
+
+def test_a_huge_body_is_refused(built: Built, upstream: FakeUpstream) -> None:
+    prefix = built.package.env_prefix
+    upstream.answer(Answer(200, b'{"x": "' + b"a" * 300_000 + b'"}'))
+    with built.rest(**_env(built), **{f"{prefix}_MAX_RESPONSE_BYTES": "100000"}) as client:
+        response = client.get("/items")
+    assert response.status_code == 502 and "over 100000 bytes" in response.text
+
+
+def test_a_truncated_body_is_a_502(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(Answer(200, {"ok": "x" * 1000}, action=TRUNCATE, repeat=10))
+    status, _, _, _ = get(built, "POST")
+    assert status == 502
+
+
+def test_a_request_body_over_the_limit_is_413(built: Built, upstream: FakeUpstream) -> None:
+    prefix = built.package.env_prefix
+    with built.rest(**_env(built), **{f"{prefix}_MAX_REQUEST_BYTES": "1000"}) as client:
+        response = client.post("/items", content=b"x" * 5000)
+    assert response.status_code == 413
+    assert upstream.requests == []
+
+
+def test_mcp_turns_faults_into_error_results(built: Built, upstream: FakeUpstream) -> None:
+    upstream.answer(
+        Answer(action=DROP, repeat=3),
+        Answer(200, {"ok": 1}, delay=2, repeat=3),
+        Answer(500, {"e": 1}, repeat=3),
+    )
+
+    async def run() -> list[tuple[bool, str]]:
+        results = []
+        async with built.mcp(**_env(built)) as client:
+            for _ in range(3):
+                result = await client.call_tool("list", {})
+                results.append((result.is_error, result.content[0].text))
+        return results
+
+    results = anyio.run(run)
+    assert [error for error, _ in results] == [True, True, True]
+    assert "could not be reached" in results[0][1] and "did not answer in time" in results[1][1]
+    assert results[2][1] == '{"e":1}'
