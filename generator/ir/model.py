@@ -51,7 +51,6 @@ class Param:
     required: bool = False
     type: str = "string"
     description: str | None = None
-    doc: str = ""  # the line of the typed method's docstring
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +82,7 @@ class Operation:
     path: str
     params: tuple[Param, ...]
     arguments: tuple[Param, ...]
+    documented: tuple[Param, ...]  # the arguments with a description, for the docstring
     body: Body | None
     output_format: str
     outputs: tuple[Output, ...]
@@ -148,7 +148,7 @@ class Forward:
 @dataclass(frozen=True, slots=True)
 class Input:
     name: str
-    location: str = "body"
+    location: str = "argument"  # REST inputs name theirs; MCP tool arguments need none
     value: str | None = None
     type: str = "string"
     required: bool = False
@@ -191,7 +191,6 @@ class Route:
     endpoint: Endpoint
     summary: str | None
     description: str | None
-    openapi: dict[str, Any] | None
     span: Span = NO_SPAN
 
 
@@ -213,7 +212,7 @@ class Tool:
     name: str
     title: str | None
     description: str | None
-    input_schema: dict[str, Any]
+    inputs: tuple[Input, ...]
     annotations: dict[str, Any] | None
     endpoint: Endpoint
     span: Span = NO_SPAN

@@ -283,6 +283,7 @@ def _operation(
         path=path,
         params=tuple(p for p in params if p.location != "template"),
         arguments=_arguments(params),
+        documented=tuple(p for p in _arguments(params) if p.description),
         body=body,
         output_format=fmt,
         outputs=outputs(ctx, [o for o in op.output_parameters if o.name], locations),
@@ -310,8 +311,7 @@ def _with_identifiers(params: list[ir.Param], taken: set[str]) -> list[ir.Param]
     for param in params:
         ident = naming.unique([naming.identifier(param.name, "param")], taken)[0]
         taken.add(ident)
-        doc = param.description or f"{param.location} parameter `{param.name}`."
-        result.append(ir.Param(**{**_fields(param), "identifier": ident, "doc": doc}))
+        result.append(ir.Param(**{**_fields(param), "identifier": ident}))
     return result
 
 

@@ -147,7 +147,7 @@ def build_endpoint(
     endpoint = ir.Endpoint(
         name=name,
         inputs=inputs,
-        with_=with_,
+        with_=tuple(w for w in with_ if w.ref != w.key),  # `x: rest.x` changes nothing at run time
         call=call_ref,
         steps=steps,
         mappings=mappings,

@@ -11,7 +11,7 @@ from ..ir import model as ir
 from .naming import normalise
 from .templates import TemplateError, collect_names
 
-_SCHEMA_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+SCHEMA_TYPES = ("string", "number", "integer", "boolean", "array", "object")
 
 
 @dataclass(frozen=True)
@@ -82,23 +82,3 @@ def _template_vars(value: Any, bind_names: frozenset[str]) -> list[str]:
         for n in used
         if n not in bind_names and n.split(".")[-1] not in bind_names and "." not in n
     ]
-
-
-def schema_property(type_: str | None, description: str | None) -> dict[str, Any]:
-    kind = (type_ or "string").lower()
-    prop: dict[str, Any] = {"type": kind if kind in _SCHEMA_TYPES else "string"}
-    if kind == "array":
-        prop["items"] = {"type": "string"}
-    if description:
-        prop["description"] = description
-    return prop
-
-
-def input_schema(properties: dict[str, dict[str, Any]], required: Sequence[str]) -> dict[str, Any]:
-    """SEMANTICS §6.4: empty parts are omitted, so no inputs gives exactly {"type": "object"}."""
-    schema: dict[str, Any] = {"type": "object"}
-    if properties:
-        schema["properties"] = properties
-    if required:
-        schema["required"] = list(required)
-    return schema

@@ -10,7 +10,7 @@ from ..spec import models as m
 from .auth import inbound_auth
 from .context import Context
 from .endpoints import build_endpoint
-from .interface import derive, input_schema, schema_property
+from .interface import SCHEMA_TYPES, derive
 from .rest import endpoint_modules
 from .templates import TemplateError, collect_names
 
@@ -70,34 +70,30 @@ def _ref_name(op: m.ExposedOperation) -> str | None:
 
 
 def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str) -> ir.Tool:
+    """Declared inputs shape the schema (SEMANTICS §6.4); without them the inputs are derived
+    from the consumed operation (DEV-18). Placeholders nobody feeds are required either way."""
     declared = list(op.input_parameters) or list(ctx.function_inputs.get(op.ref or "", ()))
-    inputs = tuple(
-        ir.Input(
+    inputs = {
+        i.name: ir.Input(
             i.name,
-            "body",
-            None,
-            (i.type or "string").lower(),
-            i.required is not False,
-            i.description,
+            type=_type(i.type),
+            required=i.required is not False,
+            description=_clean(i.description),
         )
         for i in declared
-    )
+    }
     endpoint, calls = build_endpoint(ctx, op, "mcp", adapter.namespace, ())
-    properties = {i.name: schema_property(i.type, _clean(i.description)) for i in inputs}
-    required = [i.name for i in inputs if i.required]
-    if declared:
-        # declared inputs shape the schema; placeholders nobody feeds are still required (SEMANTICS §8.2)
-        for d in derive(calls.pairs, properties, ctx.bind_names):
-            if d.location == "path":
-                properties[d.name] = schema_property(d.type, d.description)
-                required.append(d.name)
-    else:
-        for d in derive(calls.pairs, (), ctx.bind_names):
-            properties[d.name] = schema_property(d.type, d.description)
-            if d.required:
-                required.append(d.name)
+    for d in derive(calls.pairs, inputs, ctx.bind_names):
+        if not declared or d.location == "path":
+            inputs[d.name] = ir.Input(
+                d.name,
+                type=_type(d.type),
+                required=d.required or bool(declared),
+                description=d.description,
+            )
+    if not declared:
         for var in _mock_vars(endpoint, ctx.bind_names):
-            properties.setdefault(var, {"type": "string"})
+            inputs.setdefault(var, ir.Input(var))
     description = op.description
     if op.ref and description is None and op.ref in ctx.functions:
         description = ctx.functions[op.ref].description
@@ -105,11 +101,16 @@ def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str
         name=name,
         title=op.label,
         description=" ".join(description.split()) if description else None,
-        input_schema=input_schema(properties, required),
+        inputs=tuple(inputs.values()),
         annotations=_annotations(ctx, op),
         endpoint=replace(endpoint, name=name),
         span=ctx.span(op),
     )
+
+
+def _type(kind: str | None) -> str:
+    kind = (kind or "string").lower()
+    return kind if kind in SCHEMA_TYPES else "string"
 
 
 def _clean(text: str | None) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 
 from ..diagnostics import Span
 from ..ir import model as ir
@@ -13,7 +12,7 @@ from . import naming
 from .auth import inbound_auth
 from .context import Calls, Context
 from .endpoints import build_endpoint
-from .interface import Derived, derive, schema_property
+from .interface import Derived, derive
 from .naming import normalise
 from .templates import TemplateError, normalise_path
 
@@ -270,7 +269,6 @@ def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
                     endpoint=draft.endpoint,
                     summary=draft.summary,
                     description=draft.description,
-                    openapi=_openapi(draft.endpoint.inputs, variables),
                     span=draft.span,
                 ),
             )
@@ -316,59 +314,6 @@ def _route_path(
     return route, tuple(
         (ident, m.group(1)) for ident, m in zip(identifiers, occurrences, strict=True)
     )
-
-
-def _openapi(
-    inputs: tuple[ir.Input, ...], variables: tuple[tuple[str, str], ...]
-) -> dict[str, Any] | None:
-    parameters: list[dict[str, Any]] = []
-    by_name = {i.name: i for i in inputs}
-    for ident, name in variables:
-        item = by_name.get(name)
-        param: dict[str, Any] = {
-            "name": ident,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string"},
-        }
-        if item is not None and item.description:
-            param["description"] = item.description
-        parameters.append(param)
-    for item in inputs:
-        if item.location in ("query", "header", "cookie") and item.value is None:
-            param = {
-                "name": item.name,
-                "in": item.location,
-                "required": item.required,
-                "schema": schema_property(item.type, None),
-            }
-            if item.description:
-                param["description"] = item.description
-            parameters.append(param)
-    result: dict[str, Any] = {}
-    if parameters:
-        result["parameters"] = parameters
-    body = [
-        i for i in inputs if i.location == "body" and (i.value is None or i.value.startswith("$"))
-    ]
-    if body:
-        result["requestBody"] = {
-            "required": any(i.required for i in body),
-            "content": {"application/json": {"schema": _body_schema(body)}},
-        }
-    return result or None
-
-
-def _body_schema(body: list[ir.Input]) -> dict[str, Any]:
-    whole = [i for i in body if i.value is None]
-    if len(body) == 1 and whole:
-        return schema_property(whole[0].type, whole[0].description)
-    properties = {i.name: schema_property(i.type, i.description) for i in body}
-    required = [i.name for i in body if i.required]
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    return schema
 
 
 def _imports(routes: tuple[ir.Route, ...]) -> tuple[str, ...]:

@@ -41,12 +41,10 @@ def plan(package: ir.Package) -> list[FileSpec]:
         endpoints = [t.endpoint for t in mcp.tools] + [
             r.endpoint for r in mcp.resources if r.endpoint
         ]
-        context = {
-            **common,
-            "adapter": mcp,
-            "names": endpoints_names(endpoints),
-            "mcp_names": mcp_names(mcp),
-        }
+        names = set(endpoints_names(endpoints)) | (
+            {"Input"} if any(t.inputs for t in mcp.tools) else set()
+        )
+        context = {**common, "adapter": mcp, "names": sorted(names), "mcp_names": mcp_names(mcp)}
         files.append(FileSpec(f"{module}/{mcp.module}.py", "package/mcp_server.py.jinja", context))
     if package.functions:
         context = {**common, "names": endpoints_names(f.endpoint for f in package.functions)}

@@ -223,10 +223,7 @@ def mcp_call(
     if endpoint.call is None or endpoint.steps or endpoint.unavailable:
         return None
     operation = operations[(endpoint.call.module, endpoint.call.const)]
-    arguments = {
-        name: sample(name, prop.get("type", "string"))
-        for name, prop in tool.input_schema.get("properties", {}).items()
-    }
+    arguments = {item.name: sample(item.name, item.type) for item in tool.inputs}
     call = Call(operation.namespace, Expected("", ""), arguments=arguments)
     call.expected = expect(upstreams[operation.namespace], operation, endpoint, arguments, binds)
     return call

@@ -56,7 +56,6 @@ class WorkersAiAiInferenceClient(UpstreamClient):
         ``POST /accounts/{account_id}/ai/run/{model}``
 
         Args:
-            account_id: path parameter `account_id`.
             model: The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.
             body: Request body (JSON).
         """

@@ -16,28 +16,24 @@ from . import client
 from ._runtime.engine import Service
 from ._runtime.mcp import McpAdapter, Tool
 from ._runtime.mcp import build_server, create_app as build_app
-from ._runtime.model import Call, Endpoint, Output, With
+from ._runtime.model import Call, Endpoint, Input, Output
 
 TOOLS = (
     Tool(
         name="cloudflare-execute-ai-model",
         description="Cloudflare Execute Ai Model",
-        input_schema={
-            "type": "object",
-            "properties": {
-                "account_id": {"type": "string"},
-                "model": {
-                    "type": "string",
-                    "description": "The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.",
-                },
-                "body": {"type": "object", "description": "Request body (JSON)."},
-            },
-            "required": ["account_id", "model", "body"],
-        },
+        inputs=(
+            Input("account_id", required=True),
+            Input(
+                "model",
+                required=True,
+                description="The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.",
+            ),
+            Input("body", type="object", required=True, description="Request body (JSON)."),
+        ),
         annotations={"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False},
         endpoint=Endpoint(
             "cloudflare-execute-ai-model",
-            with_=(With("model", ref="model"), With("body", ref="body")),
             call=Call(client.EXECUTEAIMODEL),
             outputs=(Output("object", mapping="$."),),
         ),

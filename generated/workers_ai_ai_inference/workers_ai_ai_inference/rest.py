@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from . import client
 from ._runtime.engine import Service
-from ._runtime.model import Call, Endpoint, Input, Output, With
+from ._runtime.model import Call, Endpoint, Input, Output
 from ._runtime.rest import RestAdapter, Route, create_app as build_app
 
 EXECUTEAIMODEL = Route(
@@ -26,24 +26,9 @@ EXECUTEAIMODEL = Route(
         inputs=(
             Input("body", "body", type="object", required=True, description="Request body (JSON)."),
         ),
-        with_=(With("model", ref="model"), With("body", ref="body")),
         call=Call(client.EXECUTEAIMODEL),
         outputs=(Output("object", mapping="$."),),
     ),
-    openapi={
-        "parameters": [
-            {"name": "account_id", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}},
-        ],
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "object", "description": "Request body (JSON)."}
-                }
-            },
-        },
-    },
 )
 
 ADAPTER = RestAdapter(

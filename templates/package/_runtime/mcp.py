@@ -25,7 +25,7 @@ from starlette.routing import Mount
 
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError
-from .model import Endpoint
+from .model import Endpoint, Input, object_schema
 from .observability import install_observability
 from .security import GuardMiddleware, InboundAuth, install_cors, resolve_guard
 
@@ -37,7 +37,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class Tool:
     name: str
     endpoint: Endpoint
-    input_schema: dict[str, Any]
+    inputs: tuple[Input, ...] = ()  # the tool's arguments; its inputSchema is built from them
     title: str | None = None
     description: str | None = None
     annotations: dict[str, Any] | None = None
@@ -104,7 +104,7 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
         arguments = dict(params.arguments or {})
         missing = [
-            n for n in tool.input_schema.get("required", ()) if arguments.get(n) in (None, "")
+            i.name for i in tool.inputs if i.required and arguments.get(i.name) in (None, "")
         ]
         if missing:
             raise MCPError(
@@ -137,7 +137,7 @@ def _tool(tool: Tool) -> types.Tool:
         name=tool.name,
         title=tool.title,
         description=tool.description,
-        input_schema=tool.input_schema,
+        input_schema=object_schema(tool.inputs),
         annotations=annotations,
     )
 

@@ -145,13 +145,34 @@ class Input:
     """An input of an exposed operation and where a REST request carries it."""
 
     name: str
-    location: str = "body"  # path | query | header | cookie | body | environment
+    location: str = "argument"  # path | query | header | cookie | body | environment; MCP: argument
     value: str | None = (
         None  # static value, or a JSONPath into the request body when it starts with `$`
     )
     type: str = "string"
     required: bool = False
     description: str | None = None
+
+
+def schema(item: Input, described: bool = True) -> dict[str, Any]:
+    """The JSON Schema of one input (MCP tool argument, OpenAPI parameter or body)."""
+    prop: dict[str, Any] = {"type": item.type}
+    if item.type == "array":
+        prop["items"] = {"type": "string"}
+    if described and item.description:
+        prop["description"] = item.description
+    return prop
+
+
+def object_schema(items: tuple[Input, ...] | list[Input]) -> dict[str, Any]:
+    """An object of inputs; empty parts are left out, so no inputs is exactly {"type": "object"}."""
+    result: dict[str, Any] = {"type": "object"}
+    if items:
+        result["properties"] = {item.name: schema(item) for item in items}
+    required = [item.name for item in items if item.required]
+    if required:
+        result["required"] = required
+    return result
 
 
 @dataclass(frozen=True, slots=True)

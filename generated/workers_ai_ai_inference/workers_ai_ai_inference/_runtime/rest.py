@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import jsonpath
 from .engine import NO_HANDLER, Outcome, Service, execute
 from .errors import CapabilityError
-from .model import Endpoint, Input
+from .model import Endpoint, Input, object_schema, schema
 from .observability import install_observability
 from .security import Guard, GuardMiddleware, InboundAuth, install_cors, resolve_guard
 
@@ -35,7 +35,6 @@ class Route:
     variables: tuple[tuple[str, str], ...] = ()  # (route identifier, name in the spec)
     summary: str | None = None
     description: str | None = None
-    openapi: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,7 @@ def create_app(adapter: RestAdapter, service: Service) -> FastAPI:
             operation_id=route.name,
             summary=route.summary,
             description=route.description or "",
-            openapi_extra=route.openapi,
+            openapi_extra=openapi(route),
             response_class=Response,
         )
     app.add_exception_handler(StarletteHTTPException, _no_handler)
@@ -82,6 +81,47 @@ def create_app(adapter: RestAdapter, service: Service) -> FastAPI:
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app
+
+
+def openapi(route: Route) -> dict[str, Any] | None:
+    """The route's parameters and request body, for the OpenAPI document, from its inputs."""
+    described = {i.name: i for i in route.endpoint.inputs}
+    parameters: list[dict[str, Any]] = []
+    for identifier, name in route.variables:
+        parameter = {
+            "name": identifier,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+        if name in described and described[name].description:
+            parameter["description"] = described[name].description
+        parameters.append(parameter)
+    for item in route.endpoint.inputs:
+        if item.location in ("query", "header", "cookie") and item.value is None:
+            parameter = {
+                "name": item.name,
+                "in": item.location,
+                "required": item.required,
+                "schema": schema(item),
+            }
+            parameters.append(
+                {**parameter, **({"description": item.description} if item.description else {})}
+            )
+    result: dict[str, Any] = {"parameters": parameters} if parameters else {}
+    body = [
+        i
+        for i in route.endpoint.inputs
+        if i.location == "body" and (i.value is None or i.value.startswith("$"))
+    ]
+    if body:
+        whole = len(body) == 1 and body[0].value is None
+        content = schema(body[0], described=True) if whole else object_schema(body)
+        result["requestBody"] = {
+            "required": any(i.required for i in body),
+            "content": {"application/json": {"schema": content}},
+        }
+    return result or None
 
 
 async def _no_handler(request: Request, exc: Exception) -> Response:

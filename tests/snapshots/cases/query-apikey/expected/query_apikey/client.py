@@ -70,10 +70,6 @@ class NewsClient(UpstreamClient):
 
         Args:
             q: Keywords.
-            from_: query parameter `from`.
-            in_: query parameter `in`.
-            filter_lang: query parameter `filter[lang]`.
-            max_: query parameter `max`.
         """
         return await self.call(
             SEARCH_ARTICLES,
@@ -88,9 +84,6 @@ class NewsClient(UpstreamClient):
         """get-article.
 
         ``GET /articles/{id}``
-
-        Args:
-            id_: path parameter `id`.
         """
         return await self.call(
             GET_ARTICLE,

@@ -12,23 +12,19 @@ from . import client
 from ._runtime.engine import Service
 from ._runtime.mcp import McpAdapter, Tool
 from ._runtime.mcp import build_server, create_app as build_app
-from ._runtime.model import Call, Endpoint, With
+from ._runtime.model import Call, Endpoint, Input, With
 
 TOOLS = (
     Tool(
         name="search-articles",
         title="Search articles",
-        input_schema={
-            "type": "object",
-            "properties": {
-                "query": {"type": "string", "description": "Keywords."},
-                "from": {"type": "string"},
-                "in": {"type": "string"},
-                "filter[lang]": {"type": "array", "items": {"type": "string"}},
-                "max": {"type": "integer"},
-            },
-            "required": ["query"],
-        },
+        inputs=(
+            Input("query", required=True, description="Keywords."),
+            Input("from"),
+            Input("in"),
+            Input("filter[lang]", type="array"),
+            Input("max", type="integer"),
+        ),
         annotations={"title": "Search articles", "read_only_hint": True, "open_world_hint": True},
         endpoint=Endpoint(
             "search-articles",
@@ -38,11 +34,7 @@ TOOLS = (
     ),
     Tool(
         name="get-article",
-        input_schema={
-            "type": "object",
-            "properties": {"id": {"type": "string"}},
-            "required": ["id"],
-        },
+        inputs=(Input("id", required=True),),
         endpoint=Endpoint(
             "get-article",
             call=Call(client.GET_ARTICLE),

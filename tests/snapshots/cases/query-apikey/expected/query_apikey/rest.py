@@ -24,7 +24,7 @@ SEARCH_ARTICLES = Route(
             Input("filter[lang]", "query", type="array"),
             Input("max", "query", type="integer"),
         ),
-        with_=(With("q", ref="q"), With("from", ref="since")),
+        with_=(With("from", ref="since"),),
         call=Call(client.SEARCH_ARTICLES),
         outputs=(
             Output(
@@ -36,26 +36,6 @@ SEARCH_ARTICLES = Route(
             ),
         ),
     ),
-    openapi={
-        "parameters": [
-            {
-                "name": "q",
-                "in": "query",
-                "required": True,
-                "schema": {"type": "string"},
-                "description": "Keywords.",
-            },
-            {"name": "since", "in": "query", "required": False, "schema": {"type": "string"}},
-            {"name": "in", "in": "query", "required": False, "schema": {"type": "string"}},
-            {
-                "name": "filter[lang]",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "array", "items": {"type": "string"}},
-            },
-            {"name": "max", "in": "query", "required": False, "schema": {"type": "integer"}},
-        ]
-    },
 )
 
 GET_V1_ARTICLES_ARTICLE_ID = Route(
@@ -69,11 +49,6 @@ GET_V1_ARTICLES_ARTICLE_ID = Route(
         with_=(With("id", ref="article-id"),),
         call=Call(client.GET_ARTICLE),
     ),
-    openapi={
-        "parameters": [
-            {"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}
-        ]
-    },
 )
 
 ADAPTER = RestAdapter(
