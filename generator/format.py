@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -39,7 +39,8 @@ def cache_dir() -> Path | None:
     return Path(base) / "capgen" / "black"
 
 
-def _key(source: str) -> str:
+def source_key(source: str) -> str:
+    """What black's output depends on: its version, its mode and the source."""
     return hashlib.sha256(_KEY_PREFIX + source.encode()).hexdigest()
 
 
@@ -47,16 +48,24 @@ def _format_one(source: str) -> str:
     return black.format_str(source, mode=MODE)
 
 
-def format_sources(items: Sequence[tuple[str, str]], workers: int | None = None) -> list[str]:
-    """Format (path, source) pairs; returns the formatted sources in the same order."""
-    keys = [_key(source) for _, source in items]
+def format_sources(
+    items: Sequence[tuple[str, str]],
+    known: Mapping[str, str] | None = None,
+    workers: int | None = None,
+) -> list[str]:
+    """Format (path, source) pairs; returns the formatted sources in the same order.
+
+    `known` maps source keys to their formatted text (the files of a package already on disk,
+    whose manifest proves it), so regenerating a current package never runs black.
+    """
+    keys = [source_key(source) for _, source in items]
     results: dict[str, str] = {}
     todo: dict[str, tuple[str, str]] = {}
     directory = cache_dir()
     for key, item in zip(keys, items, strict=True):
         if key in results:
             continue
-        cached = _memory.get(key) or _read(directory, key)
+        cached = (known or {}).get(key) or _memory.get(key) or _read(directory, key)
         if cached is not None:
             results[key] = cached
         else:

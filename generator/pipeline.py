@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostics, Span
-from .format import format_sources
+from .format import format_sources, source_key
 from .ir.model import Package
 from .loader import load_document
 from .render import render
@@ -19,7 +19,15 @@ from .semantics.build import build_package
 from .spec.parse import parse
 from .spec.strict import check_schema
 from .targets.package import plan
-from .writer import MANIFEST, NotCapgenOutput, WriteResult, diff, manifest_text, write_package
+from .writer import (
+    MANIFEST,
+    NotCapgenOutput,
+    WriteResult,
+    diff,
+    manifest_text,
+    reusable,
+    write_package,
+)
 
 
 @dataclass
@@ -70,8 +78,14 @@ def validate(spec_path: Path, options: Options | None = None) -> Result:
     return result
 
 
-def generate(spec_path: Path, options: Options | None = None) -> Result:
-    """Everything but writing: the planned files, or the diagnostics that prevent them."""
+def generate(
+    spec_path: Path, options: Options | None = None, out_dir: Path | None = None
+) -> Result:
+    """Everything but writing: the planned files, or the diagnostics that prevent them.
+
+    With `out_dir`, Python files the package there already holds unchanged are reused
+    instead of being formatted again.
+    """
     result = validate(spec_path, options)
     package = result.package
     if package is None:
@@ -79,7 +93,9 @@ def generate(spec_path: Path, options: Options | None = None) -> Result:
     planned = plan(package)
     texts = [render(file) for file in planned]
     python = [(i, f.path) for i, f in enumerate(planned) if f.is_python]
-    formatted = format_sources([(path, texts[i]) for i, path in python])
+    sources = {path: source_key(texts[i]) for i, path in python}
+    known = reusable(out_dir / package.module) if out_dir is not None else {}
+    formatted = format_sources([(path, texts[i]) for i, path in python], known)
     for (i, _), text in zip(python, formatted, strict=True):
         texts[i] = text
     files = {f.path: _normalised(text) for f, text in zip(planned, texts, strict=True)}
@@ -89,7 +105,7 @@ def generate(spec_path: Path, options: Options | None = None) -> Result:
         "spec": package.spec_name,
         "spec_sha256": result.spec_sha256,
     }
-    files[MANIFEST] = manifest_text(files, meta)
+    files[MANIFEST] = manifest_text(files, meta, sources)
     result.files = files
     return result
 
@@ -97,7 +113,7 @@ def generate(spec_path: Path, options: Options | None = None) -> Result:
 def build(
     spec_path: Path, out_dir: Path, options: Options | None = None
 ) -> tuple[Result, WriteResult | None]:
-    result = generate(spec_path, options)
+    result = generate(spec_path, options, out_dir)
     if not result.ok:
         return result, None
     target = out_dir / result.folder
@@ -116,7 +132,7 @@ def check(
     spec_path: Path, out_dir: Path, options: Options | None = None
 ) -> tuple[Result, list[str]]:
     """Regenerate in memory and diff against `out_dir`; an empty diff means current."""
-    result = generate(spec_path, options)
+    result = generate(spec_path, options, out_dir)
     if not result.ok:
         return result, []
     return result, diff(out_dir / result.folder, result.files, str(out_dir / result.folder))

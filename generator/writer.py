@@ -35,9 +35,31 @@ class WriteResult:
         return bool(self.written or self.removed)
 
 
-def manifest_text(files: Mapping[str, bytes], meta: Mapping[str, str]) -> bytes:
-    entries = {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
-    return (json.dumps({**meta, "files": entries}, indent=2, sort_keys=False) + "\n").encode()
+def manifest_text(
+    files: Mapping[str, bytes], meta: Mapping[str, str], sources: Mapping[str, str]
+) -> bytes:
+    """`files`: the sha256 of every file capgen owns; `sources`: for Python files, the key of
+    what was given to black (see `reusable`)."""
+    entries = {path: _sha(data) for path, data in sorted(files.items())}
+    manifest = {**meta, "files": entries, "sources": dict(sorted(sources.items()))}
+    return (json.dumps(manifest, indent=2) + "\n").encode()
+
+
+def reusable(target: Path) -> dict[str, str]:
+    """source key → formatted text, for files on disk that are exactly what capgen wrote."""
+    manifest = read_manifest(target)
+    if manifest is None or not isinstance(manifest.get("sources"), dict):
+        return {}
+    found = {}
+    for path, key in manifest["sources"].items():  # type: ignore[union-attr]
+        data = _read(target / path)
+        if data is not None and _sha(data) == manifest["files"].get(path):  # type: ignore[union-attr]
+            found[str(key)] = data.decode("utf-8")
+    return found
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def read_manifest(target: Path) -> dict[str, object] | None:
