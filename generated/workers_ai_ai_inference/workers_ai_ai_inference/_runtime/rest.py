@@ -16,8 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import jsonpath
 from .engine import NO_HANDLER, Outcome, Service, execute
 from .errors import CapabilityError
-from .model import Endpoint, Input, object_schema, schema
+from .model import Endpoint, Input
 from .observability import install_observability
+from .routing import OperationRoutes, openapi_document
 from .security import Guard, GuardMiddleware, InboundAuth, install_cors, resolve_guard
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -64,64 +65,17 @@ def create_app(adapter: RestAdapter, service: Service) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    for route in adapter.routes:
-        app.add_api_route(
-            route.route,
-            _handler(route, service, guard),
-            methods=[route.method],
-            name=route.name,
-            operation_id=route.name,
-            summary=route.summary,
-            description=route.description or "",
-            openapi_extra=openapi(route),
-            response_class=Response,
-        )
+    handlers = [_handler(route, service, guard) for route in adapter.routes]
+    app.router.routes.append(OperationRoutes(adapter.routes, handlers))
+    document = openapi_document(
+        adapter.title, adapter.description, adapter.routes, bearer=guard is not None
+    )
+    app.openapi = lambda: document  # type: ignore[method-assign]
     app.add_exception_handler(StarletteHTTPException, _no_handler)
     app.add_middleware(GuardMiddleware, guard=guard)
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app
-
-
-def openapi(route: Route) -> dict[str, Any] | None:
-    """The route's parameters and request body, for the OpenAPI document, from its inputs."""
-    described = {i.name: i for i in route.endpoint.inputs}
-    parameters: list[dict[str, Any]] = []
-    for identifier, name in route.variables:
-        parameter = {
-            "name": identifier,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string"},
-        }
-        if name in described and described[name].description:
-            parameter["description"] = described[name].description
-        parameters.append(parameter)
-    for item in route.endpoint.inputs:
-        if item.location in ("query", "header", "cookie") and item.value is None:
-            parameter = {
-                "name": item.name,
-                "in": item.location,
-                "required": item.required,
-                "schema": schema(item),
-            }
-            parameters.append(
-                {**parameter, **({"description": item.description} if item.description else {})}
-            )
-    result: dict[str, Any] = {"parameters": parameters} if parameters else {}
-    body = [
-        i
-        for i in route.endpoint.inputs
-        if i.location == "body" and (i.value is None or i.value.startswith("$"))
-    ]
-    if body:
-        whole = len(body) == 1 and body[0].value is None
-        content = schema(body[0], described=True) if whole else object_schema(body)
-        result["requestBody"] = {
-            "required": any(i.required for i in body),
-            "content": {"application/json": {"schema": content}},
-        }
-    return result or None
 
 
 async def _no_handler(request: Request, exc: Exception) -> Response:

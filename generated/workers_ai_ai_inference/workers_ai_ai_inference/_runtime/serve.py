@@ -23,7 +23,7 @@ from .model import Bind, Operation, Upstream
 from .observability import configure_logging
 from .rest import RestAdapter
 from .rest import create_app as create_rest_app
-from .security import AuthConfigError
+from .security import AuthConfigError, resolve_guard
 from .settings import Settings, SettingsError, load_settings
 
 
@@ -134,8 +134,11 @@ def _ports(capability: Capability, args: argparse.Namespace) -> dict[str, int]:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted connections of sockets
+    # that say so, and without it every keep-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
@@ -146,7 +149,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _server(app: object, sock: socket.socket) -> tuple[_Server, socket.socket]:
+def _server(app: object, sock: socket.socket) -> _Server:
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         log_config=None,
@@ -155,43 +158,48 @@ def _server(app: object, sock: socket.socket) -> tuple[_Server, socket.socket]:
         timeout_keep_alive=5,
         server_header=False,
     )
-    return _Server(config), sock
+    return _Server(config)
 
 
 async def _serve(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:
-    servers: list[tuple[_Server, socket.socket]] = []
-    lines: list[str] = []
-    if args.mock:
-        mock_socket = _bind("127.0.0.1", 0)
-        mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
-        settings = settings.with_base_url(mock_url)
-        settings = _namespaced(settings)
-        servers.append(_server(create_mock_upstream(capability.operations), mock_socket))
-        lines.append(f"mock upstream  {mock_url}")
-    service = Service(settings, capability.upstreams)
-    ports = _ports(capability, args)
-    try:
-        for rest in capability.rest:
-            sock = _bind(args.host, ports.get(rest.namespace, rest.port))
-            servers.append(_server(create_rest_app(rest, service), sock))
-            lines.append(
-                f"REST {rest.namespace}  http://{_shown(args.host, sock)}  (OpenAPI at /docs)"
-            )
-        for adapter in capability.mcp:
-            if adapter.transport != "http" or adapter.port is None:
-                continue
-            sock = _bind(args.host, ports.get(adapter.namespace, adapter.port))
-            servers.append(_server(create_mcp_app(adapter, service, args.host), sock))
-            lines.append(f"MCP  {adapter.namespace}  http://{_shown(args.host, sock)}/mcp")
-    except AuthConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     if not capability.rest and not capability.mcp:
         print("note: the spec exposes no adapter; nothing to serve", file=sys.stderr)
         return 0
-    for line in lines:
-        print(line, file=sys.stderr)
-    return await run_servers(servers)
+    http_mcp = [a for a in capability.mcp if a.transport == "http" and a.port is not None]
+    try:  # every credential problem is reported before anything listens
+        for adapter in (*capability.rest, *http_mcp):
+            resolve_guard(adapter.auth, settings, adapter.namespace)
+    except AuthConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    ports = _ports(capability, args)
+    sockets = {
+        a.namespace: _bind(args.host, ports.get(a.namespace, a.port or 0))
+        for a in (*capability.rest, *http_mcp)
+    }
+    supervisor = Supervisor()
+    if args.mock:
+        mock_socket = _bind("127.0.0.1", 0)
+        mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
+        settings = _namespaced(settings.with_base_url(mock_url))
+        supervisor.start(create_mock_upstream(capability.operations), mock_socket)
+        print(f"mock upstream  {mock_url}", file=sys.stderr)
+    service = Service(settings, capability.upstreams)
+    for rest in capability.rest:
+        supervisor.start(create_rest_app(rest, service), sockets[rest.namespace])
+        print(
+            f"REST {rest.namespace}  http://{_shown(args.host, sockets[rest.namespace])}  (OpenAPI at /docs)",
+            file=sys.stderr,
+        )
+    await supervisor.started()
+    for adapter in http_mcp:  # the MCP SDK loads in a thread while REST already answers
+        app = await asyncio.to_thread(create_mcp_app, adapter, service, args.host)
+        supervisor.start(app, sockets[adapter.namespace])
+        print(
+            f"MCP  {adapter.namespace}  http://{_shown(args.host, sockets[adapter.namespace])}/mcp",
+            file=sys.stderr,
+        )
+    return await supervisor.wait()
 
 
 def _namespaced(settings: Settings) -> Settings:
@@ -205,21 +213,40 @@ def _shown(host: str, sock: socket.socket) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def run_servers(servers: Sequence[tuple[_Server, socket.socket]]) -> int:
-    """Serve until SIGINT/SIGTERM, then shut every server down gracefully."""
-    loop = asyncio.get_running_loop()
+class Supervisor:
+    """Runs uvicorn servers in one loop until SIGINT/SIGTERM or until one of them stops;
+    then shuts every one down gracefully."""
 
-    def stop() -> None:
-        for server, _ in servers:
+    def __init__(self) -> None:
+        self.servers: list[_Server] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop)
+
+    def start(self, app: object, sock: socket.socket) -> None:
+        server = _server(app, sock)
+        self.servers.append(server)
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        task.add_done_callback(lambda _: self.stop())
+        self.tasks.append(task)
+
+    async def started(self) -> None:
+        """Until every server started so far listens (or one of them has stopped)."""
+        while not self.stopped.is_set() and not all(server.started for server in self.servers):
+            await asyncio.sleep(0.005)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        for server in self.servers:
             server.should_exit = True
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
-    tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in servers]
-    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    stop()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    return 0 if all(server.started for server, _ in servers) else 1
+    async def wait(self) -> int:
+        await self.stopped.wait()
+        self.stop()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        return 0 if all(server.started for server in self.servers) else 1
 
 
 def _stdio(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:

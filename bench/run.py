@@ -1,0 +1,330 @@
+"""capgen's benchmarks: generation speed, runtime overhead, MCP call rate, start-up.
+
+`python bench/run.py [--only generation|runtime|mcp|startup] [--quick]` (or `nox -s bench`).
+Everything runs on loopback, with warm-ups, bounded request counts and medians of several
+runs; the figures go to bench/RESULTS.md as ratios measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("CAPGEN_CORPUS", ROOT.parent / "shared" / "corpus"))
+LARGEST = CORPUS / "cloudflare" / "cloudflare-accounts.yaml"
+SEED = ROOT / "specs" / "workers-ai-ai-inference.yaml"
+MODEL_PATH = "/accounts/bench/ai/run/@cf/meta/llama-3.1-8b-instruct"
+PYTHON = sys.executable
+
+
+def median_time(action: Callable[[], Any], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def process(command: list[str], env: dict[str, str] | None = None, ready: str | None = None, cwd: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if ready:
+            wait_http(ready, proc)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with {proc.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.02)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def capgen(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([PYTHON, "-m", "generator", *args], check=True, env={**os.environ, **(env or {})}, capture_output=True, cwd=ROOT)
+
+
+# -- generation -------------------------------------------------------------------------------
+
+
+def generation(work: Path, quick: bool) -> dict[str, float]:
+    text = LARGEST.read_text()
+    parse = median_time(lambda: yaml.load(text, Loader=yaml.CSafeLoader), 5)
+    cache = work / "cache"
+    no_cache = {"CAPGEN_NO_CACHE": "1"}
+    with_cache = {"CAPGEN_CACHE_DIR": str(cache)}
+    counter = iter(range(1000))
+
+    def fresh(env: dict[str, str], spec: Path = LARGEST) -> None:
+        capgen("build", str(spec), "-o", str(work / f"out-{next(counter)}"), env=env)
+
+    result: dict[str, float] = {"parse": parse}
+    result["build_cold"] = median_time(lambda: fresh(no_cache), 1 if quick else 2)
+    fresh(with_cache)  # prime the cache
+    result["build_warm"] = median_time(lambda: fresh(with_cache), 3 if quick else 5)
+    current = work / "current"
+    capgen("build", str(LARGEST), "-o", str(current), env=with_cache)
+    result["rebuild_unchanged"] = median_time(lambda: capgen("build", str(LARGEST), "-o", str(current), env=no_cache), 5)
+    result["check_unchanged"] = median_time(lambda: capgen("check", str(LARGEST), "-o", str(current), env=no_cache), 5)
+    cloudflare = CORPUS / "cloudflare"
+    result["corpus_cold"] = median_time(lambda: fresh(no_cache, cloudflare), 1)
+    fresh(with_cache, cloudflare)
+    result["corpus_warm"] = median_time(lambda: fresh(with_cache, cloudflare), 1 if quick else 3)
+    corpus_current = work / "corpus-current"
+    capgen("build", str(cloudflare), "-o", str(corpus_current), env=with_cache)
+    result["corpus_check"] = median_time(lambda: capgen("check", str(cloudflare), "-o", str(corpus_current), env=no_cache), 1 if quick else 3)
+    return result
+
+
+# -- runtime ----------------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _services(work: Path) -> Iterator[dict[str, Any]]:
+    """Upstream, hand-written passthrough, generated REST+MCP, FastMCP peer; all on loopback."""
+    from contextlib import ExitStack
+
+    ports = {name: free_port() for name in ("upstream", "handwritten", "rest", "mcp", "fastmcp")}
+    upstream = f"http://127.0.0.1:{ports['upstream']}"
+    capgen("build", str(SEED), "-o", str(work / "seed"))
+    env = {
+        "UPSTREAM": upstream,
+        "CLOUDFLARE_API_KEY": "bench-key",
+        "WORKERS_AI_AI_INFERENCE_BASE_URL": f"{upstream}/client/v4",
+        "PYTHONPATH": str(work / "seed" / "workers_ai_ai_inference"),
+    }
+    pids: dict[str, int] = {}
+    with ExitStack() as stack:
+        stack.enter_context(process([PYTHON, str(ROOT / "bench" / "upstream.py"), str(ports["upstream"])], env, f"{upstream}/"))
+        hand = stack.enter_context(process([PYTHON, str(ROOT / "bench" / "handwritten.py"), str(ports["handwritten"])], env, f"http://127.0.0.1:{ports['handwritten']}/docs"))
+        serve = [PYTHON, "-m", "workers_ai_ai_inference", "serve", "--no-auth", "--log-level", "warning", "--rest-port", str(ports["rest"]), "--mcp-port", str(ports["mcp"])]
+        generated = stack.enter_context(process(serve, env, f"http://127.0.0.1:{ports['mcp']}/healthz"))
+        pids.update(handwritten=hand.pid, generated=generated.pid)
+        if shutil.which("fastmcp") or _has("fastmcp"):
+            peer = stack.enter_context(process([PYTHON, str(ROOT / "bench" / "fastmcp_peer.py"), str(ports["fastmcp"])], env, f"http://127.0.0.1:{ports['fastmcp']}/mcp"))
+            pids["fastmcp"] = peer.pid
+        else:
+            ports.pop("fastmcp")
+        yield {"ports": ports, "pids": pids}
+
+
+def _has(module: str) -> bool:
+    try:
+        metadata.version(module)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def runtime(services: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """Runs are interleaved (direct, hand-written, generated, direct, ...) so drift on a shared
+    machine hits every target alike; the median run of each is reported, with the server's CPU
+    time per request (a capacity measure the shared cores do not blur)."""
+    from bench.load import run_load
+
+    ports, pids = services["ports"], services["pids"]
+    body = json.dumps({"messages": [{"role": "user", "content": "Hello"}]}).encode()
+    total, concurrency, runs = (1000, 16, 3) if quick else (3000, 16, 7)
+    targets = {
+        "direct": (ports["upstream"], "/client/v4" + MODEL_PATH, None),
+        "handwritten": (ports["handwritten"], "/v1" + MODEL_PATH, pids["handwritten"]),
+        "generated": (ports["rest"], "/v1" + MODEL_PATH, pids["generated"]),
+    }
+    samples: dict[str, list[Any]] = {name: [] for name in targets}
+    for name, (port, path, _) in targets.items():
+        run_load(port, path, body, 400, concurrency)  # warm-up
+    for _ in range(runs):
+        for name, (port, path, pid) in targets.items():
+            before = _cpu_seconds(pid) if pid else 0.0
+            sample = run_load(port, path, body, total, concurrency)
+            assert sample.errors == 0, f"{name}: errors under load"
+            sample.cpu_ms = (_cpu_seconds(pid) - before) / sample.requests * 1000 if pid else None
+            samples[name].append(sample)
+    result: dict[str, Any] = {}
+    for name, runs_of in samples.items():
+        best = sorted(runs_of, key=lambda s: s.rps)[len(runs_of) // 2]
+        cpu = statistics.median(s.cpu_ms for s in runs_of) if runs_of[0].cpu_ms is not None else None
+        result[name] = {"rps": best.rps, "p50_ms": best.p50 * 1000, "p99_ms": best.percentile(99) * 1000, "cpu_ms": cpu}
+    return result
+
+
+def mcp_rate(services: dict[str, Any], quick: bool) -> dict[str, Any]:
+    from bench.load import run_mcp_calls
+
+    ports, pids = services["ports"], services["pids"]
+    sessions, calls, runs = (4, 25, 3) if quick else (8, 50, 5)
+    arguments = {"account_id": "bench", "model": "@cf/meta/llama-3.1-8b-instruct", "body": {"prompt": "Hello"}}
+    peers = {"generated": (f"http://127.0.0.1:{ports['mcp']}/mcp", "cloudflare-execute-ai-model", pids["generated"])}
+    if "fastmcp" in ports:
+        peers["fastmcp"] = (f"http://127.0.0.1:{ports['fastmcp']}/mcp", "cloudflare_execute_ai_model", pids["fastmcp"])
+    samples: dict[str, list[Any]] = {name: [] for name in peers}
+    for url, tool, _ in peers.values():
+        run_mcp_calls(url, tool, arguments, 1, 10)  # warm-up
+    for _ in range(runs):
+        for name, (url, tool, pid) in peers.items():
+            before = _cpu_seconds(pid)
+            sample = run_mcp_calls(url, tool, arguments, sessions, calls)
+            assert sample.errors == 0, f"{name}: tool errors"
+            sample.cpu_ms = (_cpu_seconds(pid) - before) / sample.requests * 1000
+            samples[name].append(sample)
+    result: dict[str, Any] = {}
+    for name, runs_of in samples.items():
+        best = sorted(runs_of, key=lambda s: s.rps)[len(runs_of) // 2]
+        result[name] = {"calls_per_s": best.rps, "p50_ms": best.p50 * 1000, "cpu_ms": statistics.median(s.cpu_ms for s in runs_of)}
+    result["sessions"], result["calls"] = sessions, calls
+    return result
+
+
+# -- start-up ---------------------------------------------------------------------------------
+
+
+def startup(work: Path, quick: bool) -> dict[str, float]:
+    capgen("build", str(LARGEST), "-o", str(work / "large"))
+    project = work / "large" / "cloudflare_accounts"
+    port_upstream = free_port()
+    upstream = f"http://127.0.0.1:{port_upstream}"
+    times, peaks, ready, ready_peaks = [], [], [], []
+    with process([PYTHON, str(ROOT / "bench" / "upstream.py"), str(port_upstream)], None, f"{upstream}/"):
+        for _ in range(3 if quick else 5):
+            rest, mcp = free_port(), free_port()
+            env = {
+                **os.environ,
+                "CLOUDFLARE_API_KEY": "bench-key",
+                "CLOUDFLARE_ACCOUNTS_BASE_URL": upstream,
+                "PYTHONPATH": str(project),
+            }
+            command = [PYTHON, "-m", "cloudflare_accounts", "serve", "--no-auth", "--log-level", "warning", "--rest-port", str(rest), "--mcp-port", str(mcp)]
+            started = time.perf_counter()
+            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                while True:
+                    try:
+                        if httpx.get(f"http://127.0.0.1:{rest}/v1/accounts", timeout=2).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        time.sleep(0.005)
+                times.append(time.perf_counter() - started)
+                peaks.append(_peak_rss_mb(proc.pid))
+                while True:  # then until the MCP adapter (its SDK loads in a thread) answers too
+                    try:
+                        if httpx.get(f"http://127.0.0.1:{mcp}/healthz", timeout=2).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        time.sleep(0.005)
+                ready.append(time.perf_counter() - started)
+                ready_peaks.append(_peak_rss_mb(proc.pid))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=20)
+    return {
+        "first_answer_s": statistics.median(times),
+        "peak_rss_mb": statistics.median(peaks),
+        "all_ready_s": statistics.median(ready),
+        "all_ready_rss_mb": statistics.median(ready_peaks),
+        "operations": 740,
+    }
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("black", "pyyaml", "jinja2", "pydantic", "fastapi", "uvicorn", "httpx", "mcp", "fastmcp"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(), "versions": versions}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["generation", "runtime", "mcp", "startup"], action="append")
+    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test of the benchmarks)")
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args()
+    parts = set(args.only or ["generation", "runtime", "mcp", "startup"])
+    if not LARGEST.exists():
+        print(f"the shared corpus is needed (set CAPGEN_CORPUS): {LARGEST} not found", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(ROOT))
+    figures: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    with tempfile.TemporaryDirectory(prefix="capgen-bench-") as temp:
+        work = Path(temp)
+        if "generation" in parts:
+            figures["generation"] = generation(work, args.quick)
+        if parts & {"runtime", "mcp"}:
+            for services in _services(work):
+                if "runtime" in parts:
+                    figures["runtime"] = runtime(services, args.quick)
+                if "mcp" in parts:
+                    figures["mcp"] = mcp_rate(services, args.quick)
+        if "startup" in parts:
+            figures["startup"] = startup(work, args.quick)
+    from bench.report import write_results
+
+    print(json.dumps(figures, indent=2))
+    write_results(figures, args.results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,337 @@
+"""Serve an MCP adapter with the official SDK's low-level `Server` (SEMANTICS §6).
+
+Imported lazily by `mcp.py`.
+
+The low-level server keeps the spec's input schemas and annotations exactly as generated;
+tool results are one text item, with `isError` set from the upstream status.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import mcp.types as types
+from mcp import MCPError
+from mcp.server import Server, ServerRequestContext
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from .engine import Outcome, Service, execute
+from .errors import CapabilityError
+from .mcp import McpAdapter, Prompt, Resource, Tool
+from .model import Endpoint, object_schema
+from .observability import install_observability
+from .security import GuardMiddleware, install_cors, resolve_guard
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
+    """A low-level MCP server whose handlers run the adapter's endpoints."""
+    tools = {tool.name: tool for tool in adapter.tools}
+    listed = [_tool(tool) for tool in adapter.tools]
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=listed)
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        tool = tools.get(params.name)
+        if tool is None:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
+        arguments = dict(params.arguments or {})
+        missing = [
+            i.name for i in tool.inputs if i.required and arguments.get(i.name) in (None, "")
+        ]
+        if missing:
+            raise MCPError(
+                code=types.INVALID_PARAMS,
+                message=f"Missing required argument(s): {', '.join(missing)}",
+            )
+        try:
+            outcome = await execute(tool.endpoint, arguments, service)
+        except CapabilityError as exc:
+            if exc.invalid_params:
+                raise MCPError(
+                    code=types.INVALID_PARAMS, message=service.redact(exc.message)
+                ) from None
+            return _text_result(service.redact(exc.message), is_error=True)
+        return _tool_result(outcome, service)
+
+    handlers: dict[str, Any] = {"on_list_tools": list_tools, "on_call_tool": call_tool}
+    if adapter.resources:
+        handlers.update(_resource_handlers(adapter.resources, service))
+    if adapter.prompts:
+        handlers.update(_prompt_handlers(adapter.prompts))
+    server: Server[Any] = Server(
+        adapter.namespace, version=adapter.version, instructions=adapter.description, **handlers
+    )
+    # The SDK wraps every request in an OpenTelemetry span by default; with no exporter it only
+    # costs time. Services that want spans can put `OpenTelemetryMiddleware` back.
+    server.middleware = [
+        m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
+    ]
+    return server
+
+
+def _tool(tool: Tool) -> types.Tool:
+    annotations = types.ToolAnnotations(**tool.annotations) if tool.annotations else None
+    return types.Tool(
+        name=tool.name,
+        title=tool.title,
+        description=tool.description,
+        input_schema=object_schema(tool.inputs),
+        annotations=annotations,
+    )
+
+
+def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], is_error=is_error
+    )
+
+
+def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
+    media = (outcome.media_type or "").split(";")[0].strip()
+    if media.startswith("image/") and outcome.content:
+        image = types.ImageContent(
+            type="image", data=base64.b64encode(outcome.content).decode(), mime_type=media
+        )
+        return types.CallToolResult(content=[image], is_error=outcome.is_error)
+    return _text_result(service.redact(outcome.text), is_error=outcome.is_error)
+
+
+def _resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict[str, Any]:
+    concrete = [r for r in resources if "{" not in r.uri]
+    templates = [r for r in resources if "{" in r.uri]
+
+    async def list_resources(
+        ctx: ServerRequestContext[Any], params: Any
+    ) -> types.ListResourcesResult:
+        listed: list[types.Resource] = []
+        for r in concrete:
+            if r.location:
+                listed.extend(
+                    types.Resource(
+                        name=r.name, uri=f"{r.uri.rstrip('/')}/{rel}", mime_type=_guess(rel)
+                    )
+                    for rel in _static_files(r.location)
+                )
+            else:
+                listed.append(
+                    types.Resource(
+                        name=r.name,
+                        uri=r.uri,
+                        title=r.title or r.name,
+                        description=r.description,
+                        mime_type=r.mime_type,
+                    )
+                )
+        return types.ListResourcesResult(resources=listed)
+
+    async def list_templates(
+        ctx: ServerRequestContext[Any], params: Any
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    name=r.name,
+                    uri_template=r.uri,
+                    title=r.title,
+                    description=r.description,
+                    mime_type=r.mime_type,
+                )
+                for r in templates
+            ]
+        )
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        for resource in resources:
+            found = await _read(resource, uri, service)
+            if found is not None:
+                return types.ReadResourceResult(contents=[found])
+        raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}")
+
+    return {
+        "on_list_resources": list_resources,
+        "on_list_resource_templates": list_templates,
+        "on_read_resource": read_resource,
+    }
+
+
+async def _read(
+    resource: Resource, uri: str, service: Service
+) -> types.TextResourceContents | None:
+    if resource.location:
+        prefix = resource.uri.rstrip("/") + "/"
+        if not uri.startswith(prefix):
+            return None
+        return _read_static(resource, uri, uri[len(prefix) :])
+    values = match_template(resource.uri, uri)
+    if values is None:
+        return None
+    try:
+        outcome = await execute(resource.endpoint or Endpoint(resource.name), values, service)
+    except CapabilityError as exc:
+        raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
+    return types.TextResourceContents(
+        uri=uri,
+        mime_type=resource.mime_type or "application/json",
+        text=service.redact(outcome.text),
+    )
+
+
+def match_template(template: str, uri: str) -> dict[str, str] | None:
+    """`data://users/{userId}/profile` against a URI; a variable never spans `/`."""
+    if "{" not in template:
+        return {} if template == uri else None
+    pattern = "".join(
+        f"(?P<v{i}>[^/]+)" if part.startswith("{") else re.escape(part)
+        for i, part in enumerate(re.split(r"(\{[^{}]+\})", template))
+    )
+    match = re.fullmatch(pattern, uri)
+    if match is None:
+        return None
+    names = [part[1:-1] for part in re.split(r"(\{[^{}]+\})", template) if part.startswith("{")]
+    values = [v for k, v in sorted(match.groupdict().items(), key=lambda kv: int(kv[0][1:]))]
+    return dict(zip(names, (unquote(v) for v in values), strict=True))
+
+
+def _root(location: str) -> Path:
+    return Path(unquote(location.removeprefix("file://"))).resolve()
+
+
+def _static_files(location: str) -> list[str]:
+    root = _root(location)
+    if not root.is_dir():
+        return []
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def _read_static(resource: Resource, uri: str, relative: str) -> types.TextResourceContents:
+    parts = relative.split("/")
+    if not relative or any(not _SEGMENT.match(p) or p in (".", "..") for p in parts):
+        raise MCPError(code=types.INVALID_PARAMS, message=f"Invalid resource path: {uri}")
+    root = _root(resource.location or "")
+    target = (root / relative).resolve()
+    if root not in target.parents or not target.is_file():
+        raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}")
+    text = target.read_text(encoding="utf-8", errors="replace")
+    return types.TextResourceContents(uri=uri, mime_type=_guess(relative), text=text)
+
+
+def _guess(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "text/plain"
+
+
+_PROMPT_ARG = re.compile(r"\{\{([A-Za-z0-9_]+)\}\}")
+
+
+def _prompt_handlers(prompts: tuple[Prompt, ...]) -> dict[str, Any]:
+    by_name = {p.name: p for p in prompts}
+
+    async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
+        return types.ListPromptsResult(
+            prompts=[
+                types.Prompt(
+                    name=p.name,
+                    title=p.title,
+                    description=p.description,
+                    arguments=[
+                        types.PromptArgument(
+                            name=a.name,
+                            title=a.title,
+                            description=a.description,
+                            required=a.required,
+                        )
+                        for a in p.arguments
+                    ],
+                )
+                for p in prompts
+            ]
+        )
+
+    async def get_prompt(
+        ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        prompt = by_name.get(params.name)
+        if prompt is None:
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
+        arguments = {k: str(v) for k, v in (params.arguments or {}).items()}
+        messages = prompt.messages
+        if prompt.location:
+            messages = (("user", _root(prompt.location).read_text(encoding="utf-8")),)
+        return types.GetPromptResult(
+            description=prompt.description,
+            messages=[
+                types.PromptMessage(
+                    role=role,
+                    content=types.TextContent(type="text", text=fill_prompt(text, arguments)),
+                )
+                for role, text in messages
+            ],
+        )
+
+    return {"on_list_prompts": list_prompts, "on_get_prompt": get_prompt}
+
+
+def fill_prompt(template: str, arguments: Mapping[str, str]) -> str:
+    """One pass: a missing argument keeps its placeholder; values are never re-expanded."""
+    return _PROMPT_ARG.sub(lambda m: arguments.get(m.group(1), m.group(0)), template)
+
+
+def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -> Starlette:
+    """Streamable HTTP at /mcp (stateless, JSON responses), plus health and metrics routes."""
+    guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
+    server = build_server(adapter, service)
+    security = (
+        TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        )
+        if host in LOOPBACK
+        else TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    )
+    mcp_app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        stateless_http=True,
+        json_response=True,
+        transport_security=security,
+        host=host,
+        max_request_body_size=service.settings.max_request_bytes,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with service.running(), server.session_manager.run():
+            yield
+
+    app = Starlette(routes=[Mount("/", app=mcp_app)], lifespan=lifespan)
+    app.add_middleware(GuardMiddleware, guard=guard)
+    install_cors(app, service.settings)
+    install_observability(app, service, adapter.namespace)
+    return app
+
+
+async def run_stdio(adapter: McpAdapter, service: Service) -> None:
+    from mcp.server.stdio import stdio_server
+
+    server = build_server(adapter, service)
+    async with service.running(), stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
