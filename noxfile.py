@@ -21,8 +21,9 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and black on capgen, its templates' runtime and the committed generated code."""
     session.install("ruff==0.17.6", "black==26.10.1")
-    session.run("ruff", "check", "generator", "tests", "templates/package/_runtime", "noxfile.py")
-    session.run("black", "--check", "generator", "tests", "templates/package/_runtime", "generated")
+    paths = ["generator", "tests", "bench", "templates/package/_runtime", "noxfile.py"]
+    session.run("ruff", "check", *paths)
+    session.run("black", "--check", *paths, "generated")
 
 
 @nox.session(python=PYTHON)
@@ -37,7 +38,9 @@ def regen(session: nox.Session) -> None:
     """Rebuild generated/ from specs/ and rewrite the snapshot and error goldens."""
     session.install("-e", ".[test]")
     session.run("capgen", "build", "specs", "-o", "generated")
-    session.run("pytest", "tests/test_snapshots.py", "tests/test_errors.py", "--update-goldens", "-q")
+    session.run(
+        "pytest", "tests/test_snapshots.py", "tests/test_errors.py", "--update-goldens", "-q"
+    )
 
 
 @nox.session(python=PYTHON)

@@ -23,11 +23,24 @@ OPENAPI = {
                 "operationId": "cloudflare-execute-ai-model",
                 "summary": "Cloudflare Execute Ai Model",
                 "parameters": [
-                    {"name": "account_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "account_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    },
                     {"name": "model", "in": "path", "required": True, "schema": {"type": "string"}},
                 ],
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
-                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
             }
         }
     },

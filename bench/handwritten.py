@@ -38,7 +38,9 @@ async def run_model(account_id: str, model: str, request: Request) -> Response:
         content=await request.body(),
         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
     )
-    return Response(upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type"))
+    return Response(
+        upstream.content, upstream.status_code, media_type=upstream.headers.get("content-type")
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ class LoadResult:
         return statistics.median(self.latencies)
 
 
-async def _worker(host: str, port: int, raw: bytes, count: int, latencies: list[float], errors: list[int]) -> None:
+async def _worker(
+    host: str, port: int, raw: bytes, count: int, latencies: list[float], errors: list[int]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         for _ in range(count):
@@ -54,13 +56,27 @@ async def _worker(host: str, port: int, raw: bytes, count: int, latencies: list[
         writer.close()
 
 
-def request_bytes(host: str, port: int, path: str, body: bytes, headers: dict[str, str] | None = None) -> bytes:
-    lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", "Content-Type: application/json", f"Content-Length: {len(body)}"]
+def request_bytes(
+    host: str, port: int, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> bytes:
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def run_load(port: int, path: str, body: bytes, total: int, concurrency: int, headers: dict[str, str] | None = None) -> LoadResult:
+def run_load(
+    port: int,
+    path: str,
+    body: bytes,
+    total: int,
+    concurrency: int,
+    headers: dict[str, str] | None = None,
+) -> LoadResult:
     raw = request_bytes("127.0.0.1", port, path, body, headers)
     latencies: list[float] = []
     errors: list[int] = []
@@ -68,7 +84,9 @@ def run_load(port: int, path: str, body: bytes, total: int, concurrency: int, he
     async def main() -> float:
         started = time.perf_counter()
         per = total // concurrency
-        await asyncio.gather(*(_worker("127.0.0.1", port, raw, per, latencies, errors) for _ in range(concurrency)))
+        await asyncio.gather(
+            *(_worker("127.0.0.1", port, raw, per, latencies, errors) for _ in range(concurrency))
+        )
         return time.perf_counter() - started
 
     seconds = asyncio.run(main())
@@ -86,9 +104,10 @@ def run_mcp_calls(url: str, tool: str, arguments: dict, sessions: int, calls: in
 
     async def session() -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with httpx2.AsyncClient(headers=headers, timeout=60) as http, Client(
-            streamable_http_client(url, http_client=http), mode="legacy"
-        ) as client:
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60) as http,
+            Client(streamable_http_client(url, http_client=http), mode="legacy") as client,
+        ):
             for _ in range(calls):
                 started = time.perf_counter()
                 result = await client.call_tool(tool, arguments)

@@ -43,7 +43,10 @@ def write_results(figures: dict[str, Any], path: Path) -> None:
 
 def _generation(g: dict[str, float]) -> list[str]:
     parse = g["parse"]
-    ratio = {k: g[k] / parse for k in ("build_cold", "build_warm", "rebuild_unchanged", "check_unchanged")}
+    ratio = {
+        k: g[k] / parse
+        for k in ("build_cold", "build_warm", "rebuild_unchanged", "check_unchanged")
+    }
     return [
         "## Generation",
         "",

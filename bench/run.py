@@ -51,8 +51,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(command: list[str], env: dict[str, str] | None = None, ready: str | None = None, cwd: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(command, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def process(
+    command: list[str],
+    env: dict[str, str] | None = None,
+    ready: str | None = None,
+    cwd: Path | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         if ready:
             wait_http(ready, proc)
@@ -79,7 +90,13 @@ def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> N
 
 
 def capgen(*args: str, env: dict[str, str] | None = None) -> None:
-    subprocess.run([PYTHON, "-m", "generator", *args], check=True, env={**os.environ, **(env or {})}, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [PYTHON, "-m", "generator", *args],
+        check=True,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        cwd=ROOT,
+    )
 
 
 # -- generation -------------------------------------------------------------------------------
@@ -102,15 +119,22 @@ def generation(work: Path, quick: bool) -> dict[str, float]:
     result["build_warm"] = median_time(lambda: fresh(with_cache), 3 if quick else 5)
     current = work / "current"
     capgen("build", str(LARGEST), "-o", str(current), env=with_cache)
-    result["rebuild_unchanged"] = median_time(lambda: capgen("build", str(LARGEST), "-o", str(current), env=no_cache), 5)
-    result["check_unchanged"] = median_time(lambda: capgen("check", str(LARGEST), "-o", str(current), env=no_cache), 5)
+    result["rebuild_unchanged"] = median_time(
+        lambda: capgen("build", str(LARGEST), "-o", str(current), env=no_cache), 5
+    )
+    result["check_unchanged"] = median_time(
+        lambda: capgen("check", str(LARGEST), "-o", str(current), env=no_cache), 5
+    )
     cloudflare = CORPUS / "cloudflare"
     result["corpus_cold"] = median_time(lambda: fresh(no_cache, cloudflare), 1)
     fresh(with_cache, cloudflare)
     result["corpus_warm"] = median_time(lambda: fresh(with_cache, cloudflare), 1 if quick else 3)
     corpus_current = work / "corpus-current"
     capgen("build", str(cloudflare), "-o", str(corpus_current), env=with_cache)
-    result["corpus_check"] = median_time(lambda: capgen("check", str(cloudflare), "-o", str(corpus_current), env=no_cache), 1 if quick else 3)
+    result["corpus_check"] = median_time(
+        lambda: capgen("check", str(cloudflare), "-o", str(corpus_current), env=no_cache),
+        1 if quick else 3,
+    )
     return result
 
 
@@ -137,13 +161,45 @@ def _services(work: Path) -> Iterator[dict[str, Any]]:
     }
     pids: dict[str, int] = {}
     with ExitStack() as stack:
-        stack.enter_context(process([PYTHON, str(ROOT / "bench" / "upstream.py"), str(ports["upstream"])], env, f"{upstream}/"))
-        hand = stack.enter_context(process([PYTHON, str(ROOT / "bench" / "handwritten.py"), str(ports["handwritten"])], env, f"http://127.0.0.1:{ports['handwritten']}/docs"))
-        serve = [PYTHON, "-m", "workers_ai_ai_inference", "serve", "--no-auth", "--log-level", "warning", "--rest-port", str(ports["rest"]), "--mcp-port", str(ports["mcp"])]
-        generated = stack.enter_context(process(serve, env, f"http://127.0.0.1:{ports['mcp']}/healthz"))
+        stack.enter_context(
+            process(
+                [PYTHON, str(ROOT / "bench" / "upstream.py"), str(ports["upstream"])],
+                env,
+                f"{upstream}/",
+            )
+        )
+        hand = stack.enter_context(
+            process(
+                [PYTHON, str(ROOT / "bench" / "handwritten.py"), str(ports["handwritten"])],
+                env,
+                f"http://127.0.0.1:{ports['handwritten']}/docs",
+            )
+        )
+        serve = [
+            PYTHON,
+            "-m",
+            "workers_ai_ai_inference",
+            "serve",
+            "--no-auth",
+            "--log-level",
+            "warning",
+            "--rest-port",
+            str(ports["rest"]),
+            "--mcp-port",
+            str(ports["mcp"]),
+        ]
+        generated = stack.enter_context(
+            process(serve, env, f"http://127.0.0.1:{ports['mcp']}/healthz")
+        )
         pids.update(handwritten=hand.pid, generated=generated.pid)
         if shutil.which("fastmcp") or _has("fastmcp"):
-            peer = stack.enter_context(process([PYTHON, str(ROOT / "bench" / "fastmcp_peer.py"), str(ports["fastmcp"])], env, f"http://127.0.0.1:{ports['fastmcp']}/mcp"))
+            peer = stack.enter_context(
+                process(
+                    [PYTHON, str(ROOT / "bench" / "fastmcp_peer.py"), str(ports["fastmcp"])],
+                    env,
+                    f"http://127.0.0.1:{ports['fastmcp']}/mcp",
+                )
+            )
             pids["fastmcp"] = peer.pid
         else:
             ports.pop("fastmcp")
@@ -173,7 +229,7 @@ def runtime(services: dict[str, Any], quick: bool) -> dict[str, Any]:
         "generated": (ports["rest"], "/v1" + MODEL_PATH, pids["generated"]),
     }
     samples: dict[str, list[Any]] = {name: [] for name in targets}
-    for name, (port, path, _) in targets.items():
+    for port, path, _ in targets.values():
         run_load(port, path, body, 400, concurrency)  # warm-up
     for _ in range(runs):
         for name, (port, path, pid) in targets.items():
@@ -185,8 +241,15 @@ def runtime(services: dict[str, Any], quick: bool) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, runs_of in samples.items():
         best = sorted(runs_of, key=lambda s: s.rps)[len(runs_of) // 2]
-        cpu = statistics.median(s.cpu_ms for s in runs_of) if runs_of[0].cpu_ms is not None else None
-        result[name] = {"rps": best.rps, "p50_ms": best.p50 * 1000, "p99_ms": best.percentile(99) * 1000, "cpu_ms": cpu}
+        cpu = (
+            statistics.median(s.cpu_ms for s in runs_of) if runs_of[0].cpu_ms is not None else None
+        )
+        result[name] = {
+            "rps": best.rps,
+            "p50_ms": best.p50 * 1000,
+            "p99_ms": best.percentile(99) * 1000,
+            "cpu_ms": cpu,
+        }
     return result
 
 
@@ -195,10 +258,24 @@ def mcp_rate(services: dict[str, Any], quick: bool) -> dict[str, Any]:
 
     ports, pids = services["ports"], services["pids"]
     sessions, calls, runs = (4, 25, 3) if quick else (8, 50, 5)
-    arguments = {"account_id": "bench", "model": "@cf/meta/llama-3.1-8b-instruct", "body": {"prompt": "Hello"}}
-    peers = {"generated": (f"http://127.0.0.1:{ports['mcp']}/mcp", "cloudflare-execute-ai-model", pids["generated"])}
+    arguments = {
+        "account_id": "bench",
+        "model": "@cf/meta/llama-3.1-8b-instruct",
+        "body": {"prompt": "Hello"},
+    }
+    peers = {
+        "generated": (
+            f"http://127.0.0.1:{ports['mcp']}/mcp",
+            "cloudflare-execute-ai-model",
+            pids["generated"],
+        )
+    }
     if "fastmcp" in ports:
-        peers["fastmcp"] = (f"http://127.0.0.1:{ports['fastmcp']}/mcp", "cloudflare_execute_ai_model", pids["fastmcp"])
+        peers["fastmcp"] = (
+            f"http://127.0.0.1:{ports['fastmcp']}/mcp",
+            "cloudflare_execute_ai_model",
+            pids["fastmcp"],
+        )
     samples: dict[str, list[Any]] = {name: [] for name in peers}
     for url, tool, _ in peers.values():
         run_mcp_calls(url, tool, arguments, 1, 10)  # warm-up
@@ -212,7 +289,11 @@ def mcp_rate(services: dict[str, Any], quick: bool) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, runs_of in samples.items():
         best = sorted(runs_of, key=lambda s: s.rps)[len(runs_of) // 2]
-        result[name] = {"calls_per_s": best.rps, "p50_ms": best.p50 * 1000, "cpu_ms": statistics.median(s.cpu_ms for s in runs_of)}
+        result[name] = {
+            "calls_per_s": best.rps,
+            "p50_ms": best.p50 * 1000,
+            "cpu_ms": statistics.median(s.cpu_ms for s in runs_of),
+        }
     result["sessions"], result["calls"] = sessions, calls
     return result
 
@@ -226,7 +307,9 @@ def startup(work: Path, quick: bool) -> dict[str, float]:
     port_upstream = free_port()
     upstream = f"http://127.0.0.1:{port_upstream}"
     times, peaks, ready, ready_peaks = [], [], [], []
-    with process([PYTHON, str(ROOT / "bench" / "upstream.py"), str(port_upstream)], None, f"{upstream}/"):
+    with process(
+        [PYTHON, str(ROOT / "bench" / "upstream.py"), str(port_upstream)], None, f"{upstream}/"
+    ):
         for _ in range(3 if quick else 5):
             rest, mcp = free_port(), free_port()
             env = {
@@ -235,13 +318,30 @@ def startup(work: Path, quick: bool) -> dict[str, float]:
                 "CLOUDFLARE_ACCOUNTS_BASE_URL": upstream,
                 "PYTHONPATH": str(project),
             }
-            command = [PYTHON, "-m", "cloudflare_accounts", "serve", "--no-auth", "--log-level", "warning", "--rest-port", str(rest), "--mcp-port", str(mcp)]
+            command = [
+                PYTHON,
+                "-m",
+                "cloudflare_accounts",
+                "serve",
+                "--no-auth",
+                "--log-level",
+                "warning",
+                "--rest-port",
+                str(rest),
+                "--mcp-port",
+                str(mcp),
+            ]
             started = time.perf_counter()
-            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             try:
                 while True:
                     try:
-                        if httpx.get(f"http://127.0.0.1:{rest}/v1/accounts", timeout=2).status_code == 200:
+                        if (
+                            httpx.get(f"http://127.0.0.1:{rest}/v1/accounts", timeout=2).status_code
+                            == 200
+                        ):
                             break
                     except httpx.TransportError:
                         time.sleep(0.005)
@@ -249,7 +349,10 @@ def startup(work: Path, quick: bool) -> dict[str, float]:
                 peaks.append(_peak_rss_mb(proc.pid))
                 while True:  # then until the MCP adapter (its SDK loads in a thread) answers too
                     try:
-                        if httpx.get(f"http://127.0.0.1:{mcp}/healthz", timeout=2).status_code == 200:
+                        if (
+                            httpx.get(f"http://127.0.0.1:{mcp}/healthz", timeout=2).status_code
+                            == 200
+                        ):
                             break
                     except httpx.TransportError:
                         time.sleep(0.005)
@@ -287,23 +390,45 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     versions = {}
-    for name in ("black", "pyyaml", "jinja2", "pydantic", "fastapi", "uvicorn", "httpx", "mcp", "fastmcp"):
+    for name in (
+        "black",
+        "pyyaml",
+        "jinja2",
+        "pydantic",
+        "fastapi",
+        "uvicorn",
+        "httpx",
+        "mcp",
+        "fastmcp",
+    ):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.platform(), "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "versions": versions,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["generation", "runtime", "mcp", "startup"], action="append")
-    parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test of the benchmarks)")
+    parser.add_argument(
+        "--only", choices=["generation", "runtime", "mcp", "startup"], action="append"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs (a smoke test of the benchmarks)"
+    )
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     parts = set(args.only or ["generation", "runtime", "mcp", "startup"])
     if not LARGEST.exists():
-        print(f"the shared corpus is needed (set CAPGEN_CORPUS): {LARGEST} not found", file=sys.stderr)
+        print(
+            f"the shared corpus is needed (set CAPGEN_CORPUS): {LARGEST} not found", file=sys.stderr
+        )
         return 2
     sys.path.insert(0, str(ROOT))
     figures: dict[str, Any] = {"machine": machine(), "quick": args.quick}

@@ -15,5 +15,7 @@ def serve(app: Any, port: int) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", port))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_keep_alive=5, server_header=False)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_keep_alive=5, server_header=False
+    )
     uvicorn.Server(config).run(sockets=[sock])

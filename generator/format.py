@@ -11,12 +11,14 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from importlib import metadata
 from pathlib import Path
 
 import black
+from black.mode import Mode, TargetVersion
 
-MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=100)
-_KEY_PREFIX = f"black {black.__version__} {MODE!r}".encode()
+MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
+_KEY_PREFIX = f"black {metadata.version('black')} {MODE!r}".encode()
 _memory: dict[str, str] = {}
 
 

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 MANIFEST = ".capgen-manifest.json"
 _SKIPPED = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
@@ -51,9 +52,10 @@ def reusable(target: Path) -> dict[str, str]:
     if manifest is None or not isinstance(manifest.get("sources"), dict):
         return {}
     found = {}
-    for path, key in manifest["sources"].items():  # type: ignore[union-attr]
+    recorded: dict[str, str] = manifest["files"]
+    for path, key in manifest["sources"].items():
         data = _read(target / path)
-        if data is not None and _sha(data) == manifest["files"].get(path):  # type: ignore[union-attr]
+        if data is not None and _sha(data) == recorded.get(path):
             found[str(key)] = data.decode("utf-8")
     return found
 
@@ -62,7 +64,7 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_manifest(target: Path) -> dict[str, object] | None:
+def read_manifest(target: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((target / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -72,7 +74,7 @@ def read_manifest(target: Path) -> dict[str, object] | None:
 
 def owned_files(target: Path) -> set[str]:
     manifest = read_manifest(target)
-    return set(manifest["files"]) if manifest else set()  # type: ignore[arg-type,index]
+    return set(manifest["files"]) if manifest else set()
 
 
 def check_target(target: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from ..diagnostics import Diagnostics
 from ..ir import model as ir
 from ..spec import models as m
@@ -12,6 +14,8 @@ from .context import Calls, Context
 from .endpoints import build_endpoint, collect_extra_params
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
+
+A = TypeVar("A", m.RestExposes, m.McpExposes)
 
 
 def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = None) -> ir.Package:
@@ -57,7 +61,8 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
                 {
                     "settings",
                     *(u.module for u in ctx.upstreams.values()),
-                    *(a.module for a in (*rest_adapters, *mcp_adapters)),
+                    *(a.module for a in rest_adapters),
+                    *(a.module for a in mcp_adapters),
                 }
             )
         ),
@@ -73,9 +78,7 @@ def _exposed_operations(spec: Spec) -> list[m.ExposedOperation]:
     return ops
 
 
-def _adapters(
-    adapters: list[m.RestExposes] | list[m.McpExposes], base: str
-) -> list[tuple[object, str]]:
+def _adapters(adapters: list[A], base: str) -> list[tuple[A, str]]:
     if len(adapters) == 1:
         return [(adapters[0], base)]
     modules = naming.unique(
@@ -103,7 +106,7 @@ def _functions(ctx: Context) -> tuple[ir.Function, ...]:
 
 def _check_ports(ctx: Context, spec: Spec) -> None:
     seen: dict[int, str] = {}
-    for adapter in [*spec.rest, *spec.mcp]:
+    for adapter in _all_adapters(spec):
         port = adapter.port
         if port is None or getattr(adapter, "transport", "http") == "stdio":
             continue
@@ -118,7 +121,11 @@ def _check_ports(ctx: Context, spec: Spec) -> None:
 
 def _check_namespaces(ctx: Context, spec: Spec) -> None:
     seen = set(ctx.upstreams)
-    for adapter in [*spec.rest, *spec.mcp]:
+    for adapter in _all_adapters(spec):
         if adapter.namespace in seen:
             ctx.error("E022", f"namespace {adapter.namespace!r} is used twice", ctx.span(adapter))
         seen.add(adapter.namespace)
+
+
+def _all_adapters(spec: Spec) -> list[m.RestExposes | m.McpExposes]:
+    return [*spec.rest, *spec.mcp]

@@ -345,8 +345,10 @@ def _data_loc(data: Any, loc: Iterable[Any]) -> Pointer:
         if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         ):
-            found.append(part)
             node = node[part]
+        else:
+            continue
+        found.append(part)
     return tuple(found)
 
 

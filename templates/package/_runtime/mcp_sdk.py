@@ -80,7 +80,9 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
     )
     # The SDK wraps every request in an OpenTelemetry span by default; with no exporter it only
     # costs time. Services that want spans can put `OpenTelemetryMiddleware` back.
-    server.middleware = [m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"]
+    server.middleware = [
+        m for m in server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
+    ]
     return server
 
 

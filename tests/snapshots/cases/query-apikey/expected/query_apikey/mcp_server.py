@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from mcp.server import Server
-from starlette.applications import Starlette
+from typing import TYPE_CHECKING, Any
 
 from . import client
 from ._runtime.engine import Service
 from ._runtime.mcp import McpAdapter, Tool
 from ._runtime.mcp import build_server, create_app as build_app
 from ._runtime.model import Call, Endpoint, Input, With
+
+if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with this module
+    from mcp.server import Server
+    from starlette.applications import Starlette
 
 TOOLS = (
     Tool(
