@@ -342,13 +342,12 @@ def _data_loc(data: Any, loc: Iterable[Any]) -> Pointer:
     found: list[str | int] = []
     node = data
     for part in loc:
-        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
+        present = (isinstance(node, dict) and isinstance(part, str) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        )
+        if present:
             node = node[part]
-        else:
-            continue
-        found.append(part)
+            found.append(part)
     return tuple(found)
 
 

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +23,9 @@ class RunningService:
     def __init__(self, project: Path, module: str, env: dict[str, str], args: list[str]) -> None:
         self.rest_port = free_port()
         self.mcp_port = free_port()
-        self.log_path = project.parent / f".{module}.service.log"
+        handle, name = tempfile.mkstemp(prefix=f"{module}-", suffix=".log")
+        os.close(handle)
+        self.log_path = Path(name)  # outside the project: tests never write into generated/
         command = [
             sys.executable,
             "-m",
@@ -76,6 +79,7 @@ class RunningService:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+        self.log_path.unlink(missing_ok=True)
         return self.process.returncode
 
 

@@ -18,6 +18,7 @@ from .model import Operation, Upstream
 from .observability import Metrics
 from .request import PreparedRequest, prepare, prepare_forward
 from .settings import Settings
+from .transport import PooledTransport
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,15 @@ class UpstreamClient:
         self.bind_scope = settings.binds.scope
         self.authenticator = Authenticator(upstream.auth, self.bind_scope)
         self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=settings.max_connections,
-                max_keepalive_connections=max(settings.max_connections // 5, 10),
+            transport=PooledTransport(
+                verify=client_certificate(upstream.auth, self.bind_scope) or True,
+                limits=httpx.Limits(
+                    max_connections=settings.max_connections,
+                    max_keepalive_connections=max(settings.max_connections // 5, 10),
+                ),
             ),
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             follow_redirects=False,
-            verify=client_certificate(upstream.auth, self.bind_scope) or True,
             trust_env=False,
         )
 
