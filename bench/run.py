@@ -76,16 +76,26 @@ def process(
             proc.kill()
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_http(
+    url: str,
+    proc: subprocess.Popen[bytes],
+    timeout: float = 60,
+    *,
+    ok_only: bool = False,
+    interval: float = 0.02,
+) -> None:
+    """Poll `url` until it answers (with 200 when `ok_only`), failing if the server exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{url}: the server exited with {proc.returncode}")
         try:
-            httpx.get(url, timeout=1)
-            return
+            response = httpx.get(url, timeout=2)
+            if not ok_only or response.status_code == 200:
+                return
         except httpx.TransportError:
-            time.sleep(0.02)
+            pass
+        time.sleep(interval)
     raise RuntimeError(f"{url} did not come up")
 
 
@@ -336,26 +346,13 @@ def startup(work: Path, quick: bool) -> dict[str, float]:
                 command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             try:
-                while True:
-                    try:
-                        if (
-                            httpx.get(f"http://127.0.0.1:{rest}/v1/accounts", timeout=2).status_code
-                            == 200
-                        ):
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.005)
+                wait_http(
+                    f"http://127.0.0.1:{rest}/v1/accounts", proc, ok_only=True, interval=0.005
+                )
                 times.append(time.perf_counter() - started)
                 peaks.append(_peak_rss_mb(proc.pid))
-                while True:  # then until the MCP adapter (its SDK loads in a thread) answers too
-                    try:
-                        if (
-                            httpx.get(f"http://127.0.0.1:{mcp}/healthz", timeout=2).status_code
-                            == 200
-                        ):
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.005)
+                # then until the MCP adapter (its SDK loads in a thread) answers too
+                wait_http(f"http://127.0.0.1:{mcp}/healthz", proc, ok_only=True, interval=0.005)
                 ready.append(time.perf_counter() - started)
                 ready_peaks.append(_peak_rss_mb(proc.pid))
             finally:
