@@ -243,46 +243,27 @@ def test_cases_55_to_58_json_rpc_outcomes(make) -> None:
             ).status_code
             == 202
         )
-        assert _post(client, None, raw=b"", **version).json()["error"]["code"] == -32700
-        assert _post(client, None, raw=b"{", **version).json()["error"]["code"] == -32700
-        assert (
-            _post(client, {"jsonrpc": "2.0", "id": 2, "method": "nope/nothing"}, **version).json()[
-                "error"
-            ]["code"]
-            == -32601
-        )
-        assert _post(client, {"jsonrpc": "1.0", "id": 3, "method": "ping"}, **version).json()[
-            "error"
-        ]["code"] in (-32600, -32602)
-        assert (
-            _post(client, {"jsonrpc": "2.0", "id": 4, "method": "tools/call"}, **version).json()[
-                "error"
-            ]["code"]
-            == -32602
-        )
-        assert (
-            _post(
-                client,
-                {"jsonrpc": "2.0", "id": 5, "method": "resources/read", "params": {}},
-                **version,
-            ).json()["error"]["code"]
-            == -32602
-        )
-        assert (
-            _post(
-                client,
-                {"jsonrpc": "2.0", "id": 6, "method": "prompts/get", "params": {}},
-                **version,
-            ).json()["error"]["code"]
-            == -32602
-        )
-        unknown = {
-            "jsonrpc": "2.0",
-            "id": 7,
-            "method": "tools/call",
-            "params": {"name": "missing", "arguments": {}},
-        }
-        assert _post(client, unknown, **version).json()["error"]["code"] == -32602
+
+        def error_code(message: Any, raw: bytes | None = None) -> Any:
+            return _post(client, message, raw, **version).json()["error"]["code"]
+
+        assert error_code(None, raw=b"") == -32700
+        assert error_code(None, raw=b"{") == -32700
+        assert error_code({"jsonrpc": "2.0", "id": 2, "method": "nope/nothing"}) == -32601
+        assert error_code({"jsonrpc": "1.0", "id": 3, "method": "ping"}) in (-32600, -32602)
+        invalid_params = [
+            {"jsonrpc": "2.0", "id": 4, "method": "tools/call"},
+            {"jsonrpc": "2.0", "id": 5, "method": "resources/read", "params": {}},
+            {"jsonrpc": "2.0", "id": 6, "method": "prompts/get", "params": {}},
+            {
+                "jsonrpc": "2.0",
+                "id": 7,
+                "method": "tools/call",
+                "params": {"name": "missing", "arguments": {}},
+            },
+        ]
+        for message in invalid_params:
+            assert error_code(message) == -32602, message
 
 
 def test_case_67_inbound_bearer_on_every_method(make) -> None:

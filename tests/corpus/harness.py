@@ -27,6 +27,7 @@ import httpx
 from generator import pipeline
 from generator.ir import model as ir
 from tests.corpus import oracle
+from tests.support.certificates import write_certificate
 from tests.support.fake_upstream import Answer, FakeUpstream, Recorded
 from tests.support.service import free_port
 
@@ -425,37 +426,3 @@ def select(specs: Iterable[Path], corpus_root: Path, count: int, max_bytes: int)
 
 def as_json(reports: list[SpecReport]) -> str:
     return json.dumps([asdict(r) | {"accepted": r.accepted} for r in reports], indent=2)
-
-
-def write_certificate(target: Path, password: str) -> None:
-    """A self-signed certificate and its key in one PEM file, for `certificate` (mTLS) specs."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "capgen-corpus")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    encryption = (
-        serialization.BestAvailableEncryption(password.encode())
-        if password
-        else serialization.NoEncryption()
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(certificate.public_bytes(serialization.Encoding.PEM) + key_pem)

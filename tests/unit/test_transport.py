@@ -4,17 +4,14 @@ plain TCP and TLS, and kept-alive ones are reused."""
 from __future__ import annotations
 
 import asyncio
-import datetime
 import ssl
 from pathlib import Path
 
 import anyio
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from workers_ai_ai_inference._runtime.transport import PooledTransport
+
+from tests.support.certificates import write_certificate
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 
@@ -88,38 +85,16 @@ def test_an_idle_connection_the_server_closed_is_replaced() -> None:
     anyio.run(main)
 
 
-def _certificate(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+def _contexts(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    pem = directory / "localhost.pem"
+    write_certificate(pem)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert_file, key_file)
-    trusting = ssl.create_default_context(cafile=str(cert_file))
-    return server, trusting
+    server.load_cert_chain(pem)
+    return server, ssl.create_default_context(cafile=str(pem))
 
 
 def test_tls_connections_are_reused_and_replaced(tmp_path: Path) -> None:
-    server_context, client_context = _certificate(tmp_path)
+    server_context, client_context = _contexts(tmp_path)
 
     async def main() -> None:
         async with Server(per_connection=2, ssl_context=server_context) as server:
