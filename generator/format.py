@@ -11,15 +11,29 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import black
-from black.mode import Mode, TargetVersion
+from .cache import cache_dir
 
-MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
-_KEY_PREFIX = f"black {metadata.version('black')} {MODE!r}".encode()
+if TYPE_CHECKING:
+    from black import Mode
+
+# black is imported only when something is left to format: builds and checks of current
+# output never pay for its import.
+TARGET_VERSION = "PY311"
+LINE_LENGTH = 100
+_KEY_PREFIX = f"black {metadata.version('black')} {TARGET_VERSION} {LINE_LENGTH}".encode()
 _memory: dict[str, str] = {}
+
+
+@lru_cache(maxsize=1)
+def _mode() -> Mode:
+    from black.mode import Mode, TargetVersion
+
+    return Mode(target_versions={TargetVersion[TARGET_VERSION]}, line_length=LINE_LENGTH)
 
 
 class FormatError(Exception):
@@ -30,24 +44,15 @@ class FormatError(Exception):
         super().__init__(f"internal error: black cannot format {path}: {reason}\n{numbered}")
 
 
-def cache_dir() -> Path | None:
-    if os.environ.get("CAPGEN_NO_CACHE"):
-        return None
-    base = (
-        os.environ.get("CAPGEN_CACHE_DIR")
-        or os.environ.get("XDG_CACHE_HOME")
-        or str(Path.home() / ".cache")
-    )
-    return Path(base) / "capgen" / "black"
-
-
 def source_key(source: str) -> str:
-    """What black's output depends on: its version, its mode and the source."""
+    """What black's output depends on: its version, its mode (target, line length) and the source."""
     return hashlib.sha256(_KEY_PREFIX + source.encode()).hexdigest()
 
 
 def _format_one(source: str) -> str:
-    return black.format_str(source, mode=MODE)
+    import black
+
+    return black.format_str(source, mode=_mode())
 
 
 def format_sources(
@@ -63,7 +68,7 @@ def format_sources(
     keys = [source_key(source) for _, source in items]
     results: dict[str, str] = {}
     todo: dict[str, tuple[str, str]] = {}
-    directory = cache_dir()
+    directory = cache_dir("black")
     for key, item in zip(keys, items, strict=True):
         if key in results:
             continue

@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from .cache import cache_dir
 from .targets.files import FileSpec
 
 
@@ -29,11 +30,24 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        bytecode_cache=_bytecode_cache(),
     )
     env.filters["py"] = py_literal
     env.filters["docstring"] = docstring
     env.filters["comment"] = comment
     return env
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates, keyed by their source: a build skips compiling them again."""
+    directory = cache_dir("jinja")
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory))
 
 
 def render(file: FileSpec) -> str:

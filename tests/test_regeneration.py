@@ -49,6 +49,21 @@ def test_output_does_not_depend_on_the_hash_seed(tmp_path: Path, seeds: tuple[st
     assert filecmp.cmp(outputs[0] / MANIFEST, SEED_PROJECT / MANIFEST, shallow=False)
 
 
+def test_caches_change_nothing(tmp_path: Path) -> None:
+    """Formatted sources and compiled templates come from the cache on the second build; the
+    files are the committed ones either way."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "CAPGEN_CACHE_DIR": str(cache)}
+    env.pop("CAPGEN_NO_CACHE", None)
+    for run in ("cold", "warm"):
+        out = tmp_path / run
+        command = [sys.executable, "-m", "generator", "build", str(SEED_SPEC), "-o", str(out)]
+        subprocess.run(command, check=True, env=env, cwd=tmp_path, capture_output=True)
+        assert _identical(filecmp.dircmp(out / SEED_PROJECT.name, SEED_PROJECT)), run
+        assert any((cache / "capgen" / "black").rglob("*"))
+        assert any((cache / "capgen" / "jinja").iterdir())
+
+
 def _identical(comparison: filecmp.dircmp[str]) -> bool:
     if (
         comparison.left_only

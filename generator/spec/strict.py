@@ -7,8 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from ..diagnostics import Diagnostics
 from ..loader import Document
 
@@ -17,6 +15,8 @@ SCHEMA = Path(__file__).resolve().parent.parent / "data" / "naftiko-1.0.0-alpha2
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
+    import jsonschema  # only --strict needs it
+
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
