@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cache import cache_dir
+from .layout import prelayout
 
 if TYPE_CHECKING:
     from black import Mode
@@ -30,7 +31,7 @@ _memory: dict[str, str] = {}
 
 
 @lru_cache(maxsize=1)
-def _mode() -> Mode:
+def black_mode() -> Mode:
     from black.mode import Mode, TargetVersion
 
     return Mode(target_versions={TargetVersion[TARGET_VERSION]}, line_length=LINE_LENGTH)
@@ -49,10 +50,19 @@ def source_key(source: str) -> str:
     return hashlib.sha256(_KEY_PREFIX + source.encode()).hexdigest()
 
 
+def laid_out(source: str) -> str:
+    """`source` with its data statements already in black's layout (see `layout`)."""
+    from black.strings import normalize_string_quotes, str_width
+
+    return prelayout(source, str_width, normalize_string_quotes)
+
+
 def _format_one(source: str) -> str:
     import black
 
-    return black.format_str(source, mode=_mode())
+    # black runs a second pass whenever its first one changed something: hand it its own
+    # layout so that one pass is all it needs.
+    return black.format_str(laid_out(source), mode=black_mode())
 
 
 def format_sources(

@@ -59,7 +59,9 @@ def render(file: FileSpec) -> str:
 
 def py_literal(value: Any) -> str:
     """A Python expression for plain data (str, numbers, bools, None, lists, tuples, dicts)."""
-    if isinstance(value, str) or value is None or isinstance(value, (bool, int, float)):
+    if isinstance(value, str):
+        return quoted(value)
+    if value is None or isinstance(value, (bool, int, float)):
         return repr(value)
     if isinstance(value, tuple):
         inner = ", ".join(py_literal(v) for v in value)
@@ -69,6 +71,17 @@ def py_literal(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def quoted(text: str) -> str:
+    """A string literal in black's quotes: double unless that needs more escaping."""
+    literal = repr(text)
+    if literal.startswith('"'):
+        return literal  # the text holds ' and no "
+    if text.count('"') > text.count("'"):
+        return literal  # double quotes would need more backslashes
+    body = literal[1:-1].replace("\\'", "'").replace('"', '\\"')
+    return f'"{body}"'
 
 
 def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
@@ -86,6 +99,7 @@ def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
             width=max(width - indent, 40),
             subsequent_indent=prefix,
             break_on_hyphens=False,
+            break_long_words=False,  # URLs stay whole
         )
         for p in paragraphs
     ]
