@@ -80,13 +80,11 @@ def build(specs: tuple[Path, ...], out: Path | None, strict: bool, check_only: b
     session = Session(strict=strict, out=out)
     if check_only:
         sys.exit(session.check(session.specs(specs)))
-    for spec in session.progress(session.specs(specs), "building"):
-        result, written = pipeline.build(spec, session.out, session.options(spec))
-        session.report(result.diagnostics)
-        if written is not None:
-            session.note(
-                f"{spec}: {'updated' if written.changed else 'unchanged'} {session.out / result.folder}"
-            )
+    for outcome in session.run(pipeline.build_outcome, session.specs(specs), "building"):
+        session.report(outcome.diagnostics)
+        if outcome.written is not None:
+            state = "updated" if outcome.written.changed else "unchanged"
+            session.note(f"{outcome.spec}: {state} {session.out / outcome.folder}")
     sys.exit(session.finish())
 
 

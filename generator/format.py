@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from .cache import cache_dir
 from .layout import prelayout
+from .workers import default_workers, worker_pool
 
 if TYPE_CHECKING:
     from black import Mode
@@ -28,6 +28,13 @@ TARGET_VERSION = "PY311"
 LINE_LENGTH = 100
 _KEY_PREFIX = f"black {metadata.version('black')} {TARGET_VERSION} {LINE_LENGTH}".encode()
 _memory: dict[str, str] = {}
+_serial = False
+
+
+def format_serially() -> None:
+    """Format in this process only: it is already one of several workers (see `run_many`)."""
+    global _serial
+    _serial = True
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +50,10 @@ class FormatError(Exception):
     def __init__(self, path: str, source: str, reason: str) -> None:
         numbered = "\n".join(f"{i + 1:5d}  {line}" for i, line in enumerate(source.splitlines()))
         super().__init__(f"internal error: black cannot format {path}: {reason}\n{numbered}")
+        self.parts = (path, source, reason)
+
+    def __reduce__(self) -> tuple[type[FormatError], tuple[str, str, str]]:
+        return FormatError, self.parts  # raised in a worker process, reported by the parent
 
 
 def source_key(source: str) -> str:
@@ -97,11 +108,11 @@ def format_sources(
 def _format_all(todo: dict[str, tuple[str, str]], workers: int | None) -> dict[str, str]:
     if not todo:
         return {}
-    count = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    count = workers if workers is not None else 1 if _serial else default_workers()
     large = sum(len(source) for _, source in todo.values()) > 200_000
     if count > 1 and len(todo) > 1 and large:
         keys = sorted(todo, key=lambda k: -len(todo[k][1]))
-        with ProcessPoolExecutor(max_workers=count) as pool:
+        with worker_pool(count) as pool:
             outputs = list(pool.map(_safe_format, [todo[k] for k in keys]))
     else:
         keys = list(todo)

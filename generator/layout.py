@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from collections.abc import Callable, Iterator
 
 LINE_LENGTH = 100
@@ -25,6 +26,9 @@ INDENT = "    "
 _PLAIN_STRING = re.compile(r"""^(?:'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")$""")
 _PLAIN_NUMBER = re.compile(r"^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$")
 _IGNORED = re.compile(r"[\s,'\"\\]")
+# CPython 3.11 and 3.12 keep the AST converter's recursion counter in shared state: two threads
+# parsing at once can fail with "SystemError: AST constructor recursion depth mismatch".
+_PARSE_LOCK = threading.Lock()
 
 
 class _Unsupported(Exception):
@@ -35,7 +39,8 @@ def prelayout(source: str, width: Callable[[str], int], quotes: Callable[[str], 
     """`source` with its data statements laid out; `width` and `quotes` are black's
     `str_width` and `normalize_string_quotes`."""
     try:
-        tree = ast.parse(source)
+        with _PARSE_LOCK:
+            tree = ast.parse(source)
     except SyntaxError:
         return source  # black reports it
     lines = source.splitlines(keepends=True)

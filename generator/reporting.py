@@ -18,6 +18,7 @@ import click
 from . import pipeline
 from .config import load_config
 from .diagnostics import Diagnostic, Diagnostics
+from .pipeline import Outcome
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -70,25 +71,29 @@ class Session:
         if sys.stderr.isatty():
             click.echo(text, err=True)
 
-    def progress(self, specs: Sequence[Path], label: str) -> Iterator[Path]:
-        """A progress bar on a terminal for several specs; silent otherwise."""
+    def run(self, task: pipeline.Task, specs: Sequence[Path], label: str) -> Iterator[Outcome]:
+        """`task` over the specs (spread over the cores), with a progress bar on a terminal."""
+        outcomes = pipeline.run_many(task, [(s, self.options(s)) for s in specs], self.out)
         if len(specs) < 2 or not sys.stderr.isatty():
-            yield from specs
+            yield from outcomes
             return
         with click.progressbar(
-            specs, label=label, file=sys.stderr, item_show_func=lambda p: p and p.name
+            outcomes,
+            length=len(specs),
+            label=label,
+            file=sys.stderr,
+            item_show_func=lambda o: o and o.spec.name,
         ) as bar:
             yield from bar
 
     def check(self, specs: Sequence[Path], advise: bool = True) -> int:
         """Diff every spec's regenerated package against `self.out`; 1 when stale (or errors)."""
         stale: list[Path] = []
-        for spec in self.progress(specs, "checking"):
-            result, lines = pipeline.check(spec, self.out, self.options(spec))
-            self.report(result.diagnostics)
-            if lines:
-                stale.append(spec)
-                sys.stdout.writelines(lines)
+        for outcome in self.run(pipeline.check_outcome, specs, "checking"):
+            self.report(outcome.diagnostics)
+            if outcome.diff:
+                stale.append(outcome.spec)
+                sys.stdout.writelines(outcome.diff)
         if stale and advise:
             command = shlex.join(["capgen", "build", *map(str, stale), "-o", str(self.out)])
             click.echo(

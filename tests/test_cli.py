@@ -121,6 +121,24 @@ def test_folders_of_specs_and_configuration(workdir: Path) -> None:
     assert invoke("build").exit_code == 2
 
 
+def test_several_specs_build_in_parallel_like_one_by_one(workdir: Path) -> None:
+    specs = workdir / "specs"
+    specs.mkdir()
+    for name in ("a", "c", "d"):
+        shutil.copy(SEED_SPEC, specs / f"{name}.yaml")
+    (specs / "b.yaml").write_text("naftiko: 1.0.0-alpha2\ncapability: [\n")
+    together = invoke("build", "specs", "-o", "together")
+    assert together.exit_code == 1 and "specs/b.yaml:3:1: error[E003]" in together.stderr
+    for name in ("a", "c", "d"):
+        assert invoke("build", f"specs/{name}.yaml", "-o", "alone").exit_code == 0
+    assert _tree(workdir / "together") == _tree(workdir / "alone")
+    assert sorted(p.name for p in (workdir / "together").iterdir()) == ["a", "c", "d"]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "generator", *args], capture_output=True, text=True, cwd=cwd

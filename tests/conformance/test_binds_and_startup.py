@@ -104,8 +104,9 @@ capability:
     assert response.status_code == 200 and response.json() == [{"code": "V001"}, {"code": "V002"}]
 
 
+@pytest.mark.parametrize("lifetime", [{"expires_in": 3600}, {}, {"expires_in": "soon"}])
 def test_oauth2_client_credentials_token_is_fetched_once_and_cached(
-    make, upstream: FakeUpstream
+    make, upstream: FakeUpstream, lifetime: dict[str, object]
 ) -> None:
     token_url = f"{upstream.url}/oauth/token"
     built = make(
@@ -135,7 +136,7 @@ capability:
 """,
         env={"CLIENT_ID": "cid", "CLIENT_SECRET": "csecret"},
     )
-    upstream.answer(Answer(200, {"access_token": "at-1", "expires_in": 3600}))
+    upstream.answer(Answer(200, {"access_token": "at-1", **lifetime}))
 
     async def go() -> None:
         async with built.mcp() as client:

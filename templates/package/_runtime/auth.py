@@ -113,10 +113,17 @@ class Authenticator:
                 raise UpstreamUnavailable(
                     "the OAuth2 token endpoint did not return an access token"
                 )
-            lifetime = payload.get("expires_in", 3600)
             self._token = token
-            self._expires = time.monotonic() + max(float(lifetime) - 30.0, 0.0)
+            self._expires = time.monotonic() + max(_lifetime(payload) - 30.0, 0.0)
             return token
+
+
+def _lifetime(payload: dict[str, Any]) -> float:
+    """`expires_in` seconds; servers that leave it out (or send junk) get an hour."""
+    try:
+        return float(payload.get("expires_in", 3600))
+    except (TypeError, ValueError):
+        return 3600.0
 
 
 def client_certificate(auth: Auth | None, bind_scope: Mapping[str, Any]) -> ssl.SSLContext | None:

@@ -1,0 +1,41 @@
+"""Worker processes, for formatting large packages and for building several specs at once.
+
+Forking is the cheap way to start them (the child shares the imports and caches already
+warm), but it is only safe in a single-threaded process: inside a threaded host (the corpus
+harness, a test runner, an editor) a forked child can inherit a lock another thread held and
+die or hang, so there the workers are spawned instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+
+MAX_WORKERS = 4
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity mask, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    return min(available_cores(), MAX_WORKERS)
+
+
+def worker_pool(workers: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(_start_method()),
+        initializer=initializer,
+    )
+
+
+def _start_method() -> str:
+    return "fork" if os.name == "posix" and threading.active_count() == 1 else "spawn"
