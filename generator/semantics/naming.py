@@ -5,16 +5,24 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"self", "cls"}
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
 
+def ascii_text(name: str) -> str:
+    """Latin letters without their accents (`café` → `cafe`, `Straße` → `Strasse`); other
+    scripts are dropped, and `unique` numbers whatever then collides."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("ß", "ss").replace("ẞ", "SS"))
+    return "".join(c for c in decomposed if c.isascii())
+
+
 def words(name: str) -> list[str]:
     """`listStories` → [list, stories]; `filter[x]` → [filter, x]; `$top` → [top]."""
     parts: list[str] = []
-    for chunk in re.split(r"[^A-Za-z0-9]+", name):
+    for chunk in re.split(r"[^A-Za-z0-9]+", ascii_text(name)):
         parts.extend(w.lower() for w in _WORD.findall(chunk))
     return parts
 
@@ -25,16 +33,22 @@ def snake(name: str, fallback: str = "value") -> str:
 
 
 def identifier(name: str, fallback: str = "value") -> str:
-    """A safe argument or variable name: keywords and builtins get a trailing underscore."""
+    """A safe argument or variable name: keywords and builtins get a trailing underscore, a
+    leading digit gets `fallback` in front (a leading underscore would read as private)."""
     text = snake(name, fallback)
+    if text[0] == "_":
+        text = fallback + text
     if keyword.iskeyword(text) or keyword.issoftkeyword(text) or text in _BUILTINS:
         return text + "_"
     return text
 
 
 def constant(name: str, fallback: str = "VALUE") -> str:
-    text = snake(name, fallback.lower()).upper()
-    return text.lstrip("_") if text.lstrip("_") else fallback
+    """`get-article` → `GET_ARTICLE`; a name that starts with a digit gets `fallback` in front."""
+    text = "_".join(words(name)).upper()
+    if not text:
+        return fallback
+    return f"{fallback}_{text}" if text[0].isdigit() else text
 
 
 def pascal(name: str, fallback: str = "Generated") -> str:

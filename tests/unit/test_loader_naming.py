@@ -43,11 +43,25 @@ def test_identifiers() -> None:
     assert naming.identifier("filter[x]") == "filter_x"
     assert naming.identifier("$top") == "top"
     assert naming.identifier("@x.y-z") == "x_y_z"
-    assert naming.identifier("3d") == "_3d"
+    assert naming.identifier("3d") == "value_3d"
     assert naming.identifier("listStories") == "list_stories"
     assert naming.constant("get-article") == "GET_ARTICLE"
     assert naming.pascal("workers-ai-ai-inference") == "WorkersAiAiInference"
     assert naming.module_name("3d-secure") == "cap_3d_secure"
+
+
+def test_names_from_other_alphabets_and_leading_digits() -> None:
+    assert naming.identifier("café") == "cafe"
+    assert naming.constant("Straße-Übersicht") == "STRASSE_UBERSICHT"
+    assert naming.identifier("日本", "param") == "param"
+    assert naming.constant("1st-op", "OPERATION") == "OPERATION_1ST_OP"
+    assert naming.constant("2fa") == "VALUE_2FA"
+    assert naming.identifier("2nd-items", "operation") == "operation_2nd_items"
+    for name in ("1st-op", "2fa", "café", "日本", "__init__", "$top"):
+        assert naming.constant(name).isidentifier()
+        assert naming.identifier(name).isidentifier()
+        assert naming.pascal(name).isidentifier()
+        assert naming.module_name(name).isidentifier()
 
 
 def test_collisions_get_numbered_suffixes_in_order() -> None:
