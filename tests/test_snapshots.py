@@ -7,6 +7,8 @@ The vendored `_runtime/` is left out of the goldens (it is a verbatim copy, chec
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,19 @@ def test_snapshot(case: str, update_goldens: bool) -> None:
         assert (
             data.decode() == expected[path].decode()
         ), f"{case}/{path} differs; run pytest --update-goldens"
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
+def test_snapshot_packages_import(case: str, tmp_path: Path) -> None:
+    module = case.replace("-", "_")
+    result, written = pipeline.build(
+        CASES / case / "spec.yaml", tmp_path, pipeline.Options(module=module)
+    )
+    assert written is not None, [d.render() for d in result.diagnostics]
+    imports = f"import {module}.rest, {module}.mcp_server, {module}.capability"
+    subprocess.run(
+        [sys.executable, "-c", imports], cwd=tmp_path / module, check=True, capture_output=True
+    )
 
 
 def test_runtime_copies_are_verbatim() -> None:
