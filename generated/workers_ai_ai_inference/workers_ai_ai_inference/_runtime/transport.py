@@ -3,8 +3,8 @@
 Whenever a request joins or leaves the pool, httpcore asks every idle keep-alive connection
 whether its socket became readable (the server closed it). Through anyio each question rebuilds
 the socket's attribute table, a getpeername() call included, so with a few dozen pooled
-connections the check took a tenth of a busy service's CPU. The streams below keep their socket
-at hand and answer with a single non-blocking poll.
+connections the check took a tenth of a busy service's CPU. The streams below register their
+socket once with a poll object of their own and answer with a single non-blocking poll.
 """
 
 from __future__ import annotations
@@ -23,23 +23,32 @@ SocketOption = (
 )
 
 
-def is_readable(sock: socket.socket) -> bool:
-    """True when a read would not block: data arrived or the peer closed the connection."""
-    fd = sock.fileno()
-    if fd < 0:
-        return True
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(0))
-    readable, _, _ = select.select([fd], [], [], 0)  # Windows
-    return bool(readable)
+class _Readiness:
+    """Whether a read on one socket would not block: data arrived or the peer closed it.
+
+    A closed descriptor counts as readable (poll reports POLLNVAL), so the connection is
+    dropped from the pool either way.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._socket = sock
+        self._poller: Any = None
+        if hasattr(select, "poll") and sock.fileno() >= 0:
+            self._poller = select.poll()
+            self._poller.register(sock.fileno(), select.POLLIN)
+
+    def __call__(self) -> bool:
+        if self._poller is not None:
+            return bool(self._poller.poll(0))
+        fd = self._socket.fileno()
+        return fd < 0 or bool(select.select([fd], [], [], 0)[0])  # Windows
 
 
 class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
-        self._socket: socket.socket | None = stream.get_extra_info("socket")
+        sock: socket.socket | None = stream.get_extra_info("socket")
+        self._readable = _Readiness(sock) if sock is not None else None
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return await self._stream.read(max_bytes, timeout)
@@ -59,8 +68,8 @@ class _Stream(httpcore.AsyncNetworkStream):
         return _Stream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable" and self._socket is not None:
-            return is_readable(self._socket)  # TLS too: httpcore asks the raw socket as well
+        if info == "is_readable" and self._readable is not None:
+            return self._readable()  # TLS too: httpcore asks the raw socket as well
         return self._stream.get_extra_info(info)
 
 
