@@ -77,6 +77,11 @@ def load_document(
     return parse_text(text, path, diagnostics, name)
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
 def parse_text(text: str, path: Path, diagnostics: Diagnostics, name: str) -> Document | None:
     locations = Locations(name)
     try:
@@ -85,7 +90,10 @@ def parse_text(text: str, path: Path, diagnostics: Diagnostics, name: str) -> Do
         mark = exc.problem_mark or exc.context_mark
         span = Span(name, mark.line + 1, mark.column + 1) if mark else Span(name, 1, 1)
         problem = exc.problem or exc.context or "malformed YAML"
-        diagnostics.error("E003", f"YAML syntax error: {problem}", span)
+        hint = None
+        if mark and _char_at(text, mark.line, mark.column) == "\t":
+            hint = "YAML does not allow tabs for indentation; indent with spaces"
+        diagnostics.error("E003", f"YAML syntax error: {problem}", span, hint)
         return None
     except yaml.YAMLError as exc:  # e.g. reader errors on control characters
         diagnostics.error("E003", f"YAML syntax error: {exc}", Span(name, 1, 1))

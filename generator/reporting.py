@@ -45,9 +45,12 @@ class Session:
         found: list[Path] = []
         for spec in given:
             if spec.is_dir():
-                found.extend(
-                    sorted(p for p in spec.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+                inside = sorted(
+                    p for p in spec.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()
                 )
+                if not inside:
+                    raise click.UsageError(f"{spec} holds no .yaml or .yml spec")
+                found.extend(inside)
             else:
                 found.append(spec)
         return found

@@ -119,6 +119,10 @@ def test_folders_of_specs_and_configuration(workdir: Path) -> None:
     assert invoke("check").exit_code == 0
     (workdir / "pyproject.toml").write_text("[tool.capgen]\nout = 3\n")
     assert invoke("build").exit_code == 2
+    (workdir / "pyproject.toml").unlink()
+    (workdir / "empty").mkdir()
+    empty = invoke("validate", "empty")
+    assert empty.exit_code == 2 and "empty holds no .yaml or .yml spec" in empty.stderr
 
 
 def test_several_specs_build_in_parallel_like_one_by_one(workdir: Path) -> None:
