@@ -124,6 +124,11 @@ CODES: dict[str, Code] = {
         "sign requests yourself, or use a supported kind",
     ),
     "W122": Code("warning", "value interpreted", "see the message for what capgen does"),
+    "W123": Code(
+        "warning",
+        "header or cookie name is not an HTTP token",
+        "use letters, digits and !#$%&'*+-.^_`|~ only",
+    ),
     "W130": Code(
         "warning",
         "`with` refers to an input nobody provides",

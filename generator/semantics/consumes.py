@@ -59,6 +59,7 @@ _BODY_KINDS = {
 }
 _SCHEMA_BODY_TYPES = ("json", "text", "xml", "sparql", "formUrlEncoded", "multipartForm")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_FIELD_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
 
 
 def build_upstreams(ctx: Context) -> None:
@@ -169,6 +170,9 @@ def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -
                 span,
             )
             continue
+        if location in ("header", "cookie") and not _FIELD_NAME.match(item.name):
+            message = f"{location} name {item.name!r} cannot be sent over HTTP; calls that send it answer 400"
+            ctx.warning("W123", message, span)
         value = item.value if item.value is not None else item.template
         if isinstance(value, str):
             _check_template(ctx, value, span)

@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 from tests.support.fake_upstream import DROP, TRUNCATE, Answer, FakeUpstream
-from tests.support.packages import Built
+from tests.support.packages import Built, codes
 
 SPEC = """
 naftiko: 1.0.0-alpha2
@@ -191,3 +191,29 @@ def test_mcp_turns_faults_into_error_results(built: Built, upstream: FakeUpstrea
     assert [error for error, _ in results] == [True, True, True]
     assert "could not be reached" in results[0][1] and "did not answer in time" in results[1][1]
     assert results[2][1] == '{"e":1}'
+
+
+
+def _with_header(make, header: str) -> Built:  # type: ignore[no-untyped-def]
+    list_op = "{name: list, method: GET,"
+    return make(SPEC.replace(list_op, f"{list_op} inputParameters: [{header}],"), env=FAST)
+
+
+def test_a_request_http_cannot_carry_is_refused_once_and_leaks_nothing(make) -> None:  # type: ignore[no-untyped-def]
+    built = _with_header(make, "{name: 'X Bad Name', in: header, value: s3cr3t-value}")
+    assert "W123" in codes(built)
+    status, _, text, _ = get(built)
+    assert status == 400 and "cannot be written as HTTP" in text and "s3cr3t" not in text
+    assert built.upstream.requests == []
+
+
+def test_header_values_lose_surrounding_spaces(make) -> None:  # type: ignore[no-untyped-def]
+    built = _with_header(make, "{name: X-Tag, in: header}")
+
+    async def call() -> None:
+        async with built.mcp(**_env(built)) as client:
+            assert not (await client.call_tool("list", {"X-Tag": "  a b\t"})).is_error
+
+    anyio.run(call)
+    (request,) = built.upstream.requests
+    assert request.headers["x-tag"] == "a b"

@@ -27,7 +27,7 @@ from tests.support.packages import TOKEN, make_fixture
 
 SPECS = [
     SEED_SPEC,
-    ROOT / "tests" / "snapshots" / "cases" / "query-apikey" / "spec.yaml",
+    *sorted((ROOT / "tests" / "snapshots" / "cases").glob("*/spec.yaml")),
     *sorted((ROOT / "tests" / "data" / "specs").glob("*.yaml")),
 ]
 

@@ -98,10 +98,11 @@ def test_templated_query_and_header_values_are_written_back() -> None:
     assert request.headers == {"X-API-Key": "ABC123", "X-Trace": "trace-abc"}
 
 
-def test_header_values_cannot_inject_lines() -> None:
+@pytest.mark.parametrize("value", ["a\r\nSet-Cookie: x=1", "José", "\u202e"])
+def test_header_values_cannot_inject_lines_or_carry_other_than_ascii(value: str) -> None:
     op = Operation("w", "get", "GET", "/x", parameters=(Parameter("X-Name", "header"),))
     with pytest.raises(InvalidRequest):
-        build(op, {"X-Name": "a\r\nSet-Cookie: x=1"})
+        build(op, {"X-Name": value})
 
 
 def test_body_templates_keep_types_and_render_strings() -> None:

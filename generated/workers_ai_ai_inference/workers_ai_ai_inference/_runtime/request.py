@@ -113,9 +113,12 @@ def _query_items(value: Any) -> list[str]:
 
 
 def header_value(name: str, value: Any) -> str:
-    text = to_text(value)
+    """The text of a header; surrounding spaces are not part of a field value (RFC 9110)."""
+    text = to_text(value).strip(" \t")
     if _FORBIDDEN.search(text.replace("\t", " ")):
         raise InvalidRequest(f"header {name!r} must not contain control characters or line breaks")
+    if not text.isascii():  # HTTP has no agreed encoding for other characters in a header
+        raise InvalidRequest(f"header {name!r} must be ASCII text")
     return text
 
 

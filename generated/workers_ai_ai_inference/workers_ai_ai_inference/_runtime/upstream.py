@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from .auth import Authenticator, client_certificate
-from .errors import UpstreamTimeout, UpstreamUnavailable
+from .errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
 from .model import Operation, Upstream
 from .observability import Metrics
 from .request import PreparedRequest, prepare, prepare_forward
@@ -136,6 +136,10 @@ class UpstreamClient:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 raise self._fault(exc) from None
+            except httpx.LocalProtocolError:
+                # httpx refused to write the request (a malformed header or URL): no retry helps,
+                # and the message may quote the value, so it is not passed on
+                raise InvalidRequest("the upstream request cannot be written as HTTP") from None
             except httpx.TransportError as exc:
                 self._count_error(exc)
                 if idempotent and attempt < self.settings.retries:
