@@ -193,7 +193,6 @@ def test_mcp_turns_faults_into_error_results(built: Built, upstream: FakeUpstrea
     assert results[2][1] == '{"e":1}'
 
 
-
 def _with_header(make, header: str) -> Built:  # type: ignore[no-untyped-def]
     list_op = "{name: list, method: GET,"
     return make(SPEC.replace(list_op, f"{list_op} inputParameters: [{header}],"), env=FAST)

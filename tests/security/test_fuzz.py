@@ -89,11 +89,16 @@ def apps(
     fake_upstream_server.responder = None
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+def fuzz_settings(examples: int) -> Any:
+    """Hypothesis settings of the fuzz tests: module-wide apps, no per-example deadline."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+@fuzz_settings(300)
 @given(data=st.data())
 def test_no_request_makes_a_generated_app_fail(apps, fake_upstream_server: FakeUpstream, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
     client, operations = data.draw(st.sampled_from(apps))

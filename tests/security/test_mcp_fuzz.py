@@ -15,12 +15,12 @@ from urllib.parse import unquote
 
 import anyio
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from mcp import MCPError
 
 from generator import pipeline
-from tests.security.test_fuzz import SPECS, hostile, json_values
+from tests.security.test_fuzz import SPECS, fuzz_settings, hostile, json_values
 from tests.support.fake_upstream import Answer, FakeUpstream
 from tests.support.packages import Built, make_fixture
 
@@ -76,11 +76,7 @@ async def _call(built: Built, tool: str, arguments: dict[str, Any]) -> tuple[boo
     return result.is_error, "".join(getattr(part, "text", "") for part in result.content)
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(200)
 @given(data=st.data())
 def test_no_arguments_make_a_generated_tool_fail(servers, fake_upstream_server: FakeUpstream, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
     built, tools = data.draw(st.sampled_from(servers))
