@@ -110,12 +110,10 @@ def _operation(
     if not path.startswith("/"):
         ctx.error("E043", f"REST path {raw!r} must start with '/'", ctx.span(resource))
         return None
-    declared = _inputs(
-        ctx,
-        [*adapter.input_parameters, *resource.input_parameters, *op.input_parameters],
-        variables,
-        method,
-    )
+    own = [*resource.input_parameters, *op.input_parameters]
+    if not own and op.ref:  # a `ref` inherits its function's inputs, as MCP tools do (§6.4)
+        own = list(ctx.function_inputs.get(op.ref, ()))
+    declared = _inputs(ctx, [*adapter.input_parameters, *own], variables, method)
     endpoint, calls = build_endpoint(ctx, op, "rest", adapter.namespace, declared)
     paired = _pair_path_variables(calls, variables, declared)
     pairs = [(operation, (*entries, *paired)) for operation, entries in calls.pairs]

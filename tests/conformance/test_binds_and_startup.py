@@ -169,3 +169,22 @@ capability:
   - {type: mcp, namespace: m, port: 9090, tools: [{name: a, call: api.a}]}
 """)
     assert "W121" in codes(built)
+
+
+def test_unknown_expose_types_are_skipped_with_a_warning(make) -> None:
+    built = make("""
+naftiko: 1.0.0-alpha2
+info: {label: Skills, description: unknown expose types}
+capability:
+  exposes:
+  - {type: agent-skill, namespace: skills, port: 7070}
+  - {type: control, port: 9091}
+  - type: mcp
+    namespace: m
+    port: 9090
+    tools: [{name: a, outputParameters: [{name: v, type: string, value: ok}]}]
+""")
+    skipped = [d for d in built.result.diagnostics if d.code == "W110"]
+    assert ["agent-skill" in skipped[0].message, "control" in skipped[1].message] == [True, True]
+    assert "/healthz" in (skipped[1].hint or "")
+    assert [t.name for t in built.package.mcp[0].tools] == ["a"]

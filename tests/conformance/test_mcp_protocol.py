@@ -293,23 +293,22 @@ def test_case_67_inbound_bearer_on_every_method(make) -> None:
         assert ok.status_code == 200
 
 
-def test_case_63_stdio(make) -> None:
-    built = make(SPEC.replace("    port: 9090\n", "    transport: stdio\n"))
-    lines = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
+HANDSHAKE: list[dict[str, Any]] = [
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
         },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-        {"jsonrpc": "2.0", "id": 3, "method": "ping"},
-    ]
+    },
+    {"jsonrpc": "2.0", "method": "notifications/initialized"},
+]
+
+
+def _stdio(built: Built, lines: list[dict[str, Any]]) -> subprocess.Popen[str]:
     env = {**os.environ, **built.env, "PYTHONPATH": str(built.project)}
     process = subprocess.Popen(
         [sys.executable, "-m", built.module.__name__, "stdio"],
@@ -322,6 +321,18 @@ def test_case_63_stdio(make) -> None:
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write("\n".join(json.dumps(line) for line in lines) + "\n")
     process.stdin.flush()
+    return process
+
+
+def test_case_63_stdio(make) -> None:
+    built = make(SPEC.replace("    port: 9090\n", "    transport: stdio\n"))
+    lines = [
+        *HANDSHAKE,
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 3, "method": "ping"},
+    ]
+    process = _stdio(built, lines)
+    assert process.stdin is not None and process.stdout is not None
     replies = [
         json.loads(process.stdout.readline()) for _ in range(3)
     ]  # the notification gets none
@@ -331,3 +342,20 @@ def test_case_63_stdio(make) -> None:
     assert replies[0]["result"]["serverInfo"]["name"] == "shipyard-tools"
     assert len(replies[1]["result"]["tools"]) == 5
     assert replies[2]["result"] == {}
+
+
+def test_stdio_answers_what_it_read_before_its_input_ended(make, upstream: FakeUpstream) -> None:
+    built = make(SPEC.replace("    port: 9090\n", "    transport: stdio\n"))
+    vessels = "<v><vessel><vesselCode>V1</vesselCode></vessel><vessel><vesselCode>V2</vesselCode></vessel></v>"
+    upstream.answer(Answer(200, vessels, delay=0.5))
+    call = {"name": "read-data", "arguments": {}}
+    process = _stdio(
+        built, [*HANDSHAKE, {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": call}]
+    )
+    output, _ = process.communicate(timeout=30)  # closes stdin while the upstream is slow
+    (reply,) = [r for r in map(json.loads, output.splitlines()) if r.get("id") == 7]
+    assert reply["id"] == 7 and reply["result"]["isError"] is False
+    assert json.loads(reply["result"]["content"][0]["text"]) == [
+        {"code": "V1", "name": None},
+        {"code": "V2", "name": None},
+    ]

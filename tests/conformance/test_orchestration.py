@@ -225,6 +225,15 @@ def test_cases_53_54_aggregate_mock_and_derived_hints(make) -> None:
     }
 
 
+def test_a_rest_ref_without_inputs_takes_its_functions_inputs(make) -> None:
+    declared = ", inputParameters: [{name: name, in: query, type: string, description: who}]"
+    built = make(AGGREGATE.replace(declared, ""))
+    with built.rest() as client:
+        assert client.get("/hello", params={"name": "Nina"}).json()["message"] == "Hello, Nina!"
+        (parameter,) = client.get("/openapi.json").json()["paths"]["/hello"]["get"]["parameters"]
+    assert parameter["name"] == "name" and parameter["in"] == "query"
+
+
 def test_case_54_unknown_ref_is_a_warning_and_an_error_with_strict(make, tmp_path: Path) -> None:
     spec = AGGREGATE.replace("- {ref: greeting.hello}", "- {ref: greeting.nope}")
     assert "W134" in codes(make(spec))

@@ -87,6 +87,6 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
 
 
 async def run_stdio(adapter: McpAdapter, service: Service) -> None:
-    from . import mcp_sdk
+    from . import mcp_stdio
 
-    await mcp_sdk.run_stdio(adapter, service)
+    await mcp_stdio.run_stdio(adapter, service)

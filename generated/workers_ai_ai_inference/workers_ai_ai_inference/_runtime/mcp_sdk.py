@@ -327,11 +327,3 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)
     return app
-
-
-async def run_stdio(adapter: McpAdapter, service: Service) -> None:
-    from mcp.server.stdio import stdio_server
-
-    server = build_server(adapter, service)
-    async with service.running(), stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
