@@ -81,10 +81,14 @@ def _exposed_operations(spec: Spec) -> list[m.ExposedOperation]:
 def _adapters(adapters: list[A], base: str) -> list[tuple[A, str]]:
     if len(adapters) == 1:
         return [(adapters[0], base)]
-    modules = naming.unique(
-        [f"{'rest' if base == 'rest' else 'mcp'}_{naming.snake(a.namespace)}" for a in adapters]
-    )
+    prefix = "rest" if base == "rest" else "mcp"
+    modules = naming.unique([_module(prefix, naming.snake(a.namespace)) for a in adapters])
     return list(zip(adapters, modules, strict=True))
+
+
+def _module(prefix: str, name: str) -> str:
+    """`rest_orders` for namespace `orders`, and also for `rest-orders` (no `rest_rest_`)."""
+    return name if name.startswith(f"{prefix}_") else f"{prefix}_{name}"
 
 
 def _functions(ctx: Context) -> tuple[ir.Function, ...]:

@@ -387,3 +387,26 @@ def test_cases_45_46_forward_with_static_headers_and_trusted_headers_only(
     assert request.headers["notion-version"] == "2025-09-03"
     assert request.headers["x-trace"] == "abc-123" and "x-other" not in request.headers
     assert json.loads(response.text) == {"object": "page"}
+
+
+def test_several_adapters_of_a_kind_get_their_own_modules(make, upstream: FakeUpstream) -> None:
+    built = make("""
+naftiko: 1.0.0-alpha2
+info: {label: Several, description: two adapters of each kind}
+capability:
+  consumes:
+  - type: http
+    namespace: api
+    baseUri: https://api.example.com
+    resources: [{name: a, path: /a, operations: [{name: a, method: GET}]}]
+  exposes:
+  - {type: rest, namespace: rest-public, port: 8080, resources: [{path: /a, operations: [{method: GET, call: api.a}]}]}
+  - {type: rest, namespace: admin, port: 8081, resources: [{path: /b, operations: [{method: GET, call: api.a}]}]}
+  - {type: mcp, namespace: mcp-public, port: 9090, tools: [{name: a, call: api.a}]}
+  - {type: mcp, namespace: ops, port: 9091, tools: [{name: b, call: api.a}]}
+""")
+    assert [a.module for a in built.package.rest] == ["rest_public", "rest_admin"]
+    assert [a.module for a in built.package.mcp] == ["mcp_public", "mcp_ops"]
+    with built.rest(adapter="rest_admin") as client:
+        assert client.get("/b").status_code == 200
+    assert [r.raw_path for r in upstream.requests] == ["/api/a"]
