@@ -108,7 +108,8 @@ def _key_and_placement(ctx: Context, auth: m.Authentication, span: Span) -> tupl
 
 
 def inbound_auth(ctx: Context, data: Any, owner: Pointer) -> ir.InboundAuth | None:
-    """SEMANTICS §7.10: bearer, apikey and basic are enforced; others refuse to start silently open."""
+    """SEMANTICS §7.10: bearer, apikey, basic and digest are enforced; other kinds fall back to
+    capgen's own bearer token (never silently open)."""
     if data is None:
         return None
     locations = ctx.spec.locations
@@ -124,8 +125,8 @@ def inbound_auth(ctx: Context, data: Any, owner: Pointer) -> ir.InboundAuth | No
     if kind in ("apikey", "api-key", "header"):
         key, placement = _key_and_placement(ctx, auth, span)
         return ir.InboundAuth("apikey", key=key, value=auth.value, placement=placement)
-    if kind == "basic":
-        return ir.InboundAuth("basic", username=auth.username, password=auth.password)
+    if kind in ("basic", "digest"):
+        return ir.InboundAuth(kind, username=auth.username, password=auth.password)
     ctx.warning(
         "W121",
         f"inbound authentication {auth.type!r} is not supported; the adapter requires capgen's bearer token instead",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import anyio
+import httpx2
 import pytest
 
 from tests.support.fake_upstream import Answer, FakeUpstream
@@ -350,6 +351,22 @@ def test_case_47_basic_inbound_answers_with_a_challenge(make) -> None:
         "Basic realm="
     )
     assert allowed.status_code == 200
+
+
+def test_case_47_digest_inbound_checks_the_response_for_this_request(make) -> None:
+    built = _inbound(make, "{type: digest, username: admin, password: '{{SOME_TOKEN}}'}")
+    with built.rest(token=None) as client:
+        denied = client.get("/ok")
+        allowed = client.get("/ok?x=1", auth=httpx2.DigestAuth("admin", "token-123"))
+        wrong = client.get("/ok", auth=httpx2.DigestAuth("admin", "nope"))
+        replayed = client.get(
+            "/ok?x=2", headers={"Authorization": allowed.request.headers["authorization"]}
+        )
+    challenge = denied.headers["www-authenticate"]
+    assert denied.status_code == 401 and challenge.startswith('Digest realm="r", qop="auth"')
+    assert allowed.status_code == 200 and allowed.json() == {"value": "ok"}
+    assert wrong.status_code == 401
+    assert replayed.status_code == 401  # signed for another target
 
 
 FORWARD = """

@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import digest
 from .settings import Settings
 from .templating import render
 
@@ -34,7 +35,7 @@ class AuthConfigError(RuntimeError):
 class InboundAuth:
     """An exposes-level `authentication` block; string fields are templates over binds."""
 
-    kind: str  # bearer | apikey | basic
+    kind: str  # bearer | apikey | basic | digest
     token: str | None = None
     key: str | None = None
     value: str | None = None
@@ -45,14 +46,24 @@ class InboundAuth:
 
 @dataclass(frozen=True)
 class Credential:
-    """One accepted credential: `Authorization: Bearer`, `Authorization: Basic`, or an API key."""
+    """One accepted credential: `Authorization: Bearer`, `Basic` or `Digest`, or an API key.
+
+    For digest, `key` is the user name and `secret` the password.
+    """
 
     kind: str
     secret: str
     key: str = "Authorization"
     placement: str = "header"
+    realm: str = ""
 
-    def matches(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+    def matches(
+        self, headers: Mapping[str, str], query: Mapping[str, str], method: str, target: str
+    ) -> bool:
+        if self.kind == "digest":
+            return bool(self.secret) and digest.verify(
+                headers.get("authorization", ""), method, target, self.realm, self.key, self.secret
+            )
         if self.kind == "apikey":
             source = query if self.placement == "query" else headers
             given = source.get(self.key if self.placement == "query" else self.key.lower())
@@ -68,6 +79,8 @@ class Credential:
         return _same(credentials.strip(), self.secret)
 
     def challenge(self, realm: str) -> str:
+        if self.kind == "digest":
+            return digest.challenge(realm)
         if self.kind == "basic":
             return f'Basic realm="{realm}", charset="UTF-8"'
         if self.kind == "apikey":
@@ -80,8 +93,11 @@ class Guard:
     credentials: tuple[Credential, ...]
     realm: str
 
-    def allows(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
-        return any(credential.matches(headers, query) for credential in self.credentials)
+    def allows(
+        self, headers: Mapping[str, str], query: Mapping[str, str], method: str, target: str
+    ) -> bool:
+        """`target` is the request target as sent (path and query), which digest signs."""
+        return any(c.matches(headers, query, method, target) for c in self.credentials)
 
     @property
     def challenges(self) -> list[str]:
@@ -129,6 +145,9 @@ def _from_spec(auth: InboundAuth, scope: Mapping[str, Any], realm: str) -> Crede
     if auth.kind == "basic":
         user, password = render(auth.username or "", scope), render(auth.password or "", scope)
         credential = Credential("basic", f"{user}:{password}" if user and password else "")
+    elif auth.kind == "digest":
+        user, password = render(auth.username or "", scope), render(auth.password or "", scope)
+        credential = Credential("digest", password if user else "", user, realm=realm)
     elif auth.kind == "apikey":
         key = render(auth.key or "X-API-Key", scope)
         credential = Credential("apikey", render(auth.value or "", scope), key, auth.placement)
@@ -155,10 +174,11 @@ class GuardMiddleware:
         headers = {
             k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
         }
-        query = dict(
-            parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        )
-        if self.guard.allows(headers, query):
+        query_string = scope.get("query_string", b"")
+        query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        raw = scope.get("raw_path") or scope.get("path", "").encode()
+        target = (raw + b"?" + query_string if query_string else raw).decode("latin-1")
+        if self.guard.allows(headers, query, scope.get("method", "GET"), target):
             await self.app(scope, receive, send)
             return
         challenges = [(b"www-authenticate", c.encode("latin-1")) for c in self.guard.challenges]

@@ -1,0 +1,63 @@
+"""HTTP Digest authentication of callers (RFC 7616, `qop=auth`), for exposes `digest`.
+
+Nonces are stateless: a timestamp signed with a key drawn when the process starts, valid for
+five minutes, so any worker can check them without shared storage. The response must be for
+this very request (method and target), which keeps a captured header from opening another
+resource.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+
+NONCE_LIFETIME = 300.0
+_KEY = secrets.token_bytes(32)
+_PARAM = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
+_HASHES = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
+
+
+def challenge(realm: str) -> str:
+    return f'Digest realm="{realm}", qop="auth", algorithm=SHA-256, nonce="{_nonce()}"'
+
+
+def verify(
+    authorization: str, method: str, target: str, realm: str, username: str, password: str
+) -> bool:
+    """Whether `authorization` (the header's value, scheme included) answers our challenge."""
+    scheme, _, rest = authorization.partition(" ")
+    if scheme.lower() != "digest":
+        return False
+    fields = {m.group(1).lower(): m.group(2) or m.group(3) or "" for m in _PARAM.finditer(rest)}
+    digest = _HASHES.get(fields.get("algorithm", "MD5").upper())
+    needed = ("username", "realm", "nonce", "uri", "response", "nc", "cnonce")
+    if digest is None or fields.get("qop") != "auth" or not all(fields.get(k) for k in needed):
+        return False
+    if fields["realm"] != realm or fields["uri"] != target or not _fresh(fields["nonce"]):
+        return False
+
+    def h(text: str) -> str:
+        return digest(text.encode()).hexdigest()
+
+    ha1 = h(f"{username}:{realm}:{password}")
+    ha2 = h(f"{method}:{fields['uri']}")
+    expected = h(f"{ha1}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
+    same_user = hmac.compare_digest(fields["username"].encode(), username.encode())
+    return hmac.compare_digest(fields["response"].encode(), expected.encode()) and same_user
+
+
+def _nonce(stamp: str | None = None) -> str:
+    stamp = stamp or f"{time.time():.3f}"
+    return f"{stamp}.{hmac.new(_KEY, stamp.encode(), hashlib.sha256).hexdigest()[:32]}"
+
+
+def _fresh(nonce: str) -> bool:
+    stamp, _, _ = nonce.rpartition(".")
+    try:
+        age = time.time() - float(stamp)
+    except ValueError:
+        return False
+    return hmac.compare_digest(nonce, _nonce(stamp)) and 0 <= age <= NONCE_LIFETIME
