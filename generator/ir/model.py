@@ -178,6 +178,10 @@ class InboundAuth:
     placement: str = "header"
     username: str | None = None
     password: str | None = None
+    authorization_server: str | None = None  # oauth2: the issuer whose keys sign tokens
+    resource: str | None = None
+    audience: str | None = None
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,3 +291,4 @@ class Package:
     functions: tuple[Function, ...]
     function_imports: tuple[str, ...]
     modules: tuple[str, ...]  # the spec-derived modules, sorted
+    extra_dependencies: tuple[str, ...] = ()  # requirements beyond the fixed runtime set

@@ -108,8 +108,8 @@ def _key_and_placement(ctx: Context, auth: m.Authentication, span: Span) -> tupl
 
 
 def inbound_auth(ctx: Context, data: Any, owner: Pointer) -> ir.InboundAuth | None:
-    """SEMANTICS §7.10: bearer, apikey, basic and digest are enforced; other kinds fall back to
-    capgen's own bearer token (never silently open)."""
+    """SEMANTICS §7.10: bearer, apikey, basic, digest and oauth2 (JWT) are enforced; other kinds
+    fall back to capgen's own bearer token (never silently open)."""
     if data is None:
         return None
     locations = ctx.spec.locations
@@ -127,9 +127,32 @@ def inbound_auth(ctx: Context, data: Any, owner: Pointer) -> ir.InboundAuth | No
         return ir.InboundAuth("apikey", key=key, value=auth.value, placement=placement)
     if kind in ("basic", "digest"):
         return ir.InboundAuth(kind, username=auth.username, password=auth.password)
+    if kind == "oauth2" and _verifiable(ctx, auth, span):
+        return ir.InboundAuth(
+            "oauth2",
+            authorization_server=auth.authorization_server_uri,
+            resource=auth.resource,
+            audience=auth.audience,
+            scopes=tuple(auth.scopes),
+        )
     ctx.warning(
         "W121",
         f"inbound authentication {auth.type!r} is not supported; the adapter requires capgen's bearer token instead",
         span,
     )
     return None
+
+
+def _verifiable(ctx: Context, auth: m.Authentication, span: Span) -> bool:
+    """oauth2 inbound needs the issuer and an audience; introspection is not implemented."""
+    if (auth.token_validation or "jwks").lower() == "introspection":
+        ctx.warning("W121", "oauth2 `tokenValidation: introspection` is not supported", span)
+        return False
+    if not auth.authorization_server_uri or not (auth.resource or auth.audience):
+        ctx.warning(
+            "W121",
+            "inbound oauth2 needs `authorizationServerUri` and `resource` (or `audience`)",
+            span,
+        )
+        return False
+    return True

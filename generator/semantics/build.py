@@ -29,6 +29,8 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
     mcp = _adapters(spec.mcp, "mcp_server" if len(spec.mcp) == 1 else "mcp")
     rest_adapters = tuple(build_rest(ctx, a, name) for a, name in rest)
     mcp_adapters = tuple(build_mcp(ctx, a, name) for a, name in mcp)
+    auths = [a.auth for a in rest_adapters] + [a.auth for a in mcp_adapters]
+    oauth = any(auth is not None and auth.kind == "oauth2" for auth in auths)
     _check_ports(ctx, spec)
     _check_namespaces(ctx, spec)
     if not rest_adapters and not mcp_adapters:
@@ -66,6 +68,7 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
                 }
             )
         ),
+        extra_dependencies=("pyjwt[crypto]>=2.10,<3",) if oauth else (),
     )
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
@@ -24,7 +25,11 @@ from . import digest
 from .settings import Settings
 from .templating import render
 
+if TYPE_CHECKING:  # PyJWT and cryptography load only for adapters that declare oauth2
+    from .oauth import JwtVerifier
+
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728, for oauth2 adapters
 
 
 class AuthConfigError(RuntimeError):
@@ -35,13 +40,17 @@ class AuthConfigError(RuntimeError):
 class InboundAuth:
     """An exposes-level `authentication` block; string fields are templates over binds."""
 
-    kind: str  # bearer | apikey | basic | digest
+    kind: str  # bearer | apikey | basic | digest | oauth2
     token: str | None = None
     key: str | None = None
     value: str | None = None
     placement: str = "header"
     username: str | None = None
     password: str | None = None
+    authorization_server: str | None = None
+    resource: str | None = None
+    audience: str | None = None
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ class Credential:
 class Guard:
     credentials: tuple[Credential, ...]
     realm: str
+    oauth: JwtVerifier | None = None  # exposes `oauth2`: bearer JWTs instead of credentials
 
     def allows(
         self, headers: Mapping[str, str], query: Mapping[str, str], method: str, target: str
@@ -103,18 +113,45 @@ class Guard:
     def challenges(self) -> list[str]:
         return [credential.challenge(self.realm) for credential in self.credentials]
 
+    async def verdict(self, scope: Scope) -> tuple[int, list[str]]:
+        """200, or the status and WWW-Authenticate challenges of a refused request."""
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
+        if self.oauth is not None:
+            verdict = await self.oauth.check(headers.get("authorization", ""))
+            return verdict.status, [self._oauth_challenge(scope, verdict.error)]
+        query_string = scope.get("query_string", b"")
+        query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        raw = scope.get("raw_path") or scope.get("path", "").encode()
+        target = (raw + b"?" + query_string if query_string else raw).decode("latin-1")
+        if self.allows(headers, query, scope.get("method", "GET"), target):
+            return 200, []
+        return 401, self.challenges
+
+    def _oauth_challenge(self, scope: Scope, error: str | None) -> str:
+        host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+        metadata = f"{scope.get('scheme', 'http')}://{host}{METADATA_PATH}"
+        parts = [f'realm="{self.realm}"', f'resource_metadata="{metadata}"']
+        if error:
+            parts.append(f'error="{error}"')
+        if error == "insufficient_scope" and self.oauth is not None:
+            parts.append(f'scope="{" ".join(self.oauth.scopes)}"')
+        return "Bearer " + ", ".join(parts)
+
     @property
     def hidden(self) -> frozenset[str]:
         """Where inbound credentials travel (lower-case header names, `?name` for query keys):
         never collected as inputs, never forwarded upstream."""
-        return frozenset(
+        places = {
             (
                 f"?{c.key}"
                 if c.placement == "query"
                 else (c.key if c.kind == "apikey" else "authorization").lower()
             )
             for c in self.credentials
-        )
+        }
+        return frozenset(places | ({"authorization"} if self.oauth is not None else set()))
 
 
 def _same(given: str, expected: str) -> bool:
@@ -125,6 +162,17 @@ def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> G
     """The guard of one adapter, or None when authentication is explicitly disabled."""
     if settings.auth_disabled:
         return None
+    if auth is not None and auth.kind == "oauth2":
+        from .oauth import JwtVerifier
+
+        scope = settings.binds.scope
+        verifier = JwtVerifier(
+            render(auth.authorization_server or "", scope),
+            render(auth.resource or "", scope),
+            render(auth.audience, scope) if auth.audience else None,
+            auth.scopes,
+        )
+        return Guard((), realm, verifier)
     if auth is not None:
         return Guard((_from_spec(auth, settings.binds.scope, realm),), realm)
     credentials = []
@@ -168,28 +216,26 @@ class GuardMiddleware:
         self.guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.guard is None or scope.get("path") in OPEN_PATHS:
+        guard = self.guard
+        if scope["type"] != "http" or guard is None or scope.get("path") in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        headers = {
-            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
-        }
-        query_string = scope.get("query_string", b"")
-        query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-        raw = scope.get("raw_path") or scope.get("path", "").encode()
-        target = (raw + b"?" + query_string if query_string else raw).decode("latin-1")
-        if self.guard.allows(headers, query, scope.get("method", "GET"), target):
+        if guard.oauth is not None and scope.get("path") == METADATA_PATH:
+            await _send(send, 200, [(b"content-type", b"application/json")], guard.oauth.metadata())
+            return
+        status, challenges = await guard.verdict(scope)
+        if status == 200:
             await self.app(scope, receive, send)
             return
-        challenges = [(b"www-authenticate", c.encode("latin-1")) for c in self.guard.challenges]
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), *challenges],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"Unauthorized"})
+        headers = [(b"www-authenticate", c.encode("latin-1")) for c in challenges]
+        text = b"Forbidden" if status == 403 else b"Unauthorized"
+        await _send(send, status, [(b"content-type", b"text/plain; charset=utf-8"), *headers], text)
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: Any) -> None:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
 
 
 def install_cors(app: Starlette, settings: Settings) -> None:
