@@ -95,6 +95,19 @@ VESSELS = (
 )
 
 
+INITIALIZE: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+HANDSHAKE = [INITIALIZE, {"jsonrpc": "2.0", "method": "notifications/initialized"}]
+
+
 def run(built: Built, body: Any) -> Any:
     async def go() -> Any:
         async with built.mcp() as client:
@@ -220,16 +233,7 @@ def _http(built: Built) -> TestClient:
 
 def test_cases_55_to_58_json_rpc_outcomes(make) -> None:
     built = make(SPEC)
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
+    init = INITIALIZE
     with _http(built) as client:
         started = _post(client, init)
         assert started.status_code == 200
@@ -291,21 +295,6 @@ def test_case_67_inbound_bearer_on_every_method(make) -> None:
             **{"MCP-Protocol-Version": "2025-11-25"},
         )
         assert ok.status_code == 200
-
-
-HANDSHAKE: list[dict[str, Any]] = [
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    },
-    {"jsonrpc": "2.0", "method": "notifications/initialized"},
-]
 
 
 def _stdio(built: Built, lines: list[dict[str, Any]]) -> subprocess.Popen[str]:
