@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from . import __version__, pipeline
+from . import __version__, batch, pipeline
 from .reporting import Session, serve_spec
 
 OUT_HELP = (
@@ -80,7 +80,7 @@ def build(specs: tuple[Path, ...], out: Path | None, strict: bool, check_only: b
     session = Session(strict=strict, out=out)
     if check_only:
         sys.exit(session.check(session.specs(specs)))
-    for outcome in session.run(pipeline.build_outcome, session.specs(specs), "building"):
+    for outcome in session.run(batch.build_outcome, session.specs(specs), "building"):
         session.report(outcome.diagnostics)
         if outcome.written is not None:
             state = "updated" if outcome.written.changed else "unchanged"

@@ -6,13 +6,12 @@ The CLI, the tests and `nox -s regen` all call `generate`, `build` or `check`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostics, Span
-from .format import format_serially, format_sources, source_key
+from .format import format_sources, source_key
 from .ir.model import Package
 from .loader import load_document
 from .render import render
@@ -20,7 +19,6 @@ from .semantics.build import build_package
 from .spec.parse import parse
 from .spec.strict import check_schema
 from .targets.package import plan
-from .workers import default_workers, worker_pool
 from .writer import (
     MANIFEST,
     NotCapgenOutput,
@@ -138,55 +136,6 @@ def check(
     if not result.ok:
         return result, []
     return result, diff(out_dir / result.folder, result.files, str(out_dir / result.folder))
-
-
-@dataclass
-class Outcome:
-    """What building or checking one spec reports: small enough to come back from a worker."""
-
-    spec: Path
-    diagnostics: Diagnostics
-    folder: str = ""
-    written: WriteResult | None = None
-    diff: list[str] = field(default_factory=list)
-
-
-def build_outcome(spec_path: Path, out_dir: Path, options: Options) -> Outcome:
-    result, written = build(spec_path, out_dir, options)
-    return Outcome(spec_path, result.diagnostics, result.folder, written=written)
-
-
-def check_outcome(spec_path: Path, out_dir: Path, options: Options) -> Outcome:
-    result, lines = check(spec_path, out_dir, options)
-    return Outcome(spec_path, result.diagnostics, result.folder, diff=lines)
-
-
-Task = Callable[[Path, Path, Options], Outcome]
-
-
-def run_many(task: Task, jobs: Sequence[tuple[Path, Options]], out_dir: Path) -> Iterator[Outcome]:
-    """`task` (`build_outcome` or `check_outcome`) for each spec, outcomes in the given order.
-
-    Several specs are spread over the cores, one worker process per core, largest spec first;
-    each worker formats its own files serially, so the cores are never oversubscribed.
-    """
-    workers = min(default_workers(), len(jobs))
-    if workers < 2:
-        for spec, options in jobs:
-            yield task(spec, out_dir, options)
-        return
-    order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
-    with worker_pool(workers, initializer=format_serially) as pool:
-        futures = {i: pool.submit(task, jobs[i][0], out_dir, jobs[i][1]) for i in order}
-        for i in range(len(jobs)):
-            yield futures[i].result()
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _normalised(text: str) -> bytes:

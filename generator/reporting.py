@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-from . import pipeline
+from . import batch, pipeline
+from .batch import Outcome
 from .config import load_config
 from .diagnostics import Diagnostic, Diagnostics
-from .pipeline import Outcome
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -74,9 +74,9 @@ class Session:
         if sys.stderr.isatty():
             click.echo(text, err=True)
 
-    def run(self, task: pipeline.Task, specs: Sequence[Path], label: str) -> Iterator[Outcome]:
+    def run(self, task: batch.Task, specs: Sequence[Path], label: str) -> Iterator[Outcome]:
         """`task` over the specs (spread over the cores), with a progress bar on a terminal."""
-        outcomes = pipeline.run_many(task, [(s, self.options(s)) for s in specs], self.out)
+        outcomes = batch.run_many(task, [(s, self.options(s)) for s in specs], self.out)
         if len(specs) < 2 or not sys.stderr.isatty():
             yield from outcomes
             return
@@ -92,7 +92,7 @@ class Session:
     def check(self, specs: Sequence[Path], advise: bool = True) -> int:
         """Diff every spec's regenerated package against `self.out`; 1 when stale (or errors)."""
         stale: list[Path] = []
-        for outcome in self.run(pipeline.check_outcome, specs, "checking"):
+        for outcome in self.run(batch.check_outcome, specs, "checking"):
             self.report(outcome.diagnostics)
             if outcome.diff:
                 stale.append(outcome.spec)
