@@ -120,6 +120,8 @@ class Guard:
         }
         if self.oauth is not None:
             verdict = await self.oauth.check(headers.get("authorization", ""))
+            if verdict.status == 200:
+                return 200, []
             return verdict.status, [self._oauth_challenge(scope, verdict.error)]
         query_string = scope.get("query_string", b"")
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
