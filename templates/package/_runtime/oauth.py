@@ -51,15 +51,18 @@ class JwtVerifier:
 
     async def check(self, authorization: str) -> Verdict:
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             return Verdict(401)
         try:
-            header = jwt.get_unverified_header(token.strip())
+            header = jwt.get_unverified_header(token)
+            if header.get("alg") not in ALGORITHMS:  # refused before any key is looked up
+                return Verdict(401, "invalid_token")
             key = await self._key(header.get("kid"))
-            if key is None or header.get("alg") not in ALGORITHMS:
+            if key is None:
                 return Verdict(401, "invalid_token")
             claims = jwt.decode(
-                token.strip(),
+                token,
                 key=key,
                 algorithms=[header["alg"]],
                 audience=self.audience,

@@ -122,7 +122,8 @@ class Guard:
             verdict = await self.oauth.check(headers.get("authorization", ""))
             if verdict.status == 200:
                 return 200, []
-            return verdict.status, [self._oauth_challenge(scope, verdict.error)]
+            host = headers.get("host", "")
+            return verdict.status, [self._oauth_challenge(scope, host, verdict.error)]
         query_string = scope.get("query_string", b"")
         query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
         raw = scope.get("raw_path") or scope.get("path", "").encode()
@@ -131,8 +132,7 @@ class Guard:
             return 200, []
         return 401, self.challenges
 
-    def _oauth_challenge(self, scope: Scope, error: str | None) -> str:
-        host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+    def _oauth_challenge(self, scope: Scope, host: str, error: str | None) -> str:
         metadata = f"{scope.get('scheme', 'http')}://{host}{METADATA_PATH}"
         parts = [f'realm="{self.realm}"', f'resource_metadata="{metadata}"']
         if error:
