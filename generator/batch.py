@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostics
-from .format import format_serially
 from .pipeline import Options, build, check
 from .workers import default_workers, worker_pool
 from .writer import WriteResult
@@ -49,7 +48,7 @@ def run_many(task: Task, jobs: Sequence[tuple[Path, Options]], out_dir: Path) ->
             yield task(spec, out_dir, options)
         return
     order = sorted(range(len(jobs)), key=lambda i: -_size(jobs[i][0]))
-    with worker_pool(workers, initializer=format_serially) as pool:
+    with worker_pool(workers) as pool:
         futures = {i: pool.submit(task, jobs[i][0], out_dir, jobs[i][1]) for i in order}
         for i in range(len(jobs)):
             yield futures[i].result()

@@ -28,13 +28,6 @@ TARGET_VERSION = "PY311"
 LINE_LENGTH = 100
 _KEY_PREFIX = f"black {metadata.version('black')} {TARGET_VERSION} {LINE_LENGTH}".encode()
 _memory: dict[str, str] = {}
-_serial = False
-
-
-def format_serially() -> None:
-    """Format in this process only: it is already one of several workers (see `run_many`)."""
-    global _serial
-    _serial = True
 
 
 @lru_cache(maxsize=1)
@@ -108,7 +101,7 @@ def format_sources(
 def _format_all(todo: dict[str, tuple[str, str]], workers: int | None) -> dict[str, str]:
     if not todo:
         return {}
-    count = workers if workers is not None else 1 if _serial else default_workers()
+    count = workers if workers is not None else default_workers()
     large = sum(len(source) for _, source in todo.values()) > 200_000
     if count > 1 and len(todo) > 1 and large:
         keys = sorted(todo, key=lambda k: -len(todo[k][1]))

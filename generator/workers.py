@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 MAX_WORKERS = 4
@@ -26,14 +25,16 @@ def available_cores() -> int:
 
 
 def default_workers() -> int:
+    """One per core, up to MAX_WORKERS; none in a process that is itself a worker, so nested
+    work (formatting inside a multi-spec build) never oversubscribes the cores."""
+    if multiprocessing.parent_process() is not None:
+        return 1
     return min(available_cores(), MAX_WORKERS)
 
 
-def worker_pool(workers: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+def worker_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context(_start_method()),
-        initializer=initializer,
+        max_workers=workers, mp_context=multiprocessing.get_context(_start_method())
     )
 
 
