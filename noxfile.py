@@ -13,30 +13,28 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """The whole test suite (unit, snapshots, errors, integration, corpus sample)."""
-    session.install("-e", ".[test]")
+    session.install("-e", "./runtime", "-e", ".[test]")
     session.run("pytest", "-n", "auto", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and black on capgen, its templates' runtime and the committed generated code."""
-    session.install("ruff==0.17.6", "black==26.10.1")
-    paths = ["generator", "tests", "bench", "templates/package/_runtime", "noxfile.py"]
-    session.run("ruff", "check", *paths)
-    session.run("black", "--check", *paths, "generated")
+    """ruff and black on capgen, its runtime, the tests and the committed generated code."""
+    session.install("-e", "./runtime", "-e", ".[test]")
+    session.run("pytest", "-q", "tests/test_code_quality.py", "-k", "ruff or black")
 
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on capgen."""
-    session.install("-e", ".[dev]")
+    """mypy --strict on generator/, runtime/ and generated/."""
+    session.install("-e", "./runtime", "-e", ".[test]")
     session.run("mypy")
 
 
 @nox.session(python=PYTHON)
 def regen(session: nox.Session) -> None:
     """Rebuild generated/ from specs/ and rewrite the snapshot and error goldens."""
-    session.install("-e", ".[test]")
+    session.install("-e", "./runtime", "-e", ".[test]")
     session.run("capgen", "build", "specs", "-o", "generated")
     session.run(
         "pytest", "tests/test_snapshots.py", "tests/test_errors.py", "--update-goldens", "-q"
@@ -49,7 +47,7 @@ def corpus(session: nox.Session) -> None:
 
     `nox -s corpus -- PATH... [--sample N] [--jobs N] [--report FILE]` narrows it down.
     """
-    session.install("-e", ".[test]")
+    session.install("-e", "./runtime", "-e", ".[test]")
     args = session.posargs or ["../shared/corpus", "--report", "corpus-report.json"]
     session.run("python", "-m", "tests.corpus", *args)
 
@@ -57,5 +55,5 @@ def corpus(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks (generation, runtime, start-up); writes bench/RESULTS.md."""
-    session.install("-e", ".[test]", "fastmcp")
+    session.install("-e", "./runtime", "-e", ".[test]", "fastmcp")
     session.run("python", "bench/run.py", *session.posargs)

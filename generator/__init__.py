@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from capgen_runtime import __version__  # capgen and capgen-runtime are released together
 
 __all__ = ["__version__"]

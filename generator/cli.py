@@ -45,6 +45,14 @@ def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--strict", is_flag=True, help=help_text)(function)
 
 
+def _vendor(function: Callable[..., Any]) -> Callable[..., Any]:
+    help_text = (
+        "Copy the run-time library into each package (under _runtime/) instead of depending "
+        "on capgen-runtime."
+    )
+    return click.option("--vendor-runtime", is_flag=True, help=help_text)(function)
+
+
 def _out(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "-o", "--out", type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP
@@ -69,15 +77,18 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
 @_specs
 @_out
 @_strict
+@_vendor
 @click.option(
     "--check",
     "check_only",
     is_flag=True,
     help="Only compare with what is on disk, like `capgen check`.",
 )
-def build(specs: tuple[Path, ...], out: Path | None, strict: bool, check_only: bool) -> None:
+def build(
+    specs: tuple[Path, ...], out: Path | None, strict: bool, vendor_runtime: bool, check_only: bool
+) -> None:
     """Generate one package per spec into OUT (specs default to [tool.capgen] specs)."""
-    session = Session(strict=strict, out=out)
+    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime)
     if check_only:
         sys.exit(session.check(session.specs(specs)))
     for outcome in session.run(batch.build_outcome, session.specs(specs), "building"):
@@ -92,9 +103,10 @@ def build(specs: tuple[Path, ...], out: Path | None, strict: bool, check_only: b
 @_specs
 @_out
 @_strict
-def check(specs: tuple[Path, ...], out: Path | None, strict: bool) -> None:
+@_vendor
+def check(specs: tuple[Path, ...], out: Path | None, strict: bool, vendor_runtime: bool) -> None:
     """Regenerate in memory; exit 1 with a unified diff when OUT is stale."""
-    session = Session(strict=strict, out=out)
+    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime)
     sys.exit(session.check(session.specs(specs)))
 
 

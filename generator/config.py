@@ -4,10 +4,11 @@
     out = "generated"                 # where `build`/`check` write and compare
     specs = ["specs"]                 # what `capgen build` (no arguments) builds
     strict = false                    # --strict for every spec
+    vendor_runtime = false            # --vendor-runtime for every spec
 
     [tool.capgen.options."workers-ai-ai-inference.yaml"]
     module = "workers_ai"             # the generated package's import name
-    strict = true                     # per-spec option
+    strict = true                     # per-spec options: strict, vendor_runtime
 
 Spec keys are file names or paths relative to the pyproject's folder.
 """
@@ -27,6 +28,7 @@ import click
 class SpecOptions:
     module: str | None = None
     strict: bool | None = None
+    vendor_runtime: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Config:
     out: Path = Path("generated")
     specs: tuple[Path, ...] = ()
     strict: bool = False
+    vendor_runtime: bool = False
     per_spec: dict[str, SpecOptions] = field(default_factory=dict)
 
     def for_spec(self, spec: Path) -> SpecOptions:
@@ -65,6 +68,7 @@ def load_config(directory: Path | None = None) -> Config:
             out=Path(_typed(section, "out", str, "generated")),
             specs=tuple(Path(p) for p in _typed(section, "specs", list, [])),
             strict=_typed(section, "strict", bool, False),
+            vendor_runtime=_typed(section, "vendor_runtime", bool, False),
             per_spec={
                 str(k): _spec_options(k, v) for k, v in _typed(section, "options", dict, {}).items()
             },
@@ -86,7 +90,8 @@ def _spec_options(name: str, value: Any) -> SpecOptions:
     module = value.get("module")
     if module is not None and (not str(module).isidentifier() or keyword.iskeyword(str(module))):
         raise ValueError(f"module {module!r} of {name!r} is not a Python identifier")
-    strict = value.get("strict")
-    if strict is not None and not isinstance(strict, bool):
-        raise TypeError(f"`strict` of {name!r} must be a boolean")
-    return SpecOptions(module=module, strict=strict)
+    flags = {key: value.get(key) for key in ("strict", "vendor_runtime")}
+    for key, flag in flags.items():
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"`{key}` of {name!r} must be a boolean")
+    return SpecOptions(module=module, **flags)

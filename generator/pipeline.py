@@ -36,6 +36,7 @@ class Options:
     module: str | None = (
         None  # import name of the generated package (default: from the spec file name)
     )
+    vendor_runtime: bool = False  # copy the runtime into the package instead of importing it
 
 
 @dataclass
@@ -90,7 +91,7 @@ def generate(
     package = result.package
     if package is None:
         return result
-    planned = plan(package)
+    planned = plan(package, vendor_runtime=options.vendor_runtime if options else False)
     texts = [render(file) for file in planned]
     python = [(i, f.path) for i, f in enumerate(planned) if f.is_python]
     sources = {path: source_key(texts[i]) for i, path in python}

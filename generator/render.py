@@ -53,7 +53,7 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 def render(file: FileSpec) -> str:
     if file.template is None:
         assert file.source is not None
-        return (templates_dir() / file.source).read_text(encoding="utf-8")
+        return Path(file.source).read_text(encoding="utf-8")
     return environment().get_template(file.template).render(**file.context)
 
 

@@ -26,9 +26,17 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 class Session:
     """One CLI invocation: its configuration, its options and what it has reported."""
 
-    def __init__(self, *, strict: bool = False, fmt: str = "text", out: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        fmt: str = "text",
+        out: Path | None = None,
+        vendor_runtime: bool = False,
+    ) -> None:
         self.config = load_config()
         self.strict = strict
+        self.vendor_runtime = vendor_runtime
         self.fmt = fmt
         self.out = out or self.config.out
         self.items: list[Diagnostic] = []
@@ -60,7 +68,12 @@ class Session:
         strict = self.strict or bool(
             per_spec.strict if per_spec.strict is not None else self.config.strict
         )
-        return pipeline.Options(strict=strict, module=per_spec.module)
+        vendor = self.vendor_runtime or bool(
+            per_spec.vendor_runtime
+            if per_spec.vendor_runtime is not None
+            else self.config.vendor_runtime
+        )
+        return pipeline.Options(strict=strict, module=per_spec.module, vendor_runtime=vendor)
 
     def report(self, diagnostics: Diagnostics) -> None:
         ordered = diagnostics.sorted()

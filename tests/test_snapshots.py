@@ -1,7 +1,7 @@
 """Spec in, files out: each case's generated files equal its committed `expected/` tree.
 
-The vendored `_runtime/` is left out of the goldens (it is a verbatim copy, checked by
-`test_runtime_copies_are_verbatim`). Update goldens with `pytest --update-goldens`.
+Packages import capgen_runtime, so the goldens hold only spec-derived files. Update them with
+`pytest --update-goldens`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from pathlib import Path
 import pytest
 
 from generator import pipeline
-from generator.render import templates_dir
-from tests.conftest import SEED_SPEC
 
 CASES = Path(__file__).parent / "snapshots" / "cases"
 
 
 def _golden_files(result: pipeline.Result) -> dict[str, bytes]:
-    return {path: data for path, data in result.files.items() if "/_runtime/" not in path}
+    return dict(result.files)
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))
@@ -61,12 +59,3 @@ def test_snapshot_packages_import(case: str, tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-c", imports], cwd=tmp_path / module, check=True, capture_output=True
     )
-
-
-def test_runtime_copies_are_verbatim() -> None:
-    result = pipeline.generate(SEED_SPEC)
-    runtime = templates_dir() / "package" / "_runtime"
-    copies = {
-        path.rsplit("/", 1)[1]: data for path, data in result.files.items() if "/_runtime/" in path
-    }
-    assert copies == {p.name: p.read_bytes() for p in runtime.glob("*.py")}

@@ -291,4 +291,4 @@ class Package:
     functions: tuple[Function, ...]
     function_imports: tuple[str, ...]
     modules: tuple[str, ...]  # the spec-derived modules, sorted
-    extra_dependencies: tuple[str, ...] = ()  # requirements beyond the fixed runtime set
+    runtime_extras: tuple[str, ...] = ()  # capgen-runtime extras the package needs (oauth2)

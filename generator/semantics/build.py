@@ -68,7 +68,7 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
                 }
             )
         ),
-        extra_dependencies=("pyjwt[crypto]>=2.10,<3",) if oauth else (),
+        runtime_extras=("oauth2",) if oauth else (),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FileSpec:
-    """`path` is relative to the package folder; `template` or `source` (copied verbatim) says how."""
+    """`path` is relative to the package folder; `template`, or `source` (a file copied verbatim)."""
 
     path: str
     template: str | None = None

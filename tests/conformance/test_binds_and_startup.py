@@ -9,8 +9,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-from workers_ai_ai_inference._runtime.binds import BindError, resolve_binds
-from workers_ai_ai_inference._runtime.model import Bind
+from capgen_runtime.binds import BindError, resolve_binds
+from capgen_runtime.model import Bind
 
 from tests.conftest import SEED_MODULE, SEED_PROJECT
 from tests.support.fake_upstream import Answer, FakeUpstream

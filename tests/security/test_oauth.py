@@ -8,9 +8,11 @@ import hashlib
 import hmac
 import json
 import time
+from importlib import metadata
 from typing import Any
 
 import anyio
+import capgen_runtime
 import httpx
 import jwt
 import pytest
@@ -90,7 +92,13 @@ def token(built: Built, key: Any = KEY, **claims: Any) -> str:
 
 
 def test_the_package_requires_pyjwt(built: Built) -> None:
-    assert '"pyjwt[crypto]>=2.10,<3",' in (built.project / "pyproject.toml").read_text()
+    """Through the runtime's oauth2 extra, whose requirements name PyJWT."""
+    major, minor = capgen_runtime.__version__.split(".")[:2]
+    wanted = f'"capgen-runtime[oauth2]>={major}.{minor},<{major}.{int(minor) + 1}",'
+    assert wanted in (built.project / "pyproject.toml").read_text()
+    requirements = [r.split(";") for r in metadata.requires("capgen-runtime") or []]
+    extra = [r[0].strip() for r in requirements if len(r) == 2 and "oauth2" in r[1]]
+    assert extra and all(r.startswith("pyjwt[crypto]") for r in extra)
 
 
 def test_valid_tokens_pass_and_never_reach_the_upstream(built: Built) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workers_ai_ai_inference._runtime.formats import FormatError, decode
+from capgen_runtime.formats import FormatError, decode
 
 
 def test_xml_drops_the_root_and_repeats_become_arrays() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workers_ai_ai_inference._runtime.mapping import NOT_MAPPED, mock, resolve, select
-from workers_ai_ai_inference._runtime.model import Output
+from capgen_runtime.mapping import NOT_MAPPED, mock, resolve, select
+from capgen_runtime.model import Output
 
 
 def test_array_of_projected_objects() -> None:

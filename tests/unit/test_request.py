@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from workers_ai_ai_inference._runtime.errors import InvalidRequest
-from workers_ai_ai_inference._runtime.model import Body, Operation, Parameter, Upstream
-from workers_ai_ai_inference._runtime.request import encode_path_value, prepare, prepare_forward
+from capgen_runtime.errors import InvalidRequest
+from capgen_runtime.model import Body, Operation, Parameter, Upstream
+from capgen_runtime.request import encode_path_value, prepare, prepare_forward
 
 BASE = "https://api.example.com/v1"
 NONE = Upstream("api", BASE, "API_BASE_URL")

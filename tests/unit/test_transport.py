@@ -9,7 +9,7 @@ from pathlib import Path
 
 import anyio
 import httpx
-from workers_ai_ai_inference._runtime.transport import PooledTransport
+from capgen_runtime.transport import PooledTransport
 
 from tests.support.certificates import write_certificate
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-from ._runtime.model import Auth, Operation, Output, Parameter, Upstream
-from ._runtime.settings import Settings
-from ._runtime.upstream import UpstreamClient
+from capgen_runtime.client import OperationsClient
+from capgen_runtime.model import Auth, Operation, Output, Parameter, Upstream
+from capgen_runtime.settings import Settings
 
 UPSTREAM = Upstream(
     namespace="workers-ai-ai-inference",
@@ -38,8 +37,10 @@ EXECUTEAIMODEL = Operation(
 OPERATIONS = (EXECUTEAIMODEL,)
 
 
-class WorkersAiAiInferenceClient(UpstreamClient):
+class WorkersAiAiInferenceClient(OperationsClient):
     """Async client of workers-ai-ai-inference; use ``async with`` or call ``aclose()``."""
+
+    __slots__ = ()
 
     def __init__(self, settings: Settings, *, http: httpx.AsyncClient | None = None) -> None:
         super().__init__(UPSTREAM, settings, http=http)
@@ -59,7 +60,7 @@ class WorkersAiAiInferenceClient(UpstreamClient):
             model: The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.
             body: Request body (JSON).
         """
-        return await self.call(
+        return await self._call(
             EXECUTEAIMODEL,
             {"account_id": account_id, "model": model, "body": body},
         )

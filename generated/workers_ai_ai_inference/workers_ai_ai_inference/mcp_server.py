@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from capgen_runtime.engine import Service
+from capgen_runtime.mcp import build_app, build_server
+from capgen_runtime.model import Call, Endpoint, Input, McpAdapter, Output, Tool
+
 from . import client
-from ._runtime.engine import Service
-from ._runtime.mcp import McpAdapter, Tool
-from ._runtime.mcp import build_server, create_app as build_app
-from ._runtime.model import Call, Endpoint, Input, Output
 
 if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with this module
     from mcp.server import Server

@@ -7,12 +7,12 @@ resource per consumed operation, prefixed with /v1.
 
 from __future__ import annotations
 
+from capgen_runtime.engine import Service
+from capgen_runtime.model import Call, Endpoint, Input, Output, RestAdapter, Route
+from capgen_runtime.rest import build_app
 from fastapi import FastAPI
 
 from . import client
-from ._runtime.engine import Service
-from ._runtime.model import Call, Endpoint, Input, Output
-from ._runtime.rest import RestAdapter, Route, create_app as build_app
 
 EXECUTEAIMODEL = Route(
     name="executeaimodel",

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-from ._runtime.model import Operation, Output, Parameter, Upstream
-from ._runtime.settings import Settings
-from ._runtime.upstream import UpstreamClient
+from capgen_runtime.client import OperationsClient
+from capgen_runtime.model import Operation, Output, Parameter, Upstream
+from capgen_runtime.settings import Settings
 
 UPSTREAM = Upstream(
     namespace="odd-api",
@@ -48,8 +47,10 @@ OPERATIONS = (
 )
 
 
-class OddApiClient(UpstreamClient):
+class OddApiClient(OperationsClient):
     """Async client of odd-api; use ``async with`` or call ``aclose()``."""
+
+    __slots__ = ()
 
     def __init__(self, settings: Settings, *, http: httpx.AsyncClient | None = None) -> None:
         super().__init__(UPSTREAM, settings, http=http)
@@ -71,7 +72,7 @@ class OddApiClient(UpstreamClient):
         Args:
             uuid: value used by a request template
         """
-        return await self.call(
+        return await self._call(
             GET_ITEMS,
             {
                 "user.id": user_id,
@@ -92,7 +93,7 @@ class OddApiClient(UpstreamClient):
 
         ``DELETE users/{user.id}/items``
         """
-        return await self.call(
+        return await self._call(
             OPERATION_2ND_ITEMS,
             {"user.id": user_id},
         )

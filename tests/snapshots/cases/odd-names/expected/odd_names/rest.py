@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+from capgen_runtime.engine import Service
+from capgen_runtime.model import Call, Endpoint, Input, RestAdapter, Route
+from capgen_runtime.rest import build_app
 from fastapi import FastAPI
 
 from . import client
-from ._runtime.engine import Service
-from ._runtime.model import Call, Endpoint, Input
-from ._runtime.rest import RestAdapter, Route, create_app as build_app
 
 GET_USERS_USER_ID_ITEMS = Route(
     name="get_users_user_id_items",

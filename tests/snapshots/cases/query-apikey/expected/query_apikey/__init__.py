@@ -14,9 +14,20 @@ credentials), or call the consumed API from Python:
         ...
 """
 
-from .capability import CAPABILITY, create_service
-from .client import NewsClient
-from .settings import load
+from __future__ import annotations
+
+try:
+    from capgen_runtime import require
+except ModuleNotFoundError as exc:
+    raise ImportError(
+        "query_apikey needs its run-time library: pip install 'capgen-runtime>=0.1,<0.2'"
+    ) from exc
+
+require(__name__, "0.1")
+
+from .capability import CAPABILITY, create_service  # noqa: E402
+from .client import NewsClient  # noqa: E402
+from .settings import load  # noqa: E402
 
 __all__ = [
     "CAPABILITY",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from capgen_runtime.engine import Service
+from capgen_runtime.serve import Capability
+
 from . import client, mcp_server, rest, settings
-from ._runtime.engine import Service
-from ._runtime.serve import Capability
 
 CAPABILITY = Capability(
     name="query_apikey",

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-
-from ._runtime.model import Auth, Operation, Parameter, Upstream
-from ._runtime.settings import Settings
-from ._runtime.upstream import UpstreamClient
+from capgen_runtime.client import OperationsClient
+from capgen_runtime.model import Auth, Operation, Parameter, Upstream
+from capgen_runtime.settings import Settings
 
 UPSTREAM = Upstream(
     namespace="news",
@@ -47,8 +46,10 @@ OPERATIONS = (
 )
 
 
-class NewsClient(UpstreamClient):
+class NewsClient(OperationsClient):
     """Async client of news; use ``async with`` or call ``aclose()``."""
+
+    __slots__ = ()
 
     def __init__(self, settings: Settings, *, http: httpx.AsyncClient | None = None) -> None:
         super().__init__(UPSTREAM, settings, http=http)
@@ -71,7 +72,7 @@ class NewsClient(UpstreamClient):
         Args:
             q: Keywords.
         """
-        return await self.call(
+        return await self._call(
             SEARCH_ARTICLES,
             {"q": q, "from": from_, "in": in_, "filter[lang]": filter_lang, "max": max_},
         )
@@ -85,7 +86,7 @@ class NewsClient(UpstreamClient):
 
         ``GET /articles/{id}``
         """
-        return await self.call(
+        return await self._call(
             GET_ARTICLE,
             {"id": id_},
         )

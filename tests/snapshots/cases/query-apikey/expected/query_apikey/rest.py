@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
+from capgen_runtime.engine import Service
+from capgen_runtime.model import Call, Endpoint, Input, Output, RestAdapter, Route, With
+from capgen_runtime.rest import build_app
 from fastapi import FastAPI
 
 from . import client
-from ._runtime.engine import Service
-from ._runtime.model import Call, Endpoint, Input, Output, With
-from ._runtime.rest import RestAdapter, Route, create_app as build_app
 
 SEARCH_ARTICLES = Route(
     name="searchArticles",

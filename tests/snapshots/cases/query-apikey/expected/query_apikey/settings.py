@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from capgen_runtime.model import Bind
+from capgen_runtime.settings import Settings, load_settings
+
 from . import client
-from ._runtime.model import Bind
-from ._runtime.settings import Settings, load_settings
 
 ENV_PREFIX = "QUERY_APIKEY"
 BINDS = (Bind("env", (("NEWS_API_KEY", "NEWS_API_KEY"),)),)

@@ -15,8 +15,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from mcp.server.stdio import stdio_server
 
 from .engine import Service
-from .mcp import McpAdapter
 from .mcp_sdk import build_server
+from .model import McpAdapter
 
 
 async def run_stdio(adapter: McpAdapter, service: Service) -> None:

@@ -16,13 +16,12 @@ import uvicorn
 
 from .binds import BindError
 from .engine import Service
-from .mcp import McpAdapter, run_stdio
-from .mcp import create_app as create_mcp_app
+from .mcp import build_app as build_mcp_app
+from .mcp import run_stdio
 from .mock_upstream import create_mock_upstream
-from .model import Bind, Operation, Upstream
+from .model import Bind, McpAdapter, Operation, RestAdapter, Upstream
 from .observability import configure_logging
-from .rest import RestAdapter
-from .rest import create_app as create_rest_app
+from .rest import build_app as build_rest_app
 from .security import AuthConfigError, resolve_guard
 from .settings import Settings, SettingsError, load_settings
 
@@ -166,17 +165,15 @@ async def _serve(capability: Capability, settings: Settings, args: argparse.Name
         print("note: the spec exposes no adapter; nothing to serve", file=sys.stderr)
         return 0
     http_mcp = [a for a in capability.mcp if a.transport == "http" and a.port is not None]
+    adapters: list[RestAdapter | McpAdapter] = [*capability.rest, *http_mcp]
     try:  # every credential problem is reported before anything listens
-        for adapter in (*capability.rest, *http_mcp):
+        for adapter in adapters:
             resolve_guard(adapter.auth, settings, adapter.namespace)
     except AuthConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     ports = _ports(capability, args)
-    sockets = {
-        a.namespace: _bind(args.host, ports.get(a.namespace, a.port or 0))
-        for a in (*capability.rest, *http_mcp)
-    }
+    sockets = {a.namespace: _bind(args.host, ports.get(a.namespace, a.port or 0)) for a in adapters}
     supervisor = Supervisor()
     if args.mock:
         mock_socket = _bind("127.0.0.1", 0)
@@ -186,14 +183,14 @@ async def _serve(capability: Capability, settings: Settings, args: argparse.Name
         print(f"mock upstream  {mock_url}", file=sys.stderr)
     service = Service(settings, capability.upstreams)
     for rest in capability.rest:
-        supervisor.start(create_rest_app(rest, service), sockets[rest.namespace])
+        supervisor.start(build_rest_app(rest, service), sockets[rest.namespace])
         print(
             f"REST {rest.namespace}  http://{_shown(args.host, sockets[rest.namespace])}  (OpenAPI at /docs)",
             file=sys.stderr,
         )
     await supervisor.started()
     for adapter in http_mcp:  # the MCP SDK loads in a thread while REST already answers
-        app = await asyncio.to_thread(create_mcp_app, adapter, service, args.host)
+        app = await asyncio.to_thread(build_mcp_app, adapter, service, args.host)
         supervisor.start(app, sockets[adapter.namespace])
         print(
             f"MCP  {adapter.namespace}  http://{_shown(args.host, sockets[adapter.namespace])}/mcp",

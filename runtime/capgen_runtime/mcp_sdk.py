@@ -26,8 +26,7 @@ from starlette.routing import Mount
 
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError
-from .mcp import McpAdapter, Prompt, Resource, Tool
-from .model import Endpoint, object_schema
+from .model import Endpoint, McpAdapter, Prompt, Resource, Tool, object_schema
 from .observability import install_observability
 from .security import GuardMiddleware, install_cors, resolve_guard
 

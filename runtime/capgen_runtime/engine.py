@@ -63,6 +63,11 @@ class Service:
         values = [*settings.binds.secrets(), *settings.inbound_tokens.values()]
         self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
 
+    @property
+    def ready(self) -> bool:
+        """The connection pools are open (or there is no upstream to open one for)."""
+        return bool(self.clients) or not self.upstreams
+
     def redact(self, text: str) -> str:
         """Known secrets never leave the service, even when an upstream echoes them."""
         for secret in self.secrets:
@@ -284,7 +289,7 @@ def step_output(tree: Any, outputs: Sequence[Output]) -> Any:
 
 
 def _lookup(step: Step, runtime: Mapping[str, Any], results: Mapping[str, Any]) -> Any:
-    if step.index not in results:
+    if step.index is None or step.index not in results:
         raise InvalidRequest(f"Lookup step references non-existent step: {step.index}")
     wanted = _step_reference(step.lookup_value or "", results)
     if wanted is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,10 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from .model import object_schema, schema
-
-if TYPE_CHECKING:
-    from .rest import Route
+from .model import Route, object_schema, schema
 
 Handler = Callable[[Request], Awaitable[Response]]
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")

@@ -215,7 +215,7 @@ class UpstreamClient:
 
     @staticmethod
     def _backoff(attempt: int) -> float:
-        return min(0.1 * (2 ** (attempt - 1)), 2.0) * (0.5 + random.random() / 2)
+        return float(min(0.1 * (2 ** (attempt - 1)), 2.0) * (0.5 + random.random() / 2))
 
     def _count_error(self, exc: Exception) -> None:
         kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"

@@ -189,3 +189,98 @@ class Endpoint:
     forward: Forward | None = None
     function: Endpoint | None = None  # the aggregate function behind a `ref`
     unavailable: str | None = None  # why it cannot run: answered with 501
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAuth:
+    """An exposes-level `authentication` block; string fields are templates over binds."""
+
+    kind: str  # bearer | apikey | basic | digest | oauth2
+    token: str | None = None
+    key: str | None = None
+    value: str | None = None
+    placement: str = "header"
+    username: str | None = None
+    password: str | None = None
+    authorization_server: str | None = None
+    resource: str | None = None
+    audience: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One exposed REST operation."""
+
+    name: str
+    method: str
+    path: str  # as written in the spec
+    route: str  # the Starlette path, variables renamed to identifiers
+    endpoint: Endpoint
+    variables: tuple[tuple[str, str], ...] = ()  # (route identifier, name in the spec)
+    summary: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RestAdapter:
+    namespace: str
+    port: int
+    title: str
+    routes: tuple[Route, ...]
+    description: str | None = None
+    address: str | None = None
+    auth: InboundAuth | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    endpoint: Endpoint
+    inputs: tuple[Input, ...] = ()  # the tool's arguments; its inputSchema is built from them
+    title: str | None = None
+    description: str | None = None
+    annotations: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    name: str
+    uri: str
+    endpoint: Endpoint | None = None
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+    location: str | None = None  # a file:// directory served as static resources
+
+
+@dataclass(frozen=True, slots=True)
+class PromptArgument:
+    name: str
+    title: str | None = None
+    description: str | None = None
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    name: str
+    title: str | None = None
+    description: str | None = None
+    arguments: tuple[PromptArgument, ...] = ()
+    messages: tuple[tuple[str, str], ...] = ()  # (role, template)
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class McpAdapter:
+    namespace: str
+    port: int | None
+    tools: tuple[Tool, ...]
+    resources: tuple[Resource, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
+    description: str | None = None
+    address: str | None = None
+    transport: str = "http"
+    auth: InboundAuth | None = None
+    version: str = "1.0.0"

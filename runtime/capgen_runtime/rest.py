@@ -6,7 +6,6 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -16,40 +15,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import jsonpath
 from .engine import NO_HANDLER, Outcome, Service, execute
 from .errors import CapabilityError
-from .model import Endpoint, Input
+from .model import Input, RestAdapter, Route
 from .observability import install_observability
 from .routing import OperationRoutes, openapi_document
-from .security import Guard, GuardMiddleware, InboundAuth, install_cors, resolve_guard
+from .security import Guard, GuardMiddleware, install_cors, resolve_guard
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One exposed REST operation."""
-
-    name: str
-    method: str
-    path: str  # as written in the spec
-    route: str  # the Starlette path, variables renamed to identifiers
-    endpoint: Endpoint
-    variables: tuple[tuple[str, str], ...] = ()  # (route identifier, name in the spec)
-    summary: str | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RestAdapter:
-    namespace: str
-    port: int
-    title: str
-    routes: tuple[Route, ...]
-    description: str | None = None
-    address: str | None = None
-    auth: InboundAuth | None = None
-
-
-def create_app(adapter: RestAdapter, service: Service) -> FastAPI:
+def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
     """The FastAPI application of `adapter`; raises AuthConfigError when auth has no credential."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
 

@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import digest
+from .model import InboundAuth
 from .settings import Settings
 from .templating import render
 
@@ -34,23 +35,6 @@ METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728, for oauth2 
 
 class AuthConfigError(RuntimeError):
     """Inbound authentication is on but has nothing to compare against."""
-
-
-@dataclass(frozen=True, slots=True)
-class InboundAuth:
-    """An exposes-level `authentication` block; string fields are templates over binds."""
-
-    kind: str  # bearer | apikey | basic | digest | oauth2
-    token: str | None = None
-    key: str | None = None
-    value: str | None = None
-    placement: str = "header"
-    username: str | None = None
-    password: str | None = None
-    authorization_server: str | None = None
-    resource: str | None = None
-    audience: str | None = None
-    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

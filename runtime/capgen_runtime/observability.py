@@ -12,16 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from contextvars import ContextVar
 from threading import Lock
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-if TYPE_CHECKING:
-    from .engine import Service
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -182,12 +179,22 @@ class RequestLogMiddleware:
             request_id.reset(token)
 
 
-def health_routes(service: Service) -> dict[str, Any]:
+class Observed(Protocol):
+    """What health and metrics routes read of a service (the engine's `Service`)."""
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+
+def health_routes(service: Observed) -> dict[str, Any]:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        ready = bool(service.clients) or not service.upstreams
+        ready = service.ready
         return JSONResponse(
             {"status": "ready" if ready else "starting"}, status_code=200 if ready else 503
         )
@@ -198,7 +205,7 @@ def health_routes(service: Service) -> dict[str, Any]:
     return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}
 
 
-def install_observability(app: Starlette, service: Service, adapter: str) -> None:
+def install_observability(app: Starlette, service: Observed, adapter: str) -> None:
     """Health and metrics routes first (before any catch-all mount), request logging outermost."""
     for path, endpoint in reversed(list(health_routes(service).items())):
         app.router.routes.insert(0, Route(path, endpoint, methods=["GET"], include_in_schema=False))
