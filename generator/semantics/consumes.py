@@ -273,7 +273,7 @@ def _operation(
     const = naming.unique([naming.constant(op.name, "OPERATION")], consts)[0]
     consts.add(const)
     method_name = naming.unique(
-        [naming.identifier(op.name, "operation")], methods | {"call", "forward", "send", "aclose"}
+        [naming.identifier(op.name, "operation")], methods | naming.CLIENT_RESERVED
     )[0]
     methods.add(method_name)
     description = " ".join((op.description or op.label or op.name).split())

@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Iterable
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"self", "cls"}
+# Attributes of a generated client besides its operations (capgen_runtime.client.OperationsClient)
+CLIENT_RESERVED = frozenset({"aclose"})
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
 

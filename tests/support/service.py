@@ -20,14 +20,22 @@ def free_port() -> int:
 
 
 class RunningService:
-    def __init__(self, project: Path, module: str, env: dict[str, str], args: list[str]) -> None:
+    def __init__(
+        self,
+        project: Path | None,
+        module: str,
+        env: dict[str, str],
+        args: list[str],
+        python: str = sys.executable,
+    ) -> None:
+        """`project` goes on PYTHONPATH; None when the package is installed in `python`'s env."""
         self.rest_port = free_port()
         self.mcp_port = free_port()
         handle, name = tempfile.mkstemp(prefix=f"{module}-", suffix=".log")
         os.close(handle)
         self.log_path = Path(name)  # outside the project: tests never write into generated/
         command = [
-            sys.executable,
+            python,
             "-m",
             module,
             "serve",
@@ -37,7 +45,7 @@ class RunningService:
             str(self.mcp_port),
             *args,
         ]
-        full_env = {**os.environ, "PYTHONPATH": str(project), **env}
+        full_env = {**os.environ, **({"PYTHONPATH": str(project)} if project else {}), **env}
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, env=full_env, stdout=self.log, stderr=subprocess.STDOUT
