@@ -104,7 +104,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
                 )
                 continue
             seen[op.name] = op_span
-            operation = _operation(ctx, spec, resource, op, locations, consts, methods)
+            operation = _operation(ctx, spec, resource, op, locations, consts, methods, module)
             if operation is not None:
                 operations.append(operation)
             else:
@@ -116,7 +116,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
         base_url=base_url,
         base_url_env=naming.constant(spec.namespace) + "_BASE_URL",
         auth=outbound_auth(ctx, spec.authentication, locations, spec.pointer),
-        params=params,
+        parameters=params,
         operations=tuple(operations),
         description=(spec.description or spec.label or "").strip(),
         span=span,
@@ -218,6 +218,7 @@ def _operation(
     locations: Locations,
     consts: set[str],
     methods: set[str],
+    module: str,
 ) -> ir.Operation | None:
     span = locations.span(op.pointer)
     method = (op.method or "GET").upper()
@@ -281,11 +282,12 @@ def _operation(
     return ir.Operation(
         namespace=spec.namespace,
         name=op.name,
+        module=module,
         const=const,
         method_name=method_name,
         method=method,
         path=path,
-        params=tuple(p for p in params if p.location != "template"),
+        parameters=tuple(p for p in params if p.location != "template"),
         arguments=_arguments(params),
         documented=tuple(p for p in _arguments(params) if p.description),
         body=body,

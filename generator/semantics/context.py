@@ -62,9 +62,6 @@ class Context:
         else:
             self.warning(warning_code, message, span)
 
-    def module_of(self, namespace: str) -> str:
-        return self.upstreams[namespace].module
-
     def lookup(self, call: str | None, span: Span) -> ir.Operation | None:
         """Resolve `namespace.operation`. An unknown target is W134 (E030-E032 with --strict):
         the exposed unit is still generated and answers 501."""

@@ -113,9 +113,9 @@ def build_endpoint(
     span = ctx.span(op)
     name = getattr(op, "name", None) or ""
     with_ = with_entries(ctx, op.with_, kind, namespace, span)
-    call_ref: ir.CallRef | None = None
+    call_ref: ir.Call | None = None
     pairs: list[tuple[ir.Operation, tuple[ir.With, ...]]] = []
-    function: str | None = None
+    function: ir.Endpoint | None = None
     unavailable: str | None = None
     ref = getattr(op, "ref", None)
     if ref:
@@ -124,14 +124,14 @@ def build_endpoint(
             ctx.problem("E034", "W134", f"`ref: {ref}` names no aggregate function", span)
             unavailable = f"this operation refers to {ref}, which the capability does not declare"
         else:
-            function = found.const
+            function = found.endpoint
             pairs.extend(ctx.function_calls[ref].pairs)
     elif op.call is not None:
         call_name, call_with = _call_parts(ctx, op.call, kind, namespace, span)
         operation = ctx.lookup(call_name, span)
         if operation is not None:
             with_ = (*with_, *_mapped_inputs(ctx, op, call_name, with_, span))
-            call_ref = ir.CallRef(ctx.module_of(operation.namespace), operation.const, call_with)
+            call_ref = ir.Call(operation, call_with)
             pairs.append((operation, (*with_, *call_with)))
         else:
             unavailable = _unavailable(call_name)
@@ -209,7 +209,7 @@ def _step(
         return ir.Step(
             "call",
             step.name,
-            call=ir.CallRef(ctx.module_of(operation.namespace), operation.const, step_with),
+            call=ir.Call(operation, step_with),
         )
     if step_kind == "lookup":
         fields = tuple(

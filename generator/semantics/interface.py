@@ -36,7 +36,7 @@ def derive(
     found: dict[str, Derived] = {}
     for operation, entries in pairs:
         by_key = {w.key: w for w in entries}
-        body_params = [p for p in operation.params if p.location == "body"]
+        body_params = [p for p in operation.parameters if p.location == "body"]
         for param in operation.arguments:  # what a caller may feed, template variables included
             entry = by_key.get(param.name)
             whole = param.location == "body" and len(body_params) == 1

@@ -165,11 +165,11 @@ def _function_semantics(ctx: Context, op: m.ExposedOperation) -> dict[str, Any]:
     return {}
 
 
-def _resource(ctx: Context, adapter: m.McpExposes, resource: m.McpResource) -> ir.McpResource:
+def _resource(ctx: Context, adapter: m.McpExposes, resource: m.McpResource) -> ir.Resource:
     endpoint = None
     if resource.location is None:
         endpoint, _ = build_endpoint(ctx, resource, "mcp", adapter.namespace, ())
-    return ir.McpResource(
+    return ir.Resource(
         name=resource.name,
         uri=resource.uri,
         title=resource.label,
@@ -180,14 +180,14 @@ def _resource(ctx: Context, adapter: m.McpExposes, resource: m.McpResource) -> i
     )
 
 
-def _prompt(ctx: Context, prompt: m.McpPrompt) -> ir.McpPrompt:
+def _prompt(ctx: Context, prompt: m.McpPrompt) -> ir.Prompt:
     if not prompt.template and not prompt.location:
         ctx.error(
             "E044",
             f"prompt {prompt.name!r} needs `template` messages or a `location`",
             ctx.span(prompt),
         )
-    return ir.McpPrompt(
+    return ir.Prompt(
         name=prompt.name,
         title=prompt.label,
         description=_clean(prompt.description),

@@ -148,9 +148,11 @@ def _pair_path_variables(
     operation, entries = calls.pairs[0]
     offered = {normalise(v) for v in variables} | {normalise(i.name) for i in declared}
     fed = {w.key for w in entries} | {normalise(w.ref) for w in entries if w.ref}
-    placeholders = [p.name for p in operation.params if p.location == "path" and p.value is None]
+    placeholders = [
+        p.name for p in operation.parameters if p.location == "path" and p.value is None
+    ]
     left = [p for p in placeholders if p not in fed and normalise(p) not in offered]
-    consumed = {normalise(p.name) for p in operation.params} | {
+    consumed = {normalise(p.name) for p in operation.parameters} | {
         normalise(w.ref) for w in entries if w.ref
     }
     unused = [v for v in variables if normalise(v) not in consumed]
@@ -322,13 +324,16 @@ def _imports(routes: tuple[ir.Route, ...]) -> tuple[str, ...]:
     return tuple(sorted(modules))
 
 
+def _called(call: ir.Call) -> ir.Operation:
+    operation = call.operation
+    assert isinstance(operation, ir.Operation), "calls of the IR hold IR operations"
+    return operation
+
+
 def endpoint_modules(endpoint: ir.Endpoint) -> set[str]:
-    modules = set()
-    if endpoint.call is not None:
-        modules.add(endpoint.call.module)
-    for step in endpoint.steps:
-        if step.call is not None:
-            modules.add(step.call.module)
+    """The package modules whose names the endpoint's descriptor refers to."""
+    calls = [endpoint.call, *(step.call for step in endpoint.steps)]
+    modules = {_called(call).module for call in calls if call is not None}
     if endpoint.function is not None:
         modules.add("aggregates")
     return modules

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import capgen_runtime
 
 from ..ir import model as ir
+from .descriptors import Renderer, function_refs, named, operation_refs
 from .files import FileSpec
-from .imports import (
-    RUNTIME_PACKAGE,
-    client_names,
-    endpoints_names,
-    import_block,
-    mcp_names,
-    uses_any,
-)
+from .imports import RUNTIME_PACKAGE, import_block
 
 VENDORED_DIR = "_runtime"
 
@@ -34,8 +29,19 @@ def plan(package: ir.Package, *, vendor_runtime: bool = False) -> list[FileSpec]
         "compatible": compatible_version(),
     }
 
-    def imports(**groups: object) -> str:
-        return import_block(vendored=vendored, **groups)  # type: ignore[arg-type]
+    def python(path: str, template: str, module_: Module, **context: object) -> FileSpec:
+        imports = import_block(
+            stdlib=module_.stdlib,
+            third_party=module_.third_party,
+            local=module_.local,
+            runtime=module_.runtime,
+            vendored=vendored,
+        )
+        return FileSpec(
+            f"{module}/{path}",
+            template,
+            {**common, **context, "imports": imports, "definitions": module_.definitions},
+        )
 
     files = [
         FileSpec("pyproject.toml", "pyproject.toml.jinja", common),
@@ -45,110 +51,129 @@ def plan(package: ir.Package, *, vendor_runtime: bool = False) -> list[FileSpec]
             "package/__init__.py.jinja",
             {**common, "imports": _init_imports(package, vendored)},
         ),
-        FileSpec(
-            f"{module}/__main__.py",
+        python(
+            "__main__.py",
             "package/__main__.py.jinja",
-            {
-                **common,
-                "imports": imports(
-                    local=["from .capability import CAPABILITY"], runtime={"serve": ["main"]}
-                ),
-            },
+            Module(local=["from .capability import CAPABILITY"], runtime={"serve": ["main"]}),
         ),
-        FileSpec(
-            f"{module}/settings.py",
-            "package/settings.py.jinja",
-            {
-                **common,
-                "imports": imports(
-                    stdlib=["from collections.abc import Mapping"],
-                    local=_from_package([u.module for u in package.upstreams]),
-                    runtime={"model": ["Bind"], "settings": ["Settings", "load_settings"]},
-                ),
-            },
-        ),
-        FileSpec(
-            f"{module}/capability.py",
+        python("settings.py", "package/settings.py.jinja", _settings(package)),
+        python(
+            "capability.py",
             "package/capability.py.jinja",
-            {
-                **common,
-                "imports": imports(
-                    stdlib=["from collections.abc import Mapping"],
-                    local=_from_package(package.modules),
-                    runtime={"engine": ["Service"], "serve": ["Capability"]},
-                ),
-            },
+            Module(
+                stdlib=["from collections.abc import Mapping"],
+                local=_from_package(package.modules),
+                runtime={"engine": ["Service"], "serve": ["Capability"]},
+            ),
         ),
     ]
     for upstream in package.upstreams:
-        context = {
-            **common,
-            "upstream": upstream,
-            "imports": imports(
-                stdlib=["from typing import Any"] if uses_any(upstream) else [],
-                third_party=["import httpx"],
-                runtime={
-                    "client": ["OperationsClient"],
-                    "model": client_names(upstream),
-                    "settings": ["Settings"],
-                },
-            ),
-        }
-        files.append(FileSpec(f"{module}/{upstream.module}.py", "package/client.py.jinja", context))
+        files.append(
+            python(
+                f"{upstream.module}.py",
+                "package/client.py.jinja",
+                _client(upstream),
+                upstream=upstream,
+            )
+        )
     for rest in package.rest:
-        names = endpoints_names(r.endpoint for r in rest.routes)
-        context = {
-            **common,
-            "adapter": rest,
-            "imports": imports(
-                third_party=["from fastapi import FastAPI"],
-                local=_from_package(rest.imports),
-                runtime={
-                    "engine": ["Service"],
-                    "model": [
-                        *names,
-                        "RestAdapter",
-                        "Route",
-                        *(["InboundAuth"] if rest.auth else []),
-                    ],
-                    "rest": ["build_app"],
-                },
-            ),
-        }
-        files.append(FileSpec(f"{module}/{rest.module}.py", "package/rest.py.jinja", context))
+        files.append(
+            python(f"{rest.module}.py", "package/rest.py.jinja", _rest(package, rest), adapter=rest)
+        )
     for mcp in package.mcp:
-        endpoints = [t.endpoint for t in mcp.tools] + [
-            r.endpoint for r in mcp.resources if r.endpoint
-        ]
-        used = set(endpoints_names(endpoints)) | set(mcp_names(mcp))
-        used |= {"Input"} if any(t.inputs for t in mcp.tools) else set()
-        used |= {"InboundAuth"} if mcp.auth else set()
-        context = {
-            **common,
-            "adapter": mcp,
-            "imports": imports(
-                stdlib=["from typing import TYPE_CHECKING, Any"],
-                local=_from_package(mcp.imports),
-                runtime={
-                    "engine": ["Service"],
-                    "mcp": ["build_app", "build_server"],
-                    "model": sorted(used),
-                },
-            ),
-        }
-        files.append(FileSpec(f"{module}/{mcp.module}.py", "package/mcp_server.py.jinja", context))
+        files.append(
+            python(
+                f"{mcp.module}.py", "package/mcp_server.py.jinja", _mcp(package, mcp), adapter=mcp
+            )
+        )
     if package.functions:
-        names = endpoints_names(f.endpoint for f in package.functions)
-        context = {
-            **common,
-            "imports": imports(
-                local=_from_package(package.function_imports), runtime={"model": names}
-            ),
-        }
-        files.append(FileSpec(f"{module}/aggregates.py", "package/aggregates.py.jinja", context))
+        files.append(python("aggregates.py", "package/aggregates.py.jinja", _aggregates(package)))
     if vendored:
         files.extend(runtime_files(module))
     return files
+
+
+@dataclass
+class Module:
+    """What a generated module imports, and its data statements (name, expression, comment)."""
+
+    stdlib: list[str] = field(default_factory=list)
+    third_party: list[str] = field(default_factory=list)
+    local: list[str] = field(default_factory=list)
+    runtime: dict[str, list[str]] = field(default_factory=dict)
+    definitions: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def define(self, renderer: Renderer, items: list[tuple[str, object, str]]) -> None:
+        self.definitions = [(name, renderer.define(value), note) for name, value, note in items]
+        self.runtime.setdefault("model", []).extend(sorted(renderer.used))
+
+
+def _settings(package: ir.Package) -> Module:
+    renderer = Renderer(operation_refs(package.upstreams))
+    module = Module(
+        stdlib=["from collections.abc import Mapping"],
+        local=_from_package([u.module for u in package.upstreams]),
+        runtime={"settings": ["Settings", "load_settings"]},
+    )
+    binds = ("BINDS", package.binds, "")
+    upstreams = ("UPSTREAMS", package.upstreams, "")
+    module.define(renderer, [binds, upstreams])
+    return module
+
+
+def _client(upstream: ir.Upstream) -> Module:
+    renderer = Renderer(operation_refs([upstream], local=upstream.module))
+    module = Module(
+        stdlib=["from typing import Any"] if _uses_any(upstream) else [],
+        third_party=["import httpx"],
+        runtime={"client": ["OperationsClient"], "settings": ["Settings"]},
+    )
+    items: list[tuple[str, object, str]] = [("UPSTREAM", upstream, "")]
+    items += [(op.const, op, "") for op in upstream.operations]
+    items.append(("OPERATIONS", upstream.operations, ""))
+    module.define(renderer, items)
+    return module
+
+
+def _rest(package: ir.Package, rest: ir.RestAdapter) -> Module:
+    refs = function_refs(operation_refs(package.upstreams), package.functions)
+    renderer = Renderer(named(refs, {route.const: route for route in rest.routes}))
+    module = Module(
+        third_party=["from fastapi import FastAPI"],
+        local=_from_package(rest.imports),
+        runtime={"engine": ["Service"], "rest": ["build_app"]},
+    )
+    items: list[tuple[str, object, str]] = [(r.const, r, "") for r in rest.routes]
+    module.define(renderer, [*items, ("ADAPTER", rest, "")])
+    return module
+
+
+def _mcp(package: ir.Package, mcp: ir.McpAdapter) -> Module:
+    parts = {"TOOLS": mcp.tools, "RESOURCES": mcp.resources, "PROMPTS": mcp.prompts}
+    refs = function_refs(operation_refs(package.upstreams), package.functions)
+    renderer = Renderer(named(refs, parts))
+    module = Module(
+        stdlib=["from typing import TYPE_CHECKING, Any"],
+        local=_from_package(mcp.imports),
+        runtime={"engine": ["Service"], "mcp": ["build_app", "build_server"]},
+    )
+    items: list[tuple[str, object, str]] = [
+        (k, v, "") for k, v in parts.items() if v or k == "TOOLS"
+    ]
+    module.define(renderer, [*items, ("ADAPTER", mcp, "")])
+    return module
+
+
+def _aggregates(package: ir.Package) -> Module:
+    refs = function_refs(operation_refs(package.upstreams), package.functions, local=True)
+    renderer = Renderer(refs)
+    module = Module(local=_from_package(package.function_imports))
+    module.define(renderer, [(f.const, f.endpoint, f.ref) for f in package.functions])
+    return module
+
+
+def _uses_any(upstream: ir.Upstream) -> bool:
+    return any("Any" in arg.annotation for op in upstream.operations for arg in op.arguments)
 
 
 def runtime_requirement(package: ir.Package) -> str:

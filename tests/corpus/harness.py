@@ -338,7 +338,7 @@ class SpecRun:
 
     def _mark(self, call: oracle.Call, endpoint: ir.Endpoint, operations: oracle.Operations) -> int:
         assert endpoint.call is not None
-        operation = operations[(endpoint.call.module, endpoint.call.const)]
+        operation = operations[(endpoint.call.operation.module, endpoint.call.operation.const)]  # type: ignore[attr-defined]
         with self.responder.lock:
             self.responder.formats[f"/{self.id}"] = operation.output_format
         return len(self._seen(call.namespace))

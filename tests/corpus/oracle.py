@@ -114,7 +114,7 @@ def expect(
     params = apply_with(apply_with(inputs, endpoint.with_, binds), endpoint.call.with_, binds)
     expected = Expected(operation.method, "")
     body_values: dict[str, Any] = {}
-    for param in (*upstream.params, *operation.params):
+    for param in (*upstream.parameters, *operation.parameters):
         if param.value is not None:
             value = (
                 render(param.value, [params, binds])
@@ -174,7 +174,7 @@ def rest_call(
     endpoint = route.endpoint
     if endpoint.call is None or endpoint.steps or endpoint.forward or endpoint.unavailable:
         return None
-    operation = operations[(endpoint.call.module, endpoint.call.const)]
+    operation = operations[(endpoint.call.operation.module, endpoint.call.operation.const)]  # type: ignore[attr-defined]
     inputs: dict[str, Any] = {}
     path = route.path
     for _, name in route.variables:
@@ -222,7 +222,7 @@ def mcp_call(
     endpoint = tool.endpoint
     if endpoint.call is None or endpoint.steps or endpoint.unavailable:
         return None
-    operation = operations[(endpoint.call.module, endpoint.call.const)]
+    operation = operations[(endpoint.call.operation.module, endpoint.call.operation.const)]  # type: ignore[attr-defined]
     arguments = {item.name: sample(item.name, item.type) for item in tool.inputs}
     call = Call(operation.namespace, Expected("", ""), arguments=arguments)
     call.expected = expect(upstreams[operation.namespace], operation, endpoint, arguments, binds)

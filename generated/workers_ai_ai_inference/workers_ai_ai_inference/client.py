@@ -22,16 +22,16 @@ UPSTREAM = Upstream(
 )
 
 EXECUTEAIMODEL = Operation(
-    "workers-ai-ai-inference",
-    "executeaimodel",
-    "POST",
-    "/accounts/{account_id}/ai/run/{model}",
+    namespace="workers-ai-ai-inference",
+    name="executeaimodel",
+    method="POST",
+    path="/accounts/{account_id}/ai/run/{model}",
     parameters=(
         Parameter("account_id", "path", required=True),
         Parameter("model", "path", required=True),
         Parameter("body", "body", required=True, type="object"),
     ),
-    outputs=(Output("object", name="result", mapping="$."),),
+    outputs=(Output(name="result", mapping="$."),),
 )
 
 OPERATIONS = (EXECUTEAIMODEL,)

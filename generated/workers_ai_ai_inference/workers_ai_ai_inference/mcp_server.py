@@ -22,7 +22,11 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
 TOOLS = (
     Tool(
         name="cloudflare-execute-ai-model",
-        description="Cloudflare Execute Ai Model",
+        endpoint=Endpoint(
+            "cloudflare-execute-ai-model",
+            call=Call(client.EXECUTEAIMODEL),
+            outputs=(Output(mapping="$."),),
+        ),
         inputs=(
             Input("account_id", required=True),
             Input(
@@ -32,12 +36,8 @@ TOOLS = (
             ),
             Input("body", type="object", required=True, description="Request body (JSON)."),
         ),
+        description="Cloudflare Execute Ai Model",
         annotations={"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False},
-        endpoint=Endpoint(
-            "cloudflare-execute-ai-model",
-            call=Call(client.EXECUTEAIMODEL),
-            outputs=(Output("object", mapping="$."),),
-        ),
     ),
 )
 

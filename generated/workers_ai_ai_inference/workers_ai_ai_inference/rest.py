@@ -19,24 +19,30 @@ EXECUTEAIMODEL = Route(
     method="POST",
     path="/v1/accounts/{account-id}/ai/run/{model}",
     route="/v1/accounts/{account_id}/ai/run/{model:path}",
-    variables=(("account_id", "account-id"), ("model", "model")),
-    summary="Cloudflare Execute Ai Model",
     endpoint=Endpoint(
         "executeaimodel",
         inputs=(
-            Input("body", "body", type="object", required=True, description="Request body (JSON)."),
+            Input(
+                "body",
+                location="body",
+                type="object",
+                required=True,
+                description="Request body (JSON).",
+            ),
         ),
         call=Call(client.EXECUTEAIMODEL),
-        outputs=(Output("object", mapping="$."),),
+        outputs=(Output(mapping="$."),),
     ),
+    variables=(("account_id", "account-id"), ("model", "model")),
+    summary="Cloudflare Execute Ai Model",
 )
 
 ADAPTER = RestAdapter(
     namespace="workers-ai-ai-inference-rest",
     port=8080,
     title="Cloudflare Workers AI API — AI Inference",
-    description="REST adapter for Cloudflare Workers AI API — AI Inference. One Spectral-compliant resource per consumed operation, prefixed with /v1.",
     routes=(EXECUTEAIMODEL,),
+    description="REST adapter for Cloudflare Workers AI API — AI Inference. One Spectral-compliant resource per consumed operation, prefixed with /v1.",
 )
 
 

@@ -11,16 +11,14 @@ from capgen_runtime.model import Operation, Output, Parameter, Upstream
 from capgen_runtime.settings import Settings
 
 UPSTREAM = Upstream(
-    namespace="odd-api",
-    base_url="http://odd.example.com/v2",
-    base_url_env="ODD_API_BASE_URL",
+    namespace="odd-api", base_url="http://odd.example.com/v2", base_url_env="ODD_API_BASE_URL"
 )
 
 GET_ITEMS = Operation(
-    "odd-api",
-    "Get Items",
-    "GET",
-    "users/{user.id}/items",
+    namespace="odd-api",
+    name="Get Items",
+    method="GET",
+    path="users/{user.id}/items",
     parameters=(
         Parameter("user.id", "path", required=True),
         Parameter("class", "query"),
@@ -29,22 +27,19 @@ GET_ITEMS = Operation(
         Parameter("filter[state]", "query", type="array"),
         Parameter("X-Req-Id", "header", value="{{uuid}}"),
     ),
-    outputs=(Output("object", name="result", mapping="$."),),
+    outputs=(Output(name="result", mapping="$."),),
 )
 
 OPERATION_2ND_ITEMS = Operation(
-    "odd-api",
-    "2nd-items",
-    "DELETE",
-    "users/{user.id}/items",
+    namespace="odd-api",
+    name="2nd-items",
+    method="DELETE",
+    path="users/{user.id}/items",
     parameters=(Parameter("user.id", "path", required=True),),
-    outputs=(Output("object", name="result", mapping="$."),),
+    outputs=(Output(name="result", mapping="$."),),
 )
 
-OPERATIONS = (
-    GET_ITEMS,
-    OPERATION_2ND_ITEMS,
-)
+OPERATIONS = (GET_ITEMS, OPERATION_2ND_ITEMS)
 
 
 class OddApiClient(OperationsClient):

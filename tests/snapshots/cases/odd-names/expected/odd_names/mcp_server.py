@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
 TOOLS = (
     Tool(
         name="get items",
+        endpoint=Endpoint("get items", call=Call(client.GET_ITEMS)),
         inputs=(
             Input("user.id", required=True),
             Input("class"),
@@ -26,26 +27,15 @@ TOOLS = (
             Input("filter[state]", type="array"),
             Input("uuid", description="value used by a request template"),
         ),
-        endpoint=Endpoint(
-            "get items",
-            call=Call(client.GET_ITEMS),
-        ),
     ),
     Tool(
         name="items.delete",
+        endpoint=Endpoint("items.delete", call=Call(client.OPERATION_2ND_ITEMS)),
         inputs=(Input("user.id", required=True),),
-        endpoint=Endpoint(
-            "items.delete",
-            call=Call(client.OPERATION_2ND_ITEMS),
-        ),
     ),
 )
 
-ADAPTER = McpAdapter(
-    namespace="odd-mcp",
-    port=9090,
-    tools=TOOLS,
-)
+ADAPTER = McpAdapter(namespace="odd-mcp", port=9090, tools=TOOLS)
 
 
 def create_server(service: Service) -> Server[Any]:

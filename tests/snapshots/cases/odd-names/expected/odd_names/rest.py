@@ -15,18 +15,18 @@ GET_USERS_USER_ID_ITEMS = Route(
     method="GET",
     path="/users/{userId}/items",
     route="/users/{user_id}/items",
-    variables=(("user_id", "userId"),),
     endpoint=Endpoint(
         "get_users_user_id_items",
         inputs=(
-            Input("class", "query"),
-            Input("1st", "query", type="integer"),
-            Input("café", "query"),
-            Input("filter[state]", "query", type="array"),
-            Input("uuid", "query", description="value used by a request template"),
+            Input("class", location="query"),
+            Input("1st", location="query", type="integer"),
+            Input("café", location="query"),
+            Input("filter[state]", location="query", type="array"),
+            Input("uuid", location="query", description="value used by a request template"),
         ),
         call=Call(client.GET_ITEMS),
     ),
+    variables=(("user_id", "userId"),),
 )
 
 DELETE_USERS_USER_ID_ITEMS = Route(
@@ -34,21 +34,15 @@ DELETE_USERS_USER_ID_ITEMS = Route(
     method="DELETE",
     path="/users/{userId}/items",
     route="/users/{user_id}/items",
+    endpoint=Endpoint("delete_users_user_id_items", call=Call(client.OPERATION_2ND_ITEMS)),
     variables=(("user_id", "userId"),),
-    endpoint=Endpoint(
-        "delete_users_user_id_items",
-        call=Call(client.OPERATION_2ND_ITEMS),
-    ),
 )
 
 ADAPTER = RestAdapter(
     namespace="odd-rest",
     port=8080,
     title="Odd Names",
-    routes=(
-        GET_USERS_USER_ID_ITEMS,
-        DELETE_USERS_USER_ID_ITEMS,
-    ),
+    routes=(GET_USERS_USER_ID_ITEMS, DELETE_USERS_USER_ID_ITEMS),
 )
 
 

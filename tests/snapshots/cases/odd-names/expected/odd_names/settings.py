@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from capgen_runtime.model import Bind
 from capgen_runtime.settings import Settings, load_settings
 
 from . import client

@@ -19,10 +19,10 @@ UPSTREAM = Upstream(
 )
 
 SEARCH_ARTICLES = Operation(
-    "news",
-    "searchArticles",
-    "GET",
-    "/search",
+    namespace="news",
+    name="searchArticles",
+    method="GET",
+    path="/search",
     parameters=(
         Parameter("q", "query", required=True),
         Parameter("from", "query"),
@@ -33,17 +33,14 @@ SEARCH_ARTICLES = Operation(
 )
 
 GET_ARTICLE = Operation(
-    "news",
-    "get-article",
-    "GET",
-    "/articles/{id}",
+    namespace="news",
+    name="get-article",
+    method="GET",
+    path="/articles/{id}",
     parameters=(Parameter("id", "path", required=True),),
 )
 
-OPERATIONS = (
-    SEARCH_ARTICLES,
-    GET_ARTICLE,
-)
+OPERATIONS = (SEARCH_ARTICLES, GET_ARTICLE)
 
 
 class NewsClient(OperationsClient):

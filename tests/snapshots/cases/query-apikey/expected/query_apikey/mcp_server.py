@@ -18,7 +18,9 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
 TOOLS = (
     Tool(
         name="search-articles",
-        title="Search articles",
+        endpoint=Endpoint(
+            "search-articles", with_=(With("q", ref="query"),), call=Call(client.SEARCH_ARTICLES)
+        ),
         inputs=(
             Input("query", required=True, description="Keywords."),
             Input("from"),
@@ -26,28 +28,17 @@ TOOLS = (
             Input("filter[lang]", type="array"),
             Input("max", type="integer"),
         ),
+        title="Search articles",
         annotations={"title": "Search articles", "read_only_hint": True, "open_world_hint": True},
-        endpoint=Endpoint(
-            "search-articles",
-            with_=(With("q", ref="query"),),
-            call=Call(client.SEARCH_ARTICLES),
-        ),
     ),
     Tool(
         name="get-article",
+        endpoint=Endpoint("get-article", call=Call(client.GET_ARTICLE)),
         inputs=(Input("id", required=True),),
-        endpoint=Endpoint(
-            "get-article",
-            call=Call(client.GET_ARTICLE),
-        ),
     ),
 )
 
-ADAPTER = McpAdapter(
-    namespace="news-mcp",
-    port=9090,
-    tools=TOOLS,
-)
+ADAPTER = McpAdapter(namespace="news-mcp", port=9090, tools=TOOLS)
 
 
 def create_server(service: Service) -> Server[Any]:

@@ -18,21 +18,19 @@ SEARCH_ARTICLES = Route(
     endpoint=Endpoint(
         "searchArticles",
         inputs=(
-            Input("q", "query", required=True, description="Keywords."),
-            Input("since", "query"),
-            Input("in", "query"),
-            Input("filter[lang]", "query", type="array"),
-            Input("max", "query", type="integer"),
+            Input("q", location="query", required=True, description="Keywords."),
+            Input("since", location="query"),
+            Input("in", location="query"),
+            Input("filter[lang]", location="query", type="array"),
+            Input("max", location="query", type="integer"),
         ),
         with_=(With("from", ref="since"),),
         call=Call(client.SEARCH_ARTICLES),
         outputs=(
             Output(
-                "array",
+                type="array",
                 mapping="$.articles",
-                items=Output(
-                    "object", properties=(Output("string", name="title", mapping="$.title"),)
-                ),
+                items=Output(properties=(Output(type="string", name="title", mapping="$.title"),)),
             ),
         ),
     ),
@@ -43,22 +41,19 @@ GET_V1_ARTICLES_ARTICLE_ID = Route(
     method="GET",
     path="/v1/articles/{article-id}",
     route="/v1/articles/{article_id:path}",
-    variables=(("article_id", "article-id"),),
     endpoint=Endpoint(
         "get_v1_articles_article_id",
         with_=(With("id", ref="article-id"),),
         call=Call(client.GET_ARTICLE),
     ),
+    variables=(("article_id", "article-id"),),
 )
 
 ADAPTER = RestAdapter(
     namespace="news-rest",
     port=8080,
     title="News search",
-    routes=(
-        SEARCH_ARTICLES,
-        GET_V1_ARTICLES_ARTICLE_ID,
-    ),
+    routes=(SEARCH_ARTICLES, GET_V1_ARTICLES_ARTICLE_ID),
 )
 
 
