@@ -241,8 +241,10 @@ def _operation(
         + _params(ctx, op.input_parameters, locations)
     )
     declared = {p.name for p in merged}
-    params: list[ir.Param] = [
-        _param(p, "path", "string", True, None, None) for p in placeholders if p not in declared
+    params: list[ir.Param] = [  # a placeholder naming a bind is filled from it, never by callers
+        _param(p, "path", "string", True, None, "{{" + p + "}}" if _is_bind(ctx, p) else None)
+        for p in placeholders
+        if p not in declared
     ]
     params += merged
     for extra in ctx.extra_params.get((spec.namespace, op.name), ()):

@@ -29,7 +29,7 @@ class Authenticator:
         self._lock = asyncio.Lock()
 
     def _text(self, template: str | None, params: Mapping[str, Any]) -> str:
-        return render(template or "", params, self.scope)
+        return render(template or "", self.scope, params)  # binds are never shadowed
 
     def httpx_auth(self, params: Mapping[str, Any]) -> httpx.Auth | None:
         """Digest needs a challenge round-trip, which httpx does for us."""

@@ -151,7 +151,7 @@ def apply_with(
             if value is not None:
                 result[entry.key] = value
         elif isinstance(entry.value, str):
-            result[entry.key] = render(entry.value, params, bind_scope)
+            result[entry.key] = render(entry.value, bind_scope, params)
         else:
             result[entry.key] = entry.value
     return result

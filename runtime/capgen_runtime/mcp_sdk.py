@@ -50,7 +50,8 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
         tool = tools.get(params.name)
         if tool is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
-        arguments = dict(params.arguments or {})
+        declared = {i.name for i in tool.inputs}  # nothing else enters the template scope
+        arguments = {k: v for k, v in (params.arguments or {}).items() if k in declared}
         missing = [
             i.name for i in tool.inputs if i.required and arguments.get(i.name) in (None, "")
         ]

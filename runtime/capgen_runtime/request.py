@@ -98,7 +98,7 @@ def _parameter_value(
     if param.value is not None:
         if not isinstance(param.value, str):
             return param.value
-        rendered = render(param.value, values, bind_scope)
+        rendered = render(param.value, bind_scope, values)
         return None if "{{" in rendered else rendered
     value = find(values, param.name)
     if value is None and param.location == "environment":
@@ -169,7 +169,7 @@ def join_url(base_url: str, path: str) -> str:
 def _apply_body(
     request: PreparedRequest, body: Body, values: dict[str, Any], bind_scope: Mapping[str, Any]
 ) -> None:
-    scopes = (values, bind_scope)
+    scopes = (bind_scope, values)  # binds first: a caller can never shadow them
     request.headers.setdefault("Content-Type", body.content_type)
     if body.kind == "multipart":
         request.headers.pop("Content-Type")  # httpx writes it with the boundary

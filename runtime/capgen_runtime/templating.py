@@ -62,7 +62,11 @@ def to_text(value: Any) -> str:
 
 
 def lookup(name: str, scopes: Sequence[Mapping[str, Any]]) -> Any:
-    """Resolve `name` whole, then as a dotted path, in the first scope that has it."""
+    """Resolve `name` whole, then as a dotted path, in the first scope that has it.
+
+    A dotted name belongs to the first scope holding its head: `{{env.X}}` with a bind
+    namespace `env` is that namespace's X or nothing, never a later scope's `env`.
+    """
     for scope in scopes:
         if name in scope:
             return scope[name]
@@ -74,9 +78,8 @@ def lookup(name: str, scopes: Sequence[Mapping[str, Any]]) -> Any:
                 for part in rest:
                     value = _child(value, part)
                     if value is _MISSING:
-                        break
-                else:
-                    return value
+                        return None
+                return value
     return None
 
 
