@@ -129,6 +129,11 @@ CODES: dict[str, Code] = {
         "header or cookie name is not an HTTP token",
         "use letters, digits and !#$%&'*+-.^_`|~ only",
     ),
+    "W124": Code(
+        "warning",
+        "package name shadows a standard-library or dependency module",
+        "set `module` for this spec in [tool.capgen.options] to choose another import name",
+    ),
     "W130": Code(
         "warning",
         "`with` refers to an input nobody provides",

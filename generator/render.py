@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +36,8 @@ def environment() -> jinja2.Environment:
     env.filters["py"] = py_literal
     env.filters["docstring"] = docstring
     env.filters["comment"] = comment
+    env.filters["inline"] = inline
+    env.filters["toml"] = toml_string
     return env
 
 
@@ -88,7 +91,7 @@ def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
     """Text safe inside a triple-quoted docstring, wrapped to `width` at `indent` spaces."""
     if not text:
         return ""
-    safe = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    safe = _in_docstring(text).strip()
     if safe.endswith('"'):
         safe += " "
     prefix = " " * indent
@@ -106,6 +109,42 @@ def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
     return f"\n\n{prefix}".join(wrapped)
 
 
+def inline(text: object) -> str:
+    """Spec text on one line inside a docstring (namespaces, URLs, bind keys and locations)."""
+    safe = " ".join(_in_docstring(str(text)).split())
+    return safe + " " if safe.endswith('"') else safe
+
+
 def comment(text: str | None) -> str:
     """Text safe on one comment line."""
-    return " ".join((text or "").split())
+    return " ".join(_visible(text or "").split())
+
+
+def toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's; DEL and lone surrogates, which TOML
+    cannot hold, become an escape and U+FFFD."""
+    scalar = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return json.dumps(scalar, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _in_docstring(text: str) -> str:
+    return _visible(text).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def _visible(text: str) -> str:
+    """Characters that are not printable (controls, line and paragraph separators, format
+    characters such as bidi overrides, lone surrogates) as visible ``\\xNN`` escapes; a line
+    break and a tab stay. Source text then has the lines Python's tokenizer sees, no NUL, and
+    always encodes as UTF-8."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    )

@@ -38,7 +38,16 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
             "W112", "the spec exposes no REST or MCP adapter", spec.locations.span(())
         )
     stem = spec.path.name.split(".")[0]
-    package_module = module or naming.module_name(stem)
+    package_module, renamed = naming.package_module(stem) if module is None else (module, False)
+    if module in naming.SHADOWED:
+        package_module, renamed = f"{module}{naming.PACKAGE_SUFFIX}", True
+    if renamed:
+        diagnostics.warning(
+            "W124",
+            f"package name {package_module.removesuffix(naming.PACKAGE_SUFFIX)!r} would shadow "
+            f"the module of that name; the package is {package_module!r}",
+            spec.locations.span(()),
+        )
     info = spec.info
     title = (info.label if info and info.label else stem).strip()
     return ir.Package(

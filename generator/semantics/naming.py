@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 
@@ -56,6 +57,86 @@ def constant(name: str, fallback: str = "VALUE") -> str:
 def pascal(name: str, fallback: str = "Generated") -> str:
     text = "".join(w.capitalize() for w in words(name)) or fallback
     return f"N{text}" if text[0].isdigit() else text
+
+
+# Top-level modules a generated package must not shadow: the standard library of every Python
+# capgen supports (listed, not read from this interpreter, so output is the same everywhere)
+# and what generated services import at run time.
+_STDLIB_ELSEWHERE = frozenset(
+    [
+        "aifc",
+        "annotationlib",
+        "asynchat",
+        "asyncore",
+        "audioop",
+        "cgi",
+        "cgitb",
+        "chunk",
+        "compression",
+        "crypt",
+        "distutils",
+        "imghdr",
+        "imp",
+        "lib2to3",
+        "mailcap",
+        "msilib",
+        "nis",
+        "nntplib",
+        "ossaudiodev",
+        "pipes",
+        "smtpd",
+        "sndhdr",
+        "spwd",
+        "sunau",
+        "telnetlib",
+        "tomllib",
+        "uu",
+        "xdrlib",
+        "zoneinfo",
+    ]
+)
+_DEPENDENCIES = frozenset(
+    [
+        "annotated_types",
+        "anyio",
+        "capgen_runtime",
+        "certifi",
+        "click",
+        "cryptography",
+        "fastapi",
+        "h11",
+        "httpcore",
+        "httptools",
+        "httpx",
+        "httpx2",
+        "idna",
+        "jsonschema",
+        "jwt",
+        "mcp",
+        "mcp_types",
+        "multipart",
+        "pydantic",
+        "pydantic_core",
+        "python_multipart",
+        "sniffio",
+        "sse_starlette",
+        "starlette",
+        "typing_extensions",
+        "uvicorn",
+        "uvloop",
+        "yaml",
+    ]
+)
+SHADOWED = frozenset(sys.stdlib_module_names) | _STDLIB_ELSEWHERE | _DEPENDENCIES
+PACKAGE_SUFFIX = "_capability"
+
+
+def package_module(name: str) -> tuple[str, bool]:
+    """The import name for a package called `name`, and whether it had to avoid shadowing."""
+    text = module_name(name)
+    if text in SHADOWED:
+        return f"{text}{PACKAGE_SUFFIX}", True
+    return text, False
 
 
 def module_name(name: str) -> str:
