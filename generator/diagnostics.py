@@ -36,6 +36,11 @@ CODES: dict[str, Code] = {
     "E006": Code("error", "recursive YAML alias", "replace the alias by a copy"),
     "E007": Code("error", "mapping key is not a scalar", "use plain text keys"),
     "E008": Code("error", "duplicate key", "YAML keeps only the last value; remove one"),
+    "E009": Code(
+        "error",
+        "YAML value unusable (a tag it does not fit, or a document too deep or too large)",
+        "see the message",
+    ),
     # -- document shape
     "E010": Code(
         "error", "spec root is not a mapping", "a spec is a mapping with `naftiko` and `capability`"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import metadata
@@ -30,8 +31,26 @@ _KEY_PREFIX = f"black {metadata.version('black')} {TARGET_VERSION} {LINE_LENGTH}
 _memory: dict[str, str] = {}
 
 
+# black is compiled with mypyc: two threads importing it at once can crash the interpreter (a
+# plain two-thread `import black` reproduces it), so it is imported once, under a lock.
+_IMPORT_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
+def _import_black() -> None:
+    with _IMPORT_LOCK:
+        import black
+        import black.mode
+        import black.strings  # noqa: F401
+
+
 def black_mode() -> Mode:
+    _import_black()
+    return _mode()
+
+
+@lru_cache(maxsize=1)
+def _mode() -> Mode:
     from black.mode import Mode, TargetVersion
 
     return Mode(target_versions={TargetVersion[TARGET_VERSION]}, line_length=LINE_LENGTH)
@@ -56,12 +75,14 @@ def source_key(source: str) -> str:
 
 def laid_out(source: str) -> str:
     """`source` with its data statements already in black's layout (see `layout`)."""
+    _import_black()
     from black.strings import normalize_string_quotes, str_width
 
     return prelayout(source, str_width, normalize_string_quotes)
 
 
 def _format_one(source: str) -> str:
+    _import_black()
     import black
 
     # black runs a second pass whenever its first one changed something: hand it its own

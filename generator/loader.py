@@ -8,6 +8,8 @@ Duplicate keys, which PyYAML silently accepts, are reported as errors.
 from __future__ import annotations
 
 import datetime
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,13 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
 Pointer = tuple[str | int, ...]
+
+MAX_BYTES = 32 * 1024 * 1024  # the largest spec of the corpus is under 2 MB
+MAX_DEPTH = 64  # real specs nest about 12 deep
+# Aliases may repeat a node, but a document may not expand to more than this many nodes per
+# byte of text (plus a margin): a "billion laughs" of a few KB stops here, not at a MemoryError.
+ALIAS_EXPANSION = 10
+ALIAS_MARGIN = 10_000
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -63,9 +72,10 @@ def load_document(
     """Read and parse one YAML file. Problems are reported to `diagnostics`; None means unusable."""
     name = display_name or str(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        diagnostics.error("E001", f"cannot read spec: {exc.strerror or exc}", Span(name, 1, 1))
+        raw = _read_regular_file(path)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        diagnostics.error("E001", f"cannot read spec: {reason}", Span(name, 1, 1))
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -75,6 +85,22 @@ def load_document(
         diagnostics.error("E002", "spec is not valid UTF-8", Span(name, line, col))
         return None
     return parse_text(text, path, diagnostics, name)
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES (never a device, a FIFO or a folder)."""
+    if "\x00" in str(path):
+        raise ValueError("the path contains a NUL character")
+    with path.open("rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise ValueError("not a regular file")
+        if status.st_size > MAX_BYTES:
+            raise ValueError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    return data
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -109,20 +135,42 @@ def parse_text(text: str, path: Path, diagnostics: Diagnostics, name: str) -> Do
             Span(name, second.line + 1, second.column + 1),
         )
         return None
-    builder = _Builder(locations, diagnostics)
-    data = builder.build(nodes[0], ())
+    builder = _Builder(locations, diagnostics, ALIAS_EXPANSION * len(text) + ALIAS_MARGIN)
+    try:
+        data = builder.build(nodes[0], ())
+    except _TooLarge as exc:
+        diagnostics.error("E009", str(exc), exc.span)
+        return None
     return Document(path=path, data=data, locations=locations, text=text)
 
 
+class _TooLarge(Exception):
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
 class _Builder:
-    def __init__(self, locations: Locations, diagnostics: Diagnostics) -> None:
+    def __init__(self, locations: Locations, diagnostics: Diagnostics, budget: int) -> None:
         self.locations = locations
         self.diagnostics = diagnostics
         self.active: set[int] = set()
+        self.budget = budget
 
     def build(self, node: yaml.Node, pointer: Pointer) -> Any:
         mark = node.start_mark
         self.locations.nodes[pointer] = (mark.line + 1, mark.column + 1)
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooLarge(
+                "the document expands to too many nodes (YAML aliases repeated over and over?)",
+                Span(self.locations.file, mark.line + 1, mark.column + 1),
+            )
+        if len(pointer) > MAX_DEPTH:
+            raise _TooLarge(
+                f"the document nests deeper than {MAX_DEPTH} levels",
+                Span(self.locations.file, mark.line + 1, mark.column + 1),
+            )
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if id(node) in self.active:
@@ -167,8 +215,7 @@ class _Builder:
             result[key] = self.build(value_node, child)
         return result
 
-    @staticmethod
-    def _scalar(node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag == _STR:
             return node.value
         if node.tag == _TIMESTAMP:  # dates stay text: specs compare and print them verbatim
@@ -177,6 +224,16 @@ class _Builder:
             value = _CONSTRUCTOR.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError:
             return node.value
+        except (ValueError, TypeError, KeyError, ArithmeticError):  # `!!int abc`, `!!bool maybe`
+            mark = node.start_mark
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.diagnostics.error(
+                "E009",
+                f"{node.value[:40]!r} is not a valid {tag}",
+                Span(self.locations.file, mark.line + 1, mark.column + 1),
+                hint="remove the tag, or give a value of that type",
+            )
+            return None
         if isinstance(value, (datetime.date, bytes, set)):
             return node.value
         return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import hashlib
 import keyword
 import re
 import sys
@@ -129,11 +130,15 @@ _DEPENDENCIES = frozenset(
 )
 SHADOWED = frozenset(sys.stdlib_module_names) | _STDLIB_ELSEWHERE | _DEPENDENCIES
 PACKAGE_SUFFIX = "_capability"
+MAX_MODULE = 64
 
 
 def package_module(name: str) -> tuple[str, bool]:
     """The import name for a package called `name`, and whether it had to avoid shadowing."""
     text = module_name(name)
+    if len(text) > MAX_MODULE:  # a file name has at most 255 bytes, staging names add more
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+        text = f"{text[: MAX_MODULE - 9].rstrip('_')}_{digest}"
     if text in SHADOWED:
         return f"{text}{PACKAGE_SUFFIX}", True
     return text, False

@@ -247,8 +247,10 @@ def _import(
     shared = Diagnostics()
     loaded = load_document(target, shared, display_name=_display(target, spec_path))
     if loaded is None or not isinstance(loaded.data, dict):
-        diagnostics.error("E024", f"cannot import consumes from {entry.location!r}", span)
-        diagnostics.extend(d for d in shared.items if d.severity == "error")
+        unread = [d.message for d in shared.items if d.code == "E001"]
+        reason = f": {unread[0]}" if unread else ""
+        diagnostics.error("E024", f"cannot import consumes from {entry.location!r}{reason}", span)
+        diagnostics.extend(d for d in shared.items if d.severity == "error" and d.code != "E001")
         return []
     root = loaded.data
     pointer: Pointer = ("consumes",)

@@ -74,3 +74,26 @@ def test_normalise() -> None:
         == naming.normalise("account_id")
         == naming.normalise("accountId")
     )
+
+
+def test_a_huge_tagged_integer_is_a_located_error() -> None:
+    _, diagnostics = load("a: 1\nb: !!int " + "9" * 5000 + "\n")
+    (error,) = [d for d in diagnostics.items if d.severity == "error"]
+    assert (error.code, error.span.line, error.span.col) == ("E009", 2, 4)
+
+
+def test_spec_files_are_read_only_when_regular_and_bounded(tmp_path: Path) -> None:
+    from generator.loader import load_document
+
+    for target in (Path("/dev/zero"), tmp_path, Path(str(tmp_path) + "/x\x00y.yaml")):
+        diagnostics = Diagnostics()
+        assert load_document(target, diagnostics, "s.yaml") is None
+        (error,) = diagnostics.items
+        assert error.code == "E001", error.message
+
+
+def test_long_names_make_short_deterministic_modules() -> None:
+    module, renamed = naming.package_module("a" * 240)
+    assert len(module) == naming.MAX_MODULE and not renamed
+    assert module == naming.package_module("a" * 240)[0]
+    assert module != naming.package_module("a" * 239)[0]
