@@ -25,6 +25,16 @@ class InvalidRequest(CapabilityError):
     invalid_params = True
 
 
+class InvalidInput(InvalidRequest):
+    """An input is present but not of its declared type (REST 422)."""
+
+    status = 422
+
+
+class UnsupportedMediaType(InvalidRequest):
+    status = 415
+
+
 class UpstreamUnavailable(CapabilityError):
     """The upstream could not be reached, dropped the connection, or answered unusably."""
 

@@ -87,7 +87,7 @@ def prepare(
     if operation.body is not None:
         _apply_body(request, operation.body, values, bind_scope)
     elif body_params:
-        request.content = json.dumps(_implicit_body(body_params), separators=(",", ":")).encode()
+        request.content = _json(_implicit_body(body_params))
         request.headers.setdefault("Content-Type", "application/json")
     return request
 
@@ -166,6 +166,18 @@ def join_url(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + "/" + path.lstrip("/")
 
 
+def _json(value: Any) -> bytes:
+    """JSON as the upstream reads it: NaN and infinities, which JSON has not, are refused."""
+    try:
+        return json.dumps(
+            value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+    except ValueError:
+        raise InvalidRequest("a number in the input is not finite (NaN or Infinity)") from None
+    except RecursionError:
+        raise InvalidRequest("the input nests too deeply") from None
+
+
 def _apply_body(
     request: PreparedRequest, body: Body, values: dict[str, Any], bind_scope: Mapping[str, Any]
 ) -> None:
@@ -182,8 +194,8 @@ def _apply_body(
                 request.files.append(
                     (part["name"], (part["filename"], content, part.get("contentType")))
                 )
-            else:
-                request.form[part["name"]] = to_text(value)
+            else:  # a field of the multipart form, never a urlencoded body
+                request.files.append((part["name"], (None, to_text(value).encode(), None)))
         return
     if body.kind == "form" and isinstance(body.data, dict):
         fields = {k: to_text(render_value(v, scopes)) for k, v in body.data.items()}
@@ -192,9 +204,7 @@ def _apply_body(
         ).encode()
         return
     if body.kind == "json" and not isinstance(body.data, str):
-        request.content = json.dumps(
-            render_value(body.data, scopes), separators=(",", ":"), ensure_ascii=False
-        ).encode()
+        request.content = _json(render_value(body.data, scopes))
         return
     text = render(to_text(body.data), *scopes)
     request.content = text.encode()

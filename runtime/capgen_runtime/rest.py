@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -13,8 +12,9 @@ from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import jsonpath
+from .body import check_type, decode_json
 from .engine import NO_HANDLER, Outcome, Service, execute
-from .errors import CapabilityError
+from .errors import CapabilityError, InvalidInput
 from .model import Input, RestAdapter, Route
 from .observability import install_observability
 from .routing import OperationRoutes, openapi_document
@@ -125,21 +125,31 @@ async def extract_inputs(
             values[name] = request.path_params[identifier]
     hidden = guard.hidden if guard else frozenset()
     body: Any = None
+    body_inputs = [i for i in route.endpoint.inputs if i.location == "body" and i.value is None]
     if any(i.location == "body" for i in route.endpoint.inputs):
         raw = await read_body(request, limit)
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        required = any(i.required for i in body_inputs)
+        body = decode_json(raw, request.headers.get("content-encoding"), required)
+    whole = body_inputs[0].name if len(body_inputs) == 1 else None
     for item in route.endpoint.inputs:
-        value = _input_value(item, request, body, values, hidden)
+        value = _input_value(item, request, body, values, hidden, whole)
         if value is not None:
             values[item.name] = value
+        if item.location == "body":
+            if value is None and item.required:
+                raise InvalidInput(f"request body lacks the required input {item.name!r}")
+            if item.name == whole and value is body:
+                check_type(item.name, item.type, value)
     return values
 
 
 def _input_value(
-    item: Input, request: Request, body: Any, values: dict[str, Any], hidden: frozenset[str]
+    item: Input,
+    request: Request,
+    body: Any,
+    values: dict[str, Any],
+    hidden: frozenset[str],
+    whole: str | None,
 ) -> Any:
     if item.value is not None and not item.value.startswith("$"):
         return item.value
@@ -163,6 +173,9 @@ def _input_value(
         return jsonpath.query(body, item.value)
     if isinstance(body, dict) and item.name in body:
         return body[item.name]
+    # the whole body belongs to the only body input, when it is not a field of the body
+    if item.name != whole or (isinstance(body, dict) and item.type not in ("object", "array")):
+        return None
     return body
 
 

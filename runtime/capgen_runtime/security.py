@@ -209,6 +209,14 @@ class GuardMiddleware:
         if guard.oauth is not None and scope.get("path") == METADATA_PATH:
             await _send(send, 200, [(b"content-type", b"application/json")], guard.oauth.metadata())
             return
+        if _repeated_credentials(scope, guard):
+            await _send(
+                send,
+                400,
+                [(b"content-type", b"text/plain; charset=utf-8")],
+                b"Bad Request: credentials given more than once",
+            )
+            return
         status, challenges = await guard.verdict(scope)
         if status == 200:
             await self.app(scope, receive, send)
@@ -216,6 +224,18 @@ class GuardMiddleware:
         headers = [(b"www-authenticate", c.encode("latin-1")) for c in challenges]
         text = b"Forbidden" if status == 403 else b"Unauthorized"
         await _send(send, status, [(b"content-type", b"text/plain; charset=utf-8"), *headers], text)
+
+
+def _repeated_credentials(scope: Scope, guard: Guard) -> bool:
+    """Two Authorization (or API-key) headers: which one counts would be a guess."""
+    names = {n.encode("latin-1") for n in guard.hidden if not n.startswith("?")}
+    seen: set[bytes] = set()
+    for name, _ in scope.get("headers", ()):
+        if name in names:
+            if name in seen:
+                return True
+            seen.add(name)
+    return False
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: Any) -> None:

@@ -205,7 +205,8 @@ def rest_call(
             else:
                 fields[item.name] = value
                 inputs[item.name] = value
-    if len(whole) == 1 and not fields:  # the only body input: the caller's whole body is it
+    lone = len(whole) == 1 and not fields and whole[0].type in ("object", "array")
+    if lone:  # the only body input, an object or array: the caller's whole body is it
         call.body = {"sample": "whole-body"}
         inputs[whole[0].name] = call.body
     elif whole or fields:  # several: each one is the body field of its name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from capgen_runtime.errors import InvalidRequest
 from capgen_runtime.model import Body, Operation, Parameter, Upstream
@@ -161,9 +162,14 @@ def test_raw_text_form_and_multipart_bodies() -> None:
         ),
     )
     request = build(parts, {"data": "hello"})
-    assert request.files == [("file", ("a.txt", b"hello", "text/plain"))] and request.form == {
-        "note": "x"
-    }
+    assert request.files == [
+        ("file", ("a.txt", b"hello", "text/plain")),
+        ("note", (None, b"x", None)),
+    ]
+    # a part without a filename is still a part of the multipart form, not a urlencoded body
+    encoded = httpx.Request("POST", "http://x/m", files=request.files, data=request.form)
+    assert encoded.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert b'Content-Disposition: form-data; name="note"\r\n\r\nx\r\n' in encoded.read()
 
 
 def test_implicit_json_body_from_body_parameters() -> None:  # DEV-12

@@ -1,0 +1,75 @@
+"""Caller request bodies: decoded once, strictly, before anything is sent upstream.
+
+A body must arrive without a content encoding (415). A required body must be present, not null,
+valid JSON of finite numbers, nesting at most `MAX_DEPTH` deep (400 otherwise), never forwarded
+as an empty body. A body nobody requires that is not such JSON reads as no body: inputs from the
+path, query and headers are still collected (SEMANTICS §11 case 23).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from .errors import InvalidInput, InvalidRequest, UnsupportedMediaType
+
+MAX_DEPTH = 100
+_JSON_TYPES: dict[str, type | tuple[type, ...]] = {"object": dict, "array": list}
+
+
+def decode_json(raw: bytes, content_encoding: str | None, required: bool) -> Any:
+    """The decoded body, or None when there is none (and none is required)."""
+    if content_encoding and content_encoding.strip().lower() not in ("", "identity"):
+        raise UnsupportedMediaType("compressed request bodies are not accepted")
+    if not raw.strip():
+        if required:
+            raise InvalidRequest("request body is required")
+        return None
+    try:
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+        if _depth(value) > MAX_DEPTH:
+            raise RecursionError
+    except RecursionError:
+        if not required:
+            return None
+        raise InvalidRequest(f"request body nests deeper than {MAX_DEPTH} levels") from None
+    except (ValueError, UnicodeDecodeError):
+        if not required:
+            return None
+        raise InvalidRequest("request body is not valid JSON") from None
+    if value is None and required:
+        raise InvalidRequest("request body is required (got null)")
+    return value
+
+
+def check_type(name: str, declared: str, value: Any) -> None:
+    """A whole-body input declared `object` or `array` must be one (422 otherwise)."""
+    wanted = _JSON_TYPES.get(declared)
+    if wanted is not None and value is not None and not isinstance(value, wanted):
+        raise InvalidInput(f"input {name!r} must be a JSON {declared}")
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deep containers nest, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
