@@ -180,7 +180,9 @@ class SpecRun:
         self.env[f"{package.env_prefix}_TIMEOUT"] = "10"
 
     def _process_env(self, project: Path) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(project), **self.env}
+        inherited = os.environ.get("PYTHONPATH")
+        path = f"{project}{os.pathsep}{inherited}" if inherited else str(project)
+        return {**os.environ, "PYTHONPATH": path, **self.env}
 
     def _imports(self, project: Path, module: str) -> bool:
         check = subprocess.run(
