@@ -95,6 +95,12 @@ def build(
         session.report(outcome.diagnostics)
         if outcome.written is not None:
             state = "updated" if outcome.written.changed else "unchanged"
+            for kept in outcome.written.kept:
+                click.echo(
+                    f"{outcome.spec}: kept {session.out / outcome.folder / kept}: capgen no "
+                    "longer generates it, but it was edited since; delete it if it is not yours",
+                    err=True,
+                )
             session.note(f"{outcome.spec}: {state} {session.out / outcome.folder}")
     sys.exit(session.finish())
 

@@ -1,25 +1,38 @@
 """Write a generated package atomically, and compare one with what is on disk.
 
-The new tree is assembled in a temporary folder next to the target (hand-written files of the
-old tree are carried over), then swapped in with two renames; files capgen wrote before but
-no longer produces are pruned. A folder that capgen did not write is never overwritten.
+The new tree is assembled in a staging folder next to the target (hand-written files and
+symlinks of the old tree are carried over as they are), then exchanged with the target in one
+atomic `renameat2(RENAME_EXCHANGE)`, so the target is at every instant either the old tree or
+the new one (where the call is missing, two renames, and the next run restores a target a
+crash left missing). Writers of one output folder take turns under a lock, and clean what a
+killed writer left. Files capgen wrote before but no longer produces are pruned only while their
+content is what the manifest recorded; a file edited since is kept and reported. A folder that
+capgen did not write is never overwritten.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import difflib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 MANIFEST = ".capgen-manifest.json"
 _SKIPPED = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+_STAGING = ".capgen-tmp"
+_BACKUP = ".old"
+_RENAME_EXCHANGE = 2  # linux/fs.h
 
 
 class NotCapgenOutput(Exception):
@@ -30,6 +43,7 @@ class NotCapgenOutput(Exception):
 class WriteResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # no longer generated, but edited: left alone
 
     @property
     def changed(self) -> bool:
@@ -86,52 +100,105 @@ def check_target(target: Path) -> None:
 
 def write_package(target: Path, files: Mapping[str, bytes]) -> WriteResult:
     """Make `target` hold exactly `files` (manifest included) plus any hand-written files."""
-    check_target(target)
-    owned = owned_files(target)
-    result = WriteResult(
-        written=sorted(p for p, data in files.items() if _read(target / p) != data),
-        removed=sorted(p for p in owned - set(files) if (target / p).exists()),
-    )
-    if not result.changed:
-        return result
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".capgen-tmp", dir=target.parent)
-    )
-    os.chmod(staging, 0o777 & ~_umask())
+    with _locked(target.parent):
+        _recover(target)
+        check_target(target)
+        recorded = _recorded(target)
+        stale = sorted(p for p in set(recorded) - set(files) if (target / p).is_file())
+        kept = [p for p in stale if _sha(_read(target / p) or b"") != recorded[p]]
+        result = WriteResult(
+            written=sorted(p for p, data in files.items() if _read(target / p) != data),
+            removed=[p for p in stale if p not in kept],
+            kept=kept,
+        )
+        if not (result.written or result.removed):
+            return result
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=_STAGING, dir=target.parent)
+        )
+        os.chmod(staging, 0o777 & ~_umask())
+        try:
+            for path, data in sorted(files.items()):
+                destination = staging / path
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_bytes(data)
+            if target.exists():
+                _carry_hand_written(target, staging, set(files) | set(result.removed))
+            _swap(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return result
+
+
+def _recorded(target: Path) -> dict[str, str]:
+    manifest = read_manifest(target)
+    return {str(k): str(v) for k, v in manifest["files"].items()} if manifest else {}
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One writer at a time per output folder (the others wait), across processes."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        for path, data in sorted(files.items()):
-            destination = staging / path
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(data)
-        if target.exists():
-            _carry_hand_written(target, staging, owned | set(files))
-        _swap(staging, target)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return result
+        os.close(descriptor)  # releases the lock
+
+
+def _recover(target: Path) -> None:
+    """Under the lock: restore a target a crash between two renames left missing, and remove
+    staging folders killed writers left."""
+    leftovers = sorted(target.parent.glob(f".{_glob_escape(target.name)}.*{_STAGING}*"))
+    backups = [p for p in leftovers if p.name.endswith(_STAGING + _BACKUP) and p.is_dir()]
+    if not target.exists() and backups:
+        os.replace(backups[-1], target)
+    for leftover in leftovers:
+        if leftover.exists():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in name)
 
 
 def _carry_hand_written(old: Path, new: Path, managed: set[str]) -> None:
-    for path in sorted(old.rglob("*")):
-        relative = path.relative_to(old).as_posix()
-        if any(part in _SKIPPED for part in path.relative_to(old).parts) or relative in managed:
-            continue
-        if path.is_dir():
-            (new / relative).mkdir(parents=True, exist_ok=True)
-        elif path.is_file():
-            (new / relative).parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(path, new / relative)
-            except OSError:
-                shutil.copy2(path, new / relative)
+    """Everything of `old` capgen does not manage, as it is: symlinks (dangling ones too) stay
+    symlinks and are not followed, files are hard-linked or copied."""
+    for folder, dirs, names in os.walk(old, followlinks=False):
+        here = Path(folder)
+        dirs[:] = [d for d in sorted(dirs) if d not in _SKIPPED]
+        for name in [*dirs, *sorted(names)]:
+            path = here / name
+            relative = path.relative_to(old).as_posix()
+            if relative in managed:
+                continue
+            destination = new / relative
+            if path.is_symlink():
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                if not destination.is_symlink() and not destination.exists():
+                    os.symlink(os.readlink(path), destination)
+                if name in dirs:
+                    dirs.remove(name)  # never descend through a link
+            elif path.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+            elif path.is_file() and not destination.exists():
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(path, destination)
+                except OSError:
+                    shutil.copy2(path, destination)
 
 
 def _swap(staging: Path, target: Path) -> None:
+    """`target` becomes the staged tree; `staging` then holds the old one (to be removed)."""
     if not target.exists():
         os.replace(staging, target)
         return
-    backup = staging.with_name(staging.name + ".old")
+    if _exchange(staging, target):
+        return
+    backup = staging.with_name(staging.name + _BACKUP)  # a crash from here on: see _recover
     os.replace(target, backup)
     try:
         os.replace(staging, target)
@@ -139,6 +206,26 @@ def _swap(staging: Path, target: Path) -> None:
         os.replace(backup, target)
         raise
     shutil.rmtree(backup, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    libc = _libc()
+    renameat2 = getattr(libc, "renameat2", None) if libc is not None else None
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    done = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), _RENAME_EXCHANGE)
+    return bool(done == 0)
+
+
+@lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name, use_errno=True) if name else None
+    except OSError:
+        return None
 
 
 def _umask() -> int:

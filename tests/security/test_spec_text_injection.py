@@ -134,7 +134,7 @@ FIELDS = [
 ]  # fmt: skip
 
 
-def _check_statement(stmt: ast.stmt, where: str) -> None:
+def check_statement(stmt: ast.stmt, where: str) -> None:
     if isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef)):
         return
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
@@ -185,7 +185,7 @@ def test_spec_text_never_becomes_code(
         tree = ast.parse(source, filename=str(path))
         compile(tree, str(path), "exec")
         for stmt in tree.body:
-            _check_statement(stmt, f"{path.name}:{stmt.lineno}")
+            check_statement(stmt, f"{path.name}:{stmt.lineno}")
     done = subprocess.run(
         [sys.executable, "-c", "import injected.rest, injected.mcp_server, injected.capability"],
         cwd=project,
@@ -230,3 +230,12 @@ def test_a_spec_named_after_a_module_gets_a_package_that_does_not_shadow_it(
     program = f"import {stem}, {result.folder}.rest; assert {stem}.__name__ == {stem!r}"
     done = subprocess.run([sys.executable, "-c", program], cwd=project, capture_output=True)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_mutated_corpus_specs_never_crash_capgen_or_inject_code(tmp_path: Path) -> None:
+    """A short mutation campaign (`nox -s fuzz` runs 1,500 mutants)."""
+    from tests.security.spec_mutants import run
+
+    campaign = run(48, seed=11, folder=tmp_path)
+    assert campaign.problems == [], "\n".join(campaign.problems)
+    assert campaign.exit_code in (0, 1) and campaign.built, "some mutants must build"
