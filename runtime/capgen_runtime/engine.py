@@ -160,7 +160,11 @@ def apply_with(
 def from_response(
     response: httpx.Response, outputs: Sequence[Output], output_format: str
 ) -> Outcome:
-    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body."""
+    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body.
+
+    Where the outputs take the whole body (`$.`) and it is not of the declared format (a PNG,
+    audio, a server-sent-event stream), it goes to the caller byte for byte with its media
+    type; mapped outputs of such a body are a 502, as they cannot be applied."""
     status, headers = gateway_status(response)
     media_type = response.headers.get("content-type")
     raw = Outcome(status, response.content, media_type, headers=headers)
@@ -173,6 +177,8 @@ def from_response(
     except formats.FormatError:
         if status >= 400:
             return raw  # keep the upstream's own error page
+        if maps_whole_body(outputs):
+            return raw  # the body is the product (an image, audio, an event stream): as sent
         raise UpstreamUnavailable(
             f"upstream answered with a body that is not valid {output_format}"
         ) from None
@@ -180,6 +186,14 @@ def from_response(
     if value is mapping.NOT_MAPPED:
         return raw
     return json_outcome(status, value, headers)
+
+
+def maps_whole_body(outputs: Sequence[Output]) -> bool:
+    """Every output is the whole upstream body (`$.`), untransformed."""
+    return bool(outputs) and all(
+        (o.mapping or "").strip() in ("$", "$.") and not o.properties and o.value is None
+        for o in outputs
+    )
 
 
 def gateway_status(response: httpx.Response) -> tuple[int, dict[str, str]]:

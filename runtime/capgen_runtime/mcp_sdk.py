@@ -9,6 +9,7 @@ tool results are one text item, with `isError` set from the upstream status.
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -26,6 +27,7 @@ from starlette.routing import Mount
 
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError
+from .mapping import NOT_MAPPED
 from .model import Endpoint, McpAdapter, Prompt, Resource, Tool, object_schema
 from .observability import install_observability
 from .security import GuardMiddleware, install_cors, resolve_guard
@@ -104,13 +106,52 @@ def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
 
 
 def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
-    media = (outcome.media_type or "").split(";")[0].strip()
-    if media.startswith("image/") and outcome.content:
-        image = types.ImageContent(
-            type="image", data=base64.b64encode(outcome.content).decode(), mime_type=media
-        )
-        return types.CallToolResult(content=[image], is_error=outcome.is_error)
+    media = (outcome.media_type or "").split(";")[0].strip().lower()
+    if outcome.content and outcome.value is NOT_MAPPED and not _is_text(media):
+        data = base64.b64encode(outcome.content).decode()
+        content: types.ContentBlock
+        if media.startswith("image/"):
+            content = types.ImageContent(type="image", data=data, mime_type=media)
+        elif media.startswith("audio/"):
+            content = types.AudioContent(type="audio", data=data, mime_type=media)
+        else:  # a PDF, an archive, octet-stream: an embedded resource with its type
+            blob = types.BlobResourceContents(
+                uri="capgen://result", blob=data, mime_type=media or "application/octet-stream"
+            )
+            content = types.EmbeddedResource(type="resource", resource=blob)
+        return types.CallToolResult(content=[content], is_error=outcome.is_error)
+    if media == "text/event-stream":
+        return _text_result(service.redact(sse_text(outcome.content)), is_error=outcome.is_error)
     return _text_result(service.redact(outcome.text), is_error=outcome.is_error)
+
+
+def _is_text(media: str) -> bool:
+    return (
+        not media
+        or media.startswith("text/")
+        or media.endswith(("json", "+xml", "/xml", "yaml", "ndjson"))
+        or media in ("application/x-www-form-urlencoded", "application/javascript")
+    )
+
+
+def sse_text(content: bytes) -> str:
+    """A server-sent-event stream as the text of its events' data, in order: the `response`
+    (or `text`) field of JSON events is the text they carry, `[DONE]` ends it."""
+    parts: list[str] = []
+    for block in content.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n\n"):
+        data = "\n".join(
+            line[5:].removeprefix(" ") for line in block.split("\n") if line.startswith("data:")
+        )
+        if not data or data.strip() == "[DONE]":
+            continue
+        try:
+            event = json.loads(data)
+        except ValueError:
+            parts.append(data)
+            continue
+        piece = event.get("response", event.get("text")) if isinstance(event, dict) else None
+        parts.append(piece if isinstance(piece, str) else data)
+    return "".join(parts)
 
 
 def _resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import struct
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +23,33 @@ from starlette.routing import Route
 from .model import Operation
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
+_IMAGE_MODELS = re.compile(r"stable-diffusion|flux|dreamshaper|lucid-origin|phoenix|image", re.I)
+
+
+def mock_png(size: int = 8) -> bytes:
+    """A small, valid PNG (an RGB gradient), made here: what a text-to-image model answers."""
+    rows = b"".join(
+        b"\x00" + bytes(v for x in range(size) for v in (x * 32 % 256, y * 32 % 256, 160))
+        for y in range(size)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", header),
+            chunk(b"IDAT", zlib.compress(rows)),
+            chunk(b"IEND", b""),
+        ]
+    )
+
+
+_PNG = mock_png()
+_WORDS = ("This ", "is ", "a ", "mock ", "answer ", "from ", "capgen's ", "embedded ", "upstream.")
 
 
 def _pattern(namespace: str, path: str) -> re.Pattern[str]:
@@ -76,8 +104,14 @@ async def _respond(
         "query": dict(request.query_params),
         "echo": body,
     }
+    if _IMAGE_MODELS.search("/".join(groups)) and isinstance(body, dict):
+        return Response(_PNG, media_type="image/png")  # like Workers AI's text-to-image models
+    if isinstance(body, dict) and body.get("stream") is True:
+        events = [f"data: {json.dumps({'response': word})}\n\n" for word in _WORDS]
+        stream = "".join(events) + "data: [DONE]\n\n"
+        return Response(stream, media_type="text/event-stream")
     if isinstance(body, dict) and ("prompt" in body or "messages" in body):
-        result["response"] = "This is a mock answer from capgen's embedded upstream."
+        result["response"] = "".join(_WORDS)
     fmt = operation.output_format.lower()
     if fmt == "xml":
         return Response(
