@@ -23,7 +23,7 @@ from .observability import Metrics
 from .request import find
 from .settings import Settings
 from .templating import render
-from .upstream import UpstreamClient
+from .upstream import OpenStream, UpstreamClient
 
 NO_HANDLER = "Unable to handle the request. Please check the capability specification."
 
@@ -38,6 +38,7 @@ class Outcome:
     value: Any = mapping.NOT_MAPPED  # the JSON value when the content was built by capgen
     headers: dict[str, str] = field(default_factory=dict)
     mock: bool = False
+    stream: OpenStream | None = None  # a body still arriving (REST relays it as it comes)
 
     @property
     def is_error(self) -> bool:
@@ -62,6 +63,11 @@ class Service:
         self._users = 0
         values = [*settings.binds.secrets(), *settings.inbound_tokens.values()]
         self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
+
+    @property
+    def secrets_span_lines(self) -> bool:
+        """Whether a known secret holds a line break (a streamed line can then hide part of one)."""
+        return any("\n" in secret for secret in self.secrets)
 
     @property
     def ready(self) -> bool:
@@ -116,8 +122,10 @@ async def execute(
     service: Service,
     *,
     inbound_authorization: str | None = None,
+    stream: bool = False,
 ) -> Outcome:
-    """Run `endpoint` with the caller's inputs (SEMANTICS §5.3, §7)."""
+    """Run `endpoint` with the caller's inputs (SEMANTICS §5.3, §7). With `stream`, an upstream
+    stream that is the whole result comes back open (`Outcome.stream`), to be relayed."""
     if endpoint.unavailable:
         raise NotSupported(endpoint.unavailable)
     scope = service.bind_scope
@@ -128,8 +136,14 @@ async def execute(
         params = apply_with(params, endpoint.call.with_, scope)
         client = service.client(endpoint.call.operation.namespace)
         response = await client.call(
-            endpoint.call.operation, params, inbound_authorization=inbound_authorization
+            endpoint.call.operation,
+            params,
+            inbound_authorization=inbound_authorization,
+            stream=stream and (not endpoint.outputs or maps_whole_body(endpoint.outputs)),
         )
+        if isinstance(response, OpenStream):
+            status = response.status
+            return Outcome(status, media_type=response.media_type, stream=response)
         return from_response(response, endpoint.outputs, endpoint.call.operation.output_format)
     if endpoint.steps:
         return await _orchestrate(endpoint, params, service)

@@ -145,10 +145,12 @@ class RequestLogMiddleware:
         rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
         started = time.perf_counter()
-        status = 500
+        status, size = 500, 0
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, size
+            if message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", [])
@@ -171,7 +173,8 @@ class RequestLogMiddleware:
                 extra={
                     "fields": {
                         "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
+                        "duration_ms": round(elapsed * 1000, 2),  # to the last byte, streams too
+                        "bytes": size,
                         "route": route,
                     }
                 },

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import jsonpath
@@ -19,7 +22,9 @@ from .model import Input, RestAdapter, Route
 from .observability import install_observability
 from .routing import OperationRoutes, openapi_document
 from .security import Guard, GuardMiddleware, install_cors, resolve_guard
+from .upstream import OpenStream
 
+logger = logging.getLogger(__name__)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
@@ -79,7 +84,7 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
             inputs = await extract_inputs(request, route, limit, guard)
             passthrough = request.headers.get("authorization") if guard is None else None
             outcome = await execute(
-                route.endpoint, inputs, service, inbound_authorization=passthrough
+                route.endpoint, inputs, service, inbound_authorization=passthrough, stream=True
             )
         except CapabilityError as exc:
             return PlainTextResponse(service.redact(exc.message), status_code=exc.status)
@@ -89,10 +94,44 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
 
 
 def to_response(outcome: Outcome, service: Service) -> Response:
+    if outcome.stream is not None:
+        return StreamingResponse(
+            relay(outcome.stream, service),
+            outcome.status,
+            headers=outcome.headers,
+            media_type=outcome.media_type,
+        )
     if outcome.status == 204:
         return Response(status_code=204, headers=outcome.headers)
     content = service.redact_bytes(outcome.content)
     return Response(content, outcome.status, headers=outcome.headers, media_type=outcome.media_type)
+
+
+async def relay(stream: OpenStream, service: Service) -> AsyncIterator[bytes]:
+    """The upstream's chunks as they arrive, secrets redacted even when one is split across two
+    chunks (the end of a chunk that could begin a secret waits for the next). A stall longer
+    than the read timeout, or a broken upstream, ends the stream and is logged; a caller who
+    goes away closes the upstream stream."""
+    hold = max((len(s.encode()) for s in service.secrets), default=1) - 1
+    pending = b""
+    try:
+        async for chunk in stream.chunks():
+            data = service.redact_bytes(pending + chunk)
+            cut = len(data) - hold if hold else len(data)
+            newline = data.rfind(b"\n", max(cut, 0))
+            if service.secrets_span_lines is False and newline >= 0:
+                cut = max(cut, newline + 1)  # no secret spans a line: the event is complete
+            cut = max(cut, 0)
+            pending = data[cut:]
+            if cut:
+                yield data[:cut]
+    except httpx.HTTPError as exc:
+        logger.warning("upstream stream ended early: %s", type(exc).__name__)
+    finally:
+        with anyio.CancelScope(shield=True):  # also when the caller went away (cancelled)
+            await stream.aclose()
+    if pending:
+        yield service.redact_bytes(pending)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

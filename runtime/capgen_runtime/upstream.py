@@ -7,8 +7,8 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Literal, overload
 
 import httpx
 
@@ -25,6 +25,43 @@ logger = logging.getLogger(__name__)
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _REBUILT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# Media types relayed as they arrive when the caller takes the whole body (`call(stream=True)`)
+STREAM_MEDIA = frozenset({"text/event-stream", "application/x-ndjson", "application/jsonl"})
+
+
+class OpenStream:
+    """An upstream answer whose body is still arriving: iterate it once, then it is closed.
+
+    Each wait for the next chunk is bounded by the read timeout (`<PREFIX>_TIMEOUT`), not by
+    the overall deadline, so a healthy long stream runs to its end and a stalled one stops.
+    """
+
+    def __init__(
+        self, response: httpx.Response, limit: int, on_close: Callable[[int, float], None]
+    ) -> None:
+        self.response = response
+        self.limit = limit
+        self.status = response.status_code
+        self.media_type = response.headers.get("content-type")
+        self._on_close = on_close
+        self._started = time.perf_counter()
+        self.size = 0
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.response.aiter_bytes():  # decoded: no content-encoding left
+                self.size += len(chunk)
+                if self.size > self.limit:
+                    logger.warning("upstream stream cut at the %d-byte limit", self.limit)
+                    return
+                yield chunk
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        if not self.response.is_closed:
+            await self.response.aclose()
+            self._on_close(self.size, time.perf_counter() - self._started)
 
 
 class UpstreamClient:
@@ -69,17 +106,40 @@ class UpstreamClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @overload
     async def call(
         self,
         operation: Operation,
         params: Mapping[str, Any],
         *,
         inbound_authorization: str | None = None,
-    ) -> httpx.Response:
-        """Build, authenticate and send `operation` with `params`; the body is read in full."""
+        stream: Literal[False] = False,
+    ) -> httpx.Response: ...
+
+    @overload
+    async def call(
+        self,
+        operation: Operation,
+        params: Mapping[str, Any],
+        *,
+        inbound_authorization: str | None = None,
+        stream: bool,
+    ) -> httpx.Response | OpenStream: ...
+
+    async def call(
+        self,
+        operation: Operation,
+        params: Mapping[str, Any],
+        *,
+        inbound_authorization: str | None = None,
+        stream: bool = False,
+    ) -> httpx.Response | OpenStream:
+        """Build, authenticate and send `operation` with `params`. The body is read in full,
+        unless `stream` is set and the upstream answers a stream (`STREAM_MEDIA`) successfully:
+        then an `OpenStream` the caller must iterate or close."""
         request = prepare(self.upstream, operation, params, self.base_url, self.bind_scope)
         await self.authenticator.apply(request, params, self._http, inbound_authorization)
-        return await self.send(request, self.authenticator.httpx_auth(params))
+        return await self.send(request, self.authenticator.httpx_auth(params), stream=stream)
 
     async def forward(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -89,11 +149,13 @@ class UpstreamClient:
             self.upstream, method, path, headers, body, self.base_url, self.bind_scope
         )
         await self.authenticator.apply(request, {}, self._http)
-        return await self.send(request, self.authenticator.httpx_auth({}))
+        response = await self.send(request, self.authenticator.httpx_auth({}))
+        assert isinstance(response, httpx.Response)  # streams only when asked for
+        return response
 
     async def send(
-        self, prepared: PreparedRequest, auth: httpx.Auth | None = None
-    ) -> httpx.Response:
+        self, prepared: PreparedRequest, auth: httpx.Auth | None = None, *, stream: bool = False
+    ) -> httpx.Response | OpenStream:
         """Send with retries, within the overall deadline (`<PREFIX>_TOTAL_TIMEOUT`).
 
         Connection attempts that failed (nothing was sent) are retried for every method;
@@ -101,7 +163,7 @@ class UpstreamClient:
         """
         try:
             async with asyncio.timeout(self.settings.total_timeout):
-                return await self._send_with_retries(prepared, auth)
+                return await self._send_with_retries(prepared, auth, stream)
         except TimeoutError:
             self.metrics.inc(
                 "capgen_upstream_errors_total", namespace=self.upstream.namespace, kind="deadline"
@@ -111,8 +173,8 @@ class UpstreamClient:
             ) from None
 
     async def _send_with_retries(
-        self, prepared: PreparedRequest, auth: httpx.Auth | None
-    ) -> httpx.Response:
+        self, prepared: PreparedRequest, auth: httpx.Auth | None, stream: bool = False
+    ) -> httpx.Response | OpenStream:
         idempotent = prepared.method in IDEMPOTENT
         attempt = 0
         while True:
@@ -127,7 +189,7 @@ class UpstreamClient:
             )
             started = time.perf_counter()
             try:
-                response = await self._send_once(request, auth)
+                response = await self._send_once(request, auth, stream)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 self._count_error(exc)
                 # nothing reached the upstream: safe to retry whatever the method
@@ -149,29 +211,35 @@ class UpstreamClient:
                 raise self._fault(exc) from None
             elapsed = time.perf_counter() - started
             namespace = self.upstream.namespace
+            status = response.status if isinstance(response, OpenStream) else response.status_code
             self.metrics.inc(
-                "capgen_upstream_requests_total",
-                namespace=namespace,
-                status=str(response.status_code),
+                "capgen_upstream_requests_total", namespace=namespace, status=str(status)
             )
             self.metrics.observe("capgen_upstream_duration_seconds", elapsed, namespace=namespace)
             logger.debug(
                 "upstream %s %s -> %s in %.1f ms",
                 prepared.method,
                 namespace,
-                response.status_code,
+                status,
                 elapsed * 1000,
             )
+            if isinstance(response, OpenStream):
+                return response  # a 2xx or 3xx stream: nothing to retry
             delay = self._retry_delay(response, idempotent, attempt)
             if delay is None:
                 return response
             attempt += 1
             await asyncio.sleep(delay)
 
-    async def _send_once(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
+    async def _send_once(
+        self, request: httpx.Request, auth: httpx.Auth | None, stream: bool = False
+    ) -> httpx.Response | OpenStream:
         response = await self._http.send(
             request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
         )
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if stream and response.status_code < 400 and media in STREAM_MEDIA:
+            return OpenStream(response, self.settings.max_response_bytes, self._streamed)
         limit = self.settings.max_response_bytes
         too_large = f"upstream {self.upstream.namespace} answered with a body over {limit} bytes"
         try:
@@ -216,6 +284,14 @@ class UpstreamClient:
     @staticmethod
     def _backoff(attempt: int) -> float:
         return float(min(0.1 * (2 ** (attempt - 1)), 2.0) * (0.5 + random.random() / 2))
+
+    def _streamed(self, size: int, elapsed: float) -> None:
+        namespace = self.upstream.namespace
+        self.metrics.inc("capgen_upstream_streams_total", namespace=namespace)
+        self.metrics.observe("capgen_upstream_stream_seconds", elapsed, namespace=namespace)
+        logger.debug(
+            "upstream %s stream closed after %d bytes in %.1f ms", namespace, size, elapsed * 1000
+        )
 
     def _count_error(self, exc: Exception) -> None:
         kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"

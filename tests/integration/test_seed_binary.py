@@ -69,7 +69,8 @@ def test_rest_passes_a_whole_non_json_body_through(
         response = client.post(PATH, json={"prompt": "a cat"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(media)
-    assert int(response.headers["content-length"]) == len(body)
+    if media != "text/event-stream":  # a stream is relayed as it comes, without a length
+        assert int(response.headers["content-length"]) == len(body)
     assert response.content == body
 
 

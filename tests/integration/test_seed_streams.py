@@ -1,0 +1,183 @@
+"""Server-sent-event streams through the served seed: relayed as they arrive, not buffered.
+
+A real streaming upstream (Starlette under uvicorn, in a thread) sends events with pauses and
+logs each one it has written; the generated service runs as its own process. Order, not wall
+clock, is the evidence: the caller holds the first event while the upstream has not yet sent
+its last, and a caller who goes away makes the upstream see its stream closed early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
+
+from tests.conftest import INBOUND_TOKEN, SEED_MODULE, SEED_PROJECT
+from tests.support.service import RunningService, free_port
+
+pytestmark = pytest.mark.integration
+EVENTS = [f'data: {{"response":"w{i} "}}\n\n'.encode() for i in range(6)] + [b"data: [DONE]\n\n"]
+SECRET = "upstream-key-9f8e7d6c"
+
+
+class StreamingUpstream:
+    def __init__(self, pause: float, script: list[bytes] = EVENTS) -> None:
+        self.pause = pause
+        self.sent: list[int] = []
+        self.finished = threading.Event()
+        self.closed_early = threading.Event()
+        self.port = free_port()
+
+        async def run(request: Request) -> StreamingResponse:
+            self.sent.clear()
+            await request.body()
+
+            async def events() -> AsyncIterator[bytes]:
+                try:
+                    for index, event in enumerate(script):
+                        yield event
+                        self.sent.append(index)
+                        await asyncio.sleep(self.pause)
+                    self.finished.set()
+                except BaseException:
+                    self.closed_early.set()
+                    raise
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        routes = [Route("/client/v4/accounts/{rest:path}", run, methods=["POST"])]
+        config = uvicorn.Config(Starlette(routes=routes), port=self.port, log_level="error")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> StreamingUpstream:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+def _serve(upstream: StreamingUpstream, **extra: str) -> RunningService:
+    env = {
+        "CLOUDFLARE_API_KEY": SECRET,
+        "WORKERS_AI_AI_INFERENCE_BASE_URL": f"http://127.0.0.1:{upstream.port}/client/v4",
+        "WORKERS_AI_AI_INFERENCE_API_TOKEN": INBOUND_TOKEN,
+        "WORKERS_AI_AI_INFERENCE_TIMEOUT": "2",
+        **extra,
+    }
+    service = RunningService(SEED_PROJECT, SEED_MODULE, env, [])
+    service.wait_ready()
+    return service
+
+
+@pytest.fixture
+def stream_call() -> Iterator[tuple[str, dict[str, str]]]:
+    path = "/v1/accounts/acct/ai/run/@cf/meta/llama-3.1-8b-instruct"
+    yield path, {"Authorization": f"Bearer {INBOUND_TOKEN}"}
+
+
+def test_events_arrive_one_by_one_and_byte_identical(
+    stream_call: tuple[str, dict[str, str]],
+) -> None:
+    path, headers = stream_call
+    with StreamingUpstream(pause=0.3) as upstream:
+        service = _serve(upstream)
+        try:
+            received = b""
+            seen_at_first: list[int] | None = None
+            body = {"messages": [{"role": "user", "content": "hi"}], "stream": True}
+            with httpx.stream(
+                "POST", service.rest_url + path, json=body, headers=headers, timeout=10
+            ) as response:
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/event-stream")
+                for chunk in response.iter_raw():
+                    if seen_at_first is None and chunk:
+                        seen_at_first = list(upstream.sent)
+                    received += chunk
+            assert seen_at_first is not None and len(seen_at_first) < len(EVENTS) - 1
+            assert received == b"".join(EVENTS)
+        finally:
+            service.stop()
+
+
+def test_a_stream_longer_than_the_total_deadline_completes(
+    stream_call: tuple[str, dict[str, str]],
+) -> None:
+    path, headers = stream_call
+    with StreamingUpstream(pause=0.25) as upstream:  # 7 events: about 1.75 s against 1 s
+        service = _serve(upstream, WORKERS_AI_AI_INFERENCE_TOTAL_TIMEOUT="1")
+        try:
+            response = httpx.post(
+                service.rest_url + path, json={"stream": True}, headers=headers, timeout=10
+            )
+            assert response.status_code == 200 and response.content == b"".join(EVENTS)
+        finally:
+            service.stop()
+
+
+def test_a_stalled_stream_ends_and_is_logged(stream_call: tuple[str, dict[str, str]]) -> None:
+    path, headers = stream_call
+    with StreamingUpstream(pause=3.0) as upstream:  # longer than the 2 s read timeout
+        service = _serve(upstream)
+        try:
+            response = httpx.post(
+                service.rest_url + path, json={"stream": True}, headers=headers, timeout=20
+            )
+            assert response.status_code == 200 and response.content == EVENTS[0]
+            assert "upstream stream ended early: ReadTimeout" in service.output()
+        finally:
+            service.stop()
+
+
+def test_a_caller_who_goes_away_closes_the_upstream_stream(
+    stream_call: tuple[str, dict[str, str]],
+) -> None:
+    path, headers = stream_call
+    with StreamingUpstream(pause=0.4) as upstream:
+        service = _serve(upstream)
+        try:
+            with httpx.stream(
+                "POST", service.rest_url + path, json={"stream": True}, headers=headers, timeout=10
+            ) as response:
+                next(response.iter_raw())
+            assert upstream.closed_early.wait(10), "the upstream stream was not closed"
+            assert not upstream.finished.is_set()
+        finally:
+            service.stop()
+
+
+def test_a_secret_split_across_two_chunks_is_still_redacted(
+    stream_call: tuple[str, dict[str, str]],
+) -> None:
+    path, headers = stream_call
+    split = [
+        b'data: {"response":"the key is ' + SECRET[:8].encode(),
+        SECRET[8:].encode() + b'"}\n\n',
+        b"data: [DONE]\n\n",
+    ]
+    with StreamingUpstream(pause=0.2, script=split) as upstream:
+        service = _serve(upstream)
+        try:
+            response = httpx.post(
+                service.rest_url + path, json={"stream": True}, headers=headers, timeout=10
+            )
+            assert response.status_code == 200
+            assert SECRET.encode() not in response.content
+            assert SECRET[:8].encode() not in response.content
+            assert response.content == b'data: {"response":"the key is ***"}\n\ndata: [DONE]\n\n'
+        finally:
+            service.stop()
