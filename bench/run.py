@@ -287,6 +287,40 @@ def runtime(services: dict[str, Any], quick: bool) -> dict[str, Any]:
     return result
 
 
+def streaming(services: dict[str, Any], quick: bool) -> dict[str, Any]:
+    """Time to the first byte of a streamed answer, calling the upstream directly and through
+    the generated REST adapter (interleaved, median of each), and to the last byte."""
+    import httpx
+
+    ports = services["ports"]
+    body = {"messages": [{"role": "user", "content": "Hello"}], "stream": True}
+    targets = {
+        "direct": f"http://127.0.0.1:{ports['upstream']}/client/v4{MODEL_PATH}",
+        "generated": f"http://127.0.0.1:{ports['rest']}/v1{MODEL_PATH}",
+    }
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+    with httpx.Client(timeout=30) as client:
+        for _ in range(10 if quick else 40):
+            for name, url in targets.items():
+                started = time.perf_counter()
+                with client.stream("POST", url, json=body) as response:
+                    chunks = response.iter_raw()
+                    next(chunks)
+                    first = time.perf_counter() - started
+                    for _chunk in chunks:
+                        pass
+                samples[name].append((first, time.perf_counter() - started))
+    from bench.upstream import FIRST_EVENT_S
+
+    result: dict[str, Any] = {"upstream_first_event_ms": FIRST_EVENT_S * 1000}
+    for name, runs_of in samples.items():
+        result[name] = {
+            "ttfb_ms": statistics.median(first for first, _ in runs_of) * 1000,
+            "total_ms": statistics.median(total for _, total in runs_of) * 1000,
+        }
+    return result
+
+
 def mcp_rate(services: dict[str, Any], quick: bool) -> dict[str, Any]:
     from bench.load import run_mcp_calls
 
@@ -438,14 +472,16 @@ def machine() -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", choices=["generation", "runtime", "mcp", "startup"], action="append"
+        "--only",
+        choices=["generation", "runtime", "streaming", "mcp", "startup"],
+        action="append",
     )
     parser.add_argument(
         "--quick", action="store_true", help="fewer runs (a smoke test of the benchmarks)"
     )
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
-    parts = set(args.only or ["generation", "runtime", "mcp", "startup"])
+    parts = set(args.only or ["generation", "runtime", "streaming", "mcp", "startup"])
     if not LARGEST.exists():
         print(
             f"the shared corpus is needed (set CAPGEN_CORPUS): {LARGEST} not found", file=sys.stderr
@@ -457,10 +493,12 @@ def main() -> int:
         work = Path(temp)
         if "generation" in parts:
             figures["generation"] = generation(work, args.quick)
-        if parts & {"runtime", "mcp"}:
+        if parts & {"runtime", "streaming", "mcp"}:
             for services in _services(work):
                 if "runtime" in parts:
                     figures["runtime"] = runtime(services, args.quick)
+                if "streaming" in parts:
+                    figures["streaming"] = streaming(services, args.quick)
                 if "mcp" in parts:
                     figures["mcp"] = mcp_rate(services, args.quick)
         if "startup" in parts:
