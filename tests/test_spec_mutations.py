@@ -19,6 +19,7 @@ import yaml
 from generator import pipeline
 from generator.render import render
 from generator.targets.package import plan
+from tests.security.spec_mutants import paths as _paths
 
 SAMPLE = Path(__file__).parent / "data" / "corpus"
 ODD_VALUES: list[Any] = [
@@ -27,17 +28,6 @@ ODD_VALUES: list[Any] = [
 ]  # fmt: skip
 CASES = 120
 LOCATED = re.compile(r"^[^:\n]+:\d+:\d+: (error|warning)\[[A-Z]\d{3}\]: .+")
-
-
-def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [path]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*path, index))
-    return found
 
 
 def _mutate(document: Any, rng: random.Random) -> None:

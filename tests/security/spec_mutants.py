@@ -52,21 +52,22 @@ def _alias_chain(text: str, levels: int) -> str:
     return text + "\n".join(lines) + "\n"
 
 
-def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a loaded YAML document, the root first."""
     found = [path]
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _paths(value, (*path, key))
+            found += paths(value, (*path, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            found += _paths(value, (*path, index))
+            found += paths(value, (*path, index))
     return found
 
 
 def mutate(text: str, rng: random.Random) -> str:
     document = yaml.safe_load(text)
     for _ in range(rng.randint(1, 3)):
-        path = rng.choice(_paths(document)[1:] or [()])
+        path = rng.choice(paths(document)[1:] or [()])
         if not path:
             break
         parent = document
