@@ -18,19 +18,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
 import mcp.types as types
 from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .engine import Outcome, Service, execute
-from .errors import CapabilityError
+from .errors import CapabilityError, UpstreamUnavailable
 from .mapping import NOT_MAPPED
 from .model import Endpoint, McpAdapter, Prompt, Resource, Tool, object_schema
 from .observability import install_observability
 from .security import GuardMiddleware, install_cors, resolve_guard
+from .upstream import OpenStream
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -62,8 +65,12 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
                 code=types.INVALID_PARAMS,
                 message=f"Missing required argument(s): {', '.join(missing)}",
             )
+        token = ctx.meta.get("progress_token") if ctx.meta else None
         try:
-            outcome = await execute(tool.endpoint, arguments, service)
+            outcome = await execute(tool.endpoint, arguments, service, stream=token is not None)
+            if outcome.stream is not None:
+                assert token is not None
+                outcome = await _with_progress(outcome, outcome.stream, ctx, token, service)
         except CapabilityError as exc:
             if exc.invalid_params:
                 raise MCPError(
@@ -123,6 +130,38 @@ def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
     if media == "text/event-stream":
         return _text_result(service.redact(sse_text(outcome.content)), is_error=outcome.is_error)
     return _text_result(service.redact(outcome.text), is_error=outcome.is_error)
+
+
+async def _with_progress(
+    outcome: Outcome,
+    stream: OpenStream,
+    ctx: ServerRequestContext[Any],
+    token: str | int,
+    service: Service,
+) -> Outcome:
+    """Read a streamed answer whole, telling the caller the text so far at each event."""
+    received, done, count, last = b"", -1, 0, ""
+    try:
+        async for chunk in stream.chunks():
+            received += chunk
+            end = received.rfind(b"\n\n")
+            if end <= done:  # no event completed since the last notification
+                continue
+            done = end
+            text = service.redact(sse_text(received[: end + 2]))
+            if text == last:  # an event that adds no text ([DONE], a keep-alive)
+                continue
+            last, count = text, count + 1
+            await ctx.session.send_progress_notification(
+                token, count, message=text, related_request_id=_request_id(ctx)
+            )
+    except httpx.HTTPError as exc:
+        raise UpstreamUnavailable(f"the upstream stream broke off ({type(exc).__name__})") from None
+    return Outcome(outcome.status, received, outcome.media_type, headers=outcome.headers)
+
+
+def _request_id(ctx: ServerRequestContext[Any]) -> str | None:
+    return None if ctx.request_id is None else str(ctx.request_id)
 
 
 def _is_text(media: str) -> bool:
@@ -336,6 +375,48 @@ def fill_prompt(template: str, arguments: Mapping[str, str]) -> str:
     return _PROMPT_ARG.sub(lambda m: arguments.get(m.group(1), m.group(0)), template)
 
 
+class ProgressRouter:
+    """JSON responses, except for a `tools/call` whose caller asked for progress
+    (`_meta.progressToken`): that one is answered as an SSE stream, so the notifications sent
+    while the upstream streams reach the caller before the result."""
+
+    def __init__(self, json_app: ASGIApp, sse_app: ASGIApp, limit: int) -> None:
+        self.json_app, self.sse_app, self.limit = json_app, sse_app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "POST":
+            await self.json_app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more and len(body) <= self.limit:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": more}
+            return await receive()
+
+        target = self.sse_app if _asks_progress(body) else self.json_app
+        await target(scope, replay, send)
+
+
+def _asks_progress(body: bytes) -> bool:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return False
+    if not isinstance(message, dict) or message.get("method") != "tools/call":
+        return False
+    params = message.get("params")
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return isinstance(meta, dict) and meta.get("progressToken") is not None
+
+
 def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -> Starlette:
     """Streamable HTTP at /mcp (stateless, JSON responses), plus health and metrics routes."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
@@ -349,21 +430,30 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
         if host in LOOPBACK
         else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )
-    mcp_app = server.streamable_http_app(
-        streamable_http_path="/mcp",
-        stateless_http=True,
-        json_response=True,
-        transport_security=security,
-        host=host,
-        max_request_body_size=service.settings.max_request_bytes,
-    )
+    streaming = build_server(adapter, service)  # answers calls that asked for progress
+    apps = [
+        s.streamable_http_app(
+            streamable_http_path="/mcp",
+            stateless_http=True,
+            json_response=json_response,
+            transport_security=security,
+            host=host,
+            max_request_body_size=service.settings.max_request_bytes,
+        )
+        for s, json_response in ((server, True), (streaming, False))
+    ]
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with service.running(), server.session_manager.run():
+        async with (
+            service.running(),
+            server.session_manager.run(),
+            streaming.session_manager.run(),
+        ):
             yield
 
-    app = Starlette(routes=[Mount("/", app=mcp_app)], lifespan=lifespan)
+    router = ProgressRouter(apps[0], apps[1], service.settings.max_request_bytes)
+    app = Starlette(routes=[Mount("/", app=router)], lifespan=lifespan)
     app.add_middleware(GuardMiddleware, guard=guard)
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)

@@ -13,7 +13,9 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 
+import anyio
 import httpx
+import mcp.types as types
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -21,7 +23,9 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from tests.conftest import INBOUND_TOKEN, SEED_MODULE, SEED_PROJECT
+from tests.conftest import INBOUND_TOKEN, SEED_MODULE, SEED_PROJECT, SEED_SPEC
+from tests.integration.mcp_client import mcp_client
+from tests.support.packages import Built
 from tests.support.service import RunningService, free_port
 
 pytestmark = pytest.mark.integration
@@ -179,5 +183,102 @@ def test_a_secret_split_across_two_chunks_is_still_redacted(
             assert SECRET.encode() not in response.content
             assert SECRET[:8].encode() not in response.content
             assert response.content == b'data: {"response":"the key is ***"}\n\ndata: [DONE]\n\n'
+        finally:
+            service.stop()
+
+
+def _mcp_seed(make, upstream: StreamingUpstream) -> Built:  # type: ignore[no-untyped-def]
+    return make(
+        SEED_SPEC.read_text(),
+        env={
+            "CLOUDFLARE_API_KEY": SECRET,
+            "WORKERS_AI_AI_INFERENCE_BASE_URL": f"http://127.0.0.1:{upstream.port}/client/v4",
+        },
+    )
+
+
+ARGUMENTS = {"account_id": "a", "model": "@cf/meta/llama", "body": {"stream": True}}
+
+
+def test_mcp_sends_progress_with_the_text_so_far_before_the_result(make) -> None:  # type: ignore[no-untyped-def]
+    with StreamingUpstream(pause=0.1) as upstream:
+        built = _mcp_seed(make, upstream)
+        seen: list[tuple[float, str | None]] = []
+
+        async def progress(value: float, total: float | None, message: str | None) -> None:
+            seen.append((value, message))
+
+        async def call() -> types.CallToolResult:
+            async with built.mcp() as client:
+                return await client.call_tool(
+                    "cloudflare-execute-ai-model", ARGUMENTS, progress_callback=progress
+                )
+
+        result = anyio.run(call)
+    words = "".join(f"w{i} " for i in range(6))
+    assert not result.is_error and result.content[0].text == words  # type: ignore[union-attr]
+    assert len(seen) >= 3, seen
+    assert [value for value, _ in seen] == sorted(value for value, _ in seen)
+    messages = [message or "" for _, message in seen]
+    assert all(words.startswith(m) for m in messages) and messages[-1] == words
+    assert len(set(messages)) == len(messages)  # each notification adds text
+
+
+def test_mcp_without_a_progress_token_sends_only_the_result(make) -> None:  # type: ignore[no-untyped-def]
+    with StreamingUpstream(pause=0.05) as upstream:
+        built = _mcp_seed(make, upstream)
+        seen: list[object] = []
+
+        async def call() -> types.CallToolResult:
+            async with built.mcp() as client:
+                return await client.call_tool("cloudflare-execute-ai-model", ARGUMENTS)
+
+        result = anyio.run(call)
+    assert result.content[0].text == "".join(f"w{i} " for i in range(6))  # type: ignore[union-attr]
+    assert seen == []
+
+
+def test_mcp_over_http_streams_progress_for_callers_who_ask(
+    stream_call: tuple[str, dict[str, str]],
+) -> None:
+    """Over streamable HTTP a call with a progress token is answered as SSE (notifications,
+    then the result); one without stays a plain JSON response."""
+    with StreamingUpstream(pause=0.1) as upstream:
+        service = _serve(upstream)
+        try:
+            seen: list[str | None] = []
+
+            async def progress(value: float, total: float | None, message: str | None) -> None:
+                seen.append(message)
+
+            async def call(with_progress: bool) -> types.CallToolResult:
+                async with mcp_client(service.mcp_url, INBOUND_TOKEN) as client:
+                    return await client.call_tool(
+                        "cloudflare-execute-ai-model",
+                        ARGUMENTS,
+                        progress_callback=progress if with_progress else None,
+                    )
+
+            words = "".join(f"w{i} " for i in range(6))
+            result = anyio.run(call, True)
+            assert result.content[0].text == words  # type: ignore[union-attr]
+            assert len(seen) >= 3 and seen[-1] == words
+            plain = httpx.post(
+                service.mcp_url,
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "tools/call",
+                    "params": {"name": "cloudflare-execute-ai-model", "arguments": ARGUMENTS},
+                },
+                headers={
+                    "Authorization": f"Bearer {INBOUND_TOKEN}",
+                    "Accept": "application/json, text/event-stream",
+                    "MCP-Protocol-Version": "2025-11-25",
+                },
+                timeout=10,
+            )
+            assert plain.headers["content-type"].startswith("application/json"), plain.text
+            assert plain.json()["result"]["content"][0]["text"] == words
         finally:
             service.stop()
