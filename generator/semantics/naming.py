@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"self", "cls"}
 # Attributes of a generated client besides its operations (capgen_runtime.client.OperationsClient)
-CLIENT_RESERVED = frozenset({"aclose"})
+CLIENT_RESERVED = frozenset({"aclose", "stream"})
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
 

@@ -157,6 +157,8 @@ async def _with_progress(
             )
     except httpx.HTTPError as exc:
         raise UpstreamUnavailable(f"the upstream stream broke off ({type(exc).__name__})") from None
+    if stream.truncated:
+        raise UpstreamUnavailable(f"the upstream stream is larger than {stream.limit} bytes")
     return Outcome(outcome.status, received, outcome.media_type, headers=outcome.headers)
 
 

@@ -8,16 +8,17 @@ inference API would.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from .model import Operation
@@ -49,6 +50,7 @@ def mock_png(size: int = 8) -> bytes:
 
 
 _PNG = mock_png()
+_TOKEN_GAP_S = 0.15
 _WORDS = ("This ", "is ", "a ", "mock ", "answer ", "from ", "capgen's ", "embedded ", "upstream.")
 
 
@@ -89,6 +91,14 @@ def create_mock_upstream(operations: Sequence[Operation]) -> Starlette:
     return Starlette(routes=[Route("/{rest:path}", answer, methods=methods)])
 
 
+async def _events() -> AsyncIterator[bytes]:
+    """Like a model generating: one token event at a time, then `[DONE]`."""
+    for word in _WORDS:
+        yield f"data: {json.dumps({'response': word})}\n\n".encode()
+        await asyncio.sleep(_TOKEN_GAP_S)
+    yield b"data: [DONE]\n\n"
+
+
 async def _respond(
     operation: Operation, request: Request, names: list[str], match: Any
 ) -> Response:
@@ -107,9 +117,7 @@ async def _respond(
     if _IMAGE_MODELS.search("/".join(groups)) and isinstance(body, dict):
         return Response(_PNG, media_type="image/png")  # like Workers AI's text-to-image models
     if isinstance(body, dict) and body.get("stream") is True:
-        events = [f"data: {json.dumps({'response': word})}\n\n" for word in _WORDS]
-        stream = "".join(events) + "data: [DONE]\n\n"
-        return Response(stream, media_type="text/event-stream")
+        return StreamingResponse(_events(), media_type="text/event-stream")
     if isinstance(body, dict) and ("prompt" in body or "messages" in body):
         result["response"] = "".join(_WORDS)
     fmt = operation.output_format.lower()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from .body import RawBody
 from .errors import InvalidRequest
 from .model import Body, Operation, Parameter, Upstream
 from .templating import lookup, render, to_text
@@ -84,7 +85,11 @@ def prepare(
     request.url = join_url(base_url, path)
     if query:
         request.url += "?" + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
-    if operation.body is not None:
+    raw = [v for v in body_params.values() if isinstance(v, RawBody)]
+    if raw and operation.body is None:  # a caller's bytes, passed through as they came
+        request.content = raw[0].data
+        request.headers["Content-Type"] = header_value("Content-Type", raw[0].content_type)
+    elif operation.body is not None:
         _apply_body(request, operation.body, values, bind_scope)
     elif body_params:
         request.content = _json(_implicit_body(body_params))

@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import jsonpath
-from .body import check_type, decode_json
+from .body import RawBody, check_type, decode_json, raw_media
 from .engine import NO_HANDLER, Outcome, Service, execute
 from .errors import CapabilityError, InvalidInput
 from .model import Input, RestAdapter, Route
@@ -165,12 +165,18 @@ async def extract_inputs(
     hidden = guard.hidden if guard else frozenset()
     body: Any = None
     body_inputs = [i for i in route.endpoint.inputs if i.location == "body" and i.value is None]
-    if any(i.location == "body" for i in route.endpoint.inputs):
+    whole = body_inputs[0].name if len(body_inputs) == 1 else None
+    content_type = request.headers.get("content-type")
+    if whole is not None and raw_media(content_type):  # bytes to pass through, not JSON
+        values[whole] = RawBody(await read_body(request, limit), str(content_type))
+        body_inputs = []
+    elif any(i.location == "body" for i in route.endpoint.inputs):
         raw = await read_body(request, limit)
         required = any(i.required for i in body_inputs)
         body = decode_json(raw, request.headers.get("content-encoding"), required)
-    whole = body_inputs[0].name if len(body_inputs) == 1 else None
     for item in route.endpoint.inputs:
+        if isinstance(values.get(item.name), RawBody):
+            continue
         value = _input_value(item, request, body, values, hidden, whole)
         if value is not None:
             values[item.name] = value

@@ -46,6 +46,7 @@ class OpenStream:
         self._on_close = on_close
         self._started = time.perf_counter()
         self.size = 0
+        self.truncated = False  # the body went past the size limit and was cut
 
     async def chunks(self) -> AsyncIterator[bytes]:
         try:
@@ -53,6 +54,7 @@ class OpenStream:
                 self.size += len(chunk)
                 if self.size > self.limit:
                     logger.warning("upstream stream cut at the %d-byte limit", self.limit)
+                    self.truncated = True
                     return
                 yield chunk
         finally:
@@ -123,7 +125,7 @@ class UpstreamClient:
         params: Mapping[str, Any],
         *,
         inbound_authorization: str | None = None,
-        stream: bool,
+        stream: bool | Literal["always"],
     ) -> httpx.Response | OpenStream: ...
 
     async def call(
@@ -132,11 +134,11 @@ class UpstreamClient:
         params: Mapping[str, Any],
         *,
         inbound_authorization: str | None = None,
-        stream: bool = False,
+        stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
         """Build, authenticate and send `operation` with `params`. The body is read in full,
-        unless `stream` is set and the upstream answers a stream (`STREAM_MEDIA`) successfully:
-        then an `OpenStream` the caller must iterate or close."""
+        unless `stream` is set and the upstream answers a stream (`STREAM_MEDIA`) successfully,
+        or `stream` is "always": then an `OpenStream` the caller must iterate or close."""
         request = prepare(self.upstream, operation, params, self.base_url, self.bind_scope)
         await self.authenticator.apply(request, params, self._http, inbound_authorization)
         return await self.send(request, self.authenticator.httpx_auth(params), stream=stream)
@@ -154,7 +156,11 @@ class UpstreamClient:
         return response
 
     async def send(
-        self, prepared: PreparedRequest, auth: httpx.Auth | None = None, *, stream: bool = False
+        self,
+        prepared: PreparedRequest,
+        auth: httpx.Auth | None = None,
+        *,
+        stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
         """Send with retries, within the overall deadline (`<PREFIX>_TOTAL_TIMEOUT`).
 
@@ -173,7 +179,10 @@ class UpstreamClient:
             ) from None
 
     async def _send_with_retries(
-        self, prepared: PreparedRequest, auth: httpx.Auth | None, stream: bool = False
+        self,
+        prepared: PreparedRequest,
+        auth: httpx.Auth | None,
+        stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
         idempotent = prepared.method in IDEMPOTENT
         attempt = 0
@@ -232,13 +241,16 @@ class UpstreamClient:
             await asyncio.sleep(delay)
 
     async def _send_once(
-        self, request: httpx.Request, auth: httpx.Auth | None, stream: bool = False
+        self,
+        request: httpx.Request,
+        auth: httpx.Auth | None,
+        stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
         response = await self._http.send(
             request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
         )
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if stream and response.status_code < 400 and media in STREAM_MEDIA:
+        if stream == "always" or (stream and response.status_code < 400 and media in STREAM_MEDIA):
             return OpenStream(response, self.settings.max_response_bytes, self._streamed)
         limit = self.settings.max_response_bytes
         too_large = f"upstream {self.upstream.namespace} answered with a body over {limit} bytes"

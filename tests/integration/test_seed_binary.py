@@ -114,3 +114,33 @@ def test_mapped_outputs_of_a_binary_body_are_still_a_502(make, upstream: FakeUps
     with built.rest() as client:
         response = client.post(PATH, json={"prompt": "a cat"})
     assert response.status_code == 502
+
+
+@pytest.mark.parametrize("media", ["audio/wav", "image/png", "application/octet-stream"])
+def test_a_raw_request_body_reaches_the_upstream_unchanged(
+    seed: Built, upstream: FakeUpstream, media: str
+) -> None:
+    """Speech recognition and image classification take the bytes themselves as the body."""
+    sent = b"RIFF" + os.urandom(64 * 1024)
+    upstream.responder = lambda request: Answer(200, {"result": {"text": "ok"}})
+    with seed.rest() as client:
+        response = client.post(
+            "/v1/accounts/acct/ai/run/@cf/openai/whisper",
+            content=sent,
+            headers={"content-type": media},
+        )
+    assert response.status_code == 200, response.text
+    (seen,) = upstream.requests
+    assert seen.body == sent and seen.headers["content-type"] == media
+
+
+def test_a_raw_request_body_over_the_limit_is_a_413(seed: Built, upstream: FakeUpstream) -> None:
+    limit = {f"{seed.package.env_prefix}_MAX_REQUEST_BYTES": "1000"}
+    with seed.rest(**limit) as client:
+        response = client.post(
+            "/v1/accounts/acct/ai/run/@cf/openai/whisper",
+            content=os.urandom(2000),
+            headers={"content-type": "audio/wav"},
+        )
+    assert response.status_code == 413
+    assert upstream.requests == []

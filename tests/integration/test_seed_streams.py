@@ -282,3 +282,50 @@ def test_mcp_over_http_streams_progress_for_callers_who_ask(
             assert plain.json()["result"]["content"][0]["text"] == words
         finally:
             service.stop()
+
+
+def test_the_generated_client_streams_like_httpx() -> None:
+    from workers_ai_ai_inference.client import WorkersAiAiInferenceClient
+    from workers_ai_ai_inference.settings import load
+
+    with StreamingUpstream(pause=0.2) as upstream:
+        env = {
+            "CLOUDFLARE_API_KEY": SECRET,
+            "WORKERS_AI_AI_INFERENCE_BASE_URL": f"http://127.0.0.1:{upstream.port}/client/v4",
+        }
+
+        async def read() -> tuple[list[int], bytes]:
+            async with (
+                WorkersAiAiInferenceClient(load(env)) as client,
+                client.stream(
+                    client.executeaimodel, account_id="a", model="@cf/m", body={"stream": True}
+                ) as response,
+            ):
+                assert response.headers["content-type"].startswith("text/event-stream")
+                chunks = response.aiter_raw()
+                first = await chunks.__anext__()
+                sent_then = list(upstream.sent)
+                rest = b"".join([chunk async for chunk in chunks])
+            return sent_then, first + rest
+
+        sent_then, received = anyio.run(read)
+    assert len(sent_then) < len(EVENTS) - 1 and received == b"".join(EVENTS)
+
+
+def test_an_mcp_stream_over_the_size_limit_is_an_error_result(make) -> None:  # type: ignore[no-untyped-def]
+    with StreamingUpstream(pause=0.02) as upstream:
+        built = _mcp_seed(make, upstream)
+        limit = {f"{built.package.env_prefix}_MAX_RESPONSE_BYTES": "60"}
+
+        async def progress(value: float, total: float | None, message: str | None) -> None:
+            pass
+
+        async def call() -> types.CallToolResult:
+            async with built.mcp(**limit) as client:
+                return await client.call_tool(
+                    "cloudflare-execute-ai-model", ARGUMENTS, progress_callback=progress
+                )
+
+        result = anyio.run(call)
+    assert result.is_error
+    assert "larger than 60 bytes" in result.content[0].text  # type: ignore[union-attr]
