@@ -128,7 +128,7 @@ def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
             content = types.EmbeddedResource(type="resource", resource=blob)
         return types.CallToolResult(content=[content], is_error=outcome.is_error)
     if media == "text/event-stream":
-        return _text_result(service.redact(sse_text(outcome.content)), is_error=outcome.is_error)
+        return _stream_result(outcome, service)
     return _text_result(service.redact(outcome.text), is_error=outcome.is_error)
 
 
@@ -175,16 +175,23 @@ def _is_text(media: str) -> bool:
     )
 
 
-def sse_text(content: bytes) -> str:
-    """A server-sent-event stream as the text of its events' data, in order: the `response`
-    (or `text`) field of JSON events is the text they carry, `[DONE]` ends it."""
-    parts: list[str] = []
+def sse_data(content: bytes) -> list[str]:
+    """The data of each event of a server-sent-event stream, in order (`[DONE]` left out)."""
+    found = []
     for block in content.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n\n"):
         data = "\n".join(
             line[5:].removeprefix(" ") for line in block.split("\n") if line.startswith("data:")
         )
-        if not data or data.strip() == "[DONE]":
-            continue
+        if data and data.strip() != "[DONE]":
+            found.append(data)
+    return found
+
+
+def sse_text(content: bytes) -> str:
+    """The text a stream carries: the `response` (or `text`) field of JSON events, the data of
+    others, in order."""
+    parts: list[str] = []
+    for data in sse_data(content):
         try:
             event = json.loads(data)
         except ValueError:
@@ -193,6 +200,18 @@ def sse_text(content: bytes) -> str:
         piece = event.get("response", event.get("text")) if isinstance(event, dict) else None
         parts.append(piece if isinstance(piece, str) else data)
     return "".join(parts)
+
+
+def _stream_result(outcome: Outcome, service: Service) -> types.CallToolResult:
+    """The text of the stream, and its events as structured content when each is JSON."""
+    redacted = service.redact_bytes(outcome.content)
+    result = _text_result(sse_text(redacted), is_error=outcome.is_error)
+    try:
+        events = [json.loads(data) for data in sse_data(redacted)]
+    except ValueError:
+        return result
+    result.structured_content = {"events": events}
+    return result
 
 
 def _resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict[str, Any]:

@@ -105,6 +105,7 @@ def test_mcp_answers_an_event_stream_with_its_text(seed: Built, upstream: FakeUp
     result = anyio.run(call)
     (text,) = result.content
     assert isinstance(text, types.TextContent) and text.text == "Hello"
+    assert result.structured_content == {"events": [{"response": "Hel"}, {"response": "lo"}]}
 
 
 def test_mapped_outputs_of_a_binary_body_are_still_a_502(make, upstream: FakeUpstream) -> None:
