@@ -91,7 +91,7 @@ def generate(
     package = result.package
     if package is None:
         return result
-    planned = plan(package, vendor_runtime=options.vendor_runtime if options else False)
+    planned = plan(package, vendored=options.vendor_runtime if options else False)
     texts = [render(file) for file in planned]
     python = [(i, f.path) for i, f in enumerate(planned) if f.is_python]
     sources = {path: source_key(texts[i]) for i, path in python}

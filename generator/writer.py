@@ -87,8 +87,7 @@ def read_manifest(target: Path) -> dict[str, Any] | None:
 
 
 def owned_files(target: Path) -> set[str]:
-    manifest = read_manifest(target)
-    return set(manifest["files"]) if manifest else set()
+    return set(_recorded(target))
 
 
 def check_target(target: Path) -> None:

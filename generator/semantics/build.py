@@ -38,9 +38,7 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
             "W112", "the spec exposes no REST or MCP adapter", spec.locations.span(())
         )
     stem = spec.path.name.split(".")[0]
-    package_module, renamed = naming.package_module(stem) if module is None else (module, False)
-    if module in naming.SHADOWED:
-        package_module, renamed = f"{module}{naming.PACKAGE_SUFFIX}", True
+    package_module, renamed = naming.package_module(module or stem, given=module is not None)
     if renamed:
         diagnostics.warning(
             "W124",

@@ -133,10 +133,11 @@ PACKAGE_SUFFIX = "_capability"
 MAX_MODULE = 64
 
 
-def package_module(name: str) -> tuple[str, bool]:
-    """The import name for a package called `name`, and whether it had to avoid shadowing."""
-    text = module_name(name)
-    if len(text) > MAX_MODULE:  # a file name has at most 255 bytes, staging names add more
+def package_module(name: str, *, given: bool = False) -> tuple[str, bool]:
+    """The import name for a package called `name` (a spec's file stem, or with `given` an
+    import name the user chose, kept as it is), and whether it had to avoid shadowing."""
+    text = name if given else module_name(name)
+    if not given and len(text) > MAX_MODULE:  # a file name has at most 255 bytes
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         text = f"{text[: MAX_MODULE - 9].rstrip('_')}_{digest}"
     if text in SHADOWED:

@@ -3,8 +3,9 @@
 A descriptor comes out as a call of its runtime class (`capgen_runtime.model`, the nearest one
 in its MRO, so the IR's subclasses render as what they extend), with the fields of that class:
 the required fields positionally when there are at most two and none is a nested descriptor,
-every other field as a keyword, and fields equal to their default left out. An object already bound to a name (`refs`, by identity) is written as that
-name. Expressions come out on one line; `layout` and black break them.
+every other field as a keyword, and fields equal to their default left out. An object already
+bound to a name (`refs`, by identity) is written as that name. Expressions come out on one
+line; `layout` and black break them.
 """
 
 from __future__ import annotations
@@ -59,18 +60,16 @@ class Renderer:
     def _call(self, value: Any) -> str:
         cls = _runtime_class(type(value))
         self.used.add(cls.__name__)
-        fields = dataclasses.fields(cls)
-        required = [f for f in fields if _default(f) is dataclasses.MISSING]
-        nested = any(self._nested(getattr(value, f.name)) for f in required)
+        fields = [(f.name, _default(f)) for f in dataclasses.fields(cls)]
+        required = [name for name, default in fields if default is dataclasses.MISSING]
+        nested = any(self._nested(getattr(value, name)) for name in required)
         positional = required if len(required) <= _POSITIONAL and not nested else []
-        parts = [self.expr(getattr(value, f.name)) for f in positional]
-        for field in fields:
-            if field in positional:
+        parts = [self.expr(getattr(value, name)) for name in positional]
+        for name, default in fields:
+            item = getattr(value, name)
+            if name in positional or (default is not dataclasses.MISSING and item == default):
                 continue
-            item = getattr(value, field.name)
-            if _default(field) is not dataclasses.MISSING and item == _default(field):
-                continue
-            parts.append(f"{field.name}={self.expr(item)}")
+            parts.append(f"{name}={self.expr(item)}")
         return f"{cls.__name__}({', '.join(parts)})"
 
     def _nested(self, value: Any) -> bool:

@@ -17,16 +17,15 @@ from .imports import RUNTIME_PACKAGE, import_block
 VENDORED_DIR = "_runtime"
 
 
-def plan(package: ir.Package, *, vendor_runtime: bool = False) -> list[FileSpec]:
+def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
     """Every file of the package, paths relative to the package's project folder."""
     module = package.module
-    vendored = vendor_runtime
     common = {
         "package": package,
         "vendored": vendored,
         "runtime": runtime_requirement(package),
         "requirements": requirements(package, vendored),
-        "compatible": compatible_version(),
+        "compatible": capgen_runtime.compatible_version(),
     }
 
     def python(path: str, template: str, module_: Module, **context: object) -> FileSpec:
@@ -178,9 +177,8 @@ def _uses_any(upstream: ir.Upstream) -> bool:
 
 def runtime_requirement(package: ir.Package) -> str:
     """The generated pyproject's requirement: this capgen's X.Y, any patch level."""
-    major, minor = capgen_runtime.__version__.split(".")[:2]
     extras = f"[{','.join(package.runtime_extras)}]" if package.runtime_extras else ""
-    return f"{capgen_runtime.DISTRIBUTION}{extras}>={major}.{minor},<{major}.{int(minor) + 1}"
+    return f"{capgen_runtime.DISTRIBUTION}{extras}{capgen_runtime.compatible_range()}"
 
 
 def requirements(package: ir.Package, vendored: bool) -> list[str]:
@@ -195,11 +193,6 @@ def requirements(package: ir.Package, vendored: bool) -> list[str]:
         if extra is None or extra.group(1) in extras:
             found.append(requirement.strip())
     return sorted(found, key=str.lower)
-
-
-def compatible_version() -> str:
-    """What generated packages ask of the runtime at import time (``X.Y``)."""
-    return ".".join(capgen_runtime.__version__.split(".")[:2])
 
 
 def runtime_dir() -> Path:
@@ -227,4 +220,4 @@ def _init_imports(package: ir.Package, vendored: bool) -> str:
     return "\n".join(f"{line}  # noqa: E402" for line in import_block(local=local).split("\n")[2:])
 
 
-__all__ = ["RUNTIME_PACKAGE", "compatible_version", "plan", "runtime_files"]
+__all__ = ["RUNTIME_PACKAGE", "plan", "runtime_files"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidInput, InvalidRequest, UnsupportedMediaType
+from .formats import media_type
 
 MAX_DEPTH = 100
 _RAW_MEDIA = ("application/octet-stream", "application/pdf", "audio/", "image/", "video/")
@@ -29,7 +30,7 @@ class RawBody:
 
 
 def raw_media(content_type: str | None) -> bool:
-    media = (content_type or "").split(";")[0].strip().lower()
+    media = media_type(content_type)
     return bool(media) and media.startswith(_RAW_MEDIA)
 
 

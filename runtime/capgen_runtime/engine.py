@@ -63,11 +63,10 @@ class Service:
         self._users = 0
         values = [*settings.binds.secrets(), *settings.inbound_tokens.values()]
         self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
-
-    @property
-    def secrets_span_lines(self) -> bool:
-        """Whether a known secret holds a line break (a streamed line can then hide part of one)."""
-        return any("\n" in secret for secret in self.secrets)
+        # what a relayed stream must hold back at a chunk's end, as it may begin a secret
+        self.secret_tail = max((len(s.encode()) for s in self.secrets), default=1) - 1
+        # a secret with a line break can hide across lines; otherwise a line is complete
+        self.secrets_span_lines = any("\n" in secret for secret in self.secrets)
 
     @property
     def ready(self) -> bool:

@@ -25,6 +25,11 @@ _SEPARATORS = {"csv": ",", "tsv": "\t", "psv": "|"}
 PASSTHROUGH = frozenset({"binary", "octet-stream"})
 
 
+def media_type(content_type: str | None) -> str:
+    """The bare media type of a Content-Type value, lower case (`""` when there is none)."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
 def decode(content: bytes, fmt: str | None) -> Any:
     """Decode `content`; an empty body gives None."""
     name = (fmt or "json").lower()

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError, UpstreamUnavailable
+from .formats import media_type
 from .mapping import NOT_MAPPED
 from .model import Endpoint, McpAdapter, Prompt, Resource, Tool, object_schema
 from .observability import install_observability
@@ -113,7 +114,7 @@ def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
 
 
 def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
-    media = (outcome.media_type or "").split(";")[0].strip().lower()
+    media = media_type(outcome.media_type)
     if outcome.content and outcome.value is NOT_MAPPED and not _is_text(media):
         data = base64.b64encode(outcome.content).decode()
         content: types.ContentBlock
@@ -140,20 +141,21 @@ async def _with_progress(
     service: Service,
 ) -> Outcome:
     """Read a streamed answer whole, telling the caller the text so far at each event."""
-    received, done, count, last = b"", -1, 0, ""
+    received, pending, text, count = b"", b"", "", 0
     try:
         async for chunk in stream.chunks():
             received += chunk
-            end = received.rfind(b"\n\n")
-            if end <= done:  # no event completed since the last notification
+            pending += chunk
+            end = pending.rfind(b"\n\n")
+            if end < 0:  # no event completed since the last notification
                 continue
-            done = end
-            text = service.redact(sse_text(received[: end + 2]))
-            if text == last:  # an event that adds no text ([DONE], a keep-alive)
+            events, pending = pending[: end + 2], pending[end + 2 :]
+            piece = sse_text(events)
+            if not piece:  # events that add no text ([DONE], a keep-alive)
                 continue
-            last, count = text, count + 1
+            text, count = text + piece, count + 1
             await ctx.session.send_progress_notification(
-                token, count, message=text, related_request_id=_request_id(ctx)
+                token, count, message=service.redact(text), related_request_id=_request_id(ctx)
             )
     except httpx.HTTPError as exc:
         raise UpstreamUnavailable(f"the upstream stream broke off ({type(exc).__name__})") from None
@@ -427,6 +429,8 @@ class ProgressRouter:
 
 
 def _asks_progress(body: bytes) -> bool:
+    if b"progressToken" not in body:  # most calls: no JSON parsed twice
+        return False
     try:
         message = json.loads(body)
     except ValueError:

@@ -112,16 +112,13 @@ async def relay(stream: OpenStream, service: Service) -> AsyncIterator[bytes]:
     chunks (the end of a chunk that could begin a secret waits for the next). A stall longer
     than the read timeout, or a broken upstream, ends the stream and is logged; a caller who
     goes away closes the upstream stream."""
-    hold = max((len(s.encode()) for s in service.secrets), default=1) - 1
     pending = b""
     try:
         async for chunk in stream.chunks():
             data = service.redact_bytes(pending + chunk)
-            cut = len(data) - hold if hold else len(data)
-            newline = data.rfind(b"\n", max(cut, 0))
-            if service.secrets_span_lines is False and newline >= 0:
-                cut = max(cut, newline + 1)  # no secret spans a line: the event is complete
-            cut = max(cut, 0)
+            cut = max(len(data) - service.secret_tail, 0)
+            if not service.secrets_span_lines:  # what ends in a line break holds no secret start
+                cut = max(cut, data.rfind(b"\n") + 1)
             pending = data[cut:]
             if cut:
                 yield data[:cut]
@@ -169,7 +166,6 @@ async def extract_inputs(
     content_type = request.headers.get("content-type")
     if whole is not None and raw_media(content_type):  # bytes to pass through, not JSON
         values[whole] = RawBody(await read_body(request, limit), str(content_type))
-        body_inputs = []
     elif any(i.location == "body" for i in route.endpoint.inputs):
         raw = await read_body(request, limit)
         required = any(i.required for i in body_inputs)

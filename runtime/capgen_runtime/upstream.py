@@ -14,6 +14,7 @@ import httpx
 
 from .auth import Authenticator, client_certificate
 from .errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
+from .formats import media_type
 from .model import Operation, Upstream
 from .observability import Metrics
 from .request import PreparedRequest, prepare, prepare_forward
@@ -249,7 +250,7 @@ class UpstreamClient:
         response = await self._http.send(
             request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
         )
-        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        media = media_type(response.headers.get("content-type"))
         if stream == "always" or (stream and response.status_code < 400 and media in STREAM_MEDIA):
             return OpenStream(response, self.settings.max_response_bytes, self._streamed)
         limit = self.settings.max_response_bytes
