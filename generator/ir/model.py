@@ -10,6 +10,7 @@ here. Frozen dataclasses and tuples only; built once by `semantics`, read by `ta
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from capgen_runtime import model as rt
 from capgen_runtime.model import (
@@ -42,6 +43,7 @@ class Param(rt.Parameter):
     identifier: str
     annotation: str
     description: str | None = None
+    constraints: dict[str, Any] | None = None  # JSON Schema keywords given in the spec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import Span
@@ -14,6 +15,7 @@ from . import naming
 from .auth import outbound_auth
 from .context import Context
 from .outputs import outputs
+from .schemas import constraints, json_type
 from .templates import TemplateError, collect_names, names, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -176,9 +178,8 @@ def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -
         value = item.value if item.value is not None else item.template
         if isinstance(value, str):
             _check_template(ctx, value, span)
-        result.append(
-            _param(item.name, location, item.type, item.required, item.description, value)
-        )
+        param = _param(item.name, location, item.type, item.required, item.description, value)
+        result.append(replace(param, constraints=constraints(item)))
     return result
 
 
@@ -190,7 +191,7 @@ def _param(
     description: str | None,
     value: Any,
 ) -> ir.Param:
-    kind = (kind or "string").lower()
+    kind = json_type(kind)
     return ir.Param(
         name=name,
         location=location,
@@ -198,7 +199,7 @@ def _param(
         annotation=_ANNOTATIONS.get(kind, "Any"),
         value=value,
         required=bool(required) or location == "path",
-        type=kind if kind in _ANNOTATIONS else "string",
+        type=kind,
         description=" ".join(description.split()) if description else None,
     )
 

@@ -11,8 +11,6 @@ from ..ir import model as ir
 from .naming import normalise
 from .templates import TemplateError, collect_names
 
-SCHEMA_TYPES = ("string", "number", "integer", "boolean", "array", "object")
-
 
 @dataclass(frozen=True)
 class Derived:
@@ -24,6 +22,7 @@ class Derived:
     description: str | None
     required: bool
     whole_body: bool  # the only body parameter: the caller's whole JSON body is it
+    constraints: dict[str, Any] | None = None
 
 
 def derive(
@@ -69,6 +68,7 @@ def _offer(
         description=param.description if description == "" else description,
         required=param.required or param.location == "path",
         whole_body=whole,
+        constraints=param.constraints if type_ is None else None,
     )
 
 

@@ -10,8 +10,9 @@ from ..spec import models as m
 from .auth import inbound_auth
 from .context import Context
 from .endpoints import build_endpoint
-from .interface import SCHEMA_TYPES, derive
+from .interface import derive
 from .rest import endpoint_modules
+from .schemas import constraints, json_type
 from .templates import TemplateError, collect_names
 
 _HINTS = (
@@ -76,9 +77,10 @@ def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str
     inputs = {
         i.name: ir.Input(
             i.name,
-            type=_type(i.type),
+            type=json_type(i.type),
             required=i.required is not False,
             description=_clean(i.description),
+            constraints=constraints(i),
         )
         for i in declared
     }
@@ -87,9 +89,10 @@ def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str
         if not declared or d.location == "path":
             inputs[d.name] = ir.Input(
                 d.name,
-                type=_type(d.type),
+                type=json_type(d.type),
                 required=d.required or bool(declared),
                 description=d.description,
+                constraints=d.constraints,
             )
     if not declared:
         for var in _mock_vars(endpoint, ctx.bind_names):
@@ -106,11 +109,6 @@ def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str
         endpoint=replace(endpoint, name=name),
         span=ctx.span(op),
     )
-
-
-def _type(kind: str | None) -> str:
-    kind = (kind or "string").lower()
-    return kind if kind in SCHEMA_TYPES else "string"
 
 
 def _clean(text: str | None) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..ir import model as ir
 from ..loader import Locations
 from ..spec import models as m
@@ -50,12 +52,11 @@ def output(ctx: Context, item: m.OutputParameter, locations: Locations | None = 
         items=output(ctx, items, locations) if isinstance(items, m.OutputParameter) else None,
         values=output(ctx, item.values, locations) if item.values is not None else None,
         max_length=item.max_length,
+        description=" ".join(item.description.split()) if item.description else None,
     )
 
 
 def _named(out: ir.Output, key: str) -> ir.Output:
     if out.name:
         return out
-    return ir.Output(
-        out.type, key, out.mapping, out.value, out.properties, out.items, out.values, out.max_length
-    )
+    return replace(out, name=key)

@@ -14,6 +14,7 @@ from .context import Calls, Context
 from .endpoints import build_endpoint
 from .interface import Derived, derive
 from .naming import normalise
+from .schemas import constraints, json_type
 from .templates import TemplateError, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -33,6 +34,7 @@ class _Draft:
     summary: str | None
     description: str | None
     span: Span
+    tag: str
 
 
 def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdapter:
@@ -119,7 +121,10 @@ def _operation(
     pairs = [(operation, (*entries, *paired)) for operation, entries in calls.pairs]
     derived = derive(pairs, [*(i.name for i in declared), *variables], ctx.bind_names)
     inputs = (*declared, *(_derived_input(d) for d in derived))
-    name = op.name or naming.snake(f"{method} {path}")
+    function = ctx.functions.get(op.ref or "")  # a bare `ref` is named and described by it
+    name = op.name or (
+        function.ref.split(".")[-1] if function else naming.snake(f"{method} {path}")
+    )
     endpoint = replace(endpoint, name=name, inputs=inputs, with_=(*endpoint.with_, *paired))
     declared_action = op.call is not None or op.ref is not None or bool(op.steps)
     if not declared_action and not _has_values(endpoint.outputs):
@@ -128,13 +133,17 @@ def _operation(
         )
     const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
     consts.add(const)
-    description = " ".join((op.description or resource.description or "").split()) or None
+    written = op.description or (function.description if function else None)
+    description = " ".join((written or resource.description or "").split()) or None
     summary = (
         " ".join((op.label or resource.label or (description or "").split(". ")[0]).split()) or None
     )
     if description and summary and description.rstrip(".") == summary.rstrip("."):
         description = None
-    return _Draft(const, name, method, path, list(variables), endpoint, summary, description, span)
+    tag = resource.name or resource.path
+    return _Draft(
+        const, name, method, path, list(variables), endpoint, summary, description, span, tag
+    )
 
 
 def _pair_path_variables(
@@ -187,9 +196,10 @@ def _inputs(
             name=item.name,
             location=location,
             value=value,
-            type=(item.type or "string").lower(),
+            type=json_type(item.type),
             required=item.required is not False if location == "path" else bool(item.required),
             description=" ".join(item.description.split()) if item.description else None,
+            constraints=constraints(item),
         )
     return tuple(result.values())
 
@@ -198,7 +208,13 @@ def _derived_input(derived: Derived) -> ir.Input:
     location = {"path": "query", "template": "query"}.get(derived.location, derived.location)
     value = None if location != "body" or derived.whole_body else f"$['{derived.name}']"
     return ir.Input(
-        derived.name, location, value, derived.type, derived.required, derived.description
+        derived.name,
+        location,
+        value,
+        json_type(derived.type),
+        derived.required,
+        derived.description,
+        derived.constraints,
     )
 
 
@@ -237,7 +253,7 @@ def _forward(
         endpoint = ir.Endpoint(name=name, forward=target)
         summary = f"Forward {method} to {forward.target_namespace}"
         result.append(
-            _Draft(const, name, method, path, list(variables), endpoint, summary, None, span)
+            _Draft(const, name, method, path, list(variables), endpoint, summary, None, span, path)
         )
     return result
 
@@ -269,6 +285,7 @@ def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
                     endpoint=draft.endpoint,
                     summary=draft.summary,
                     description=draft.description,
+                    tags=(draft.tag,),
                     span=draft.span,
                 ),
             )

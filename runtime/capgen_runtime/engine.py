@@ -14,6 +14,7 @@ from . import formats, mapping
 from .errors import (
     InvalidRequest,
     MappingFailed,
+    NoHandler,
     NotSupported,
     UpstreamThrottled,
     UpstreamUnavailable,
@@ -24,8 +25,6 @@ from .request import find
 from .settings import Settings
 from .templating import render
 from .upstream import OpenStream, UpstreamClient
-
-NO_HANDLER = "Unable to handle the request. Please check the capability specification."
 
 
 @dataclass
@@ -79,6 +78,19 @@ class Service:
             if secret in text:
                 text = text.replace(secret, "***")
         return text
+
+    def redact_value(self, value: Any) -> Any:
+        """A JSON value with every string (and key) redacted; the value itself when no secret
+        is known."""
+        if not self.secrets:
+            return value
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, list):
+            return [self.redact_value(item) for item in value]
+        if isinstance(value, dict):
+            return {self.redact(str(k)): self.redact_value(v) for k, v in value.items()}
+        return value
 
     def redact_bytes(self, data: bytes) -> bytes:
         for secret in self.secrets:
@@ -148,7 +160,7 @@ async def execute(
         return await _orchestrate(endpoint, params, service)
     if mapping.has_mock_values(endpoint.outputs):
         return mock_outcome(endpoint.outputs, params)
-    return Outcome(404, NO_HANDLER.encode(), "text/plain")
+    raise NoHandler()
 
 
 def apply_with(
@@ -292,7 +304,7 @@ async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Serv
         return from_response(response, endpoint.outputs, fmt)
     if mapping.has_mock_values(endpoint.outputs):
         return mock_outcome(endpoint.outputs, params)
-    return Outcome(404, NO_HANDLER.encode(), "text/plain")
+    raise NoHandler()
 
 
 def step_output(tree: Any, outputs: Sequence[Output]) -> Any:

@@ -26,9 +26,23 @@ class InvalidRequest(CapabilityError):
 
 
 class InvalidInput(InvalidRequest):
-    """An input is present but not of its declared type (REST 422)."""
+    """Inputs that break the contract: missing, or not of their declared schema (REST 422).
+    `errors` names each offending input."""
 
     status = 422
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
+
+class NoHandler(CapabilityError):
+    """Nothing in the spec answers this request (SEMANTICS §7.2)."""
+
+    status = 404
+
+    def __init__(self) -> None:
+        super().__init__("Unable to handle the request. Please check the capability specification.")
 
 
 class UnsupportedMediaType(InvalidRequest):

@@ -27,11 +27,20 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .contract import Checker, mcp_output_schema, structured
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError, UpstreamUnavailable
 from .formats import media_type
 from .mapping import NOT_MAPPED
-from .model import Endpoint, McpAdapter, Prompt, Resource, Tool, object_schema
+from .model import (
+    Endpoint,
+    McpAdapter,
+    Prompt,
+    Resource,
+    Tool,
+    object_schema,
+    result_schema,
+)
 from .observability import install_observability
 from .security import GuardMiddleware, install_cors, resolve_guard
 from .upstream import OpenStream
@@ -43,7 +52,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
     """A low-level MCP server whose handlers run the adapter's endpoints."""
     tools = {tool.name: tool for tool in adapter.tools}
-    listed = [_tool(tool) for tool in adapter.tools]
+    contracts = {tool.name: ToolContract(tool) for tool in adapter.tools}
+    listed = [contracts[tool.name].listed for tool in adapter.tools]
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -56,16 +66,12 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
         tool = tools.get(params.name)
         if tool is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
-        declared = {i.name for i in tool.inputs}  # nothing else enters the template scope
+        contract = contracts[tool.name]
+        declared = contract.declared  # nothing else enters the template scope
         arguments = {k: v for k, v in (params.arguments or {}).items() if k in declared}
-        missing = [
-            i.name for i in tool.inputs if i.required and arguments.get(i.name) in (None, "")
-        ]
-        if missing:
-            raise MCPError(
-                code=types.INVALID_PARAMS,
-                message=f"Missing required argument(s): {', '.join(missing)}",
-            )
+        problems = contract.check_arguments(arguments)
+        if problems:  # a tool error the model can correct (protocol 2025-11-25)
+            return _text_result(f"Invalid arguments: {'; '.join(problems)}", is_error=True)
         token = ctx.meta.get("progress_token") if ctx.meta else None
         try:
             outcome = await execute(tool.endpoint, arguments, service, stream=token is not None)
@@ -73,12 +79,8 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
                 assert token is not None
                 outcome = await _with_progress(outcome, outcome.stream, ctx, token, service)
         except CapabilityError as exc:
-            if exc.invalid_params:
-                raise MCPError(
-                    code=types.INVALID_PARAMS, message=service.redact(exc.message)
-                ) from None
             return _text_result(service.redact(exc.message), is_error=True)
-        return _tool_result(outcome, service)
+        return contract.result(_tool_result(outcome, service), outcome, service)
 
     handlers: dict[str, Any] = {"on_list_tools": list_tools, "on_call_tool": call_tool}
     if adapter.resources:
@@ -96,15 +98,69 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
     return server
 
 
-def _tool(tool: Tool) -> types.Tool:
-    annotations = types.ToolAnnotations(**tool.annotations) if tool.annotations else None
-    return types.Tool(
-        name=tool.name,
-        title=tool.title,
-        description=tool.description,
-        input_schema=object_schema(tool.inputs),
-        annotations=annotations,
-    )
+class ToolContract:
+    """A tool's listed definition, the check of its arguments against its `inputSchema`, and
+    its results' `structuredContent`, checked against its `outputSchema`."""
+
+    def __init__(self, tool: Tool) -> None:
+        self.declared = frozenset(i.name for i in tool.inputs)
+        self.required = tuple(i.name for i in tool.inputs if i.required)
+        input_schema = object_schema(tool.inputs)
+        self.arguments = Checker(input_schema)
+        output, self.wrapped = mcp_output_schema(result_schema(tool.endpoint))
+        self.output = Checker(output) if output is not None else None
+        annotations = types.ToolAnnotations(**tool.annotations) if tool.annotations else None
+        self.listed = types.Tool(
+            name=tool.name,
+            title=tool.title,
+            description=tool.description,
+            input_schema=input_schema,
+            output_schema=output,
+            annotations=annotations,
+        )
+
+    def check_arguments(self, arguments: Mapping[str, Any]) -> list[str]:
+        """What is wrong with the arguments, one entry per offending argument; an empty
+        required text is missing too (it would leave a hole in the upstream request)."""
+        problems = self.arguments.problems(arguments)
+        named = {problem.split(":", 1)[0] for problem in problems}
+        empty = [n for n in self.required if arguments.get(n) == "" and n not in named]
+        return [*problems, *(f"{name}: is required" for name in empty)]
+
+    def result(
+        self, result: types.CallToolResult, outcome: Outcome, service: Service
+    ) -> types.CallToolResult:
+        """The result with its structured content: the JSON answer (wrapped as the published
+        schema says), or, for a binary answer, its media type and size."""
+        if result.is_error:
+            return result
+        if result.structured_content is None:
+            value = json_value(outcome)
+            if value is not NOT_MAPPED:
+                result.structured_content = structured(service.redact_value(value), self.wrapped)
+            elif self.output is not None and not self.wrapped:
+                media = media_type(outcome.media_type) or "application/octet-stream"
+                result.structured_content = {"mimeType": media, "size": len(outcome.content)}
+        if self.output is None or result.structured_content is None:
+            return result
+        problems = self.output.problems(result.structured_content)
+        if problems:
+            message = "the upstream's answer does not match the tool's output schema: "
+            return _text_result(message + "; ".join(problems), is_error=True)
+        return result
+
+
+def json_value(outcome: Outcome) -> Any:
+    """The answer as a JSON value: the mapped value, or a JSON body; NOT_MAPPED otherwise."""
+    if outcome.value is not NOT_MAPPED:
+        return outcome.value
+    media = media_type(outcome.media_type)
+    if not outcome.content or not (media.endswith("json") or media.endswith("+json")):
+        return NOT_MAPPED
+    try:
+        return json.loads(outcome.content)
+    except ValueError:
+        return NOT_MAPPED
 
 
 def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
@@ -376,6 +432,12 @@ def _prompt_handlers(prompts: tuple[Prompt, ...]) -> dict[str, Any]:
         if prompt is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown prompt: {params.name}")
         arguments = {k: str(v) for k, v in (params.arguments or {}).items()}
+        missing = [a.name for a in prompt.arguments if a.required and not arguments.get(a.name)]
+        if missing:
+            raise MCPError(
+                code=types.INVALID_PARAMS,
+                message=f"Missing required argument(s) of prompt {prompt.name}: {', '.join(missing)}",
+            )
         messages = prompt.messages
         if prompt.location:
             messages = (("user", _root(prompt.location).read_text(encoding="utf-8")),)
@@ -401,12 +463,19 @@ def fill_prompt(template: str, arguments: Mapping[str, str]) -> str:
 class ProgressRouter:
     """JSON responses, except for a `tools/call` whose caller asked for progress
     (`_meta.progressToken`): that one is answered as an SSE stream, so the notifications sent
-    while the upstream streams reach the caller before the result."""
+    while the upstream streams reach the caller before the result.
+
+    The endpoint is stateless: a GET (which would open a stream nothing is ever sent on) is a
+    405, and a body that is JSON but not a JSON-RPC 2.0 message is a one-line -32600."""
 
     def __init__(self, json_app: ASGIApp, sse_app: ASGIApp, limit: int) -> None:
         self.json_app, self.sse_app, self.limit = json_app, sse_app, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "GET":
+            headers = [(b"allow", b"POST, DELETE"), (b"content-type", b"text/plain")]
+            await _answer(send, 405, headers, b"GET not supported: this endpoint is stateless")
+            return
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.json_app(scope, receive, send)
             return
@@ -415,6 +484,12 @@ class ProgressRouter:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
+        invalid = envelope_problem(body)
+        if invalid is not None:
+            error = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": invalid}}
+            headers = [(b"content-type", b"application/json")]
+            await _answer(send, 400, headers, json.dumps(error).encode())
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -426,6 +501,34 @@ class ProgressRouter:
 
         target = self.sse_app if _asks_progress(body) else self.json_app
         await target(scope, replay, send)
+
+
+def envelope_problem(body: bytes) -> str | None:
+    """Why a JSON body is not a JSON-RPC 2.0 message, or None (also for what is not JSON: the
+    SDK answers that with -32700). Bodies that name a method and version 2.0, as every real
+    request does, are not parsed here."""
+    if b'"2.0"' in body and b'"method"' in body:
+        return None
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(message, list):
+        return "Invalid Request: batches are not supported"
+    if not isinstance(message, dict):
+        return "Invalid Request: a JSON-RPC message is a JSON object"
+    if message.get("jsonrpc") != "2.0":
+        return 'Invalid Request: "jsonrpc" must be "2.0"'
+    if not isinstance(message.get("method"), str) and not (
+        "result" in message or "error" in message
+    ):
+        return 'Invalid Request: "method" must be a string'
+    return None
+
+
+async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _asks_progress(body: bytes) -> bool:

@@ -6,22 +6,26 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 import anyio
 import httpx
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import jsonpath
-from .body import RawBody, check_type, decode_json, raw_media
-from .engine import NO_HANDLER, Outcome, Service, execute
-from .errors import CapabilityError, InvalidInput
-from .model import Input, RestAdapter, Route
+from .body import RawBody, decode_json, raw_media
+from .contract import Checker, coerce
+from .engine import Outcome, Service, execute
+from .errors import CapabilityError, InvalidInput, NoHandler
+from .model import Input, RestAdapter, Route, object_schema
 from .observability import install_observability
-from .routing import OperationRoutes, openapi_document
-from .security import Guard, GuardMiddleware, install_cors, resolve_guard
+from .openapi import DOCS_PATHS, openapi_document, security_schemes
+from .problem import problem
+from .routing import OperationRoutes
+from .security import OPEN_PATHS, Guard, GuardMiddleware, install_cors, resolve_guard
 from .upstream import OpenStream
 
 logger = logging.getLogger(__name__)
@@ -37,32 +41,44 @@ def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
         async with service.running():
             yield
 
+    docs = service.settings.docs
     app = FastAPI(
         title=adapter.title,
         description=adapter.description or "",
         version="1.0.0",
         lifespan=lifespan,
         redirect_slashes=False,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     handlers = [_handler(route, service, guard) for route in adapter.routes]
     app.router.routes.append(OperationRoutes(adapter.routes, handlers))
-    document = openapi_document(
-        adapter.title, adapter.description, adapter.routes, bearer=guard is not None
-    )
+    schemes = security_schemes(guard)
+    document = openapi_document(adapter, schemes)
     app.openapi = lambda: document  # type: ignore[method-assign]
     app.add_exception_handler(StarletteHTTPException, _no_handler)
-    app.add_middleware(GuardMiddleware, guard=guard)
+    open_paths = OPEN_PATHS | DOCS_PATHS if docs else OPEN_PATHS  # the docs hold no secret
+    app.add_middleware(GuardMiddleware, guard=guard, open_paths=open_paths)
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app
 
 
 async def _no_handler(request: Request, exc: Exception) -> Response:
-    """Unknown paths and methods get the engine's 404 (SEMANTICS §7.2)."""
+    """An unknown path is the engine's 404 (SEMANTICS §7.2); a known path with a method it
+    lacks is a 405 naming the methods it has (DEV-20)."""
     status = getattr(exc, "status_code", 500)
-    if status in (404, 405):
-        return PlainTextResponse(NO_HANDLER, status_code=404)
-    return PlainTextResponse(str(getattr(exc, "detail", "error")), status_code=status)
+    if status == 405:
+        headers = getattr(exc, "headers", None) or {}
+        allowed = headers.get("Allow", "")
+        return problem(405, f"{request.method} is not allowed here; use {allowed}", headers)
+    if status == 404:
+        return problem(404, NoHandler().message)
+    return problem(status, HTTPStatus(status).phrase if status in _STATUSES else "error")
+
+
+_STATUSES = frozenset(s.value for s in HTTPStatus)
 
 
 def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
@@ -73,6 +89,8 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
 
         return forward
 
+    contract = RouteContract(route)
+
     async def handle(request: Request) -> Response:
         try:
             limit = service.settings.max_request_bytes
@@ -82,15 +100,23 @@ def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
             ):  # refused whether the body is used or not
                 raise _TooLarge(limit)
             inputs = await extract_inputs(request, route, limit, guard)
+            contract.check(inputs)
             passthrough = request.headers.get("authorization") if guard is None else None
             outcome = await execute(
                 route.endpoint, inputs, service, inbound_authorization=passthrough, stream=True
             )
         except CapabilityError as exc:
-            return PlainTextResponse(service.redact(exc.message), status_code=exc.status)
+            return error_response(exc, service)
         return to_response(outcome, service)
 
     return handle
+
+
+def error_response(exc: CapabilityError, service: Service) -> Response:
+    """What capgen itself answers for a failure: a problem, with the headers it calls for."""
+    errors = exc.errors if isinstance(exc, InvalidInput) else None
+    headers = {"Retry-After": "1"} if exc.status == 503 else None
+    return problem(exc.status, service.redact(exc.message), headers, errors)
 
 
 def to_response(outcome: Outcome, service: Service) -> Response:
@@ -176,12 +202,46 @@ async def extract_inputs(
         value = _input_value(item, request, body, values, hidden, whole)
         if value is not None:
             values[item.name] = value
-        if item.location == "body":
-            if value is None and item.required:
-                raise InvalidInput(f"request body lacks the required input {item.name!r}")
-            if item.name == whole and value is body:
-                check_type(item.name, item.type, value)
     return values
+
+
+class RouteContract:
+    """The inputs of a route as one JSON Schema (the one its OpenAPI document publishes),
+    checked before anything is sent upstream: a violation is a 422 naming each field. Values
+    read from text (path, query, header, cookie) are checked as their declared type; the
+    text itself is what goes on."""
+
+    def __init__(self, route: Route) -> None:
+        self.inputs = tuple(i for i in route.endpoint.inputs if checked(i))
+        self.checker = Checker(object_schema(self.inputs)) if self.inputs else None
+
+    def check(self, values: dict[str, Any]) -> None:
+        if self.checker is None:
+            return
+        instance = {
+            item.name: typed(item, values[item.name])
+            for item in self.inputs
+            if item.name in values and not isinstance(values[item.name], RawBody)
+        }
+        raw = {i.name for i in self.inputs if isinstance(values.get(i.name), RawBody)}
+        problems = [p for p in self.checker.problems(instance) if p.split(":", 1)[0] not in raw]
+        if problems:
+            raise InvalidInput(f"invalid input: {'; '.join(problems)}", problems)
+
+
+def checked(item: Input) -> bool:
+    """Inputs a caller supplies (not static values, not the process environment)."""
+    static = item.value is not None and not item.value.startswith("$")
+    return not static and item.location != "environment"
+
+
+def typed(item: Input, value: Any) -> Any:
+    if item.location in ("body", "argument") or not isinstance(value, str | list):
+        return value
+    if isinstance(value, list):
+        kind = str((item.constraints or {}).get("items", {}).get("type", "string"))
+        return [coerce(v, kind) if isinstance(v, str) else v for v in value]
+    return coerce(value, item.type)
 
 
 def _input_value(
@@ -238,7 +298,7 @@ async def _forward(request: Request, route: Route, service: Service) -> Response
         client = service.client(forward.upstream)
         response = await client.forward(request.method, rest, headers, body)
     except CapabilityError as exc:
-        return PlainTextResponse(exc.message, status_code=exc.status)
+        return error_response(exc, service)
     return Response(
         service.redact_bytes(response.content),
         response.status_code,

@@ -9,7 +9,7 @@ operation, and a request is matched without trying every route in turn.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from .model import Route, object_schema, schema
+from .model import Route
 
 Handler = Callable[[Request], Awaitable[Response]]
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
@@ -98,8 +98,7 @@ class OperationRoutes(BaseRoute):
         segments = scope["path"][1:].split("/")
         method = scope["method"]
         partial: Scope | None = None
-        candidates = self.fixed.get(len(segments), [])
-        for compiled in (*candidates, *(c for c in self.catch_all if len(c.parts) < len(segments))):
+        for compiled in self._candidates(segments):
             params = _match(compiled, segments)
             if params is None:
                 continue
@@ -109,90 +108,26 @@ class OperationRoutes(BaseRoute):
             partial = partial or child
         return (Match.PARTIAL, partial) if partial else (Match.NONE, {})
 
+    def allowed(self, path: str) -> list[str]:
+        """The methods of the operations at `path`, for a 405's Allow header."""
+        segments = path[1:].split("/")
+        found = {
+            c.route.method for c in self._candidates(segments) if _match(c, segments) is not None
+        }
+        return sorted(found)
+
+    def _candidates(self, segments: list[str]) -> Iterator[_Compiled]:
+        """Routes with as many segments, in declaration order, then the catch-all ones."""
+        yield from self.fixed.get(len(segments), [])
+        yield from (c for c in self.catch_all if len(c.parts) < len(segments))
+
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = scope.get("route")
         if route is None or route.method != scope["method"]:
-            raise HTTPException(status_code=405)
+            allow = ", ".join(self.allowed(scope["path"]))
+            raise HTTPException(status_code=405, headers={"Allow": allow})
         response = await scope["endpoint"](Request(scope, receive, send))
         await response(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
         raise NotImplementedError("operation routes are not reversed by name")
-
-
-def openapi_document(
-    title: str, description: str | None, routes: Sequence[Route], bearer: bool
-) -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
-    for route in routes:
-        operation: dict[str, Any] = {
-            "operationId": route.name,
-            "summary": route.summary or route.name,
-        }
-        if route.description:
-            operation["description"] = route.description
-        operation.update(parameters_and_body(route))
-        operation["responses"] = {
-            "200": {"description": "The upstream's answer, mapped when the spec maps it"},
-            "400": {"description": "Inputs that cannot make a valid upstream request"},
-            "401": {"description": "Missing or wrong credentials"},
-            "502": {"description": "The upstream failed or could not be reached"},
-            "504": {"description": "The upstream did not answer in time"},
-        }
-        paths.setdefault(_VARIABLE.sub(r"{\1}", route.route), {})[route.method.lower()] = operation
-    document: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {
-            "title": title,
-            "version": "1.0.0",
-            **({"description": description} if description else {}),
-        },
-        "paths": paths,
-    }
-    if bearer:
-        document["components"] = {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}
-        }
-        document["security"] = [{"bearer": []}]
-    return document
-
-
-def parameters_and_body(route: Route) -> dict[str, Any]:
-    """A route's parameters and request body, from its inputs."""
-    described = {i.name: i for i in route.endpoint.inputs}
-    parameters: list[dict[str, Any]] = []
-    for identifier, name in route.variables:
-        parameter: dict[str, Any] = {
-            "name": identifier,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string"},
-        }
-        if name in described and described[name].description:
-            parameter["description"] = described[name].description
-        parameters.append(parameter)
-    for item in route.endpoint.inputs:
-        if item.location in ("query", "header", "cookie") and item.value is None:
-            parameter = {
-                "name": item.name,
-                "in": item.location,
-                "required": item.required,
-                "schema": schema(item),
-            }
-            if item.description:
-                parameter["description"] = item.description
-            parameters.append(parameter)
-    result: dict[str, Any] = {"parameters": parameters} if parameters else {}
-    body = [
-        i
-        for i in route.endpoint.inputs
-        if i.location == "body" and (i.value is None or i.value.startswith("$"))
-    ]
-    if body:
-        whole = len(body) == 1 and body[0].value is None
-        content = schema(body[0]) if whole else object_schema(body)
-        result["requestBody"] = {
-            "required": any(i.required for i in body),
-            "content": {"application/json": {"schema": content}},
-        }
-    return result

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import digest
 from .model import InboundAuth
+from .problem import MEDIA_TYPE, problem_body
 from .settings import Settings
 from .templating import render
 
@@ -197,33 +198,37 @@ def _from_spec(auth: InboundAuth, scope: Mapping[str, Any], realm: str) -> Crede
 class GuardMiddleware:
     """ASGI middleware answering 401 with WWW-Authenticate challenges."""
 
-    def __init__(self, app: ASGIApp, guard: Guard | None) -> None:
+    def __init__(
+        self, app: ASGIApp, guard: Guard | None, open_paths: frozenset[str] = OPEN_PATHS
+    ) -> None:
         self.app = app
         self.guard = guard
+        self.open_paths = open_paths  # answered without credentials (health, the API docs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guard = self.guard
-        if scope["type"] != "http" or guard is None or scope.get("path") in OPEN_PATHS:
+        if scope["type"] != "http" or guard is None or scope.get("path") in self.open_paths:
             await self.app(scope, receive, send)
             return
         if guard.oauth is not None and scope.get("path") == METADATA_PATH:
             await _send(send, 200, [(b"content-type", b"application/json")], guard.oauth.metadata())
             return
         if _repeated_credentials(scope, guard):
-            await _send(
-                send,
-                400,
-                [(b"content-type", b"text/plain; charset=utf-8")],
-                b"Bad Request: credentials given more than once",
-            )
+            body = problem_body(400, "credentials given more than once")
+            await _send(send, 400, [_PROBLEM], body)
             return
         status, challenges = await guard.verdict(scope)
         if status == 200:
             await self.app(scope, receive, send)
             return
         headers = [(b"www-authenticate", c.encode("latin-1")) for c in challenges]
-        text = b"Forbidden" if status == 403 else b"Unauthorized"
-        await _send(send, status, [(b"content-type", b"text/plain; charset=utf-8"), *headers], text)
+        detail = (
+            "the credentials do not grant this" if status == 403 else "missing or wrong credentials"
+        )
+        await _send(send, status, [_PROBLEM, *headers], problem_body(status, detail))
+
+
+_PROBLEM = (b"content-type", MEDIA_TYPE.encode())
 
 
 def _repeated_credentials(scope: Scope, guard: Guard) -> bool:

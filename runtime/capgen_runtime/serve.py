@@ -65,15 +65,20 @@ def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
     except (BindError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.mock and not settings.auth_disabled and not settings.inbound_tokens:
-        token = secrets.token_urlsafe(24)
+    if (
+        args.command == "serve"
+        and args.mock
+        and not settings.auth_disabled
+        and not settings.inbound_tokens
+    ):
+        token = secrets.token_urlsafe(24)  # stdio has no inbound authentication: no token there
         settings = _with_token(settings, token)
         print(f"mock mode: inbound bearer token for this run: {token}", file=sys.stderr)
     configure_logging(
         [*settings.binds.secrets(), *settings.inbound_tokens.values()], args.log_level
     )
     if args.command == "stdio":
-        return _stdio(capability, settings, args)
+        return asyncio.run(_stdio(capability, settings, args))
     return asyncio.run(_serve(capability, settings, args))
 
 
@@ -246,11 +251,28 @@ class Supervisor:
         return 0 if all(server.started for server in self.servers) else 1
 
 
-def _stdio(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:
+async def _stdio(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:
+    """MCP over standard input/output; with --mock, against the embedded mock upstream, which
+    listens on loopback for as long as standard input is open."""
     adapters = [a for a in capability.mcp if args.adapter in (None, a.namespace)]
     if not adapters:
         print("error: no such MCP adapter", file=sys.stderr)
         return 2
-    service = Service(settings, capability.upstreams)
-    asyncio.run(run_stdio(adapters[0], service))
+    mock: _Server | None = None
+    task: asyncio.Task[None] | None = None
+    if args.mock:
+        mock_socket = _bind("127.0.0.1", 0)
+        mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
+        settings = _namespaced(settings.with_base_url(mock_url))
+        mock = _server(create_mock_upstream(capability.operations), mock_socket)
+        task = asyncio.create_task(mock.serve(sockets=[mock_socket]))
+        while not mock.started and not task.done():
+            await asyncio.sleep(0.005)
+        print(f"mock upstream  {mock_url}", file=sys.stderr)
+    try:
+        await run_stdio(adapters[0], Service(settings, capability.upstreams))
+    finally:
+        if mock is not None and task is not None:
+            mock.should_exit = True
+            await task
     return 0

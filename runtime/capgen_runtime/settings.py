@@ -39,6 +39,7 @@ class Settings:
     auth_disabled: bool = False
     cors_origins: tuple[str, ...] = ()
     mock: bool = False
+    docs: bool = True  # /docs, /redoc and /openapi.json, open without credentials
 
     def with_base_url(self, url: str) -> Settings:
         """Every consumed API pointed at `url` (mock mode)."""
@@ -77,6 +78,7 @@ def load_settings(
         auth_disabled=auth_disabled or _flag(env, f"{env_prefix}_AUTH_DISABLED"),
         cors_origins=tuple(o for o in env.get(f"{env_prefix}_CORS_ORIGINS", "").split(",") if o),
         mock=mock,
+        docs=_flag(env, f"{env_prefix}_DOCS", default=True),
     )
 
 
@@ -93,8 +95,13 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("1", "true", "yes", "on")
 
 
 def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mock: bool) -> str:

@@ -11,6 +11,7 @@ import anyio
 from generator import pipeline
 from tests.support.fake_upstream import Answer, FakeUpstream
 from tests.support.packages import codes
+from tests.support.problems import problem_detail
 
 HR = """
 naftiko: 1.0.0-alpha2
@@ -102,8 +103,7 @@ def test_case_49_lookup_of_an_unknown_step_is_a_400(make, upstream: FakeUpstream
 """)
     with built.rest() as client:
         response = client.get("/bad")
-    assert response.status_code == 400
-    assert response.text == "Lookup step references non-existent step: nowhere"
+    assert problem_detail(response, 400) == "Lookup step references non-existent step: nowhere"
 
 
 def test_cases_50_51_array_step_outputs_and_nested_mapping_targets(
@@ -157,7 +157,7 @@ def test_case_52_a_step_without_a_known_call_builds_and_answers_501(
     assert "W134" in codes(built)
     with built.rest() as client:
         response = client.get("/broken")
-    assert response.status_code == 501 and "bad.call" in response.text
+    assert "bad.call" in problem_detail(response, 501)
     assert upstream.requests == []
 
 

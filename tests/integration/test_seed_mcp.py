@@ -88,24 +88,31 @@ async def test_upstream_down_is_an_error_result_without_secrets(
     assert UPSTREAM_KEY not in result.content[0].text
 
 
-async def test_missing_account_id_is_invalid_params(
+async def test_arguments_outside_the_input_schema_are_tool_errors_naming_each(
     seed_service: RunningService, upstream: FakeUpstream
 ) -> None:
+    """Protocol 2025-11-25: input validation errors are tool results the model can correct."""
     async with mcp_client(seed_service.mcp_url, INBOUND_TOKEN) as client:
-        with pytest.raises(MCPError) as caught:
-            await client.call_tool(TOOL, {"model": MODEL, "body": {}})
-    assert caught.value.error.code == -32602
-    assert "account_id" in caught.value.error.message
+        missing = await client.call_tool(TOOL, {"model": MODEL, "body": {}})
+        typed = await client.call_tool(TOOL, {"account_id": 123, "model": MODEL, "body": [1, 2]})
+        text = await client.call_tool(TOOL, {**ARGS, "body": "not-an-object"})
+    assert (
+        missing.is_error and missing.content[0].text == "Invalid arguments: account_id: is required"
+    )
+    assert typed.is_error and typed.content[0].text == (
+        "Invalid arguments: account_id: must be of type string, not integer; "
+        "body: must be of type object, not array"
+    )
+    assert text.is_error and "body: must be of type object, not string" in text.content[0].text
     assert upstream.requests == []
 
 
-async def test_dot_dot_in_model_is_invalid_params(
+async def test_dot_dot_in_model_is_a_tool_error(
     seed_service: RunningService, upstream: FakeUpstream
 ) -> None:
     async with mcp_client(seed_service.mcp_url, INBOUND_TOKEN) as client:
-        with pytest.raises(MCPError) as caught:
-            await client.call_tool(TOOL, {**ARGS, "model": "@cf/../../zones"})
-    assert caught.value.error.code == -32602
+        result = await client.call_tool(TOOL, {**ARGS, "model": "@cf/../../zones"})
+    assert result.is_error and "model" in result.content[0].text
     assert upstream.requests == []
 
 

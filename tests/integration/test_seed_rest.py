@@ -7,6 +7,7 @@ import pytest
 
 from tests.conftest import INBOUND_TOKEN, UPSTREAM_KEY
 from tests.support.fake_upstream import DROP, Answer, FakeUpstream
+from tests.support.problems import problem_detail
 from tests.support.service import RunningService, raw_request
 
 pytestmark = pytest.mark.integration
@@ -118,14 +119,17 @@ def test_missing_account_id_is_a_404_route_miss(
     assert upstream.requests == []
 
 
-def test_wrong_method_gets_the_engine_404(
+def test_wrong_method_is_a_405_naming_the_allowed_one(
     seed_service: RunningService, upstream: FakeUpstream
 ) -> None:
     response = httpx.get(seed_service.rest_url + f"/v1/accounts/abc/ai/run/{MODEL}", headers=AUTH)
-    assert response.status_code == 404
-    assert (
-        response.text == "Unable to handle the request. Please check the capability specification."
+    assert problem_detail(response, 405) == "GET is not allowed here; use POST"
+    assert response.headers["allow"] == "POST"
+    unknown = httpx.get(seed_service.rest_url + "/v1/nothing/here", headers=AUTH)
+    assert problem_detail(unknown, 404) == (
+        "Unable to handle the request. Please check the capability specification."
     )
+    assert upstream.requests == []
 
 
 def test_requests_without_the_inbound_token_are_refused(

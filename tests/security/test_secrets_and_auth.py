@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import SEED_MODULE, SEED_PROJECT
 from tests.integration.mcp_client import mcp_client
 from tests.support.fake_upstream import DROP, Answer, FakeUpstream
+from tests.support.problems import problem_detail
 from tests.support.service import RunningService, raw_request
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,7 @@ def test_both_adapters_refuse_missing_and_wrong_credentials(guarded: RunningServ
             assert response.status_code == 401, (url, headers)
             schemes = [c.split()[0] for c in response.headers.get_list("www-authenticate")]
             assert schemes == ["Bearer", "ApiKey"]
-            assert response.text == "Unauthorized"
+            assert problem_detail(response, 401) == "missing or wrong credentials"
 
 
 def test_bearer_or_api_key_is_accepted_on_both_adapters(

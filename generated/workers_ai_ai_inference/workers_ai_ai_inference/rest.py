@@ -35,6 +35,7 @@ EXECUTEAIMODEL = Route(
     ),
     variables=(("account_id", "account-id"), ("model", "model")),
     summary="Cloudflare Execute Ai Model",
+    tags=("accounts-account-id-ai-run-model",),
 )
 
 ADAPTER = RestAdapter(

@@ -27,6 +27,7 @@ GET_USERS_USER_ID_ITEMS = Route(
         call=Call(client.GET_ITEMS),
     ),
     variables=(("user_id", "userId"),),
+    tags=("/users/{userId}/items",),
 )
 
 DELETE_USERS_USER_ID_ITEMS = Route(
@@ -36,6 +37,7 @@ DELETE_USERS_USER_ID_ITEMS = Route(
     route="/users/{user_id}/items",
     endpoint=Endpoint("delete_users_user_id_items", call=Call(client.OPERATION_2ND_ITEMS)),
     variables=(("user_id", "userId"),),
+    tags=("/users/{userId}/items",),
 )
 
 ADAPTER = RestAdapter(

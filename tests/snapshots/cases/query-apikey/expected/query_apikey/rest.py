@@ -34,6 +34,7 @@ SEARCH_ARTICLES = Route(
             ),
         ),
     ),
+    tags=("search",),
 )
 
 GET_V1_ARTICLES_ARTICLE_ID = Route(
@@ -47,6 +48,7 @@ GET_V1_ARTICLES_ARTICLE_ID = Route(
         call=Call(client.GET_ARTICLE),
     ),
     variables=(("article_id", "article-id"),),
+    tags=("article",),
 )
 
 ADAPTER = RestAdapter(

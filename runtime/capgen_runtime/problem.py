@@ -1,0 +1,64 @@
+"""RFC 9457 problem details: the body of every error the service itself answers over HTTP
+(SEMANTICS DEV-19). An upstream's own error keeps its status, body and content type.
+
+The detail is always a message written by capgen (errors.py, security.py), never text taken
+from an exception of a lower layer, so it cannot carry a secret or a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from starlette.responses import Response
+
+from .observability import request_id
+
+MEDIA_TYPE = "application/problem+json"
+
+# The problem object as the OpenAPI document describes it (components/schemas/Problem).
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string", "description": "always about:blank: the status says it all"},
+        "title": {"type": "string", "description": "the status's phrase"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "what went wrong, for a person"},
+        "request_id": {"type": "string", "description": "also in the X-Request-ID header"},
+        "errors": {
+            "type": "array",
+            "description": "each offending input (422)",
+            "items": {"type": "string"},
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def problem_body(status: int, detail: str, errors: list[str] | None = None) -> bytes:
+    """The JSON of a problem; `request_id` ties it to the service's log line."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id.get(),
+    }
+    if errors:
+        body["errors"] = errors
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def problem(
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+) -> Response:
+    return Response(problem_body(status, detail, errors), status, headers, MEDIA_TYPE)
