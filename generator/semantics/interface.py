@@ -49,6 +49,32 @@ def derive(
     return list(found.values())
 
 
+def feeds(
+    pairs: Sequence[tuple[ir.Operation, Sequence[ir.With]]], bind_names: frozenset[str]
+) -> dict[str, str]:
+    """For each caller input (by normalised name) that fills a consumed path placeholder or a
+    header, that location: the values the service can send there are restricted."""
+    found: dict[str, str] = {}
+    for operation, entries in pairs:
+        by_key = {w.key: w for w in entries}
+        for param in operation.parameters:
+            if param.location not in ("path", "header"):
+                continue
+            entry = by_key.get(param.name)
+            if isinstance(param.value, str):  # a template: its variables go there
+                names = _template_vars(param.value, bind_names)
+            elif entry is None:
+                names = [param.name]
+            elif entry.ref is not None:
+                names = [entry.ref]
+            else:
+                names = _template_vars(entry.value, bind_names)
+            for name in names:
+                if found.get(normalise(name)) != "path":  # a path's rule is the stricter
+                    found[normalise(name)] = param.location
+    return found
+
+
 def _offer(
     found: dict[str, Derived],
     taken: set[str],

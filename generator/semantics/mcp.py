@@ -10,7 +10,8 @@ from ..spec import models as m
 from .auth import inbound_auth
 from .context import Context
 from .endpoints import build_endpoint
-from .interface import derive
+from .interface import derive, feeds
+from .naming import normalise
 from .rest import endpoint_modules
 from .schemas import constraints, json_type
 from .templates import TemplateError, collect_names
@@ -97,6 +98,8 @@ def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str
     if not declared:
         for var in _mock_vars(endpoint, ctx.bind_names):
             inputs.setdefault(var, ir.Input(var))
+    fed = feeds(calls.pairs, ctx.bind_names)
+    inputs = {name: replace(i, feeds=fed.get(normalise(name))) for name, i in inputs.items()}
     description = op.description
     if op.ref and description is None and op.ref in ctx.functions:
         description = ctx.functions[op.ref].description

@@ -12,7 +12,7 @@ from . import naming
 from .auth import inbound_auth
 from .context import Calls, Context
 from .endpoints import build_endpoint
-from .interface import Derived, derive
+from .interface import Derived, derive, feeds
 from .naming import normalise
 from .schemas import constraints, json_type
 from .templates import TemplateError, normalise_path
@@ -120,7 +120,11 @@ def _operation(
     paired = _pair_path_variables(calls, variables, declared)
     pairs = [(operation, (*entries, *paired)) for operation, entries in calls.pairs]
     derived = derive(pairs, [*(i.name for i in declared), *variables], ctx.bind_names)
-    inputs = (*declared, *(_derived_input(d) for d in derived))
+    fed = feeds(pairs, ctx.bind_names)
+    inputs = tuple(
+        replace(i, feeds=fed.get(normalise(i.name)) if i.location != "path" else None)
+        for i in (*declared, *(_derived_input(d) for d in derived))
+    )
     function = ctx.functions.get(op.ref or "")  # a bare `ref` is named and described by it
     name = op.name or (
         function.ref.split(".")[-1] if function else naming.snake(f"{method} {path}")

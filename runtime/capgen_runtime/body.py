@@ -46,13 +46,9 @@ def decode_json(raw: bytes, content_encoding: str | None, required: bool) -> Any
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
         if _depth(value) > MAX_DEPTH:
             raise RecursionError
-    except RecursionError:
-        if not required:  # inputs outside the body are still collected (case 23)
-            return None
+    except RecursionError:  # a body that was sent is read, required or not (DEV-21)
         raise InvalidRequest(f"request body nests deeper than {MAX_DEPTH} levels") from None
     except (ValueError, UnicodeDecodeError):
-        if not required:
-            return None
         raise InvalidRequest("request body is not valid JSON") from None
     if value is None and required:
         raise InvalidRequest("request body is required (got null)")

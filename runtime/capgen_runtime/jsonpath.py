@@ -71,6 +71,41 @@ def is_definite(path: str) -> bool:
         return False
 
 
+def steps(path: str | None) -> tuple[str | int | None, ...] | None:
+    """The steps of a path made of names, indexes and wildcards (None), from the root; None
+    for any other path (descendants, filters, unions, slices, functions)."""
+    text = (path or "$").strip()
+    text = text[1:] if text.startswith("$") else "." + text
+    found: list[str | int | None] = []
+    i = 0
+    try:
+        while i < len(text):
+            if text.startswith("..", i):
+                return None
+            if text[i] == ".":
+                name, i = _name(text, i + 1)
+                if name.endswith("()"):
+                    return None
+                if name:
+                    found.append(None if name == "*" else name)
+                continue
+            if text[i] != "[":
+                return None
+            inner, i = _bracket(text, i)
+            inner = inner.strip()
+            if inner == "*":
+                found.append(None)
+            elif inner[:1] in "'\"" and len(inner) >= 2 and inner[-1] == inner[0]:
+                found.append(inner[1:-1])
+            elif inner.isdigit():
+                found.append(int(inner))
+            else:
+                return None
+    except JsonPathError:
+        return None
+    return tuple(found)
+
+
 @lru_cache(maxsize=4096)
 def _compile(path: str) -> tuple[tuple[Selector, ...], bool, str | None]:
     if not path.startswith("$"):

@@ -13,7 +13,7 @@ import json
 import re
 import struct
 import zlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .model import Operation
+from .jsonpath import steps
+from .model import Endpoint, Operation, Output
+from .settings import MOCK_OPERATION_HEADER
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _IMAGE_MODELS = re.compile(r"stable-diffusion|flux|dreamshaper|lucid-origin|phoenix|image", re.I)
@@ -67,28 +69,48 @@ def _pattern(namespace: str, path: str) -> re.Pattern[str]:
     return re.compile(f"^/{re.escape(namespace)}/?{regex.lstrip('/')}$")
 
 
-def create_mock_upstream(operations: Sequence[Operation]) -> Starlette:
+def create_mock_upstream(
+    operations: Sequence[Operation], endpoints: Iterable[Endpoint] = ()
+) -> Starlette:
+    """The mock of every consumed operation; a JSON answer also holds what the `endpoints`
+    that call it map (their outputs, of the declared types)."""
     table = [(op, _pattern(op.namespace, op.path)) for op in operations]
+    shapes = output_shapes(endpoints)
+    deleted: set[str] = set()  # like a real API: what was deleted is gone until put again
 
     async def answer(request: Request) -> Response:
         path = request.url.path
-        for operation, pattern in table:
+        if path in deleted and request.method not in ("POST", "PUT"):
+            return _not_found()
+        deleted.discard(path)
+        if request.method == "DELETE":
+            deleted.add(path)
+        named = request.headers.get(MOCK_OPERATION_HEADER)
+        for operation, pattern in sorted(table, key=lambda entry: entry[0].name != named):
             if operation.method == request.method and pattern.match(path):
                 return await _respond(
-                    operation, request, _PLACEHOLDER.findall(operation.path), pattern.match(path)
+                    operation,
+                    request,
+                    _PLACEHOLDER.findall(operation.path),
+                    pattern.match(path),
+                    shapes.get((operation.namespace, operation.name), _NOTHING),
                 )
-        return JSONResponse(
-            {
-                "result": None,
-                "success": False,
-                "errors": [{"code": 7003, "message": "No route for that URI"}],
-                "messages": [],
-            },
-            status_code=404,
-        )
+        return _not_found()
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     return Starlette(routes=[Route("/{rest:path}", answer, methods=methods)])
+
+
+def _not_found() -> Response:
+    return JSONResponse(
+        {
+            "result": None,
+            "success": False,
+            "errors": [{"code": 7003, "message": "No route for that URI"}],
+            "messages": [],
+        },
+        status_code=404,
+    )
 
 
 async def _events() -> AsyncIterator[bytes]:
@@ -100,7 +122,7 @@ async def _events() -> AsyncIterator[bytes]:
 
 
 async def _respond(
-    operation: Operation, request: Request, names: list[str], match: Any
+    operation: Operation, request: Request, names: list[str], match: Any, shape: Any
 ) -> Response:
     raw = await request.body()
     try:
@@ -139,4 +161,94 @@ async def _respond(
         return Response(f"mock response from {operation.name}\n", media_type="text/plain")
     if fmt in ("binary", "octet-stream"):
         return Response(_PNG, media_type="image/png")
-    return JSONResponse({"result": result, "success": True, "errors": [], "messages": []})
+    envelope = {"result": result, "success": True, "errors": [], "messages": []}
+    return JSONResponse(_merge(shape, envelope))
+
+
+# Shaped answers: the mock's JSON has what the exposed outputs map, of the declared types, so a
+# mapped result (and its published schema) can be tried without the real API.
+_SAMPLES: dict[str, Any] = {"string": "mock", "integer": 1, "number": 1.5, "boolean": True}
+_NOTHING: Any = object()
+
+
+def output_shapes(endpoints: Iterable[Endpoint]) -> dict[tuple[str, str], Any]:
+    """For each consumed operation an endpoint calls, a JSON tree its outputs map."""
+    shapes: dict[tuple[str, str], Any] = {}
+    for endpoint in endpoints:
+        calls = [endpoint.call] if endpoint.call else []
+        calls += [s.call for s in endpoint.steps if s.call is not None]
+        for call in calls:
+            operation = call.operation
+            outputs = (*(endpoint.outputs[:1] if endpoint.call else ()), *operation.outputs)
+            key = (operation.namespace, operation.name)
+            for output in outputs:
+                shapes[key] = _merge(shapes.get(key, _NOTHING), _tree(output))
+    return {key: tree for key, tree in shapes.items() if tree is not _NOTHING}
+
+
+def _tree(output: Output) -> Any:
+    """A JSON tree on which `output` finds a value of its type (mapping.resolve's reading)."""
+    if output.value is not None:
+        return _NOTHING
+    if output.type == "object" and output.properties:
+        return _merged(output.properties)
+    return _at(output.mapping, _node(output))
+
+
+def _merged(outputs: Iterable[Output]) -> Any:
+    tree = _NOTHING
+    for output in outputs:
+        tree = _merge(tree, _tree(output))
+    return {} if tree is _NOTHING else tree
+
+
+def _node(output: Output) -> Any:
+    if output.type == "array":
+        return [_element(output.items)]
+    if output.type == "object":
+        return {} if output.values is None else {"key": _element(output.values)}
+    return _SAMPLES.get(output.type, "mock")
+
+
+def _element(items: Output | None) -> Any:
+    """An array element (or an object value), on which the item outputs are mapped."""
+    if items is None:
+        return "mock"
+    if items.type == "object" and items.properties:
+        return _merged(items.properties)
+    return _tree(items) if items.mapping else _node(items)
+
+
+def _at(mapping: str | None, node: Any) -> Any:
+    found = steps(mapping)
+    if found is None or node is _NOTHING:
+        return _NOTHING
+    for step in reversed(found):
+        if isinstance(step, int):
+            node = [node] * (step + 1)
+        elif step is None:
+            node = [node]
+        else:
+            node = {step: node}
+    return node
+
+
+def _merge(first: Any, second: Any) -> Any:
+    """`first` and `second` together; where both have a value that is not a container, the
+    first wins."""
+    if first is _NOTHING:
+        return second
+    if second is _NOTHING:
+        return first
+    if isinstance(first, dict) and isinstance(second, dict):
+        merged = dict(first)
+        for key, value in second.items():
+            merged[key] = _merge(merged[key], value) if key in merged else value
+        return merged
+    if isinstance(first, list) and isinstance(second, list):
+        longer = first if len(first) >= len(second) else second
+        return [
+            _merge(first[i], second[i]) if i < len(first) and i < len(second) else longer[i]
+            for i in range(len(longer))
+        ]
+    return first

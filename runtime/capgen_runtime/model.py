@@ -11,6 +11,17 @@ from typing import Any
 
 JSON = Any
 
+# A path value: no control character or backslash, no `.` or `..` part (some servers decode
+# %2F before they route); one that ends the path may carry `/` but has no empty part. The
+# OpenAPI document publishes these same patterns.
+_CHAR, _NOT_DOT = r"[^\x00-\x1f\x7f\\/]", r"[^\x00-\x1f\x7f\\/.]"
+_PART = rf"(?:{_NOT_DOT}{_CHAR}*|\.{_NOT_DOT}{_CHAR}*|\.\.{_CHAR}+)"
+PATH_VALUE = rf"^(?:{_PART})?(?:/(?:{_PART})?)*$"  # `/` is sent encoded
+PATH_SEGMENT = rf"^{_PART}$"  # one segment of an exposed REST path
+PATH_TAIL = rf"^{_PART}(?:/{_PART})*$"  # the last placeholder: `/` is sent as it is
+# A header value: printable ASCII and tabs (HTTP has no agreed encoding for other characters).
+HEADER_VALUE = r"^[\t\x20-\x7e]*$"
+
 
 @dataclass(frozen=True, slots=True)
 class Bind:
@@ -154,15 +165,31 @@ class Input:
     required: bool = False
     description: str | None = None
     constraints: dict[str, JSON] | None = None  # JSON Schema keywords given in the spec
+    feeds: str | None = None  # `path` or `header`: it fills a consumed path placeholder or header
 
 
 def schema(item: Input, described: bool = True) -> dict[str, Any]:
     """The JSON Schema of one input (MCP tool argument, OpenAPI parameter or body): its type,
     the constraints the spec gives (enum, pattern, format, bounds, items) and its description."""
     prop: dict[str, Any] = {"type": item.type, **(item.constraints or {})}
+    if item.feeds == "path":  # what the service can put in a path or a header
+        prop = with_pattern(prop, PATH_TAIL, 1)
+    elif item.feeds == "header":
+        prop = with_pattern(prop, HEADER_VALUE)
     if described and item.description:
         prop["description"] = item.description
     return prop
+
+
+def with_pattern(value_schema: dict[str, Any], pattern: str, min_length: int = 0) -> dict[str, Any]:
+    """A string schema that also demands what the service itself accepts in a place of the
+    request (the patterns above); the spec's own pattern, if any, applies too."""
+    if value_schema.get("type") != "string":
+        return value_schema
+    rule: dict[str, Any] = {"pattern": pattern, **({"minLength": min_length} if min_length else {})}
+    if "pattern" in value_schema:
+        return {**value_schema, "allOf": [rule]}
+    return {**value_schema, **rule}
 
 
 def object_schema(items: tuple[Input, ...] | list[Input]) -> dict[str, Any]:

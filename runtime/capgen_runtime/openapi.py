@@ -12,7 +12,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from .engine import maps_whole_body
-from .model import Input, RestAdapter, Route, object_schema, result_schema, schema
+from .model import (
+    HEADER_VALUE,
+    PATH_SEGMENT,
+    PATH_TAIL,
+    Input,
+    RestAdapter,
+    Route,
+    object_schema,
+    result_schema,
+    schema,
+    with_pattern,
+)
 from .problem import MEDIA_TYPE as PROBLEM
 from .problem import SCHEMA as PROBLEM_SCHEMA
 from .security import Guard
@@ -110,13 +121,17 @@ def _operation(route: Route, operation_id: str, guarded: bool) -> dict[str, Any]
 
 def _parameters(route: Route) -> Iterable[dict[str, Any]]:
     declared = {i.name: i for i in route.endpoint.inputs}
+    tails = {m.group(1) for m in _VARIABLE.finditer(route.route) if m.group(2)}
     for identifier, name in route.variables:
         item = declared.get(name)
+        pattern = PATH_TAIL if identifier in tails else PATH_SEGMENT
         parameter: dict[str, Any] = {
             "name": identifier,
             "in": "path",
             "required": True,
-            "schema": schema(item, described=False) if item else {"type": "string"},
+            "schema": with_pattern(
+                schema(item, described=False) if item else {"type": "string"}, pattern, 1
+            ),
         }
         if item is not None and item.description:
             parameter["description"] = item.description
@@ -126,11 +141,14 @@ def _parameters(route: Route) -> Iterable[dict[str, Any]]:
             continue
         if item.location == "header" and item.name.lower() in _RESERVED_HEADERS:
             continue
+        value_schema = _text_schema(item)
+        if item.location == "header":
+            value_schema = with_pattern(value_schema, HEADER_VALUE)
         parameter = {
             "name": item.name,
             "in": item.location,
             "required": item.required,
-            "schema": _text_schema(item),
+            "schema": value_schema,
         }
         if item.description:
             parameter["description"] = item.description

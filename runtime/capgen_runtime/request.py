@@ -16,12 +16,13 @@ from urllib.parse import quote, quote_plus
 
 from .body import RawBody
 from .errors import InvalidRequest
-from .model import Body, Operation, Parameter, Upstream
+from .model import HEADER_VALUE, PATH_TAIL, PATH_VALUE, Body, Operation, Parameter, Upstream
 from .templating import lookup, render, to_text
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"  # RFC 3986 pchar, without "/"
-_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+_PATH_VALUE, _PATH_TAIL = re.compile(PATH_VALUE), re.compile(PATH_TAIL)
+_HEADER_VALUE = re.compile(HEADER_VALUE)
 _SOLE_PLACEHOLDER = re.compile(r"^\{\{\s*([^{}#^/!&]+?)\s*\}\}$")
 
 
@@ -120,10 +121,10 @@ def _query_items(value: Any) -> list[str]:
 def header_value(name: str, value: Any) -> str:
     """The text of a header; surrounding spaces are not part of a field value (RFC 9110)."""
     text = to_text(value).strip(" \t")
-    if _FORBIDDEN.search(text.replace("\t", " ")):
-        raise InvalidRequest(f"header {name!r} must not contain control characters or line breaks")
-    if not text.isascii():  # HTTP has no agreed encoding for other characters in a header
-        raise InvalidRequest(f"header {name!r} must be ASCII text")
+    if not _HEADER_VALUE.match(text):
+        raise InvalidRequest(
+            f"header {name!r} must be printable ASCII text, without control characters or line breaks"
+        )
     return text
 
 
@@ -154,14 +155,12 @@ def encode_path_value(name: str, text: str, slashes: bool = False) -> str:
     `.` and `..` parts are refused even where `/` is encoded, since some servers decode
     %2F before they route.
     """
-    if _FORBIDDEN.search(text) or "\\" in text:
-        raise InvalidRequest(f"path parameter {name!r} contains forbidden characters")
-    parts = text.split("/")
-    if text == "" or any(part in (".", "..") for part in parts) or (slashes and "" in parts):
+    if not text or not (_PATH_TAIL if slashes else _PATH_VALUE).match(text):
         raise InvalidRequest(
-            f"path parameter {name!r} must not contain empty, '.' or '..' segments"
+            f"path parameter {name!r} must not contain control characters, backslashes, "
+            "or empty, '.' or '..' segments"
         )
-    segments = parts if slashes else [text]
+    segments = text.split("/") if slashes else [text]
     return "/".join(quote(segment, safe=_SEGMENT_SAFE) for segment in segments)
 
 

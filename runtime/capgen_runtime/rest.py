@@ -196,6 +196,11 @@ async def extract_inputs(
         raw = await read_body(request, limit)
         required = any(i.required for i in body_inputs)
         body = decode_json(raw, request.headers.get("content-encoding"), required)
+        fields = whole is None  # the inputs are fields of a JSON object
+        if raw.strip() == b"null" or (fields and body is not None and not isinstance(body, dict)):
+            raise InvalidInput(
+                "the request body must be a JSON object", ["(body): must be an object"]
+            )
     for item in route.endpoint.inputs:
         if isinstance(values.get(item.name), RawBody):
             continue

@@ -98,10 +98,7 @@ class OperationRoutes(BaseRoute):
         segments = scope["path"][1:].split("/")
         method = scope["method"]
         partial: Scope | None = None
-        for compiled in self._candidates(segments):
-            params = _match(compiled, segments)
-            if params is None:
-                continue
+        for compiled, params in self._resource(segments):
             child = {"endpoint": compiled.handler, "path_params": params, "route": compiled.route}
             if compiled.route.method == method:
                 return Match.FULL, child
@@ -109,12 +106,22 @@ class OperationRoutes(BaseRoute):
         return (Match.PARTIAL, partial) if partial else (Match.NONE, {})
 
     def allowed(self, path: str) -> list[str]:
-        """The methods of the operations at `path`, for a 405's Allow header."""
-        segments = path[1:].split("/")
-        found = {
-            c.route.method for c in self._candidates(segments) if _match(c, segments) is not None
-        }
-        return sorted(found)
+        """The methods of the resource at `path`, for a 405's Allow header."""
+        return sorted(
+            {compiled.route.method for compiled, _ in self._resource(path[1:].split("/"))}
+        )
+
+    def _resource(self, segments: list[str]) -> Iterator[tuple[_Compiled, dict[str, str]]]:
+        """The operations of the first resource whose path matches (SEMANTICS §7.2: the
+        resource is chosen first, then the method), with the path parameters."""
+        resource: str | None = None
+        for compiled in self._candidates(segments):
+            if resource is not None and compiled.route.route != resource:
+                continue
+            params = _match(compiled, segments)
+            if params is not None:
+                resource = compiled.route.route
+                yield compiled, params
 
     def _candidates(self, segments: list[str]) -> Iterator[_Compiled]:
         """Routes with as many segments, in declaration order, then the catch-all ones."""

@@ -19,7 +19,7 @@ from .engine import Service
 from .mcp import build_app as build_mcp_app
 from .mcp import run_stdio
 from .mock_upstream import create_mock_upstream
-from .model import Bind, McpAdapter, Operation, RestAdapter, Upstream
+from .model import Bind, Endpoint, McpAdapter, Operation, RestAdapter, Upstream
 from .observability import configure_logging
 from .rest import build_app as build_rest_app
 from .security import AuthConfigError, resolve_guard
@@ -38,6 +38,17 @@ class Capability:
     operations: tuple[Operation, ...]
     rest: tuple[RestAdapter, ...]
     mcp: tuple[McpAdapter, ...]
+
+    def endpoints(self) -> Iterator[Endpoint]:
+        """Every exposed endpoint, and the aggregate function behind each `ref`."""
+        found = [route.endpoint for adapter in self.rest for route in adapter.routes]
+        for adapter in self.mcp:
+            found += [tool.endpoint for tool in adapter.tools]
+            found += [r.endpoint for r in adapter.resources if r.endpoint is not None]
+        for endpoint in found:
+            yield endpoint
+            if endpoint.function is not None:
+                yield endpoint.function
 
 
 class _Server(uvicorn.Server):
@@ -184,7 +195,9 @@ async def _serve(capability: Capability, settings: Settings, args: argparse.Name
         mock_socket = _bind("127.0.0.1", 0)
         mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
         settings = _namespaced(settings.with_base_url(mock_url))
-        supervisor.start(create_mock_upstream(capability.operations), mock_socket)
+        supervisor.start(
+            create_mock_upstream(capability.operations, capability.endpoints()), mock_socket
+        )
         print(f"mock upstream  {mock_url}", file=sys.stderr)
     service = Service(settings, capability.upstreams)
     for rest in capability.rest:
@@ -264,7 +277,9 @@ async def _stdio(capability: Capability, settings: Settings, args: argparse.Name
         mock_socket = _bind("127.0.0.1", 0)
         mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
         settings = _namespaced(settings.with_base_url(mock_url))
-        mock = _server(create_mock_upstream(capability.operations), mock_socket)
+        mock = _server(
+            create_mock_upstream(capability.operations, capability.endpoints()), mock_socket
+        )
         task = asyncio.create_task(mock.serve(sockets=[mock_socket]))
         while not mock.started and not task.done():
             await asyncio.sleep(0.005)

@@ -46,6 +46,9 @@ class Settings:
         return replace(self, base_urls={name: url for name in self.base_urls})
 
 
+MOCK_OPERATION_HEADER = "X-Capgen-Mock-Operation"  # names the operation, to the mock upstream only
+
+
 def load_settings(
     env_prefix: str,
     upstreams: Sequence[Upstream],

@@ -18,7 +18,7 @@ from .formats import media_type
 from .model import Operation, Upstream
 from .observability import Metrics
 from .request import PreparedRequest, prepare, prepare_forward
-from .settings import Settings
+from .settings import MOCK_OPERATION_HEADER, Settings
 from .transport import PooledTransport
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,8 @@ class UpstreamClient:
         unless `stream` is set and the upstream answers a stream (`STREAM_MEDIA`) successfully,
         or `stream` is "always": then an `OpenStream` the caller must iterate or close."""
         request = prepare(self.upstream, operation, params, self.base_url, self.bind_scope)
+        if self.settings.mock:  # two operations may send the same request: say which this is
+            request.headers[MOCK_OPERATION_HEADER] = operation.name
         await self.authenticator.apply(request, params, self._http, inbound_authorization)
         return await self.send(request, self.authenticator.httpx_auth(params), stream=stream)
 

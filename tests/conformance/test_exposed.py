@@ -133,7 +133,9 @@ def test_case_22_extraction_from_path_query_header_and_body(make) -> None:
     }
 
 
-def test_case_23_inputs_are_collected_even_when_the_body_is_not_json(make) -> None:
+def test_case_23_a_body_that_is_not_json_is_refused_under_dev_21(make) -> None:
+    """The engine collects the other inputs and goes on (case 23); with the request checked
+    against its contract first (DEV-21), a body that was sent and is not JSON is a 400."""
     built = ships(EXTRACT, make=make)
     with built.rest() as client:
         response = client.post(
@@ -141,10 +143,12 @@ def test_case_23_inputs_are_collected_even_when_the_body_is_not_json(make) -> No
             headers={"X-Tenant": "acme", "content-type": "application/json"},
             content=b"{",
         )
+        without = client.post("/ships/IMO-1?q=ships", headers={"X-Tenant": "acme"})
+    assert problem_detail(response, 400) == "request body is not valid JSON"
     assert (
-        response.json()["shipId"] == "IMO-1"
-        and response.json()["tenant"] == "acme"
-        and response.json()["q"] == "ships"
+        without.json()["shipId"] == "IMO-1"
+        and without.json()["tenant"] == "acme"
+        and without.json()["q"] == "ships"
     )
 
 

@@ -28,11 +28,12 @@ TOOLS = (
             outputs=(Output(mapping="$."),),
         ),
         inputs=(
-            Input("account_id", required=True),
+            Input("account_id", required=True, feeds="path"),
             Input(
                 "model",
                 required=True,
                 description="The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.",
+                feeds="path",
             ),
             Input("body", type="object", required=True, description="Request body (JSON)."),
         ),

@@ -20,18 +20,18 @@ TOOLS = (
         name="get items",
         endpoint=Endpoint("get items", call=Call(client.GET_ITEMS)),
         inputs=(
-            Input("user.id", required=True),
+            Input("user.id", required=True, feeds="path"),
             Input("class"),
             Input("1st", type="integer"),
             Input("café"),
             Input("filter[state]", type="array"),
-            Input("uuid", description="value used by a request template"),
+            Input("uuid", description="value used by a request template", feeds="header"),
         ),
     ),
     Tool(
         name="items.delete",
         endpoint=Endpoint("items.delete", call=Call(client.OPERATION_2ND_ITEMS)),
-        inputs=(Input("user.id", required=True),),
+        inputs=(Input("user.id", required=True, feeds="path"),),
     ),
 )
 

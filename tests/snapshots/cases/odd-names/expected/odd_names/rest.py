@@ -22,7 +22,12 @@ GET_USERS_USER_ID_ITEMS = Route(
             Input("1st", location="query", type="integer"),
             Input("café", location="query"),
             Input("filter[state]", location="query", type="array"),
-            Input("uuid", location="query", description="value used by a request template"),
+            Input(
+                "uuid",
+                location="query",
+                description="value used by a request template",
+                feeds="header",
+            ),
         ),
         call=Call(client.GET_ITEMS),
     ),

@@ -34,7 +34,7 @@ TOOLS = (
     Tool(
         name="get-article",
         endpoint=Endpoint("get-article", call=Call(client.GET_ARTICLE)),
-        inputs=(Input("id", required=True),),
+        inputs=(Input("id", required=True, feeds="path"),),
     ),
 )
 
