@@ -103,6 +103,8 @@ def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str
     description = op.description
     if op.ref and description is None and op.ref in ctx.functions:
         description = ctx.functions[op.ref].description
+    if not description and calls.pairs:  # what it calls says what it does
+        description = calls.pairs[0][0].summary
     return ir.Tool(
         name=name,
         title=op.label,
@@ -191,7 +193,8 @@ def _prompt(ctx: Context, prompt: m.McpPrompt) -> ir.Prompt:
     return ir.Prompt(
         name=prompt.name,
         title=prompt.label,
-        description=_clean(prompt.description),
+        description=_clean(prompt.description or prompt.label)
+        or _clean(next((msg.content for msg in prompt.template), None)),
         arguments=tuple(
             ir.PromptArgument(a.name, a.label, _clean(a.description), a.required is not False)
             for a in prompt.arguments

@@ -28,7 +28,6 @@ from .problem import MEDIA_TYPE as PROBLEM
 from .problem import SCHEMA as PROBLEM_SCHEMA
 from .security import Guard
 
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
 # Headers OpenAPI describes elsewhere (content negotiation, security): never parameters.
 _RESERVED_HEADERS = frozenset({"accept", "authorization", "content-type"})

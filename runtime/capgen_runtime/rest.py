@@ -18,11 +18,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import jsonpath
 from .body import RawBody, decode_json, raw_media
 from .contract import Checker, coerce
+from .docs import ASSETS, DOCS_PATHS, install_docs
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError, InvalidInput, NoHandler
 from .model import Input, RestAdapter, Route, object_schema
 from .observability import install_observability
-from .openapi import DOCS_PATHS, openapi_document, security_schemes
+from .openapi import openapi_document, security_schemes
 from .problem import problem
 from .routing import OperationRoutes
 from .security import OPEN_PATHS, Guard, GuardMiddleware, install_cors, resolve_guard
@@ -48,9 +49,9 @@ def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
         version="1.0.0",
         lifespan=lifespan,
         redirect_slashes=False,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
-        openapi_url="/openapi.json" if docs else None,
+        docs_url=None,  # docs.py serves them, with their scripts, when they are on
+        redoc_url=None,
+        openapi_url=None,
     )
     handlers = [_handler(route, service, guard) for route in adapter.routes]
     app.router.routes.append(OperationRoutes(adapter.routes, handlers))
@@ -58,8 +59,16 @@ def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
     document = openapi_document(adapter, schemes)
     app.openapi = lambda: document  # type: ignore[method-assign]
     app.add_exception_handler(StarletteHTTPException, _no_handler)
-    open_paths = OPEN_PATHS | DOCS_PATHS if docs else OPEN_PATHS  # the docs hold no secret
-    app.add_middleware(GuardMiddleware, guard=guard, open_paths=open_paths)
+    if docs:  # they hold no secret: open without credentials
+        install_docs(app, adapter.title, document)
+        app.add_middleware(
+            GuardMiddleware,
+            guard=guard,
+            open_paths=OPEN_PATHS | DOCS_PATHS,
+            open_prefix=ASSETS + "/",
+        )
+    else:
+        app.add_middleware(GuardMiddleware, guard=guard)
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app

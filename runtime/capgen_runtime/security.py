@@ -199,15 +199,25 @@ class GuardMiddleware:
     """ASGI middleware answering 401 with WWW-Authenticate challenges."""
 
     def __init__(
-        self, app: ASGIApp, guard: Guard | None, open_paths: frozenset[str] = OPEN_PATHS
+        self,
+        app: ASGIApp,
+        guard: Guard | None,
+        open_paths: frozenset[str] = OPEN_PATHS,
+        open_prefix: str | None = None,
     ) -> None:
         self.app = app
         self.guard = guard
         self.open_paths = open_paths  # answered without credentials (health, the API docs)
+        self.open_prefix = open_prefix  # and what is under it (the docs' scripts)
+
+    def _open(self, path: str) -> bool:
+        return path in self.open_paths or (
+            self.open_prefix is not None and path.startswith(self.open_prefix)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         guard = self.guard
-        if scope["type"] != "http" or guard is None or scope.get("path") in self.open_paths:
+        if scope["type"] != "http" or guard is None or self._open(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         if guard.oauth is not None and scope.get("path") == METADATA_PATH:

@@ -59,9 +59,11 @@ class RunningService:
     def mcp_url(self) -> str:
         return f"http://127.0.0.1:{self.mcp_port}/mcp"
 
-    def wait_ready(self, timeout: float = 20.0) -> None:
+    def wait_ready(self, timeout: float = 20.0, rest: bool = True) -> None:
+        """Until the adapters answer /healthz (MCP only, when the spec exposes no REST)."""
         deadline = time.monotonic() + timeout
-        for url in (f"{self.rest_url}/healthz", f"http://127.0.0.1:{self.mcp_port}/healthz"):
+        urls = [f"{self.rest_url}/healthz"] if rest else []
+        for url in (*urls, f"http://127.0.0.1:{self.mcp_port}/healthz"):
             while True:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"service exited early:\n{self.output()}")

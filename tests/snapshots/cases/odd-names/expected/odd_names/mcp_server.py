@@ -27,11 +27,13 @@ TOOLS = (
             Input("filter[state]", type="array"),
             Input("uuid", description="value used by a request template", feeds="header"),
         ),
+        description="Get Items.",
     ),
     Tool(
         name="items.delete",
         endpoint=Endpoint("items.delete", call=Call(client.OPERATION_2ND_ITEMS)),
         inputs=(Input("user.id", required=True, feeds="path"),),
+        description="2nd-items.",
     ),
 )
 

@@ -29,12 +29,14 @@ TOOLS = (
             Input("max", type="integer"),
         ),
         title="Search articles",
+        description="Search articles.",
         annotations={"title": "Search articles", "read_only_hint": True, "open_world_hint": True},
     ),
     Tool(
         name="get-article",
         endpoint=Endpoint("get-article", call=Call(client.GET_ARTICLE)),
         inputs=(Input("id", required=True, feeds="path"),),
+        description="get-article.",
     ),
 )
 
