@@ -46,6 +46,15 @@ class Param(rt.Parameter):
     constraints: dict[str, Any] | None = None  # JSON Schema keywords given in the spec
 
 
+@dataclass(frozen=True, slots=True)
+class ResultType:
+    """The TypedDict of a consumed operation's `.data`: one key per named output."""
+
+    name: str
+    fields: tuple[tuple[str, str], ...]  # (output name, annotation)
+    functional: bool  # a name that is not an identifier: `TypedDict("Name", {...})`
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Operation(rt.Operation):
     """A consumed operation; `<module>.<const>` in the generated code."""
@@ -58,6 +67,8 @@ class Operation(rt.Operation):
     documented: tuple[Param, ...]  # the arguments with a description, for the docstring
     summary: str
     details: str  # the description beyond its first sentence, or ""
+    result: ResultType | None = None
+    data_annotation: str = "Any"  # what `.data` of its Result is
     span: Span = NO_SPAN
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import replace
 from typing import Any
+
+from capgen_runtime.formats import PASSTHROUGH
 
 from ..diagnostics import Span
 from ..ir import model as ir
@@ -282,6 +285,9 @@ def _operation(
     methods.add(method_name)
     description = " ".join((op.description or op.label or op.name).split())
     summary, _, details = description.partition(". ")
+    read = outputs(ctx, [o for o in op.output_parameters if o.name], locations)
+    result = _result_type(method_name, read, consts)
+    data = "bytes" if fmt in PASSTHROUGH else (result.name if result else "Any")
     return ir.Operation(
         namespace=spec.namespace,
         name=op.name,
@@ -295,11 +301,32 @@ def _operation(
         documented=tuple(p for p in _arguments(params) if p.description),
         body=body,
         output_format=fmt,
-        outputs=outputs(ctx, [o for o in op.output_parameters if o.name], locations),
+        outputs=read,
         summary=summary.rstrip(".") + ".",
         details=details.strip(),
+        result=result,
+        data_annotation=data,
         span=span,
     )
+
+
+def _result_type(
+    method_name: str, declared: tuple[ir.Output, ...], taken: set[str]
+) -> ir.ResultType | None:
+    """`.data` of an operation with named outputs: each output by name, None when the answer
+    lacks it."""
+    named = [o for o in declared if o.name]
+    if not named:
+        return None
+    name = naming.unique([naming.pascal(method_name, "Operation") + "Result"], taken)[0]
+    taken.add(name)
+    fields = tuple((str(o.name), _optional(_ANNOTATIONS.get(o.type))) for o in named)
+    functional = not all(k.isidentifier() and not keyword.iskeyword(k) for k, _ in fields)
+    return ir.ResultType(name, fields, functional)
+
+
+def _optional(annotation: str | None) -> str:
+    return f"{annotation} | None" if annotation else "Any"
 
 
 def _is_bind(ctx: Context, name: str) -> bool:

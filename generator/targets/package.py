@@ -122,10 +122,15 @@ def _settings(package: ir.Package) -> Module:
 
 def _client(upstream: ir.Upstream) -> Module:
     renderer = Renderer(operation_refs([upstream], local=upstream.module))
+    typing = [
+        name
+        for name, used in (("Any", _uses_any(upstream)), ("TypedDict", _has_results(upstream)))
+        if used
+    ]
     module = Module(
-        stdlib=["from typing import Any"] if _uses_any(upstream) else [],
+        stdlib=[f"from typing import {', '.join(typing)}"] if typing else [],
         third_party=["import httpx"],
-        runtime={"client": ["OperationsClient"], "settings": ["Settings"]},
+        runtime={"client": ["OperationsClient", "Result"], "settings": ["Settings"]},
     )
     items: list[tuple[str, object, str]] = [("UPSTREAM", upstream, "")]
     items += [(op.const, op, "") for op in upstream.operations]
@@ -171,8 +176,15 @@ def _aggregates(package: ir.Package) -> Module:
     return module
 
 
+def _has_results(upstream: ir.Upstream) -> bool:
+    return any(op.result for op in upstream.operations)
+
+
 def _uses_any(upstream: ir.Upstream) -> bool:
-    return any("Any" in arg.annotation for op in upstream.operations for arg in op.arguments)
+    annotations = [arg.annotation for op in upstream.operations for arg in op.arguments]
+    annotations += [op.data_annotation for op in upstream.operations]
+    annotations += [a for op in upstream.operations if op.result for _, a in op.result.fields]
+    return any("Any" in annotation for annotation in annotations)
 
 
 def runtime_requirement(package: ir.Package) -> str:

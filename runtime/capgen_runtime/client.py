@@ -1,5 +1,9 @@
 """The base of generated clients: one typed method per consumed operation, nothing else public.
 
+A method answers a `Result`: `.data` is the decoded body, read through the operation's declared
+outputs (a generated TypedDict then types it), and `.response` the httpx response itself. An
+upstream error status raises `UpstreamError`, with the status, headers and body.
+
 A generated client holds a runtime `UpstreamClient` instead of being one, so an operation may be
 named `settings`, `call`, `send` or anything but `aclose` and `stream`.
 """
@@ -9,16 +13,69 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, ParamSpec, Self
+from typing import Any, Generic, ParamSpec, Self, TypeVar
 
 import httpx
 
+from . import formats, mapping
 from .model import Operation, Upstream
 from .settings import Settings
 from .upstream import OpenStream, UpstreamClient
 
 P = ParamSpec("P")
+T = TypeVar("T")
 _STREAMING: ContextVar[bool] = ContextVar("capgen_client_streaming", default=False)
+_UNREAD = object()
+
+
+class UpstreamError(Exception):
+    """The upstream answered an error status (4xx or 5xx, after the allowed retries)."""
+
+    def __init__(self, status: int, headers: httpx.Headers, body: bytes) -> None:
+        super().__init__(f"upstream answered {status}")
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+
+class UndecodableBody(ValueError):
+    """`.data` of a body that is not in the operation's declared format (an image, a stream):
+    read `.response` instead."""
+
+
+class Result(Generic[T]):
+    """One call's answer: `data` (decoded on first use) and the raw `response`."""
+
+    __slots__ = ("_data", "_operation", "response")
+
+    def __init__(self, operation: Operation, response: httpx.Response) -> None:
+        self._operation = operation
+        self._data: Any = _UNREAD
+        self.response = response
+
+    @property
+    def data(self) -> T:
+        """The body in the declared format; with named outputs, each of them by name."""
+        if self._data is _UNREAD:
+            self._data = _decode(self._operation, self.response)
+        result: T = self._data
+        return result
+
+
+def _decode(operation: Operation, response: httpx.Response) -> Any:
+    if operation.output_format.lower() in formats.PASSTHROUGH:
+        return response.content
+    try:
+        tree = formats.decode(response.content, operation.output_format)
+    except (formats.FormatError, formats.UnsupportedFormat) as exc:
+        raise UndecodableBody(
+            f"the body ({response.headers.get('content-type', 'no type')}) is not "
+            f"{operation.output_format}: read .response"
+        ) from exc
+    named = [output for output in operation.outputs if output.name]
+    if not named:
+        return tree
+    return {output.name: mapping.resolve(output, tree) for output in named}
 
 
 class OperationsClient:
@@ -44,7 +101,7 @@ class OperationsClient:
     @asynccontextmanager
     async def stream(
         self,
-        operation: Callable[P, Awaitable[httpx.Response]],
+        operation: Callable[P, Awaitable[Result[Any]]],
         /,
         *args: P.args,
         **kwargs: P.kwargs,
@@ -58,7 +115,7 @@ class OperationsClient:
         """
         flag = _STREAMING.set(True)
         try:
-            response = await operation(*args, **kwargs)
+            response = (await operation(*args, **kwargs)).response
         finally:
             _STREAMING.reset(flag)
         try:
@@ -66,8 +123,15 @@ class OperationsClient:
         finally:
             await response.aclose()
 
-    async def _call(self, operation: Operation, arguments: Mapping[str, Any]) -> httpx.Response:
+    async def _call(self, operation: Operation, arguments: Mapping[str, Any]) -> Result[Any]:
         if not _STREAMING.get():
-            return await self._upstream.call(operation, arguments)
-        opened = await self._upstream.call(operation, arguments, stream="always")
-        return opened.response if isinstance(opened, OpenStream) else opened
+            response = await self._upstream.call(operation, arguments)
+            assert isinstance(response, httpx.Response)  # streams only when asked for
+        else:
+            opened = await self._upstream.call(operation, arguments, stream="always")
+            response = opened.response if isinstance(opened, OpenStream) else opened
+        if response.status_code >= 400:
+            body = await response.aread()
+            await response.aclose()
+            raise UpstreamError(response.status_code, response.headers, body)
+        return Result(operation, response)

@@ -38,11 +38,13 @@ name_text = text.map(lambda t: t.replace("/", "_"))  # a file name holds no "/" 
 # What generated modules may do at import: bind data to names, import, define functions and
 # classes; nothing else. Data is built only from runtime descriptors and plain literals.
 MODEL = {n for n in dir(rt) if isinstance(getattr(rt, n), type)}
-DATA_CALLS = MODEL | {"Capability"}
+DATA_CALLS = MODEL | {"Capability", "TypedDict"}
 DATA_NODES = (
     ast.Call, ast.Name, ast.Attribute, ast.Constant, ast.Tuple, ast.List, ast.Dict,
     ast.keyword, ast.Starred, ast.Load, ast.UnaryOp, ast.USub,
 )  # fmt: skip
+# what a TypedDict field's annotation is made of: names, `X[...]`, `X | None`
+TYPE_NODES = (ast.Name, ast.Subscript, ast.BinOp, ast.BitOr, ast.Constant, ast.Tuple, ast.Load)
 
 
 def _spec(t: dict[str, str]) -> dict[str, Any]:
@@ -145,6 +147,14 @@ def check_statement(stmt: ast.stmt, where: str) -> None:
         return
     if isinstance(stmt, ast.Assign):
         assert all(isinstance(target, ast.Name) for target in stmt.targets), where
+        value = stmt.value
+        if isinstance(value, ast.Call) and ast.unparse(value.func) == "TypedDict":
+            name, fields = value.args  # TypedDict("Name", {"key": <type>, ...})
+            assert isinstance(name, ast.Constant) and isinstance(fields, ast.Dict), where
+            assert all(isinstance(k, ast.Constant) for k in fields.keys), where
+            for annotation in fields.values:
+                assert all(isinstance(n, TYPE_NODES) for n in ast.walk(annotation)), where
+            return
         for node in ast.walk(stmt.value):
             assert isinstance(node, DATA_NODES), f"{where}: {ast.dump(node)[:80]}"
             if isinstance(node, ast.Call):
@@ -152,6 +162,10 @@ def check_statement(stmt: ast.stmt, where: str) -> None:
         return
     if isinstance(stmt, ast.ClassDef):
         for inner in stmt.body:
+            if isinstance(inner, ast.AnnAssign):  # a TypedDict field: a name and a type
+                assert isinstance(inner.target, ast.Name) and inner.value is None, where
+                assert all(isinstance(n, TYPE_NODES) for n in ast.walk(inner.annotation)), where
+                continue
             ok = isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Expr, ast.Assign))
             assert ok, where
         return

@@ -7,10 +7,10 @@ references.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
-from capgen_runtime.client import OperationsClient
+from capgen_runtime.client import OperationsClient, Result
 from capgen_runtime.model import Auth, Operation, Output, Parameter, Upstream
 from capgen_runtime.settings import Settings
 
@@ -37,6 +37,12 @@ EXECUTEAIMODEL = Operation(
 OPERATIONS = (EXECUTEAIMODEL,)
 
 
+class ExecuteaimodelResult(TypedDict):
+    """``.data`` of ``executeaimodel``: its declared outputs, None where the answer lacks one."""
+
+    result: dict[str, Any] | None
+
+
 class WorkersAiAiInferenceClient(OperationsClient):
     """Async client of workers-ai-ai-inference; use ``async with`` or call ``aclose()``."""
 
@@ -51,7 +57,7 @@ class WorkersAiAiInferenceClient(OperationsClient):
         account_id: str,
         model: str,
         body: dict[str, Any],
-    ) -> httpx.Response:
+    ) -> Result[ExecuteaimodelResult]:
         """Cloudflare Execute Ai Model.
 
         ``POST /accounts/{account_id}/ai/run/{model}``
@@ -59,6 +65,9 @@ class WorkersAiAiInferenceClient(OperationsClient):
         Args:
             model: The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.
             body: Request body (JSON).
+
+        Raises:
+            capgen_runtime.client.UpstreamError: the upstream answered an error status.
         """
         return await self._call(
             EXECUTEAIMODEL,

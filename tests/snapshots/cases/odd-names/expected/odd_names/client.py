@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
-from capgen_runtime.client import OperationsClient
+from capgen_runtime.client import OperationsClient, Result
 from capgen_runtime.model import Operation, Output, Parameter, Upstream
 from capgen_runtime.settings import Settings
 
@@ -42,6 +42,18 @@ OPERATION_2ND_ITEMS = Operation(
 OPERATIONS = (GET_ITEMS, OPERATION_2ND_ITEMS)
 
 
+class GetItemsResult(TypedDict):
+    """``.data`` of ``get_items``: its declared outputs, None where the answer lacks one."""
+
+    result: dict[str, Any] | None
+
+
+class Operation2ndItemsResult(TypedDict):
+    """``.data`` of ``operation_2nd_items``: its declared outputs, None where the answer lacks one."""
+
+    result: dict[str, Any] | None
+
+
 class OddApiClient(OperationsClient):
     """Async client of odd-api; use ``async with`` or call ``aclose()``."""
 
@@ -59,13 +71,16 @@ class OddApiClient(OperationsClient):
         cafe: str | None = None,
         filter_state: list[Any] | None = None,
         uuid: str | None = None,
-    ) -> httpx.Response:
+    ) -> Result[GetItemsResult]:
         """Get Items.
 
         ``GET users/{user.id}/items``
 
         Args:
             uuid: value used by a request template
+
+        Raises:
+            capgen_runtime.client.UpstreamError: the upstream answered an error status.
         """
         return await self._call(
             GET_ITEMS,
@@ -83,10 +98,13 @@ class OddApiClient(OperationsClient):
         self,
         *,
         user_id: str,
-    ) -> httpx.Response:
+    ) -> Result[Operation2ndItemsResult]:
         """2nd-items.
 
         ``DELETE users/{user.id}/items``
+
+        Raises:
+            capgen_runtime.client.UpstreamError: the upstream answered an error status.
         """
         return await self._call(
             OPERATION_2ND_ITEMS,

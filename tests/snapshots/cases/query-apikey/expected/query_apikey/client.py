@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from capgen_runtime.client import OperationsClient
+from capgen_runtime.client import OperationsClient, Result
 from capgen_runtime.model import Auth, Operation, Parameter, Upstream
 from capgen_runtime.settings import Settings
 
@@ -59,7 +59,7 @@ class NewsClient(OperationsClient):
         in_: str | None = None,
         filter_lang: list[Any] | None = None,
         max_: int | None = None,
-    ) -> httpx.Response:
+    ) -> Result[Any]:
         """Search articles.
 
         ``GET /search``
@@ -68,6 +68,9 @@ class NewsClient(OperationsClient):
 
         Args:
             q: Keywords.
+
+        Raises:
+            capgen_runtime.client.UpstreamError: the upstream answered an error status.
         """
         return await self._call(
             SEARCH_ARTICLES,
@@ -78,10 +81,13 @@ class NewsClient(OperationsClient):
         self,
         *,
         id_: str,
-    ) -> httpx.Response:
+    ) -> Result[Any]:
         """get-article.
 
         ``GET /articles/{id}``
+
+        Raises:
+            capgen_runtime.client.UpstreamError: the upstream answered an error status.
         """
         return await self._call(
             GET_ARTICLE,
