@@ -139,7 +139,10 @@ def to_response(outcome: Outcome, service: Service) -> Response:
     if outcome.status == 204:
         return Response(status_code=204, headers=outcome.headers)
     content = service.redact_bytes(outcome.content)
-    return Response(content, outcome.status, headers=outcome.headers, media_type=outcome.media_type)
+    headers = dict(outcome.headers)
+    if outcome.media_type:  # as the upstream wrote it (Response would add a charset to text/*)
+        headers["content-type"] = outcome.media_type
+    return Response(content, outcome.status, headers=headers)
 
 
 async def relay(stream: OpenStream, service: Service) -> AsyncIterator[bytes]:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from capgen_runtime.client import UpstreamError
+
 from tests.conftest import SEED_PROJECT, UPSTREAM_KEY
 from tests.support.fake_upstream import Answer, FakeUpstream
 
