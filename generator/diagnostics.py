@@ -6,8 +6,9 @@ docs/diagnostics.md is generated from it (a test keeps the two in step).
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -155,6 +156,13 @@ CODES: dict[str, Code] = {
         "declare the operation under `consumes`, or fix the reference (an error with --strict)",
     ),
 }
+
+
+def not_one_of(what: str, value: object, choices: Sequence[str]) -> str:
+    """`<what> 'que' is not one of path, query, ...; did you mean 'query'?` (E014)."""
+    close = difflib.get_close_matches(str(value).lower(), [c.lower() for c in choices], 1, 0.6)
+    guess = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{what} {value!r} is not one of {', '.join(choices)}{guess}"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..diagnostics import Span
+from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
 from ..loader import Locations, Pointer
 from ..spec import models as m
@@ -12,6 +12,7 @@ from ..spec.parse import Validator
 from .context import Context
 from .templates import TemplateError, names
 
+PLACEMENTS = ("header", "query", "cookie", "body", "path")
 UNSUPPORTED = (
     "oauth1",
     "hmac",
@@ -46,7 +47,8 @@ def outbound_auth(ctx: Context, data: Any, locations: Locations, owner: Pointer)
         return ir.Auth("bearer", token=auth.token or auth.value)
     if kind in ("apikey", "api-key", "header"):
         key, placement = _key_and_placement(ctx, auth, span)
-        return ir.Auth("apikey", key=key, value=auth.value, placement=placement)
+        key, value = _key_value(ctx, auth, key, span)
+        return ir.Auth("apikey", key=key, value=value, placement=placement)
     if kind in ("basic", "digest"):
         return ir.Auth(kind, username=auth.username, password=auth.password)
     if kind == "oauth2":
@@ -87,6 +89,50 @@ def _check_templates(ctx: Context, auth: m.Authentication, span: Span) -> None:
                 ctx.error("E026", str(exc), span)
 
 
+def _key_value(
+    ctx: Context, auth: m.Authentication, key: str | None, span: Span
+) -> tuple[str | None, str | None]:
+    """The key's value, as written (`value`), or in the other ways people write it: `token`, or
+    a `headers` map or list of one header. A key with no value is an error, never dropped."""
+    value = auth.value
+    if value is None and auth.token is not None:
+        ctx.warning("W120", "apikey `token` read as `value`", span)
+        value = auth.token
+    headers = (auth.model_extra or {}).get("headers")
+    if value is None and key is None and headers:
+        pairs = _header_pairs(headers)
+        if len(pairs) != 1:
+            ctx.error(
+                "E013",
+                "apikey `headers` must name exactly one header (use `key` and `value`)",
+                span,
+            )
+            return None, None
+        ctx.warning("W120", "apikey `headers` read as `key` and `value`", span)
+        key, value = pairs[0]
+    if not key or not value:
+        ctx.error(
+            "E012",
+            "apikey authentication needs `key` and `value`: no credential would be sent",
+            span,
+        )
+    return key, value
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    if isinstance(headers, dict):
+        return [(str(k), str(v)) for k, v in headers.items()]
+    if isinstance(headers, list):
+        return [
+            (str(h.get("name") or h.get("key")), str(h.get("value")))
+            for h in headers
+            if isinstance(h, dict)
+            and (h.get("name") or h.get("key"))
+            and h.get("value") is not None
+        ]
+    return []
+
+
 def _key_and_placement(ctx: Context, auth: m.Authentication, span: Span) -> tuple[str | None, str]:
     key = auth.key
     if key is None and (auth.name or auth.header):
@@ -101,9 +147,13 @@ def _key_and_placement(ctx: Context, auth: m.Authentication, span: Span) -> tupl
             "W120", "authentication type `header` read as `apikey` with placement header", span
         )
     placement = (placement or "header").lower()
-    if placement not in ("header", "query", "cookie"):
-        ctx.error("E014", f"apikey placement {placement!r} must be header, query or cookie", span)
+    if placement not in PLACEMENTS:
+        ctx.error("E014", not_one_of("apikey placement", placement, PLACEMENTS), span)
         placement = "header"
+    elif placement in ("body", "path"):  # real APIs do it; the published schema does not say so
+        ctx.warning(
+            "W122", f"apikey placement `{placement}`: the key is sent in the {placement}", span
+        )
     return key, placement
 
 

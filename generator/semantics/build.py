@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..diagnostics import Diagnostics
 from ..ir import model as ir
+from ..loader import Locations, Pointer
 from ..spec import models as m
 from ..spec.parse import Spec
 from . import naming
@@ -14,12 +15,14 @@ from .context import Calls, Context
 from .endpoints import build_endpoint, collect_extra_params
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
+from .templates import TemplateError, collect_names
 
 A = TypeVar("A", m.RestExposes, m.McpExposes)
 
 
 def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = None) -> ir.Package:
     binds = tuple(ir.Bind(b.namespace, tuple(b.keys.items()), b.location) for b in spec.binds)
+    binds += _implicit_binds(spec, diagnostics, frozenset(k for b in binds for k, _ in b.keys))
     ctx = Context(spec, diagnostics, bind_names=frozenset(k for b in binds for k, _ in b.keys))
     for op in _exposed_operations(spec):
         collect_extra_params(ctx, op, ctx.span(op))
@@ -77,6 +80,37 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
         ),
         runtime_extras=("oauth2",) if oauth else (),
     )
+
+
+def _implicit_binds(
+    spec: Spec, diagnostics: Diagnostics, declared: frozenset[str]
+) -> tuple[ir.Bind, ...]:
+    """A credential must never become an empty string: a variable an authentication block uses
+    that no bind declares is read from the environment variable of that name (fatal at start-up
+    when unset), with a warning."""
+    blocks: list[tuple[Any, Locations, Pointer]] = [
+        (c.model.authentication, c.locations, c.model.pointer) for c in spec.consumes
+    ]
+    blocks += [(a.authentication, spec.locations, a.pointer) for a in spec.rest]
+    blocks += [(a.authentication, spec.locations, a.pointer) for a in spec.mcp]
+    found: dict[str, dict[str, str]] = {}
+    for data, locations, pointer in blocks:
+        try:
+            used = collect_names(data) if isinstance(data, dict) else ()
+        except TemplateError:
+            continue  # reported where the template is read
+        for name in used:
+            head, _, key = name.rpartition(".")
+            if key in declared or key in found.get(head or "env", {}) or not key.isidentifier():
+                continue
+            diagnostics.warning(
+                "W133",
+                f"`{{{{{name}}}}}` in an authentication block is not declared under binds; it is "
+                f"read from the environment variable {key} at start-up (which fails when it is unset)",
+                locations.span((*pointer, "authentication")),
+            )
+            found.setdefault(head or "env", {})[key] = key
+    return tuple(ir.Bind(ns, tuple(keys.items())) for ns, keys in sorted(found.items()))
 
 
 def _exposed_operations(spec: Spec) -> list[m.ExposedOperation]:

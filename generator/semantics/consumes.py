@@ -9,7 +9,7 @@ from typing import Any
 
 from capgen_runtime.formats import PASSTHROUGH
 
-from ..diagnostics import Span
+from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
 from ..loader import Locations
 from ..spec import models as m
@@ -93,6 +93,9 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
     spec = entry.model
     locations = entry.locations
     base_url = _base_url(ctx, spec, locations)
+    auth = outbound_auth(ctx, spec.authentication, locations, spec.pointer)
+    # an API key placed in the path fills the placeholder its key names (a bot token)
+    credential = {auth.key: auth.value} if auth and auth.placement == "path" and auth.key else {}
     params = tuple(_params(ctx, spec.input_parameters, locations))
     operations: list[ir.Operation] = []
     seen: dict[str, Span] = {}
@@ -109,7 +112,9 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
                 )
                 continue
             seen[op.name] = op_span
-            operation = _operation(ctx, spec, resource, op, locations, consts, methods, module)
+            operation = _operation(
+                ctx, spec, resource, op, locations, consts, methods, module, credential
+            )
             if operation is not None:
                 operations.append(operation)
             else:
@@ -120,7 +125,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
         class_name=naming.pascal(spec.namespace) + "Client",
         base_url=base_url,
         base_url_env=naming.constant(spec.namespace) + "_BASE_URL",
-        auth=outbound_auth(ctx, spec.authentication, locations, spec.pointer),
+        auth=auth,
         parameters=params,
         operations=tuple(operations),
         description=(spec.description or spec.label or "").strip(),
@@ -164,6 +169,9 @@ def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -
     for item in items:
         location = (item.in_ or "query").lower()
         span = locations.span(item.pointer)
+        if not item.name.strip():  # it would go on the wire as `&=value`
+            ctx.error("E012", "a parameter needs a non-empty `name`", span)
+            continue
         if item.in_ is None:
             ctx.warning(
                 "W122", f"parameter {item.name!r} has no `in`; sent as a query parameter", span
@@ -171,7 +179,7 @@ def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -
         elif location not in LOCATIONS:
             ctx.error(
                 "E014",
-                f"parameter {item.name!r}: `in: {item.in_}` is not one of {', '.join(LOCATIONS)}",
+                not_one_of(f"parameter {item.name!r}: `in`", item.in_, LOCATIONS),
                 span,
             )
             continue
@@ -223,19 +231,21 @@ def _operation(
     consts: set[str],
     methods: set[str],
     module: str,
+    credential: dict[str, str | None],
 ) -> ir.Operation | None:
     span = locations.span(op.pointer)
     method = (op.method or "GET").upper()
     if method not in METHODS:
         ctx.error(
             "E014",
-            f"operation {op.name!r}: method {op.method!r} is not one of {', '.join(METHODS)}",
+            not_one_of(f"operation {op.name!r}: method", op.method, METHODS),
             span,
         )
         return None
     raw_path = op.path if op.path is not None else resource.path
+    raw_path, fragment_headers = _fragment(ctx, raw_path or "", span)
     try:
-        path, placeholders = normalise_path(raw_path or "")
+        path, placeholders = normalise_path(raw_path)
     except TemplateError:
         ctx.error("E023", f"operation {op.name!r}: malformed path {raw_path!r}", span)
         return None
@@ -244,13 +254,18 @@ def _operation(
         _params(ctx, resource.input_parameters, locations)
         + _params(ctx, op.input_parameters, locations)
     )
+    merged = [
+        replace(p, value=credential[p.name]) if p.location == "path" and p.name in credential else p
+        for p in merged
+    ]
     declared = {p.name for p in merged}
     params: list[ir.Param] = [  # a placeholder naming a bind is filled from it, never by callers
-        _param(p, "path", "string", True, None, "{{" + p + "}}" if _is_bind(ctx, p) else None)
+        _param(p, "path", "string", True, None, _fixed_placeholder(ctx, p, credential))
         for p in placeholders
         if p not in declared
     ]
     params += merged
+    params += [h for h in fragment_headers if h.name not in {p.name for p in params}]
     for extra in ctx.extra_params.get((spec.namespace, op.name), ()):
         if extra.name not in {p.name for p in params}:
             location = extra.location or ("query" if method in _NO_BODY else "body")
@@ -327,6 +342,32 @@ def _result_type(
 
 def _optional(annotation: str | None) -> str:
     return f"{annotation} | None" if annotation else "Any"
+
+
+_AMZ_TARGET = re.compile(r"X-Amz-Target=([\w.\-]+)", re.IGNORECASE)
+
+
+def _fragment(ctx: Context, path: str, span: Span) -> tuple[str, list[ir.Param]]:
+    """HTTP never sends a `#fragment`. The AWS JSON convention `/#X-Amz-Target=Service.Action`
+    names the operation: it is sent as the `X-Amz-Target` header. Any other fragment is dropped,
+    with a warning."""
+    path, hash_sign, fragment = path.partition("#")
+    if not hash_sign:
+        return path, []
+    target = _AMZ_TARGET.fullmatch(fragment.strip())
+    if target is not None:
+        ctx.warning("W122", f"`#{fragment}` in the path is sent as the header X-Amz-Target", span)
+        header = _param("X-Amz-Target", "header", "string", True, None, target.group(1))
+        return path or "/", [header]
+    ctx.warning("W122", f"`#{fragment}` in the path is never sent over HTTP; it is dropped", span)
+    return path or "/", []
+
+
+def _fixed_placeholder(ctx: Context, name: str, credential: dict[str, str | None]) -> str | None:
+    """The template of a path placeholder no caller fills: a bind, or the path credential."""
+    if name in credential:
+        return credential[name]
+    return "{{" + name + "}}" if _is_bind(ctx, name) else None
 
 
 def _is_bind(ctx: Context, name: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..diagnostics import not_one_of
 from ..ir import model as ir
 from ..spec import models as m
 from .auth import inbound_auth
@@ -44,7 +45,9 @@ def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter
     transport = (adapter.transport or "http").lower()
     if transport not in ("http", "stdio"):
         ctx.error(
-            "E014", f"MCP transport {adapter.transport!r} must be http or stdio", ctx.span(adapter)
+            "E014",
+            not_one_of("MCP transport", adapter.transport, ("http", "stdio")),
+            ctx.span(adapter),
         )
     modules: set[str] = set()
     for tool in tools:
@@ -55,7 +58,7 @@ def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter
     return ir.McpAdapter(
         namespace=adapter.namespace,
         module=module,
-        port=adapter.port if transport == "http" else None,
+        port=_port(ctx, adapter) if transport == "http" else None,
         address=adapter.address,
         transport=transport,
         description=" ".join((adapter.description or "").split()) or None,
@@ -65,6 +68,24 @@ def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter
         prompts=prompts,
         imports=tuple(sorted(modules)),
     )
+
+
+DEFAULT_PORT = 9090
+
+
+def _port(ctx: Context, adapter: m.McpExposes) -> int:
+    """An MCP adapter over HTTP listens somewhere: without `port`, on the first port from 9090
+    no other adapter of the spec declares (with a warning; `--port` can still move it)."""
+    if adapter.port is not None:
+        return adapter.port
+    taken = {a.port for a in ctx.spec.rest} | {a.port for a in ctx.spec.mcp}
+    port = next(p for p in range(DEFAULT_PORT, DEFAULT_PORT + 1000) if p not in taken)
+    ctx.warning(
+        "W122",
+        f"MCP adapter {adapter.namespace!r} over HTTP has no `port`; it listens on {port}",
+        ctx.span(adapter),
+    )
+    return port
 
 
 def _ref_name(op: m.ExposedOperation) -> str | None:

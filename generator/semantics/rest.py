@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..diagnostics import Span
+from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
 from ..spec import models as m
 from . import naming
@@ -101,7 +101,7 @@ def _operation(
         ctx.error("E012", "a REST operation needs `method`", span)
         return None
     if method not in METHODS:
-        ctx.error("E014", f"method {op.method!r} is not one of {', '.join(METHODS)}", span)
+        ctx.error("E014", not_one_of("method", op.method, METHODS), span)
         return None
     raw = _full_path(resource.path, op.path)
     try:
@@ -184,10 +184,13 @@ def _inputs(
     result: dict[str, ir.Input] = {}
     for item in items:
         location = (item.in_ or "").lower()
+        if not item.name.strip():
+            ctx.error("E012", "an input needs a non-empty `name`", ctx.span(item))
+            continue
         if location and location not in _INPUT_LOCATIONS:
             ctx.error(
                 "E014",
-                f"input {item.name!r}: `in: {item.in_}` is not one of {', '.join(_INPUT_LOCATIONS)}",
+                not_one_of(f"input {item.name!r}: `in`", item.in_, _INPUT_LOCATIONS),
                 ctx.span(item),
             )
             continue
@@ -195,6 +198,14 @@ def _inputs(
             location = (
                 "path" if item.name in variables else "query" if method in _NO_BODY else "body"
             )
+        elif location == "path" and item.name not in variables:  # no caller could send it
+            ctx.warning(
+                "W122",
+                f"input {item.name!r} is `in: path` but the path has no {{{item.name}}}; "
+                "it is read from the query",
+                ctx.span(item),
+            )
+            location = "query"
         value = item.value if isinstance(item.value, str) else None
         result[item.name] = ir.Input(
             name=item.name,

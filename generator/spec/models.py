@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic.alias_generators import to_camel
 
 from ..loader import Pointer
+
+# field -> other keys people write for it (operations and tools identified by `id`); the
+# key stays among the extras, so the parser can say how it was read
+SPELLINGS: dict[str, tuple[str, ...]] = {"name": ("id",)}
 
 
 class SpecModel(BaseModel):
@@ -24,6 +28,19 @@ class SpecModel(BaseModel):
         alias_generator=to_camel,
         coerce_numbers_to_str=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _other_spellings(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for field_name, spellings in SPELLINGS.items():
+            if field_name in cls.model_fields and data.get(field_name) is None:
+                given = next((data[s] for s in spellings if isinstance(data.get(s), str)), None)
+                if given is not None:
+                    data = {**data, field_name: given}
+        return data
+
     _pointer: Pointer = PrivateAttr(default=())
 
     @property

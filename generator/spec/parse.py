@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +106,12 @@ class Validator:
     def _attach(self, model: BaseModel, pointer: Pointer) -> None:
         if isinstance(model, m.SpecModel):
             model._pointer = pointer
-        for key in model.model_extra or {}:
+        extra = model.model_extra or {}
+        for key in extra:
+            if key in m.SPELLINGS["name"] and extra[key] == getattr(model, "name", None):
+                where = self.locations.key_span((*pointer, key))
+                self.diagnostics.warning("W120", f"`{key}` read as `name`", where)
+                continue
             self.unknown.setdefault((type(model).__name__, key), []).append((*pointer, key))
         for name, info in type(model).model_fields.items():
             value = getattr(model, name)
@@ -129,6 +135,16 @@ def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
     if not isinstance(data, dict):
         diagnostics.error(
             "E010", f"the spec root must be a mapping, got {_kind(data)}", locations.span(())
+        )
+        return None
+    other = _other_format(data)
+    if other is not None:  # one clear error, not the structural errors of a different format
+        key, version = other
+        diagnostics.error(
+            "E011",
+            f"the document says `{key}: {version}`: it is not a Naftiko capability; capgen reads "
+            "`naftiko: 1.0.0-alpha2` specs (alpha1 and alpha3 are read as alpha2)",
+            locations.key_span((key,)),
         )
         return None
     unknown: dict[tuple[str, str], list[Pointer]] = {}
@@ -169,6 +185,22 @@ def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
     spec.aggregates = check.models(m.Aggregate, cap.get("aggregates"), ("capability", "aggregates"))
     _report_unknown(unknown, locations, diagnostics)
     return spec
+
+
+_VERSION = re.compile(r"\d+\.\d+(\.\d+)?(-[\w.]+)?")
+_ROOT_KEYS = frozenset({"naftiko", "info", "binds", "capability", "consumes", "exposes"})
+
+
+def _other_format(data: dict[str, Any]) -> tuple[str, str] | None:
+    """`ikanos: 1.0.0-beta5`, `openapi: 3.1.0`: a root key naming another format's version, in
+    a document that does not say `naftiko`."""
+    if "naftiko" in data:
+        return None
+    for key, value in data.items():
+        given = str(value).strip() if isinstance(value, str | float) else ""
+        if isinstance(key, str) and key not in _ROOT_KEYS and _VERSION.fullmatch(given):
+            return key, given
+    return None
 
 
 def _check_version(root: m.Document, locations: Locations, diagnostics: Diagnostics) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import ssl
 import time
 from collections.abc import Mapping
@@ -12,10 +13,28 @@ from urllib.parse import quote_plus
 
 import httpx
 
-from .errors import UpstreamUnavailable
+from .errors import InvalidRequest, UpstreamUnavailable
 from .model import Auth
 from .request import PreparedRequest, header_value
 from .templating import render
+
+
+def _add_body_field(request: PreparedRequest, key: str, value: str) -> None:
+    """An API key sent as a field of the body: of the form, of the JSON object, or as the only
+    field of a form body when there is none."""
+    if request.form is not None:
+        request.form[key] = value
+    elif not request.content:
+        request.form = {key: value}
+        request.headers.pop("Content-Type", None)  # httpx writes the form's
+    elif "json" in request.headers.get("Content-Type", ""):
+        data = json.loads(request.content)
+        if not isinstance(data, dict):
+            raise InvalidRequest("the API key goes in the body, which is not a JSON object")
+        data[key] = value
+        request.content = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    else:
+        raise InvalidRequest("the API key goes in the body, which is neither JSON nor a form")
 
 
 class Authenticator:
@@ -73,9 +92,11 @@ class Authenticator:
 
     @staticmethod
     def _apply_key(request: PreparedRequest, key: str, value: str, placement: str) -> None:
-        if not key or not value:
+        if not key or not value or placement == "path":  # the generator put it in the path
             return
-        if placement == "query":
+        if placement == "body":
+            _add_body_field(request, key, value)
+        elif placement == "query":
             separator = "&" if "?" in request.url else "?"
             request.url += f"{separator}{quote_plus(key)}={quote_plus(value)}"
         elif placement == "cookie":

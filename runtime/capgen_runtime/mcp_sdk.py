@@ -144,9 +144,11 @@ class ToolContract:
         if self.output is None or result.structured_content is None:
             return result
         problems = self.output.problems(result.structured_content)
-        if problems:
+        if problems:  # the contract is broken, but what the upstream said is still shown
             message = "the upstream's answer does not match the tool's output schema: "
-            return _text_result(message + "; ".join(problems), is_error=True)
+            broken = _text_result(message + "; ".join(problems), is_error=True)
+            broken.content.extend(c for c in result.content if isinstance(c, types.TextContent))
+            return broken
         return result
 
 

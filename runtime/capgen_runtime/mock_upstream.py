@@ -162,7 +162,7 @@ async def _respond(
     if fmt in ("binary", "octet-stream"):
         return Response(_PNG, media_type="image/png")
     envelope = {"result": result, "success": True, "errors": [], "messages": []}
-    return JSONResponse(_merge(shape, envelope))
+    return JSONResponse(merge_shape(shape, envelope))
 
 
 # Shaped answers: the mock's JSON has what the exposed outputs map, of the declared types, so a
@@ -182,7 +182,7 @@ def output_shapes(endpoints: Iterable[Endpoint]) -> dict[tuple[str, str], Any]:
             outputs = (*(endpoint.outputs[:1] if endpoint.call else ()), *operation.outputs)
             key = (operation.namespace, operation.name)
             for output in outputs:
-                shapes[key] = _merge(shapes.get(key, _NOTHING), _tree(output))
+                shapes[key] = merge_shape(shapes.get(key, _NOTHING), _tree(output))
     return {key: tree for key, tree in shapes.items() if tree is not _NOTHING}
 
 
@@ -198,7 +198,7 @@ def _tree(output: Output) -> Any:
 def _merged(outputs: Iterable[Output]) -> Any:
     tree = _NOTHING
     for output in outputs:
-        tree = _merge(tree, _tree(output))
+        tree = merge_shape(tree, _tree(output))
     return {} if tree is _NOTHING else tree
 
 
@@ -233,7 +233,7 @@ def _at(mapping: str | None, node: Any) -> Any:
     return node
 
 
-def _merge(first: Any, second: Any) -> Any:
+def merge_shape(first: Any, second: Any) -> Any:
     """`first` and `second` together; where both have a value that is not a container, the
     first wins."""
     if first is _NOTHING:
@@ -243,12 +243,12 @@ def _merge(first: Any, second: Any) -> Any:
     if isinstance(first, dict) and isinstance(second, dict):
         merged = dict(first)
         for key, value in second.items():
-            merged[key] = _merge(merged[key], value) if key in merged else value
+            merged[key] = merge_shape(merged[key], value) if key in merged else value
         return merged
     if isinstance(first, list) and isinstance(second, list):
         longer = first if len(first) >= len(second) else second
         return [
-            _merge(first[i], second[i]) if i < len(first) and i < len(second) else longer[i]
+            merge_shape(first[i], second[i]) if i < len(first) and i < len(second) else longer[i]
             for i in range(len(longer))
         ]
     return first

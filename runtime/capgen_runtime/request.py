@@ -84,8 +84,9 @@ def prepare(
             body_params[param.name] = value
     path = expand_path(operation.path, values, bind_scope)
     request.url = join_url(base_url, path)
-    if query:
-        request.url += "?" + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
+    if query:  # after the query the consumed path may already carry (`/items?kind=x`)
+        separator = "&" if "?" in request.url else "?"
+        request.url += separator + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
     raw = [v for v in body_params.values() if isinstance(v, RawBody)]
     if raw and operation.body is None:  # a caller's bytes, passed through as they came
         request.content = raw[0].data
@@ -268,6 +269,7 @@ def prepare_forward(
             request.headers[param.name] = header_value(param.name, value)
         elif param.location == "query" and "{{" not in to_text(value):
             query.append((param.name, to_text(value)))
-    if query:
-        request.url += "?" + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
+    if query:  # after the query the consumed path may already carry (`/items?kind=x`)
+        separator = "&" if "?" in request.url else "?"
+        request.url += separator + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
     return request

@@ -177,10 +177,11 @@ def _server(app: object, sock: socket.socket) -> _Server:
 
 
 async def _serve(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:
-    if not capability.rest and not capability.mcp:
-        print("note: the spec exposes no adapter; nothing to serve", file=sys.stderr)
-        return 0
     http_mcp = [a for a in capability.mcp if a.transport == "http" and a.port is not None]
+    if not capability.rest and not http_mcp:
+        stdio = " (its MCP adapter is stdio: run `stdio`)" if capability.mcp else ""
+        print(f"error: the spec exposes nothing to serve over HTTP{stdio}", file=sys.stderr)
+        return 2
     adapters: list[RestAdapter | McpAdapter] = [*capability.rest, *http_mcp]
     try:  # every credential problem is reported before anything listens
         for adapter in adapters:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 import httpx
+from capgen_runtime.mock_upstream import merge_shape, output_shapes
 
 from generator import pipeline
 from generator.ir import model as ir
@@ -76,16 +77,18 @@ class Responder:
 
     def __init__(self) -> None:
         self.formats: dict[str, str] = {}
+        self.shapes: dict[str, Any] = {}  # what the exposed outputs of the call map
         self.lock = threading.Lock()
 
     def __call__(self, request: Recorded) -> Answer:
         prefix = "/".join(request.raw_path.split("/")[:3])
         with self.lock:
             fmt = self.formats.get(prefix, "json")
+            shape = self.shapes.get(prefix)
         if fmt in _RAW:
             body, media = _RAW[fmt]
             return Answer(200, body, {"content-type": media})
-        return Answer(200, _CANNED)
+        return Answer(200, _CANNED if shape is None else merge_shape(shape, _CANNED))
 
 
 class SpecRun:
@@ -341,8 +344,10 @@ class SpecRun:
     def _mark(self, call: oracle.Call, endpoint: ir.Endpoint, operations: oracle.Operations) -> int:
         assert endpoint.call is not None
         operation = operations[(endpoint.call.operation.module, endpoint.call.operation.const)]  # type: ignore[attr-defined]
+        shapes = output_shapes([endpoint])
         with self.responder.lock:
             self.responder.formats[f"/{self.id}"] = operation.output_format
+            self.responder.shapes[f"/{self.id}"] = next(iter(shapes.values()), None)
         return len(self._seen(call.namespace))
 
     def _seen(self, namespace: str) -> list[Recorded]:
