@@ -7,8 +7,8 @@ import base64
 import json
 
 import pytest
-
 from capgen_runtime.binds import BindError
+
 from tests.conformance.test_consumed import _auth_spec, _call_list, last
 from tests.support.fake_upstream import FakeUpstream
 from tests.support.packages import codes
