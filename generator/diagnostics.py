@@ -145,11 +145,19 @@ CODES: dict[str, Code] = {
         "`with` refers to an input nobody provides",
         "declare the input, or fix the reference",
     ),
-    "W131": Code("warning", "declared twice; the first one wins", "rename or remove one of them"),
+    "W131": Code(
+        "warning",
+        "declared twice; the first one wins (an operation: the caller's context chooses)",
+        "rename or remove one of them",
+    ),
     "W132": Code(
         "warning", "step kind not supported; the operation answers 501", "use call or lookup steps"
     ),
-    "W133": Code("warning", "bind variable not declared", "declare it under `binds`"),
+    "W133": Code(
+        "warning",
+        "bind variable not declared; read from the environment variable of that name",
+        "declare it under `binds`",
+    ),
     "W134": Code(
         "warning",
         "`call` target not declared; the operation answers 501",

@@ -85,14 +85,13 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
 def _implicit_binds(
     spec: Spec, diagnostics: Diagnostics, declared: frozenset[str]
 ) -> tuple[ir.Bind, ...]:
-    """A credential must never become an empty string: a variable an authentication block uses
-    that no bind declares is read from the environment variable of that name (fatal at start-up
-    when unset), with a warning."""
+    """An upstream credential must never become an empty string: a variable a consumes
+    authentication block uses that no bind declares is read from the environment variable of
+    that name (fatal at start-up when unset), with a warning."""
+    # outbound only: an inbound credential nobody binds refuses to start (case 44)
     blocks: list[tuple[Any, Locations, Pointer]] = [
         (c.model.authentication, c.locations, c.model.pointer) for c in spec.consumes
     ]
-    blocks += [(a.authentication, spec.locations, a.pointer) for a in spec.rest]
-    blocks += [(a.authentication, spec.locations, a.pointer) for a in spec.mcp]
     found: dict[str, dict[str, str]] = {}
     for data, locations, pointer in blocks:
         try:
@@ -105,7 +104,7 @@ def _implicit_binds(
                 continue
             diagnostics.warning(
                 "W133",
-                f"`{{{{{name}}}}}` in an authentication block is not declared under binds; it is "
+                f"`{{{{{name}}}}}` in a consumes authentication is not declared under binds; it is "
                 f"read from the environment variable {key} at start-up (which fails when it is unset)",
                 locations.span((*pointer, "authentication")),
             )

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from capgen_runtime.formats import PASSTHROUGH
+from capgen_runtime.formats import PASSTHROUGH, FormatError, check_selector
 
 from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
@@ -85,8 +85,8 @@ def build_upstreams(ctx: Context) -> None:
         names_taken.add(module)
         upstream = _upstream(ctx, entry, module, span)
         ctx.upstreams[namespace] = upstream
-        for operation in upstream.operations:
-            ctx.operations[(namespace, operation.name)] = operation
+        for operation in upstream.operations:  # the first of a name declared twice
+            ctx.operations.setdefault((namespace, operation.name), operation)
 
 
 def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upstream:
@@ -104,21 +104,27 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
     for resource in spec.resources:
         for op in resource.operations:
             op_span = locations.span(op.pointer)
-            if op.name in seen:
+            twice = op.name in seen
+            if twice:
                 ctx.warning(
                     "W131",
-                    f"operation {op.name!r} is declared twice in {spec.namespace}; the first wins",
+                    f"operation {op.name!r} is declared twice in {spec.namespace}; a call to it "
+                    "is resolved by the caller's method and path",
                     op_span,
                 )
-                continue
             seen[op.name] = op_span
             operation = _operation(
                 ctx, spec, resource, op, locations, consts, methods, module, credential
             )
-            if operation is not None:
-                operations.append(operation)
-            else:
+            if operation is None:
                 ctx.broken.add((spec.namespace, op.name))
+                continue
+            operations.append(operation)
+            if twice or (spec.namespace, op.name) in ctx.duplicates:
+                first = next(o for o in operations if o.name == op.name)
+                same = ctx.duplicates.setdefault((spec.namespace, op.name), [first])
+                if operation is not first:
+                    same.append(operation)
     return ir.Upstream(
         namespace=spec.namespace,
         module=module,
@@ -317,12 +323,26 @@ def _operation(
         body=body,
         output_format=fmt,
         outputs=read,
+        output_selector=_selector(ctx, op, fmt, span),
         summary=summary.rstrip(".") + ".",
         details=details.strip(),
         result=result,
         data_annotation=data,
         span=span,
     )
+
+
+def _selector(ctx: Context, op: m.ConsumedOperation, fmt: str, span: Span) -> str | None:
+    """HTML: the CSS selector `outputSchema` gives, which chooses the tables (SEMANTICS case 37)."""
+    selector = op.output_schema
+    if fmt != "html" or not isinstance(selector, str) or not selector.strip():
+        return None
+    try:
+        check_selector(selector)
+    except FormatError as exc:
+        ctx.error("E013", f"operation {op.name!r}: outputSchema: {exc}", span)
+        return None
+    return selector.strip()
 
 
 def _result_type(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostics, Span
@@ -35,6 +38,8 @@ class Context:
     bind_names: frozenset[str] = frozenset()
     upstreams: dict[str, ir.Upstream] = field(default_factory=dict)
     operations: dict[tuple[str, str], ir.Operation] = field(default_factory=dict)
+    # operations declared more than once under one name: a call picks one by its context
+    duplicates: dict[tuple[str, str], list[ir.Operation]] = field(default_factory=dict)
     extra_params: dict[tuple[str, str], list[ExtraParam]] = field(default_factory=dict)
     functions: dict[str, ir.Function] = field(default_factory=dict)
     function_calls: dict[str, Calls] = field(default_factory=dict)
@@ -55,6 +60,32 @@ class Context:
     def warning(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.warning(code, message, span, hint)
 
+    def _disambiguate(
+        self,
+        call: str,
+        same: list[ir.Operation],
+        span: Span,
+        context: CallContext | None,
+    ) -> ir.Operation | None:
+        context = context or CallContext()
+        fitting = [op for op in same if context.fits(op)]
+        exact = (lambda op: _names(op) == context.keys) if context.keys else context.on_path
+        for narrower in (context.on_path, exact):
+            if len(fitting) > 1:  # a path like the caller's, then exactly what it feeds
+                fitting = [op for op in fitting if narrower(op)] or fitting
+        if len(fitting) == 1:
+            return fitting[0]
+        if context.order and context.order[1] == len(same) == len(fitting):
+            return same[context.order[0]]  # as many callers as declarations: in their order
+        where = " and ".join(f"{op.method} {op.path}" for op in same)
+        self.error(
+            "E032",
+            f"`call: {call}` is ambiguous: the name is declared for {where}, and the caller's "
+            "method, path and inputs do not tell which; rename one of them",
+            span,
+        )
+        return None
+
     def problem(self, error_code: str, warning_code: str, message: str, span: Span) -> None:
         """An error under --strict; otherwise a warning and capgen carries on."""
         if self.diagnostics.strict:
@@ -62,9 +93,12 @@ class Context:
         else:
             self.warning(warning_code, message, span)
 
-    def lookup(self, call: str | None, span: Span) -> ir.Operation | None:
+    def lookup(
+        self, call: str | None, span: Span, context: CallContext | None = None
+    ) -> ir.Operation | None:
         """Resolve `namespace.operation`. An unknown target is W134 (E030-E032 with --strict):
-        the exposed unit is still generated and answers 501."""
+        the exposed unit is still generated and answers 501. A name declared twice is resolved
+        by the caller's `context`: the one declaration that fits it, else an error naming them."""
         if not call or not isinstance(call, str) or call.count(".") != 1:
             self.problem("E030", "W134", f"`call: {call}` must be `<namespace>.<operation>`", span)
             return None
@@ -74,8 +108,59 @@ class Context:
             message = f"`call: {call}` names namespace {namespace!r}; consumes declares {known}"
             self.problem("E031", "W134", message, span)
             return None
+        same = self.duplicates.get((namespace, name))
+        if same:
+            return self._disambiguate(call, same, span, context)
         operation = self.operations.get((namespace, name))
         if operation is None and (namespace, name) not in self.broken:
             message = f"`call: {call}`: namespace {namespace!r} has no operation {name!r}"
             self.problem("E032", "W134", message, span)
         return operation
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What tells apart two consumed operations of one name: the exposed method and path
+    (REST), and the parameters the caller's `with` feeds."""
+
+    method: str | None = None
+    path: str | None = None
+    keys: frozenset[str] = frozenset()
+    order: tuple[int, int] | None = None  # this caller's place among the adapter's callers
+
+    def fits(self, operation: ir.Operation) -> bool:
+        """The caller's method, and a parameter for each key its `with` feeds."""
+        if self.method is not None and operation.method != self.method:
+            return False
+        return self.keys <= _names(operation)
+
+    def on_path(self, operation: ir.Operation) -> bool:
+        """A path that ends like the operation's: placeholders match any placeholder, names
+        compare without punctuation, and the exposed path may add a prefix such as /v1."""
+        if self.path is None:
+            return False
+        mine = [_shape(part) for part in operation.path.strip("/").split("/") if part]
+        theirs = [_shape(part) for part in self.path.strip("/").split("/") if part]
+        return bool(mine) and theirs[-len(mine) :] == mine
+
+
+def caller_order(calls: Sequence[object]) -> list[tuple[int, int]]:
+    """For each caller of an adapter, its place among the callers of the same `call`, and
+    how many there are."""
+    totals = Counter(repr(call) for call in calls)
+    seen: Counter[str] = Counter()
+    order = []
+    for call in calls:
+        order.append((seen[repr(call)], totals[repr(call)]))
+        seen[repr(call)] += 1
+    return order
+
+
+def _names(operation: ir.Operation) -> frozenset[str]:
+    return frozenset(p.name for p in operation.arguments)
+
+
+def _shape(segment: str) -> str:
+    if segment.startswith("{") and segment.endswith("}"):
+        return "{}"
+    return re.sub(r"[^a-z0-9]", "", segment.lower())

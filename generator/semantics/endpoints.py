@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import Span
 from ..ir import model as ir
 from ..spec import models as m
-from .context import Calls, Context, ExtraParam
+from .context import CallContext, Calls, Context, ExtraParam
 from .outputs import outputs
 from .templates import TemplateError, names
 
@@ -109,7 +110,10 @@ def build_endpoint(
     kind: str,
     namespace: str,
     inputs: tuple[ir.Input, ...],
+    context: CallContext | None = None,
 ) -> tuple[ir.Endpoint, Calls]:
+    """`context` is the exposed method and path, which (with what `with` feeds) tells apart two
+    consumed operations declared under one name."""
     span = ctx.span(op)
     name = getattr(op, "name", None) or ""
     with_ = with_entries(ctx, op.with_, kind, namespace, span)
@@ -121,14 +125,15 @@ def build_endpoint(
     if ref:
         found = ctx.functions.get(ref)
         if found is None:
-            ctx.problem("E034", "W134", f"`ref: {ref}` names no aggregate function", span)
+            ctx.error("E034", f"`ref: {ref}` names no aggregate function (§7.8: fatal)", span)
             unavailable = f"this operation refers to {ref}, which the capability does not declare"
         else:
             function = found.endpoint
             pairs.extend(ctx.function_calls[ref].pairs)
     elif op.call is not None:
         call_name, call_with = _call_parts(ctx, op.call, kind, namespace, span)
-        operation = ctx.lookup(call_name, span)
+        keys = frozenset(w.key for w in (*with_, *call_with))
+        operation = ctx.lookup(call_name, span, replace(context or CallContext(), keys=keys))
         if operation is not None:
             with_ = (*with_, *_mapped_inputs(ctx, op, call_name, with_, span))
             call_ref = ir.Call(operation, call_with)

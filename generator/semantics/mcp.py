@@ -9,7 +9,7 @@ from ..diagnostics import not_one_of
 from ..ir import model as ir
 from ..spec import models as m
 from .auth import inbound_auth
-from .context import Context
+from .context import CallContext, Context, caller_order
 from .endpoints import build_endpoint
 from .interface import derive, feeds
 from .naming import normalise
@@ -28,10 +28,11 @@ _HINTS = (
 def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter:
     tools: list[ir.Tool] = []
     names: set[str] = set()
-    for op in adapter.tools:
+    order = caller_order([op.call for op in adapter.tools])
+    for op, place in zip(adapter.tools, order, strict=True):
         span = ctx.span(op)
-        tool_name = op.name or _ref_name(op)
-        if not tool_name:
+        tool_name = (op.name or "").strip() or _ref_name(op)
+        if not tool_name:  # a blank name is no name
             ctx.warning("W102", "an MCP tool without `name` is skipped", span)
             continue
         if tool_name in names:
@@ -39,7 +40,7 @@ def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter
             ctx.problem("E041", "W131", message, span)
             continue
         names.add(tool_name)
-        tools.append(_tool(ctx, adapter, op, tool_name))
+        tools.append(_tool(ctx, adapter, op, tool_name, CallContext(order=place)))
     resources = tuple(_resource(ctx, adapter, r) for r in adapter.resources)
     prompts = tuple(_prompt(ctx, p) for p in adapter.prompts)
     transport = (adapter.transport or "http").lower()
@@ -92,7 +93,9 @@ def _ref_name(op: m.ExposedOperation) -> str | None:
     return op.ref.split(".", 1)[-1] if op.ref else None
 
 
-def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str) -> ir.Tool:
+def _tool(
+    ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str, where: CallContext
+) -> ir.Tool:
     """Declared inputs shape the schema (SEMANTICS §6.4); without them the inputs are derived
     from the consumed operation (DEV-18). Placeholders nobody feeds are required either way."""
     declared = list(op.input_parameters) or list(ctx.function_inputs.get(op.ref or "", ()))
@@ -106,7 +109,7 @@ def _tool(ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str
         )
         for i in declared
     }
-    endpoint, calls = build_endpoint(ctx, op, "mcp", adapter.namespace, ())
+    endpoint, calls = build_endpoint(ctx, op, "mcp", adapter.namespace, (), where)
     for d in derive(calls.pairs, inputs, ctx.bind_names):
         if not declared or d.location == "path":
             inputs[d.name] = ir.Input(

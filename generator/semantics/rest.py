@@ -10,7 +10,7 @@ from ..ir import model as ir
 from ..spec import models as m
 from . import naming
 from .auth import inbound_auth
-from .context import Calls, Context
+from .context import CallContext, Calls, Context, caller_order
 from .endpoints import build_endpoint
 from .interface import Derived, derive, feeds
 from .naming import normalise
@@ -41,9 +41,10 @@ def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdap
     drafts: list[_Draft] = []
     consts: set[str] = set()
     seen: dict[tuple[str, str], Span] = {}
+    order = iter(caller_order([op.call for r in adapter.resources for op in r.operations]))
     for resource in adapter.resources:
         for op in resource.operations:
-            draft = _operation(ctx, adapter, resource, op, consts)
+            draft = _operation(ctx, adapter, resource, op, consts, next(order))
             if draft is None:
                 continue
             key = (draft.method, _shape(draft.path))
@@ -94,6 +95,7 @@ def _operation(
     resource: m.ExposedResource,
     op: m.ExposedOperation,
     consts: set[str],
+    place: tuple[int, int],
 ) -> _Draft | None:
     span = ctx.span(op)
     method = (op.method or "").upper()
@@ -116,7 +118,8 @@ def _operation(
     if not own and op.ref:  # a `ref` inherits its function's inputs, as MCP tools do (§6.4)
         own = list(ctx.function_inputs.get(op.ref, ()))
     declared = _inputs(ctx, [*adapter.input_parameters, *own], variables, method)
-    endpoint, calls = build_endpoint(ctx, op, "rest", adapter.namespace, declared)
+    where = CallContext(method, path, order=place)
+    endpoint, calls = build_endpoint(ctx, op, "rest", adapter.namespace, declared, where)
     paired = _pair_path_variables(calls, variables, declared)
     pairs = [(operation, (*entries, *paired)) for operation, entries in calls.pairs]
     derived = derive(pairs, [*(i.name for i in declared), *variables], ctx.bind_names)

@@ -66,7 +66,7 @@ def _decode(operation: Operation, response: httpx.Response) -> Any:
     if operation.output_format.lower() in formats.PASSTHROUGH:
         return response.content
     try:
-        tree = formats.decode(response.content, operation.output_format)
+        tree = formats.decode(response.content, operation.output_format, operation.output_selector)
     except (formats.FormatError, formats.UnsupportedFormat) as exc:
         raise UndecodableBody(
             f"the body ({response.headers.get('content-type', 'no type')}) is not "

@@ -19,7 +19,7 @@ from .errors import (
     UpstreamThrottled,
     UpstreamUnavailable,
 )
-from .model import Endpoint, Output, Step, StepMapping, Upstream, With
+from .model import Endpoint, Operation, Output, Step, StepMapping, Upstream, With
 from .observability import Metrics
 from .request import find
 from .settings import Settings
@@ -155,7 +155,7 @@ async def execute(
         if isinstance(response, OpenStream):
             status = response.status
             return Outcome(status, media_type=response.media_type, stream=response)
-        return from_response(response, endpoint.outputs, endpoint.call.operation.output_format)
+        return from_response(response, endpoint.outputs, endpoint.call.operation)
     if endpoint.steps:
         return await _orchestrate(endpoint, params, service)
     if mapping.has_mock_values(endpoint.outputs):
@@ -183,20 +183,21 @@ def apply_with(
 
 
 def from_response(
-    response: httpx.Response, outputs: Sequence[Output], output_format: str
+    response: httpx.Response, outputs: Sequence[Output], operation: Operation
 ) -> Outcome:
     """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body.
 
     Where the outputs take the whole body (`$.`) and it is not of the declared format (a PNG,
     audio, a server-sent-event stream), it goes to the caller byte for byte with its media
     type; mapped outputs of such a body are a 502, as they cannot be applied."""
+    output_format = operation.output_format
     status, headers = gateway_status(response)
     media_type = response.headers.get("content-type")
     raw = Outcome(status, response.content, media_type, headers=headers)
     if not outputs or output_format.lower() in formats.PASSTHROUGH:
         return raw
     try:
-        tree = formats.decode(response.content, output_format)
+        tree = formats.decode(response.content, output_format, operation.output_selector)
     except formats.UnsupportedFormat as exc:
         raise MappingFailed(f"Failed to map output parameters: {exc}") from None
     except formats.FormatError:
@@ -262,9 +263,8 @@ async def _aggregate(
         and not outcome.mock
         and function.call
     ):
-        fmt = function.call.operation.output_format
         response = httpx.Response(outcome.status, content=outcome.content, headers=_media(outcome))
-        return from_response(response, endpoint.outputs, fmt)
+        return from_response(response, endpoint.outputs, function.call.operation)
     return outcome
 
 
@@ -276,15 +276,17 @@ async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Serv
     """SEMANTICS §7.7: call and lookup steps, then `mappings`, else the last call's response."""
     runtime = dict(params)
     results: dict[str, Any] = {}
-    last: tuple[httpx.Response, str] | None = None
+    last: tuple[httpx.Response, Operation] | None = None
     for step in endpoint.steps:
         if step.kind == "call" and step.call is not None:
             step_params = apply_with(dict(runtime), step.call.with_, service.bind_scope)
             operation = step.call.operation
             response = await service.client(operation.namespace).call(operation, step_params)
-            last = (response, operation.output_format)
+            last = (response, operation)
             try:
-                tree = formats.decode(response.content, operation.output_format)
+                tree = formats.decode(
+                    response.content, operation.output_format, operation.output_selector
+                )
             except formats.FormatError:
                 continue
             results[step.name] = runtime[step.name] = step_output(tree, operation.outputs)
@@ -300,8 +302,8 @@ async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Serv
     if built is not None:
         return json_outcome(200, built)
     if last is not None:
-        response, fmt = last
-        return from_response(response, endpoint.outputs, fmt)
+        response, called = last
+        return from_response(response, endpoint.outputs, called)
     if mapping.has_mock_values(endpoint.outputs):
         return mock_outcome(endpoint.outputs, params)
     raise NoHandler()

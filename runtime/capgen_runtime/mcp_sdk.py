@@ -28,8 +28,8 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .contract import Checker, mcp_output_schema, structured
-from .engine import Outcome, Service, execute
-from .errors import CapabilityError, UpstreamUnavailable
+from .engine import Outcome, Service, execute, json_outcome
+from .errors import CapabilityError, NoHandler, UpstreamUnavailable
 from .formats import media_type
 from .mapping import NOT_MAPPED
 from .model import (
@@ -78,6 +78,8 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
             if outcome.stream is not None:
                 assert token is not None
                 outcome = await _with_progress(outcome, outcome.stream, ctx, token, service)
+        except NoHandler:  # §6.5: neither call nor steps nor mock values: the mock `{}`
+            outcome = json_outcome(200, {})
         except CapabilityError as exc:
             return _text_result(service.redact(exc.message), is_error=True)
         return contract.result(_tool_result(outcome, service), outcome, service)

@@ -109,6 +109,7 @@ class Operation:
     body: Body | None = None
     output_format: str = "json"
     outputs: tuple[Output, ...] = ()  # named consumed outputs, used by orchestration steps
+    output_selector: str | None = None  # html: the CSS selector of the tables to read
 
 
 @dataclass(frozen=True, slots=True)

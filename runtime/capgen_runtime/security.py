@@ -220,7 +220,11 @@ class GuardMiddleware:
         if scope["type"] != "http" or guard is None or self._open(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        if guard.oauth is not None and scope.get("path") == METADATA_PATH:
+        path = scope.get("path", "")
+        if guard.oauth is not None and (
+            path == METADATA_PATH or path.startswith(METADATA_PATH + "/")
+        ):
+            # RFC 9728 §3.1: also at the well-known path of the resource (`.../mcp`)
             await _send(send, 200, [(b"content-type", b"application/json")], guard.oauth.metadata())
             return
         if _repeated_credentials(scope, guard):

@@ -234,9 +234,11 @@ def test_a_rest_ref_without_inputs_takes_its_functions_inputs(make) -> None:
     assert parameter["name"] == "name" and parameter["in"] == "query"
 
 
-def test_case_54_unknown_ref_is_a_warning_and_an_error_with_strict(make, tmp_path: Path) -> None:
+def test_case_54_an_unknown_ref_fails_the_build(make, tmp_path: Path) -> None:
+    """§7.8: unknown refs are fatal, so the build fails, with or without --strict."""
     spec = AGGREGATE.replace("- {ref: greeting.hello}", "- {ref: greeting.nope}")
-    assert "W134" in codes(make(spec))
+    built = make(spec, expect_ok=False)
+    assert "E034" in codes(built) and not built.result.ok
     path = tmp_path / "strict.yaml"
     path.write_text(textwrap.dedent(spec).lstrip())
     strict = pipeline.validate(path, pipeline.Options(strict=True))

@@ -81,7 +81,7 @@ class Responder:
         self.lock = threading.Lock()
 
     def __call__(self, request: Recorded) -> Answer:
-        prefix = "/".join(request.raw_path.split("/")[:3])
+        prefix = "/".join(request.raw_path.split("/")[:2])  # /<spec id>, as _mark keys it
         with self.lock:
             fmt = self.formats.get(prefix, "json")
             shape = self.shapes.get(prefix)

@@ -130,6 +130,9 @@ def test_missing_or_bad_tokens_get_401_with_the_metadata_address(built: Built) -
             ), name
             assert ('error="invalid_token"' in challenge) == (value is not None), name
         metadata = client.get("/.well-known/oauth-protected-resource").json()
+        # RFC 9728 §3.1: the well-known URI of a resource with a path, as MCP clients ask it
+        for_path = client.get("/.well-known/oauth-protected-resource/mcp").json()
+    assert for_path == metadata
     assert metadata["resource"] == "https://guarded.example.com"
     assert metadata["authorization_servers"] == [built.env["ISSUER"]]
 

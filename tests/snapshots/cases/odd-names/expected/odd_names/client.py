@@ -39,7 +39,9 @@ OPERATION_2ND_ITEMS = Operation(
     outputs=(Output(name="result", mapping="$."),),
 )
 
-OPERATIONS = (GET_ITEMS, OPERATION_2ND_ITEMS)
+GET_ITEMS_2 = Operation(namespace="odd-api", name="Get Items", method="PATCH", path="/dup")
+
+OPERATIONS = (GET_ITEMS, OPERATION_2ND_ITEMS, GET_ITEMS_2)
 
 
 class GetItemsResult(TypedDict):
@@ -109,4 +111,19 @@ class OddApiClient(OperationsClient):
         return await self._call(
             OPERATION_2ND_ITEMS,
             {"user.id": user_id},
+        )
+
+    async def get_items_2(
+        self,
+    ) -> Result[Any]:
+        """Get Items.
+
+        ``PATCH /dup``
+
+        Raises:
+            capgen_runtime.client.UpstreamError: the upstream answered an error status.
+        """
+        return await self._call(
+            GET_ITEMS_2,
+            {},
         )

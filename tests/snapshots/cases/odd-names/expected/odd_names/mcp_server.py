@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from capgen_runtime.engine import Service
 from capgen_runtime.mcp import build_app, build_server
-from capgen_runtime.model import Call, Endpoint, Input, McpAdapter, Tool
+from capgen_runtime.model import Call, Endpoint, Input, McpAdapter, Tool, With
 
 from . import client
 
@@ -18,9 +18,11 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
 TOOLS = (
     Tool(
         name="get items",
-        endpoint=Endpoint("get items", call=Call(client.GET_ITEMS)),
+        endpoint=Endpoint(
+            "get items", with_=(With("user.id", ref="user_id"),), call=Call(client.GET_ITEMS)
+        ),
         inputs=(
-            Input("user.id", required=True, feeds="path"),
+            Input("user_id", required=True, feeds="path"),
             Input("class"),
             Input("1st", type="integer"),
             Input("café"),
