@@ -14,6 +14,7 @@ import mimetypes
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -51,24 +52,45 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
     """A low-level MCP server whose handlers run the adapter's endpoints."""
-    tools = {tool.name: tool for tool in adapter.tools}
-    contracts = {tool.name: ToolContract(tool) for tool in adapter.tools}
-    listed = [contracts[tool.name].listed for tool in adapter.tools]
+    offered = selected(adapter.tools, service.settings.tools, service.settings.exclude_tools)
+    tools = {tool.name: tool for tool in offered}
+    contracts = {tool.name: ToolContract(tool) for tool in offered}
+    listed = [contracts[tool.name].listed for tool in offered]
+    discovery = Discovery(listed) if service.settings.discovery else None
+    if discovery is not None:  # a few meta-tools stand for all of them
+        listed = list(discovery.tools)
+    size = service.settings.page_size
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=listed)
+        start = _cursor(params.cursor if params else None, len(listed))
+        if size <= 0:
+            return types.ListToolsResult(tools=listed)
+        more = start + size < len(listed)
+        return types.ListToolsResult(
+            tools=listed[start : start + size], next_cursor=str(start + size) if more else None
+        )
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        tool = tools.get(params.name)
+        if discovery is not None and params.name in discovery.names:
+            invoked = discovery.invoked(params.name, params.arguments or {})
+            if isinstance(invoked, types.CallToolResult):
+                return invoked  # a search or a description
+            return await run(ctx, *invoked)
+        return await run(ctx, params.name, params.arguments or {})
+
+    async def run(
+        ctx: ServerRequestContext[Any], name: str, given: Mapping[str, Any]
+    ) -> types.CallToolResult:
+        tool = tools.get(name)
         if tool is None:
-            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {params.name}")
+            raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
         contract = contracts[tool.name]
         declared = contract.declared  # nothing else enters the template scope
-        arguments = {k: v for k, v in (params.arguments or {}).items() if k in declared}
+        arguments = {k: v for k, v in given.items() if k in declared}
         problems = contract.check_arguments(arguments)
         if problems:  # a tool error the model can correct (protocol 2025-11-25)
             return _text_result(f"Invalid arguments: {'; '.join(problems)}", is_error=True)
@@ -100,6 +122,118 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
     return server
 
 
+def selected(
+    tools: tuple[Tool, ...], include: tuple[str, ...], exclude: tuple[str, ...]
+) -> list[Tool]:
+    """The tools offered: those matching an `include` pattern (all when there is none) and no
+    `exclude` pattern. A tool not offered is neither listed nor callable."""
+    return [
+        tool
+        for tool in tools
+        if (not include or any(fnmatchcase(tool.name, p) for p in include))
+        and not any(fnmatchcase(tool.name, p) for p in exclude)
+    ]
+
+
+def _cursor(cursor: str | None, total: int) -> int:
+    """A cursor is the position of the next page; anything else is an invalid cursor."""
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or int(cursor) >= max(total, 1):
+        raise MCPError(code=types.INVALID_PARAMS, message="Invalid cursor")
+    return int(cursor)
+
+
+class Discovery:
+    """Discovery mode for large specs (`<PREFIX>_MCP_DISCOVERY=true`): `tools/list` offers three
+    meta-tools, whatever the number of operations; a model searches the tools, reads the one
+    it wants, and invokes it (its arguments checked against its own input schema)."""
+
+    SEARCH, DESCRIBE, INVOKE = "search_tools", "describe_tool", "invoke_tool"
+
+    def __init__(self, listed: list[types.Tool]) -> None:
+        self.by_name = {tool.name: tool for tool in listed}
+        self.names = frozenset({self.SEARCH, self.DESCRIBE, self.INVOKE})
+        name = {"type": "string", "description": "a tool name, as search_tools gives it"}
+        self.tools = (
+            types.Tool(
+                name=self.SEARCH,
+                description=f"Search the {len(listed)} tools of this server by words of their "
+                "name or description; gives each match's name and description.",
+                input_schema={
+                    "type": "object",
+                    "properties": {
+                        "query": {"type": "string", "description": "words to look for"},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": 50},
+                    },
+                    "required": ["query"],
+                },
+                annotations=types.ToolAnnotations(read_only_hint=True, open_world_hint=False),
+            ),
+            types.Tool(
+                name=self.DESCRIBE,
+                description="The full definition of one tool: its input and output schemas "
+                "and hints.",
+                input_schema={"type": "object", "properties": {"name": name}, "required": ["name"]},
+                annotations=types.ToolAnnotations(read_only_hint=True, open_world_hint=False),
+            ),
+            types.Tool(
+                name=self.INVOKE,
+                description="Call one tool with its arguments (as describe_tool gives them).",
+                input_schema={
+                    "type": "object",
+                    "properties": {"name": name, "arguments": {"type": "object"}},
+                    "required": ["name"],
+                },
+            ),
+        )
+
+    def invoked(
+        self, meta: str, arguments: Mapping[str, Any]
+    ) -> types.CallToolResult | tuple[str, Mapping[str, Any]]:
+        """The answer of a search or a description, or the (tool, arguments) to run."""
+        name = arguments.get("name")
+        if meta != self.SEARCH and (not isinstance(name, str) or name not in self.by_name):
+            return _text_result(f"No tool named {name!r}: use {self.SEARCH}", is_error=True)
+        if meta == self.DESCRIBE:
+            definition = self.by_name[str(name)].model_dump(by_alias=True, exclude_none=True)
+            return _json_result(definition)
+        if meta == self.INVOKE:
+            given = arguments.get("arguments") or {}
+            if not isinstance(given, dict):
+                return _text_result(
+                    "Invalid arguments: arguments: must be an object", is_error=True
+                )
+            return str(name), given
+        query = arguments.get("query")
+        if not isinstance(query, str):
+            return _text_result("Invalid arguments: query: must be a string", is_error=True)
+        limit = arguments.get("limit")
+        found = self.search(query, limit if isinstance(limit, int) and limit > 0 else 10)
+        return _json_result({"tools": found})
+
+    def search(self, query: str, limit: int) -> list[dict[str, str]]:
+        """Tools whose name and description hold every word of the query, best first (more
+        words in the name), in listing order otherwise."""
+        words = [w for w in re.split(r"[\s_\-./]+", query.lower()) if w]
+        ranked = []
+        for index, tool in enumerate(self.by_name.values()):
+            text = f"{tool.name} {tool.title or ''} {tool.description or ''}".lower()
+            if all(word in text for word in words):
+                in_name = sum(word in tool.name.lower() for word in words)
+                ranked.append((-in_name, index, tool))
+        return [
+            {"name": tool.name, "description": tool.description or tool.title or ""}
+            for _, _, tool in sorted(ranked, key=lambda item: item[:2])[:limit]
+        ]
+
+
+def _json_result(value: dict[str, Any]) -> types.CallToolResult:
+    result = _text_result(json.dumps(value, ensure_ascii=False), is_error=False)
+    result.structured_content = value
+    return result
+
+
 class ToolContract:
     """A tool's listed definition, the check of its arguments against its `inputSchema`, and
     its results' `structuredContent`, checked against its `outputSchema`."""
@@ -107,7 +241,7 @@ class ToolContract:
     def __init__(self, tool: Tool) -> None:
         self.declared = frozenset(i.name for i in tool.inputs)
         self.required = tuple(i.name for i in tool.inputs if i.required)
-        input_schema = object_schema(tool.inputs)
+        input_schema = object_schema(tool.inputs, placed=False)
         self.arguments = Checker(input_schema)
         output, self.wrapped = mcp_output_schema(result_schema(tool.endpoint))
         self.output = Checker(output) if output is not None else None

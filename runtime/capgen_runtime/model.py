@@ -169,13 +169,18 @@ class Input:
     feeds: str | None = None  # `path` or `header`: it fills a consumed path placeholder or header
 
 
-def schema(item: Input, described: bool = True) -> dict[str, Any]:
+def schema(item: Input, described: bool = True, placed: bool = True) -> dict[str, Any]:
     """The JSON Schema of one input (MCP tool argument, OpenAPI parameter or body): its type,
-    the constraints the spec gives (enum, pattern, format, bounds, items) and its description."""
+    the constraints the spec gives (enum, pattern, format, bounds, items) and its description.
+
+    With `placed`, an input that fills a path placeholder or a header also carries the pattern
+    of what can go there (OpenAPI: clients and schemathesis generate from it). Without it (MCP,
+    where a listing's size is what a model pays for) only non-emptiness is written; the request
+    builder still refuses the rest, naming the argument."""
     prop: dict[str, Any] = {"type": item.type, **(item.constraints or {})}
-    if item.feeds == "path":  # what the service can put in a path or a header
-        prop = with_pattern(prop, PATH_TAIL, 1)
-    elif item.feeds == "header":
+    if item.feeds == "path":
+        prop = with_pattern(prop, PATH_TAIL, 1) if placed else {"minLength": 1, **prop}
+    elif item.feeds == "header" and placed:
         prop = with_pattern(prop, HEADER_VALUE)
     if described and item.description:
         prop["description"] = item.description
@@ -193,11 +198,11 @@ def with_pattern(value_schema: dict[str, Any], pattern: str, min_length: int = 0
     return {**value_schema, **rule}
 
 
-def object_schema(items: tuple[Input, ...] | list[Input]) -> dict[str, Any]:
+def object_schema(items: tuple[Input, ...] | list[Input], placed: bool = True) -> dict[str, Any]:
     """An object of inputs; empty parts are left out, so no inputs is exactly {"type": "object"}."""
     result: dict[str, Any] = {"type": "object"}
     if items:
-        result["properties"] = {item.name: schema(item) for item in items}
+        result["properties"] = {item.name: schema(item, placed=placed) for item in items}
     required = [item.name for item in items if item.required]
     if required:
         result["required"] = required

@@ -40,6 +40,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     mock: bool = False
     docs: bool = True  # /docs, /redoc and /openapi.json, open without credentials
+    tools: tuple[str, ...] = ()  # MCP tools to offer (name patterns); empty: all
+    exclude_tools: tuple[str, ...] = ()  # MCP tools not to offer (name patterns)
+    page_size: int = 0  # MCP list results per page (a cursor for the rest); 0: one page
+    discovery: bool = False  # MCP: three meta-tools (search, describe, invoke) instead
 
     def with_base_url(self, url: str) -> Settings:
         """Every consumed API pointed at `url` (mock mode)."""
@@ -82,7 +86,16 @@ def load_settings(
         cors_origins=tuple(o for o in env.get(f"{env_prefix}_CORS_ORIGINS", "").split(",") if o),
         mock=mock,
         docs=_flag(env, f"{env_prefix}_DOCS", default=True),
+        tools=_patterns(env.get(f"{env_prefix}_MCP_TOOLS", "")),
+        exclude_tools=_patterns(env.get(f"{env_prefix}_MCP_EXCLUDE_TOOLS", "")),
+        page_size=int(_number(env, f"{env_prefix}_MCP_PAGE_SIZE", 0)),
+        discovery=_flag(env, f"{env_prefix}_MCP_DISCOVERY"),
     )
+
+
+def _patterns(text: str) -> tuple[str, ...]:
+    """Comma-separated shell-style name patterns (`list-*,get-user`)."""
+    return tuple(p.strip() for p in text.split(",") if p.strip())
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
