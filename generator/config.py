@@ -9,6 +9,9 @@
     [tool.capgen.options."workers-ai-ai-inference.yaml"]
     module = "workers_ai"             # the generated package's import name
     strict = true                     # per-spec options: strict, vendor_runtime
+    tools = ["list-*", "get-*"]       # the MCP tools to generate (name patterns; default all)
+    exclude_tools = ["*-delete"]      # and those not to
+    read_only_tools = true            # only tools whose hints say read-only
 
 Spec keys are file names or paths relative to the pyproject's folder.
 """
@@ -23,12 +26,15 @@ from typing import Any
 
 import click
 
+from .semantics.selection import ToolSelection
+
 
 @dataclass(frozen=True)
 class SpecOptions:
     module: str | None = None
     strict: bool | None = None
     vendor_runtime: bool | None = None
+    selection: ToolSelection = field(default_factory=ToolSelection)
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,20 @@ def _spec_options(name: str, value: Any) -> SpecOptions:
     module = value.get("module")
     if module is not None and (not str(module).isidentifier() or keyword.iskeyword(str(module))):
         raise ValueError(f"module {module!r} of {name!r} is not a Python identifier")
-    flags = {key: value.get(key) for key in ("strict", "vendor_runtime")}
+    flags = {key: value.get(key) for key in ("strict", "vendor_runtime", "read_only_tools")}
     for key, flag in flags.items():
         if flag is not None and not isinstance(flag, bool):
             raise TypeError(f"`{key}` of {name!r} must be a boolean")
-    return SpecOptions(module=module, **flags)
+    patterns = {key: value.get(key, []) for key in ("tools", "exclude_tools")}
+    for key, listed in patterns.items():
+        if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+            raise TypeError(f"`{key}` of {name!r} must be a list of name patterns")
+    selection = ToolSelection(
+        tuple(patterns["tools"]), tuple(patterns["exclude_tools"]), bool(flags["read_only_tools"])
+    )
+    return SpecOptions(
+        module=module,
+        strict=flags["strict"],
+        vendor_runtime=flags["vendor_runtime"],
+        selection=selection,
+    )

@@ -16,6 +16,7 @@ from .ir.model import Package
 from .loader import load_document
 from .render import render
 from .semantics.build import build_package
+from .semantics.selection import ToolSelection
 from .spec.parse import parse
 from .spec.strict import check_schema
 from .targets.package import plan
@@ -37,6 +38,7 @@ class Options:
         None  # import name of the generated package (default: from the spec file name)
     )
     vendor_runtime: bool = False  # copy the runtime into the package instead of importing it
+    selection: ToolSelection = field(default_factory=ToolSelection)  # which MCP tools to generate
 
 
 @dataclass
@@ -71,7 +73,7 @@ def validate(spec_path: Path, options: Options | None = None) -> Result:
     if spec is None or diagnostics.has_errors:
         diagnostics.extend(schema.items)
         return result
-    package = build_package(spec, diagnostics, options.module)
+    package = build_package(spec, diagnostics, options.module, options.selection)
     diagnostics.extend(schema.items)
     if not diagnostics.has_errors:
         result.package = package

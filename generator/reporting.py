@@ -73,7 +73,12 @@ class Session:
             if per_spec.vendor_runtime is not None
             else self.config.vendor_runtime
         )
-        return pipeline.Options(strict=strict, module=per_spec.module, vendor_runtime=vendor)
+        return pipeline.Options(
+            strict=strict,
+            module=per_spec.module,
+            vendor_runtime=vendor,
+            selection=per_spec.selection,
+        )
 
     def report(self, diagnostics: Diagnostics) -> None:
         ordered = diagnostics.sorted()

@@ -15,12 +15,18 @@ from .context import Calls, Context
 from .endpoints import build_endpoint, collect_extra_params
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
+from .selection import ToolSelection
 from .templates import TemplateError, collect_names
 
 A = TypeVar("A", m.RestExposes, m.McpExposes)
 
 
-def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = None) -> ir.Package:
+def build_package(
+    spec: Spec,
+    diagnostics: Diagnostics,
+    module: str | None = None,
+    selection: ToolSelection | None = None,
+) -> ir.Package:
     binds = tuple(ir.Bind(b.namespace, tuple(b.keys.items()), b.location) for b in spec.binds)
     binds += _implicit_binds(spec, diagnostics, frozenset(k for b in binds for k, _ in b.keys))
     ctx = Context(spec, diagnostics, bind_names=frozenset(k for b in binds for k, _ in b.keys))
@@ -31,7 +37,7 @@ def build_package(spec: Spec, diagnostics: Diagnostics, module: str | None = Non
     rest = _adapters(spec.rest, "rest")
     mcp = _adapters(spec.mcp, "mcp_server" if len(spec.mcp) == 1 else "mcp")
     rest_adapters = tuple(build_rest(ctx, a, name) for a, name in rest)
-    mcp_adapters = tuple(build_mcp(ctx, a, name) for a, name in mcp)
+    mcp_adapters = tuple(build_mcp(ctx, a, name, selection) for a, name in mcp)
     auths = [a.auth for a in rest_adapters] + [a.auth for a in mcp_adapters]
     oauth = any(auth is not None and auth.kind == "oauth2" for auth in auths)
     _check_ports(ctx, spec)

@@ -15,6 +15,7 @@ from .interface import derive, feeds
 from .naming import normalise
 from .rest import endpoint_modules
 from .schemas import constraints, json_type
+from .selection import ToolSelection
 from .templates import TemplateError, collect_names
 
 _HINTS = (
@@ -25,7 +26,9 @@ _HINTS = (
 )
 
 
-def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter:
+def build_mcp(
+    ctx: Context, adapter: m.McpExposes, module: str, selection: ToolSelection | None = None
+) -> ir.McpAdapter:
     tools: list[ir.Tool] = []
     names: set[str] = set()
     order = caller_order([op.call for op in adapter.tools])
@@ -41,6 +44,8 @@ def build_mcp(ctx: Context, adapter: m.McpExposes, module: str) -> ir.McpAdapter
             continue
         names.add(tool_name)
         tools.append(_tool(ctx, adapter, op, tool_name, CallContext(order=place)))
+    if selection is not None and not selection.everything:  # chosen by the build options
+        tools = [tool for tool in tools if selection.keeps(tool)]
     resources = tuple(_resource(ctx, adapter, r) for r in adapter.resources)
     prompts = tuple(_prompt(ctx, p) for p in adapter.prompts)
     transport = (adapter.transport or "http").lower()

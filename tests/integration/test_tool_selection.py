@@ -156,3 +156,31 @@ def test_discovery_keeps_a_740_operation_listing_small(tmp_path) -> None:  # typ
     print(f"tools/list of {spec.name}: {full} bytes in full, {small} in discovery mode")
     assert small < 5 * 1024, small
     assert small < full and (full > 200_000 or not big), (small, full)
+
+
+def test_the_build_options_choose_the_generated_tools(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from generator.config import load_config
+
+    hints = SPEC.replace(
+        "{name: get-item, description: get-item, call: shop.op}",
+        "{name: get-item, description: get-item, call: shop.op, hints: {readOnly: true}}",
+    )
+    (tmp_path / "shop.yaml").write_text(hints)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.capgen.options."shop.yaml"]\n'
+        'tools = ["get-*", "list-*", "delete-*"]\nexclude_tools = ["list-orders"]\n'
+    )
+    from generator import pipeline
+
+    config = load_config(tmp_path)
+    selection = config.for_spec(tmp_path / "shop.yaml").selection
+    result = pipeline.validate(tmp_path / "shop.yaml", pipeline.Options(selection=selection))
+    assert result.package is not None
+    assert [t.name for t in result.package.mcp[0].tools] == [
+        "list-items",
+        "get-item",
+        "delete-item",
+    ]
+    read_only = pipeline.Options(selection=type(selection)(read_only=True))
+    only = pipeline.validate(tmp_path / "shop.yaml", read_only).package
+    assert only is not None and [t.name for t in only.mcp[0].tools] == ["get-item"]

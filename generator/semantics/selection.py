@@ -1,0 +1,28 @@
+"""Which MCP tools a build generates: `tools`, `exclude_tools` and `read_only_tools` in a spec's
+`[tool.capgen.options]`. A big spec costs a model what its server lists; the service can
+narrow it further at run time (`<PREFIX>_MCP_TOOLS`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from ..ir import model as ir
+
+
+@dataclass(frozen=True)
+class ToolSelection:
+    include: tuple[str, ...] = ()  # name patterns; empty: every tool
+    exclude: tuple[str, ...] = ()
+    read_only: bool = False  # only tools whose hints say read-only
+
+    @property
+    def everything(self) -> bool:
+        return not (self.include or self.exclude or self.read_only)
+
+    def keeps(self, tool: ir.Tool) -> bool:
+        if self.include and not any(fnmatchcase(tool.name, p) for p in self.include):
+            return False
+        if any(fnmatchcase(tool.name, p) for p in self.exclude):
+            return False
+        return not self.read_only or bool((tool.annotations or {}).get("read_only_hint"))
