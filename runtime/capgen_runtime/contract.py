@@ -3,30 +3,36 @@ anything is sent upstream (SEMANTICS DEV-21) and published by every adapter.
 
 The schemas are the ones `model.object_schema` and `model.output_schema` build from the
 descriptors, so what a caller reads in `tools/list` or the OpenAPI document is exactly what
-is enforced. Validators are compiled once, when an adapter is built.
+is enforced. Each validator is compiled once, on its first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:  # jsonschema is imported on the first check, not at start-up
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _MAX_PROBLEMS = 10
 
 
 class Checker:
-    """A compiled JSON Schema; `problems` names each offending field in one short line."""
+    """A JSON Schema, compiled on first use; `problems` names each offending field in one short
+    line."""
 
     __slots__ = ("_validator", "schema")
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = dict(schema)
-        self._validator = Draft202012Validator(self.schema)
+        self._validator: Draft202012Validator | None = None
 
     def problems(self, instance: Any) -> list[str]:
+        if self._validator is None:  # a big spec's start-up does not pay for every tool
+            from jsonschema import Draft202012Validator
+
+            self._validator = Draft202012Validator(self.schema)
         found = sorted(self._validator.iter_errors(instance), key=_order)
         return [describe(error) for error in found[:_MAX_PROBLEMS]]
 

@@ -8,6 +8,7 @@ turns them off. Swagger UI's "Authorize" offers the adapter's real security sche
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Any
 
@@ -30,12 +31,13 @@ ASSETS = "/docs/assets"  # Swagger UI 5 and ReDoc, from the fastapi-offline dist
 DOCS_PATHS = frozenset({DOCS_PATH, REDIRECT_PATH, REDOC_PATH, OPENAPI_PATH})
 
 
-def install_docs(app: FastAPI, title: str, document: dict[str, Any]) -> None:
-    """The documentation routes, ahead of the operations (which may catch every path)."""
+def install_docs(app: FastAPI, title: str, document: Callable[[], dict[str, Any]]) -> None:
+    """The documentation routes, ahead of the operations (which may catch every path).
+    `document` gives the OpenAPI document (built once, when first asked for)."""
     assets = str(files("fastapi_offline") / "static")
 
     async def openapi(_: Request) -> Response:
-        return JSONResponse(document)
+        return JSONResponse(document())
 
     async def swagger(request: Request) -> Response:
         root = request.scope.get("root_path", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -56,8 +57,9 @@ def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
     handlers = [_handler(route, service, guard) for route in adapter.routes]
     app.router.routes.append(OperationRoutes(adapter.routes, handlers))
     schemes = security_schemes(guard)
-    document = openapi_document(adapter, schemes)
-    app.openapi = lambda: document  # type: ignore[method-assign]
+    # built on first request: a 740-operation adapter answers before it has written its docs
+    document = functools.cache(lambda: openapi_document(adapter, schemes))
+    app.openapi = document  # type: ignore[method-assign]
     app.add_exception_handler(StarletteHTTPException, _no_handler)
     if docs:  # they hold no secret: open without credentials
         install_docs(app, adapter.title, document)
