@@ -155,7 +155,8 @@ def test_discovery_keeps_a_740_operation_listing_small(tmp_path) -> None:  # typ
     small = anyio.run(listing, {f"{prefix}_MCP_DISCOVERY": "true"})
     print(f"tools/list of {spec.name}: {full} bytes in full, {small} in discovery mode")
     assert small < 5 * 1024, small
-    assert small < full and (full > 200_000 or not big), (small, full)
+    if big:  # the listing of 740 tools is hundreds of KB; the meta-tools' stays 1 KB
+        assert full > 200_000 and small * 100 < full, (small, full)
 
 
 def test_the_build_options_choose_the_generated_tools(tmp_path) -> None:  # type: ignore[no-untyped-def]
