@@ -37,15 +37,13 @@ def derive(
         by_key = {w.key: w for w in entries}
         body_params = [p for p in operation.parameters if p.location == "body"]
         for param in operation.arguments:  # what a caller may feed, template variables included
-            entry = by_key.get(param.name)
+            names, as_is = _fed_by(param.name, by_key.get(param.name), bind_names)
             whole = param.location == "body" and len(body_params) == 1
-            if entry is None:
-                _offer(found, taken, param, param.name, whole)
-            elif entry.ref is not None:
-                _offer(found, taken, param, entry.ref, whole)
-            else:
-                for var in _template_vars(entry.value, bind_names):
-                    _offer(found, taken, param, var, False, description=None, type_="string")
+            for name in names:
+                if as_is:
+                    _offer(found, taken, param, name, whole)
+                else:
+                    _offer(found, taken, param, name, False, description=None, type_="string")
     return list(found.values())
 
 
@@ -60,19 +58,25 @@ def feeds(
         for param in operation.parameters:
             if param.location not in ("path", "header"):
                 continue
-            entry = by_key.get(param.name)
             if isinstance(param.value, str):  # a template: its variables go there
                 names = _template_vars(param.value, bind_names)
-            elif entry is None:
-                names = [param.name]
-            elif entry.ref is not None:
-                names = [entry.ref]
             else:
-                names = _template_vars(entry.value, bind_names)
+                names, _ = _fed_by(param.name, by_key.get(param.name), bind_names)
             for name in names:
                 if found.get(normalise(name)) != "path":  # a path's rule is the stricter
                     found[normalise(name)] = param.location
     return found
+
+
+def _fed_by(name: str, entry: ir.With | None, bind_names: frozenset[str]) -> tuple[list[str], bool]:
+    """The caller inputs that feed the consumed parameter `name`, and whether they feed it as
+    they are: its own name, the input a `with` entry references, or (not as they are) the
+    variables of a `with` template."""
+    if entry is None:
+        return [name], True
+    if entry.ref is not None:
+        return [entry.ref], True
+    return _template_vars(entry.value, bind_names), False
 
 
 def _offer(

@@ -5,7 +5,8 @@ narrow it further at run time (`<PREFIX>_MCP_TOOLS`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+
+from capgen_runtime.model import chosen
 
 from ..ir import model as ir
 
@@ -21,8 +22,6 @@ class ToolSelection:
         return not (self.include or self.exclude or self.read_only)
 
     def keeps(self, tool: ir.Tool) -> bool:
-        if self.include and not any(fnmatchcase(tool.name, p) for p in self.include):
-            return False
-        if any(fnmatchcase(tool.name, p) for p in self.exclude):
+        if not chosen(tool.name, self.include, self.exclude):
             return False
         return not self.read_only or bool((tool.annotations or {}).get("read_only_hint"))

@@ -29,12 +29,16 @@ class Checker:
         self._validator: Draft202012Validator | None = None
 
     def problems(self, instance: Any) -> list[str]:
+        return [line for _, line in self.offences(instance)]
+
+    def offences(self, instance: Any) -> list[tuple[str, str]]:
+        """(field, line) for each violation, in a stable order."""
         if self._validator is None:  # a big spec's start-up does not pay for every tool
             from jsonschema import Draft202012Validator
 
             self._validator = Draft202012Validator(self.schema)
         found = sorted(self._validator.iter_errors(instance), key=_order)
-        return [describe(error) for error in found[:_MAX_PROBLEMS]]
+        return [(field_name(error), describe(error)) for error in found[:_MAX_PROBLEMS]]
 
 
 def _order(error: ValidationError) -> tuple[str, str]:

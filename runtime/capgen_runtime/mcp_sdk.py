@@ -14,7 +14,6 @@ import mimetypes
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -39,26 +38,40 @@ from .model import (
     Prompt,
     Resource,
     Tool,
+    chosen,
     object_schema,
     result_schema,
 )
 from .observability import install_observability
-from .security import GuardMiddleware, install_cors, resolve_guard
+from .security import GuardMiddleware, answer, install_cors, resolve_guard
+from .settings import Settings
 from .upstream import OpenStream
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
+class Catalog:
+    """The tools an adapter offers under the service's settings, each with its contract, and
+    what `tools/list` shows of them. Built once per adapter, whatever the number of servers."""
+
+    def __init__(self, adapter: McpAdapter, settings: Settings) -> None:
+        offered = selected(adapter.tools, settings.tools, settings.exclude_tools)
+        self.tools = {tool.name: tool for tool in offered}
+        self.contracts = {tool.name: ToolContract(tool) for tool in offered}
+        listed = [self.contracts[tool.name].listed for tool in offered]
+        self.discovery = Discovery(listed) if settings.discovery else None
+        # in discovery mode a few meta-tools stand for all of them
+        self.listed = list(self.discovery.tools) if self.discovery else listed
+
+
+def build_server(
+    adapter: McpAdapter, service: Service, catalog: Catalog | None = None
+) -> Server[Any]:
     """A low-level MCP server whose handlers run the adapter's endpoints."""
-    offered = selected(adapter.tools, service.settings.tools, service.settings.exclude_tools)
-    tools = {tool.name: tool for tool in offered}
-    contracts = {tool.name: ToolContract(tool) for tool in offered}
-    listed = [contracts[tool.name].listed for tool in offered]
-    discovery = Discovery(listed) if service.settings.discovery else None
-    if discovery is not None:  # a few meta-tools stand for all of them
-        listed = list(discovery.tools)
+    catalog = catalog or Catalog(adapter, service.settings)
+    tools, contracts, listed = catalog.tools, catalog.contracts, catalog.listed
+    discovery = catalog.discovery
     size = service.settings.page_size
 
     async def list_tools(
@@ -125,14 +138,8 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
 def selected(
     tools: tuple[Tool, ...], include: tuple[str, ...], exclude: tuple[str, ...]
 ) -> list[Tool]:
-    """The tools offered: those matching an `include` pattern (all when there is none) and no
-    `exclude` pattern. A tool not offered is neither listed nor callable."""
-    return [
-        tool
-        for tool in tools
-        if (not include or any(fnmatchcase(tool.name, p) for p in include))
-        and not any(fnmatchcase(tool.name, p) for p in exclude)
-    ]
+    """The tools offered at run time; a tool not offered is neither listed nor callable."""
+    return [tool for tool in tools if chosen(tool.name, include, exclude)]
 
 
 def _cursor(cursor: str | None, total: int) -> int:
@@ -258,10 +265,10 @@ class ToolContract:
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[str]:
         """What is wrong with the arguments, one entry per offending argument; an empty
         required text is missing too (it would leave a hole in the upstream request)."""
-        problems = self.arguments.problems(arguments)
-        named = {problem.split(":", 1)[0] for problem in problems}
+        offences = self.arguments.offences(arguments)
+        named = {name for name, _ in offences}
         empty = [n for n in self.required if arguments.get(n) == "" and n not in named]
-        return [*problems, *(f"{name}: is required" for name in empty)]
+        return [*(line for _, line in offences), *(f"{name}: is required" for name in empty)]
 
     def result(
         self, result: types.CallToolResult, outcome: Outcome, service: Service
@@ -612,7 +619,7 @@ class ProgressRouter:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method") == "GET":
             headers = [(b"allow", b"POST, DELETE"), (b"content-type", b"text/plain")]
-            await _answer(send, 405, headers, b"GET not supported: this endpoint is stateless")
+            await answer(send, 405, headers, b"GET not supported: this endpoint is stateless")
             return
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.json_app(scope, receive, send)
@@ -626,7 +633,7 @@ class ProgressRouter:
         if invalid is not None:
             error = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": invalid}}
             headers = [(b"content-type", b"application/json")]
-            await _answer(send, 400, headers, json.dumps(error).encode())
+            await answer(send, 400, headers, json.dumps(error).encode())
             return
         replayed = False
 
@@ -664,11 +671,6 @@ def envelope_problem(body: bytes) -> str | None:
     return None
 
 
-async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 def _asks_progress(body: bytes) -> bool:
     if b"progressToken" not in body:  # most calls: no JSON parsed twice
         return False
@@ -686,7 +688,8 @@ def _asks_progress(body: bytes) -> bool:
 def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -> Starlette:
     """Streamable HTTP at /mcp (stateless, JSON responses), plus health and metrics routes."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
-    server = build_server(adapter, service)
+    catalog = Catalog(adapter, service.settings)  # one for both servers
+    server = build_server(adapter, service, catalog)
     security = (
         TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
@@ -696,7 +699,7 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
         if host in LOOPBACK
         else TransportSecuritySettings(enable_dns_rebinding_protection=False)
     )
-    streaming = build_server(adapter, service)  # answers calls that asked for progress
+    streaming = build_server(adapter, service, catalog)  # answers calls that asked for progress
     apps = [
         s.streamable_http_app(
             streamable_http_path="/mcp",

@@ -6,7 +6,9 @@ nothing here reads the environment or does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 JSON = Any
@@ -247,6 +249,14 @@ def value_schema(output: Output, top: bool = False) -> dict[str, Any]:
 
 
 SCALAR_TYPES = ("string", "number", "integer", "boolean")
+
+
+def chosen(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """A name that matches an `include` pattern (any, when there is none) and no `exclude`
+    pattern: the one rule of the MCP tool settings and of capgen's build options."""
+    if include and not any(fnmatchcase(name, p) for p in include):
+        return False
+    return not any(fnmatchcase(name, p) for p in exclude)
 
 
 def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:

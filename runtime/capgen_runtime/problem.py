@@ -37,15 +37,19 @@ SCHEMA: dict[str, Any] = {
 }
 
 
+def phrase(status: int) -> str:
+    """The status's reason phrase (a problem's `title`)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
 def problem_body(status: int, detail: str, errors: list[str] | None = None) -> bytes:
     """The JSON of a problem; `request_id` ties it to the service's log line."""
-    try:
-        title = HTTPStatus(status).phrase
-    except ValueError:
-        title = "Error"
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title,
+        "title": phrase(status),
         "status": status,
         "detail": detail,
         "request_id": request_id.get(),

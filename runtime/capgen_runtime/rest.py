@@ -7,7 +7,6 @@ import logging
 import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 from typing import Any
 
 import anyio
@@ -25,7 +24,7 @@ from .errors import CapabilityError, InvalidInput, NoHandler
 from .model import Input, RestAdapter, Route, object_schema
 from .observability import install_observability
 from .openapi import openapi_document, security_schemes
-from .problem import problem
+from .problem import phrase, problem
 from .routing import OperationRoutes
 from .security import OPEN_PATHS, Guard, GuardMiddleware, install_cors, resolve_guard
 from .upstream import OpenStream
@@ -61,16 +60,14 @@ def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
     document = functools.cache(lambda: openapi_document(adapter, schemes))
     app.openapi = document  # type: ignore[method-assign]
     app.add_exception_handler(StarletteHTTPException, _no_handler)
-    if docs:  # they hold no secret: open without credentials
+    if docs:
         install_docs(app, adapter.title, document)
-        app.add_middleware(
-            GuardMiddleware,
-            guard=guard,
-            open_paths=OPEN_PATHS | DOCS_PATHS,
-            open_prefix=ASSETS + "/",
-        )
-    else:
-        app.add_middleware(GuardMiddleware, guard=guard)
+    app.add_middleware(  # the docs hold no secret: open without credentials
+        GuardMiddleware,
+        guard=guard,
+        open_paths=OPEN_PATHS | DOCS_PATHS if docs else OPEN_PATHS,
+        open_prefix=ASSETS + "/" if docs else None,
+    )
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app
@@ -86,10 +83,7 @@ async def _no_handler(request: Request, exc: Exception) -> Response:
         return problem(405, f"{request.method} is not allowed here; use {allowed}", headers)
     if status == 404:
         return problem(404, NoHandler().message)
-    return problem(status, HTTPStatus(status).phrase if status in _STATUSES else "error")
-
-
-_STATUSES = frozenset(s.value for s in HTTPStatus)
+    return problem(status, phrase(status))
 
 
 def _handler(route: Route, service: Service, guard: Guard | None) -> Handler:
@@ -243,7 +237,8 @@ class RouteContract:
             if item.name in values and not isinstance(values[item.name], RawBody)
         }
         raw = {i.name for i in self.inputs if isinstance(values.get(i.name), RawBody)}
-        problems = [p for p in self.checker.problems(instance) if p.split(":", 1)[0] not in raw]
+        offences = self.checker.offences(instance)
+        problems = [line for name, line in offences if name not in raw]
         if problems:
             raise InvalidInput(f"invalid input: {'; '.join(problems)}", problems)
 

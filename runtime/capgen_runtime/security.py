@@ -225,11 +225,13 @@ class GuardMiddleware:
             path == METADATA_PATH or path.startswith(METADATA_PATH + "/")
         ):
             # RFC 9728 §3.1: also at the well-known path of the resource (`.../mcp`)
-            await _send(send, 200, [(b"content-type", b"application/json")], guard.oauth.metadata())
+            await answer(
+                send, 200, [(b"content-type", b"application/json")], guard.oauth.metadata()
+            )
             return
         if _repeated_credentials(scope, guard):
             body = problem_body(400, "credentials given more than once")
-            await _send(send, 400, [_PROBLEM], body)
+            await answer(send, 400, [_PROBLEM], body)
             return
         status, challenges = await guard.verdict(scope)
         if status == 200:
@@ -239,7 +241,7 @@ class GuardMiddleware:
         detail = (
             "the credentials do not grant this" if status == 403 else "missing or wrong credentials"
         )
-        await _send(send, status, [_PROBLEM, *headers], problem_body(status, detail))
+        await answer(send, status, [_PROBLEM, *headers], problem_body(status, detail))
 
 
 _PROBLEM = (b"content-type", MEDIA_TYPE.encode())
@@ -257,7 +259,8 @@ def _repeated_credentials(scope: Scope, guard: Guard) -> bool:
     return False
 
 
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: Any) -> None:
+async def answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: Any) -> None:
+    """A whole ASGI response: `body` is bytes, or a value sent as JSON."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})

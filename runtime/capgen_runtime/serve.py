@@ -193,13 +193,8 @@ async def _serve(capability: Capability, settings: Settings, args: argparse.Name
     sockets = {a.namespace: _bind(args.host, ports.get(a.namespace, a.port or 0)) for a in adapters}
     supervisor = Supervisor()
     if args.mock:
-        mock_socket = _bind("127.0.0.1", 0)
-        mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
-        settings = _namespaced(settings.with_base_url(mock_url))
-        supervisor.start(
-            create_mock_upstream(capability.operations, capability.endpoints()), mock_socket
-        )
-        print(f"mock upstream  {mock_url}", file=sys.stderr)
+        settings, mock_app, mock_socket = _mock_upstream(capability, settings)
+        supervisor.start(mock_app, mock_socket)
     service = Service(settings, capability.upstreams)
     for rest in capability.rest:
         supervisor.start(build_rest_app(rest, service), sockets[rest.namespace])
@@ -216,6 +211,18 @@ async def _serve(capability: Capability, settings: Settings, args: argparse.Name
             file=sys.stderr,
         )
     return await supervisor.wait()
+
+
+def _mock_upstream(
+    capability: Capability, settings: Settings
+) -> tuple[Settings, object, socket.socket]:
+    """The embedded mock upstream on a free loopback port, and the settings that point the
+    upstreams at it (`serve --mock` and `stdio --mock` alike)."""
+    mock_socket = _bind("127.0.0.1", 0)
+    mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
+    print(f"mock upstream  {mock_url}", file=sys.stderr)
+    app = create_mock_upstream(capability.operations, capability.endpoints())
+    return _namespaced(settings.with_base_url(mock_url)), app, mock_socket
 
 
 def _namespaced(settings: Settings) -> Settings:
@@ -275,16 +282,11 @@ async def _stdio(capability: Capability, settings: Settings, args: argparse.Name
     mock: _Server | None = None
     task: asyncio.Task[None] | None = None
     if args.mock:
-        mock_socket = _bind("127.0.0.1", 0)
-        mock_url = f"http://127.0.0.1:{mock_socket.getsockname()[1]}"
-        settings = _namespaced(settings.with_base_url(mock_url))
-        mock = _server(
-            create_mock_upstream(capability.operations, capability.endpoints()), mock_socket
-        )
+        settings, mock_app, mock_socket = _mock_upstream(capability, settings)
+        mock = _server(mock_app, mock_socket)
         task = asyncio.create_task(mock.serve(sockets=[mock_socket]))
         while not mock.started and not task.done():
             await asyncio.sleep(0.005)
-        print(f"mock upstream  {mock_url}", file=sys.stderr)
     try:
         await run_stdio(adapters[0], Service(settings, capability.upstreams))
     finally:
