@@ -38,6 +38,7 @@ def environment() -> jinja2.Environment:
     env.filters["comment"] = comment
     env.filters["inline"] = inline
     env.filters["toml"] = toml_string
+    env.filters["yaml"] = toml_string  # a JSON string is a YAML double-quoted scalar too
     return env
 
 

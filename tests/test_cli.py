@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -203,6 +204,6 @@ def test_serve_builds_and_serves_with_the_mock(workdir: Path) -> None:
         assert response.status_code == 200
         assert response.json()["result"]["response"].startswith("This is a mock answer")
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # SIGTERM would wait out the drain grace
         _, stderr = process.communicate(timeout=30)
     assert "CLOUDFLARE_API_KEY not set: serving against the embedded mock upstream" in stderr

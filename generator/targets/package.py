@@ -10,6 +10,7 @@ from pathlib import Path
 import capgen_runtime
 
 from ..ir import model as ir
+from . import deploy
 from .descriptors import Renderer, function_refs, named, operation_refs
 from .files import FileSpec
 from .imports import RUNTIME_PACKAGE, import_block
@@ -44,7 +45,14 @@ def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
 
     files = [
         FileSpec("pyproject.toml", "pyproject.toml.jinja", common),
-        FileSpec("README.md", "README.md.jinja", common),
+        FileSpec(
+            "README.md",
+            "README.md.jinja",
+            {
+                **common,
+                "deploy": deploy.deployment(package) if deploy.serves_http(package) else None,
+            },
+        ),
         FileSpec(
             f"{module}/__init__.py",
             "package/__init__.py.jinja",
@@ -56,6 +64,14 @@ def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
             Module(local=["from .capability import CAPABILITY"], runtime={"serve": ["main"]}),
         ),
         python("settings.py", "package/settings.py.jinja", _settings(package)),
+        python(
+            "app.py",
+            "package/app.py.jinja",
+            Module(
+                local=["from .capability import CAPABILITY"],
+                runtime={"asgi": ["OnePortApp", "factory"]},
+            ),
+        ),
         python(
             "capability.py",
             "package/capability.py.jinja",
@@ -87,6 +103,7 @@ def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
         )
     if package.functions:
         files.append(python("aggregates.py", "package/aggregates.py.jinja", _aggregates(package)))
+    files.extend(deploy.plan(package, common))
     if vendored:
         files.extend(runtime_files(module))
     return files

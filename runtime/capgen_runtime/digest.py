@@ -1,7 +1,9 @@
 """HTTP Digest authentication of callers (RFC 7616, `qop=auth`), for exposes `digest`.
 
-Nonces are stateless: a timestamp signed with a key drawn when the process starts, valid for
-five minutes, so any worker can check them without shared storage. The response must be for
+Nonces are stateless: a timestamp signed with a key, valid for five minutes, so any process
+holding the key checks them without shared storage. The key is `<PREFIX>_DIGEST_SECRET` (the
+same value for every worker and replica), else one drawn when the process starts, which is
+right for a single process only. The response must be for
 this very request (method and target), which keeps a captured header from opening another
 resource.
 """
@@ -15,17 +17,32 @@ import secrets
 import time
 
 NONCE_LIFETIME = 300.0
-_KEY = secrets.token_bytes(32)
+PROCESS_KEY = secrets.token_bytes(32)
 _PARAM = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _HASHES = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
 
 
-def challenge(realm: str) -> str:
-    return f'Digest realm="{realm}", qop="auth", algorithm=SHA-256, nonce="{_nonce()}"'
+def nonce_key(secret: str) -> bytes:
+    """The key nonces are signed with: from the shared secret, else this process's own."""
+    return (
+        hashlib.sha256(b"capgen digest nonce\0" + secret.encode()).digest()
+        if secret
+        else PROCESS_KEY
+    )
+
+
+def challenge(realm: str, key: bytes) -> str:
+    return f'Digest realm="{realm}", qop="auth", algorithm=SHA-256, nonce="{_nonce(key)}"'
 
 
 def verify(
-    authorization: str, method: str, target: str, realm: str, username: str, password: str
+    authorization: str,
+    method: str,
+    target: str,
+    realm: str,
+    username: str,
+    password: str,
+    key: bytes,
 ) -> bool:
     """Whether `authorization` (the header's value, scheme included) answers our challenge."""
     scheme, _, rest = authorization.partition(" ")
@@ -36,7 +53,7 @@ def verify(
     needed = ("username", "realm", "nonce", "uri", "response", "nc", "cnonce")
     if digest is None or fields.get("qop") != "auth" or not all(fields.get(k) for k in needed):
         return False
-    if fields["realm"] != realm or fields["uri"] != target or not _fresh(fields["nonce"]):
+    if fields["realm"] != realm or fields["uri"] != target or not _fresh(fields["nonce"], key):
         return False
 
     def h(text: str) -> str:
@@ -49,15 +66,15 @@ def verify(
     return hmac.compare_digest(fields["response"].encode(), expected.encode()) and same_user
 
 
-def _nonce(stamp: str | None = None) -> str:
+def _nonce(key: bytes, stamp: str | None = None) -> str:
     stamp = stamp or f"{time.time():.3f}"
-    return f"{stamp}.{hmac.new(_KEY, stamp.encode(), hashlib.sha256).hexdigest()[:32]}"
+    return f"{stamp}.{hmac.new(key, stamp.encode(), hashlib.sha256).hexdigest()[:32]}"
 
 
-def _fresh(nonce: str) -> bool:
+def _fresh(nonce: str, key: bytes) -> bool:
     stamp, _, _ = nonce.rpartition(".")
     try:
         age = time.time() - float(stamp)
     except ValueError:
         return False
-    return hmac.compare_digest(nonce, _nonce(stamp)) and 0 <= age <= NONCE_LIFETIME
+    return hmac.compare_digest(nonce, _nonce(key, stamp)) and 0 <= age <= NONCE_LIFETIME

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -58,8 +59,10 @@ class Service:
         self.settings = settings
         self.upstreams = {u.namespace: u for u in upstreams}
         self.clients: dict[str, UpstreamClient] = {}
-        self.metrics = Metrics()
+        self.metrics = Metrics(settings.metrics_dir)
+        self.draining = False  # set on SIGTERM: /readyz answers 503 while requests finish
         self._users = 0
+        self._flushing: asyncio.Task[None] | None = None
         values = [*settings.binds.secrets(), *settings.inbound_tokens.values()]
         self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
         # what a relayed stream must hold back at a chunk's end, as it may begin a secret
@@ -107,6 +110,8 @@ class Service:
                 ns: UpstreamClient(u, self.settings, metrics=self.metrics)
                 for ns, u in self.upstreams.items()
             }
+            if self.metrics.directory is not None:
+                self._flushing = asyncio.create_task(self.metrics.flushing())
         self._users += 1
         try:
             yield self
@@ -116,6 +121,10 @@ class Service:
                 for client in self.clients.values():
                     await client.aclose()
                 self.clients = {}
+                if self._flushing is not None:
+                    self._flushing.cancel()
+                    await asyncio.gather(self._flushing, return_exceptions=True)
+                    self._flushing = None
 
     def client(self, namespace: str) -> UpstreamClient:
         if namespace not in self.clients:

@@ -31,6 +31,7 @@ from .contract import Checker, mcp_output_schema, structured
 from .engine import Outcome, Service, execute, json_outcome
 from .errors import CapabilityError, NoHandler, UpstreamUnavailable
 from .formats import media_type
+from .hosts import HostCheckMiddleware, host_policy
 from .mapping import NOT_MAPPED
 from .model import (
     Endpoint,
@@ -43,12 +44,11 @@ from .model import (
     result_schema,
 )
 from .observability import install_observability
-from .security import GuardMiddleware, answer, install_cors, resolve_guard
+from .security import GuardMiddleware, answer, install_cors, open_paths, resolve_guard
 from .settings import Settings
 from .upstream import OpenStream
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Catalog:
@@ -690,15 +690,8 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
     catalog = Catalog(adapter, service.settings)  # one for both servers
     server = build_server(adapter, service, catalog)
-    security = (
-        TransportSecuritySettings(
-            enable_dns_rebinding_protection=True,
-            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
-        )
-        if host in LOOPBACK
-        else TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    )
+    # Host and Origin are checked by HostCheckMiddleware, the same check as REST's
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     streaming = build_server(adapter, service, catalog)  # answers calls that asked for progress
     apps = [
         s.streamable_http_app(
@@ -723,7 +716,9 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
 
     router = ProgressRouter(apps[0], apps[1], service.settings.max_request_bytes)
     app = Starlette(routes=[Mount("/", app=router)], lifespan=lifespan)
-    app.add_middleware(GuardMiddleware, guard=guard)
+    app.add_middleware(GuardMiddleware, guard=guard, open_paths=open_paths(service.settings))
+    policy = host_policy(service.settings, host, loopback_default=True)
+    app.add_middleware(HostCheckMiddleware, policy=policy)
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)
     return app

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import logging
+import os
 import re
 import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from pathlib import Path
 from threading import Lock
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,22 +24,39 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-class Metrics:
-    """Counters and latency histograms in Prometheus' text format, without a dependency."""
+Key = tuple[str, tuple[tuple[str, str], ...]]
 
-    def __init__(self) -> None:
+
+class Metrics:
+    """Counters and latency histograms in Prometheus' text format, without a dependency.
+
+    With a `directory` (several workers of one server), each process writes what it counted
+    there (`flush`, at most every `FLUSH_EVERY` seconds while it counts, and when it stops), and
+    a scrape of any worker sums every file with its own live figures: the totals are the
+    server's, whichever worker answers, and a finished worker's counts are kept."""
+
+    FLUSH_EVERY = 0.5
+
+    def __init__(self, directory: str = "") -> None:
         self._lock = Lock()
-        self.counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
-        self.histograms: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = {}
+        self.counters: dict[Key, float] = defaultdict(float)
+        self.histograms: dict[Key, list[float]] = {}
+        self.directory = Path(directory) if directory else None
+        self._file = f"{os.getpid()}-{time.time_ns()}.json"
+        self.changed = False
 
     def inc(self, name: str, **labels: str) -> None:
         with self._lock:
             self.counters[(name, tuple(sorted(labels.items())))] += 1
+            self.changed = True
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
         key = (name, tuple(sorted(labels.items())))
@@ -46,28 +67,80 @@ class Metrics:
                     slots[i] += 1
             slots[-2] += 1
             slots[-1] += seconds
+            self.changed = True
+
+    def flush(self) -> None:
+        """Write this process's figures to the shared directory (atomically)."""
+        if self.directory is None:
+            return
+        with self._lock:
+            data = {
+                "counters": [[n, list(map(list, ls)), v] for (n, ls), v in self.counters.items()],
+                "histograms": [
+                    [n, list(map(list, ls)), v] for (n, ls), v in self.histograms.items()
+                ],
+            }
+            self.changed = False
+        path = self.directory / self._file
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(partial, path)
+
+    def _totals(self) -> tuple[dict[Key, float], dict[Key, list[float]]]:
+        with self._lock:
+            counters = defaultdict(float, self.counters)
+            histograms = {key: list(slots) for key, slots in self.histograms.items()}
+        for data in self._others():
+            for name, labels, value in data.get("counters", ()):
+                counters[(name, tuple(tuple(p) for p in labels))] += value
+            for name, labels, slots in data.get("histograms", ()):
+                key = (name, tuple(tuple(p) for p in labels))
+                mine = histograms.setdefault(key, [0.0] * len(slots))
+                histograms[key] = [a + b for a, b in zip(mine, slots, strict=False)]
+        return counters, histograms
+
+    def _others(self) -> Iterator[dict[str, Any]]:
+        if self.directory is None:
+            return
+        for path in sorted(self.directory.glob("*.json")):
+            if path.name == self._file:
+                continue
+            try:
+                yield json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # a worker's file being replaced: its next scrape counts it
 
     def render(self) -> str:
+        counters, histograms = self._totals()
         lines: list[str] = []
-        with self._lock:
-            for name in sorted({n for n, _ in self.counters}):
-                lines.append(f"# TYPE {name} counter")
-                for (metric, labels), value in sorted(self.counters.items()):
-                    if metric == name:
-                        lines.append(f"{name}{_labels(labels)} {value:g}")
-            for name in sorted({n for n, _ in self.histograms}):
-                lines.append(f"# TYPE {name} histogram")
-                for (metric, labels), slots in sorted(self.histograms.items()):
-                    if metric != name:
-                        continue
-                    for bound, count in zip(_BUCKETS, slots, strict=False):
-                        lines.append(
-                            f"{name}_bucket{_labels((*labels, ('le', f'{bound:g}')))} {count:g}"
-                        )
-                    lines.append(f"{name}_bucket{_labels((*labels, ('le', '+Inf')))} {slots[-2]:g}")
-                    lines.append(f"{name}_count{_labels(labels)} {slots[-2]:g}")
-                    lines.append(f"{name}_sum{_labels(labels)} {slots[-1]:.6f}")
+        for name in sorted({n for n, _ in counters}):
+            lines.append(f"# TYPE {name} counter")
+            for (metric, labels), value in sorted(counters.items()):
+                if metric == name:
+                    lines.append(f"{name}{_labels(labels)} {value:g}")
+        for name in sorted({n for n, _ in histograms}):
+            lines.append(f"# TYPE {name} histogram")
+            for (metric, labels), slots in sorted(histograms.items()):
+                if metric != name:
+                    continue
+                for bound, count in zip(_BUCKETS, slots, strict=False):
+                    lines.append(
+                        f"{name}_bucket{_labels((*labels, ('le', f'{bound:g}')))} {count:g}"
+                    )
+                lines.append(f"{name}_bucket{_labels((*labels, ('le', '+Inf')))} {slots[-2]:g}")
+                lines.append(f"{name}_count{_labels(labels)} {slots[-2]:g}")
+                lines.append(f"{name}_sum{_labels(labels)} {slots[-1]:.6f}")
         return "\n".join(lines) + "\n"
+
+    async def flushing(self) -> None:
+        """Flush while counting, until cancelled; then a last time."""
+        try:
+            while True:
+                await asyncio.sleep(self.FLUSH_EVERY)
+                if self.changed:
+                    self.flush()
+        finally:
+            self.flush()
 
 
 def _labels(labels: Iterable[tuple[str, str]]) -> str:
@@ -191,25 +264,64 @@ class Observed(Protocol):
     @property
     def ready(self) -> bool: ...
 
+    @property
+    def draining(self) -> bool: ...
 
-def health_routes(service: Observed) -> dict[str, Any]:
+    @property
+    def settings(self) -> Settings: ...
+
+
+def health_routes(service: Observed, *, with_metrics: bool = True) -> dict[str, Any]:
+    """`/healthz` (the process answers), `/readyz` (503 while starting and once draining has
+    begun) and, unless they are served on their own port, `/metrics`."""
+
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
+        if service.draining:
+            return JSONResponse({"status": "draining"}, status_code=503)
         ready = service.ready
         return JSONResponse(
             {"status": "ready" if ready else "starting"}, status_code=200 if ready else 503
         )
 
-    async def metrics(_: Request) -> Response:
+    token = service.settings.metrics_token
+
+    async def metrics(request: Request) -> Response:
+        if token and not _bearer_is(request.headers.get("authorization", ""), token):
+            from .problem import problem  # problem.py reads this module's request id
+
+            challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+            return problem(401, "/metrics needs its own bearer token", challenge)
         return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics}
+    routes: dict[str, Any] = {"/healthz": healthz, "/readyz": readyz}
+    if with_metrics:
+        routes["/metrics"] = metrics
+    return routes
+
+
+def _bearer_is(authorization: str, token: str) -> bool:
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 def install_observability(app: Starlette, service: Observed, adapter: str) -> None:
-    """Health and metrics routes first (before any catch-all mount), request logging outermost."""
-    for path, endpoint in reversed(list(health_routes(service).items())):
+    """Health and metrics routes first (before any catch-all mount), request logging outermost.
+    With `<PREFIX>_METRICS_PORT`, `/metrics` is served on that port instead (`metrics_app`)."""
+    routes = health_routes(service, with_metrics=not service.settings.metrics_port)
+    for path, endpoint in reversed(list(routes.items())):
         app.router.routes.insert(0, Route(path, endpoint, methods=["GET"], include_in_schema=False))
     app.add_middleware(RequestLogMiddleware, metrics=service.metrics, adapter=adapter)
+
+
+def metrics_app(service: Observed) -> Starlette:
+    """`/metrics` alone, open, for a port that only the scraper reaches."""
+
+    async def metrics(_: Request) -> Response:
+        return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])

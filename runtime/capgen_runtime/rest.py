@@ -21,20 +21,22 @@ from .contract import Checker, coerce
 from .docs import ASSETS, DOCS_PATHS, install_docs
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError, InvalidInput, NoHandler
+from .hosts import HostCheckMiddleware, host_policy
 from .model import Input, RestAdapter, Route, object_schema
 from .observability import install_observability
 from .openapi import openapi_document, security_schemes
 from .problem import phrase, problem
 from .routing import OperationRoutes
-from .security import OPEN_PATHS, Guard, GuardMiddleware, install_cors, resolve_guard
+from .security import Guard, GuardMiddleware, install_cors, open_paths, resolve_guard
 from .upstream import OpenStream
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
-    """The FastAPI application of `adapter`; raises AuthConfigError when auth has no credential."""
+def build_app(adapter: RestAdapter, service: Service, host: str | None = None) -> FastAPI:
+    """The FastAPI application of `adapter`, served on `host`; raises AuthConfigError when
+    auth has no credential."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
 
     @asynccontextmanager
@@ -65,9 +67,13 @@ def build_app(adapter: RestAdapter, service: Service) -> FastAPI:
     app.add_middleware(  # the docs hold no secret: open without credentials
         GuardMiddleware,
         guard=guard,
-        open_paths=OPEN_PATHS | DOCS_PATHS if docs else OPEN_PATHS,
+        open_paths=(
+            open_paths(service.settings) | DOCS_PATHS if docs else open_paths(service.settings)
+        ),
         open_prefix=ASSETS + "/" if docs else None,
     )
+    policy = host_policy(service.settings, host, loopback_default=False)
+    app.add_middleware(HostCheckMiddleware, policy=policy)
     install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app

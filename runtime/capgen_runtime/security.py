@@ -50,13 +50,20 @@ class Credential:
     key: str = "Authorization"
     placement: str = "header"
     realm: str = ""
+    nonce_key: bytes = b""  # digest: what nonces are signed with (digest.nonce_key)
 
     def matches(
         self, headers: Mapping[str, str], query: Mapping[str, str], method: str, target: str
     ) -> bool:
         if self.kind == "digest":
             return bool(self.secret) and digest.verify(
-                headers.get("authorization", ""), method, target, self.realm, self.key, self.secret
+                headers.get("authorization", ""),
+                method,
+                target,
+                self.realm,
+                self.key,
+                self.secret,
+                self.nonce_key,
             )
         if self.kind == "apikey":
             source = query if self.placement == "query" else headers
@@ -74,7 +81,7 @@ class Credential:
 
     def challenge(self, realm: str) -> str:
         if self.kind == "digest":
-            return digest.challenge(realm)
+            return digest.challenge(realm, self.nonce_key)
         if self.kind == "basic":
             return f'Basic realm="{realm}", charset="UTF-8"'
         if self.kind == "apikey":
@@ -161,7 +168,7 @@ def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> G
         )
         return Guard((), realm, verifier)
     if auth is not None:
-        return Guard((_from_spec(auth, settings.binds.scope, realm),), realm)
+        return Guard((_from_spec(auth, settings, realm),), realm)
     credentials = []
     if settings.inbound_tokens.get("bearer"):
         credentials.append(Credential("bearer", settings.inbound_tokens["bearer"]))
@@ -176,13 +183,17 @@ def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> G
     return Guard(tuple(credentials), realm)
 
 
-def _from_spec(auth: InboundAuth, scope: Mapping[str, Any], realm: str) -> Credential:
+def _from_spec(auth: InboundAuth, settings: Settings, realm: str) -> Credential:
+    scope = settings.binds.scope
     if auth.kind == "basic":
         user, password = render(auth.username or "", scope), render(auth.password or "", scope)
         credential = Credential("basic", f"{user}:{password}" if user and password else "")
     elif auth.kind == "digest":
         user, password = render(auth.username or "", scope), render(auth.password or "", scope)
-        credential = Credential("digest", password if user else "", user, realm=realm)
+        signing = digest.nonce_key(settings.digest_secret)
+        credential = Credential(
+            "digest", password if user else "", user, realm=realm, nonce_key=signing
+        )
     elif auth.kind == "apikey":
         key = render(auth.key or "X-API-Key", scope)
         credential = Credential("apikey", render(auth.value or "", scope), key, auth.placement)
@@ -264,6 +275,12 @@ async def answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], bo
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+def open_paths(settings: Settings) -> frozenset[str]:
+    """What callers reach without the adapter's credentials: the probes, and `/metrics` when
+    it has a token of its own (`<PREFIX>_METRICS_TOKEN`, checked by its route)."""
+    return OPEN_PATHS | {"/metrics"} if settings.metrics_token else OPEN_PATHS
 
 
 def install_cors(app: Starlette, settings: Settings) -> None:

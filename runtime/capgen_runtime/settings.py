@@ -44,12 +44,22 @@ class Settings:
     exclude_tools: tuple[str, ...] = ()  # MCP tools not to offer (name patterns)
     page_size: int = 0  # MCP list results per page (a cursor for the rest); 0: one page
     discovery: bool = False  # MCP: three meta-tools (search, describe, invoke) instead
+    allowed_hosts: tuple[str, ...] = ()  # Host patterns served (REST and MCP); empty: see hosts.py
+    allowed_origins: tuple[str, ...] = ()  # Origin patterns; empty: those of the allowed hosts
+    trusted_proxies: str = "127.0.0.1"  # whose X-Forwarded-For/-Proto count (uvicorn's list)
+    digest_secret: str = ""  # signs digest nonces; one value for every replica and worker
+    drain_grace: float = 5.0  # after SIGTERM: /readyz answers 503 while still serving
+    drain_timeout: float = 65.0  # then in-flight requests have this long to complete
+    metrics_dir: str = ""  # where the workers of one server share their metrics
+    metrics_token: str = ""  # a bearer token /metrics requires instead of the adapter's auth
+    metrics_port: int = 0  # /metrics on its own port (open there, absent from the adapters)
 
     def with_base_url(self, url: str) -> Settings:
         """Every consumed API pointed at `url` (mock mode)."""
         return replace(self, base_urls={name: url for name in self.base_urls})
 
 
+DRAIN_MARGIN = 5.0  # the default drain period exceeds the total upstream deadline by this much
 MOCK_OPERATION_HEADER = "X-Capgen-Mock-Operation"  # names the operation, to the mock upstream only
 
 
@@ -65,6 +75,7 @@ def load_settings(
 ) -> Settings:
     """Read settings; raises BindError/SettingsError naming the variable that is missing or bad."""
     env = os.environ if environ is None else environ
+    total_timeout = _number(env, f"{env_prefix}_TOTAL_TIMEOUT", 60.0)
     binds_context = resolve_binds(binds, env, cwd, placeholder=mock)
     base_urls = {u.namespace: _base_url(u, env, binds_context, mock) for u in upstreams}
     if not mock:
@@ -75,7 +86,7 @@ def load_settings(
         binds=binds_context,
         connect_timeout=_number(env, f"{env_prefix}_CONNECT_TIMEOUT", 5.0),
         read_timeout=_number(env, f"{env_prefix}_TIMEOUT", 30.0),
-        total_timeout=_number(env, f"{env_prefix}_TOTAL_TIMEOUT", 60.0),
+        total_timeout=total_timeout,
         retries=int(_number(env, f"{env_prefix}_RETRIES", 2)),
         max_retry_after=_number(env, f"{env_prefix}_MAX_RETRY_AFTER", 10.0),
         max_request_bytes=int(_number(env, f"{env_prefix}_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
@@ -90,7 +101,25 @@ def load_settings(
         exclude_tools=_patterns(env.get(f"{env_prefix}_MCP_EXCLUDE_TOOLS", "")),
         page_size=int(_number(env, f"{env_prefix}_MCP_PAGE_SIZE", 0)),
         discovery=_flag(env, f"{env_prefix}_MCP_DISCOVERY"),
+        allowed_hosts=_patterns(env.get(f"{env_prefix}_ALLOWED_HOSTS", "")),
+        allowed_origins=_patterns(env.get(f"{env_prefix}_ALLOWED_ORIGINS", "")),
+        trusted_proxies=conventional(
+            env, f"{env_prefix}_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS", "127.0.0.1"
+        ),
+        digest_secret=env.get(f"{env_prefix}_DIGEST_SECRET", ""),
+        drain_grace=_number(env, f"{env_prefix}_DRAIN_GRACE", 5.0),
+        # the default lets the slowest request the upstream deadline allows finish
+        drain_timeout=_number(env, f"{env_prefix}_DRAIN_TIMEOUT", total_timeout + DRAIN_MARGIN),
+        metrics_dir=env.get(f"{env_prefix}_METRICS_DIR", ""),
+        metrics_token=env.get(f"{env_prefix}_METRICS_TOKEN", ""),
+        metrics_port=int(_number(env, f"{env_prefix}_METRICS_PORT", 0)),
     )
+
+
+def conventional(env: Mapping[str, str], prefixed: str, common: str, default: str = "") -> str:
+    """A setting under the package's own name, else under the name platforms set for every
+    process (`PORT`, `HOST`, `WEB_CONCURRENCY`...), else `default`."""
+    return env.get(prefixed) or env.get(common) or default
 
 
 def _patterns(text: str) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -132,19 +133,25 @@ class SpecRun:
         self.report.adapters = len(package.rest) + len(package.mcp)
         project = self.work / "out" / result.folder
         self._environment(package)
-        ports = {a.namespace: free_port() for a in package.rest}
-        ports.update({a.namespace: free_port() for a in package.mcp if a.transport == "http"})
         if not self._imports(project, package.module):
             return
         self.report.imported = True
-        process = self._start(project, package.module, ports)
+        for attempt in range(3):
+            ports = {a.namespace: free_port() for a in package.rest}
+            ports.update({a.namespace: free_port() for a in package.mcp if a.transport == "http"})
+            process = self._start(project, package.module, ports)
+            ready = self._ready(process, ports)
+            taken = "cannot listen on" in self.log.read_text(errors="replace")
+            if ready or not taken or attempt == 2:
+                break
+            self.report.failures.pop()  # another test took a port before the service bound it
         try:
-            if not self._ready(process, ports):
+            if not ready:
                 return
             self.report.served = True
             self._exercise(package, ports, project)
         finally:
-            process.terminate()
+            process.send_signal(signal.SIGINT)  # SIGTERM would wait out the drain grace
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:

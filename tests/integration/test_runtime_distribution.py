@@ -72,6 +72,7 @@ def test_the_seed_package_holds_only_spec_derived_modules() -> None:
     assert names == [
         "__init__.py",
         "__main__.py",
+        "app.py",
         "capability.py",
         "client.py",
         "mcp_server.py",

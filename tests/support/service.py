@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -82,7 +83,7 @@ class RunningService:
 
     def stop(self) -> int:
         if self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signal.SIGINT)  # SIGTERM would wait out the drain grace
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
