@@ -92,21 +92,8 @@ def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
         return 2
     prefix = capability.env_prefix
     try:
-        level = args.log_level or conventional(
-            os.environ, f"{prefix}_LOG_LEVEL", "LOG_LEVEL", "info"
-        )
-        if level.lower() not in LOG_LEVELS:
-            raise SettingsError(
-                f"the log level must be one of {', '.join(LOG_LEVELS)}, got {level!r}"
-            )
         listen = _listen(capability, args, os.environ) if args.command == "serve" else None
-        settings = load_settings(
-            prefix,
-            capability.upstreams,
-            capability.binds,
-            mock=args.mock,
-            auth_disabled=args.no_auth,
-        )
+        settings, level = _configured(capability, args)
     except (BindError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -128,6 +115,18 @@ def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _configured(capability: Capability, args: argparse.Namespace) -> tuple[Settings, str]:
+    """The settings and the log level, from the command line and the environment."""
+    prefix = capability.env_prefix
+    level = args.log_level or conventional(os.environ, f"{prefix}_LOG_LEVEL", "LOG_LEVEL", "info")
+    if level.lower() not in LOG_LEVELS:
+        raise SettingsError(f"the log level must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    settings = load_settings(
+        prefix, capability.upstreams, capability.binds, mock=args.mock, auth_disabled=args.no_auth
+    )
+    return settings, level.lower()
 
 
 def _parser(capability: Capability) -> argparse.ArgumentParser:
@@ -553,19 +552,10 @@ def _worker(
     own pools, the shared sockets."""
     os.setpgrp()  # a terminal's Ctrl-C reaches the server, which passes it on once
     try:
-        settings = load_settings(
-            capability.env_prefix,
-            capability.upstreams,
-            capability.binds,
-            mock=args.mock,
-            auth_disabled=args.no_auth,
-        )
+        settings, level = _configured(capability, args)
     except (BindError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    level = args.log_level or conventional(
-        os.environ, f"{capability.env_prefix}_LOG_LEVEL", "LOG_LEVEL", "info"
-    )
     configure_logging([*settings.binds.secrets(), *settings.inbound_tokens.values()], level)
     raise SystemExit(asyncio.run(_run(capability, settings, args, listen, sockets)))
 

@@ -17,14 +17,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,7 +30,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from generator import pipeline
-from tests.support.service import free_port
+from tests.support.service import ThreadedServer, free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "specs" / "workers-ai-ai-inference.yaml"
@@ -49,7 +47,6 @@ class WorkersAi:
     `.../slow`), event streams; plus an OAuth authorization server's metadata and keys."""
 
     def __init__(self, jwks: dict[str, Any] | None = None) -> None:
-        self.port = free_port()
         self.lock = threading.Lock()
         self.calls = 0
         self.refused = 0
@@ -82,9 +79,8 @@ class WorkersAi:
             Route("/as/.well-known/oauth-authorization-server", metadata),
             Route("/as/jwks", keys),
         ]
-        config = uvicorn.Config(Starlette(routes=routes), port=self.port, log_level="error")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = ThreadedServer(Starlette(routes=routes))
+        self.port = self.server.port
 
     @staticmethod
     async def _events() -> AsyncIterator[bytes]:
@@ -98,14 +94,11 @@ class WorkersAi:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> WorkersAi:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
+        self.server.stop()
 
 
 @dataclass
@@ -191,18 +184,10 @@ class Replica:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> Replica:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"replica exited early:\n{self.output()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"replica not ready:\n{self.output()}")
+        process = self.process
+        assert process is not None
+        wait_ready(f"{self.url}/readyz", lambda: process.poll() is None, self.output, timeout)
+        return self
 
     def signal(self, signum: int) -> None:
         assert self.process is not None
@@ -288,15 +273,10 @@ backend replicas
             self.process = subprocess.Popen(
                 [haproxy(), "-db", "-f", str(self.config)], stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"haproxy did not start: {self.log.read_text(errors='replace')}")
+        process = self.process
+        alive = lambda: process.poll() is None  # noqa: E731
+        wait_ready(f"{self.url}/readyz", alive, lambda: self.log.read_text(errors="replace"), 10)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import anyio
 import httpx
 import mcp.types as types
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
@@ -26,7 +24,7 @@ from starlette.routing import Route
 from tests.conftest import INBOUND_TOKEN, SEED_MODULE, SEED_PROJECT, SEED_SPEC
 from tests.integration.mcp_client import mcp_client
 from tests.support.packages import Built
-from tests.support.service import RunningService, free_port
+from tests.support.service import RunningService, ThreadedServer
 
 pytestmark = pytest.mark.integration
 EVENTS = [f'data: {{"response":"w{i} "}}\n\n'.encode() for i in range(6)] + [b"data: [DONE]\n\n"]
@@ -39,7 +37,6 @@ class StreamingUpstream:
         self.sent: list[int] = []
         self.finished = threading.Event()
         self.closed_early = threading.Event()
-        self.port = free_port()
 
         async def run(request: Request) -> StreamingResponse:
             self.sent.clear()
@@ -59,19 +56,15 @@ class StreamingUpstream:
             return StreamingResponse(events(), media_type="text/event-stream")
 
         routes = [Route("/client/v4/accounts/{rest:path}", run, methods=["POST"])]
-        config = uvicorn.Config(Starlette(routes=routes), port=self.port, log_level="error")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server = ThreadedServer(Starlette(routes=routes))
+        self.port = self.server.port
 
     def __enter__(self) -> StreamingUpstream:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(5)
+        self.server.stop()
 
 
 def _serve(upstream: StreamingUpstream, **extra: str) -> RunningService:
