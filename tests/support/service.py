@@ -66,17 +66,8 @@ class RunningService:
         deadline = time.monotonic() + timeout
         urls = [f"{self.rest_url}/healthz"] if rest else []
         for url in (*urls, f"http://127.0.0.1:{self.mcp_port}/healthz"):
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"service exited early:\n{self.output()}")
-                try:
-                    if httpx.get(url, timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"service not ready:\n{self.output()}")
-                time.sleep(0.05)
+            left = max(deadline - time.monotonic(), 0.1)
+            wait_ready(url, lambda: self.process.poll() is None, self.output, left)
 
     def output(self) -> str:
         self.log.flush()
