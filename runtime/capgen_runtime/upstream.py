@@ -19,7 +19,7 @@ from .model import Operation, Upstream
 from .observability import Metrics
 from .request import PreparedRequest, prepare, prepare_forward
 from .settings import MOCK_OPERATION_HEADER, Settings
-from .transport import PooledTransport
+from .transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +88,9 @@ class UpstreamClient:
         self.bind_scope = settings.binds.scope
         self.authenticator = Authenticator(upstream.auth, self.bind_scope)
         self._http = http or httpx.AsyncClient(
-            transport=PooledTransport(
-                verify=client_certificate(upstream.auth, self.bind_scope) or True,
+            transport=AiohttpTransport(
+                ssl_context=client_certificate(upstream.auth, self.bind_scope)
+                or httpx.create_ssl_context(trust_env=False),
                 limits=httpx.Limits(
                     max_connections=settings.max_connections,
                     max_keepalive_connections=max(settings.max_connections // 5, 10),

@@ -1,5 +1,6 @@
-"""The upstream connection pool: idle connections closed by the server are noticed, over
-plain TCP and TLS, and kept-alive ones are reused."""
+"""The upstream transport (httpx over aiohttp's pool): idle connections closed by the server
+are noticed, over plain TCP and TLS, kept-alive ones are reused; requests go out exactly as
+built; and each failure is the httpx error that says whether anything was sent."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import anyio
 import httpx
-from capgen_runtime.transport import PooledTransport
+import pytest
+from capgen_runtime.transport import AiohttpTransport
 
 from tests.support.certificates import write_certificate
 
@@ -55,11 +57,12 @@ class Server:
             writer.close()
 
 
-def client(verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        transport=PooledTransport(verify=verify, limits=httpx.Limits(max_connections=4)),
-        timeout=5,
+def client(context: ssl.SSLContext | None = None, timeout: float = 5) -> httpx.AsyncClient:
+    transport = AiohttpTransport(
+        ssl_context=context or httpx.create_ssl_context(trust_env=False),
+        limits=httpx.Limits(max_connections=4),
     )
+    return httpx.AsyncClient(transport=transport, timeout=timeout)
 
 
 def test_keep_alive_connections_are_reused() -> None:
@@ -106,3 +109,111 @@ def test_tls_connections_are_reused_and_replaced(tmp_path: Path) -> None:
             assert (server.connections, server.requests) == (2, 4)
 
     anyio.run(main)
+
+
+class Scripted:
+    """One connection at a time; `answer(head)` gives the bytes to send (None: close)."""
+
+    def __init__(self, answer: object, pause: float = 0.0) -> None:
+        self.answer = answer
+        self.pause = pause
+        self.heads: list[bytes] = []
+
+    async def __aenter__(self) -> Scripted:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            self.heads.append(head)
+            data = self.answer(head)  # type: ignore[operator]
+            await asyncio.sleep(self.pause)
+            if data:
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+def _fails_with(answer: object, error: type[Exception], pause: float = 0.0) -> None:
+    async def main() -> None:
+        async with Scripted(answer, pause) as server, client(timeout=0.5) as http:
+            with pytest.raises(error) as raised:
+                await http.post(f"http://127.0.0.1:{server.port}/run", content=b"{}")
+            assert "127.0.0.1" not in str(raised.value)  # no address or URL in the message
+
+    anyio.run(main)
+
+
+def test_a_refused_connection_is_a_connect_error_nothing_was_sent() -> None:
+    with socket_closed() as port:
+
+        async def main() -> None:
+            async with client() as http:
+                with pytest.raises(httpx.ConnectError):
+                    await http.post(f"http://127.0.0.1:{port}/run", content=b"{}")
+
+        anyio.run(main)
+
+
+def test_a_connection_closed_after_the_request_is_not_a_connect_error() -> None:
+    """The request reached the upstream: a POST must not be retried on this one."""
+    _fails_with(lambda head: None, httpx.RemoteProtocolError)
+
+
+def test_a_truncated_body_is_a_read_error() -> None:
+    _fails_with(lambda head: b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", httpx.ReadError)
+
+
+def test_a_silent_upstream_is_a_read_timeout() -> None:
+    _fails_with(
+        lambda head: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", httpx.ReadTimeout, 2
+    )
+
+
+def test_not_http_is_a_protocol_error() -> None:
+    _fails_with(lambda head: b"SSH-2.0-OpenSSH_9.6\r\n\r\n", httpx.RemoteProtocolError)
+
+
+def test_the_request_goes_out_as_httpx_built_it() -> None:
+    """Percent-encoding kept (`%2F` is not a `/`), repeated headers kept, no header added."""
+
+    async def main() -> None:
+        ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        async with Scripted(lambda head: ok) as server, client() as http:
+            request = http.build_request(
+                "POST",
+                f"http://127.0.0.1:{server.port}/a%2Fb/c%20d?q=x%26y",
+                headers=[("X-Many", "1"), ("X-Many", "2")],
+                content=b"abc",
+            )
+            response = await http.send(request)
+            assert response.text == "ok"
+        (head,) = server.heads
+        lines = head.decode().split("\r\n")
+        assert lines[0] == "POST /a%2Fb/c%20d?q=x%26y HTTP/1.1"
+        names = [line.split(":", 1)[0].lower() for line in lines[1:] if line]
+        assert names.count("x-many") == 2
+        assert "content-type" not in names  # none was given: none is invented
+        assert f"host: 127.0.0.1:{server.port}" in head.decode().lower()
+
+    anyio.run(main)
+
+
+class socket_closed:
+    """A loopback port nothing listens on."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        return None
