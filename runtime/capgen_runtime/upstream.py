@@ -87,15 +87,22 @@ class UpstreamClient:
         self.base_url = settings.base_urls.get(upstream.namespace, upstream.base_url)
         self.bind_scope = settings.binds.scope
         self.authenticator = Authenticator(upstream.auth, self.bind_scope)
-        self._http = http or httpx.AsyncClient(
-            transport=AiohttpTransport(
+        # the proxy path hands requests needing no auth flow to the transport directly: no
+        # cookie jar shared between callers, none of httpx's per-send hooks
+        self._transport = (
+            None
+            if http is not None
+            else AiohttpTransport(
                 ssl_context=client_certificate(upstream.auth, self.bind_scope)
                 or httpx.create_ssl_context(trust_env=False),
                 limits=httpx.Limits(
                     max_connections=settings.max_connections,
                     max_keepalive_connections=max(settings.max_connections // 5, 10),
                 ),
-            ),
+            )
+        )
+        self._http = http or httpx.AsyncClient(
+            transport=self._transport,
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             follow_redirects=False,
             trust_env=False,
@@ -250,9 +257,13 @@ class UpstreamClient:
         auth: httpx.Auth | None,
         stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
-        response = await self._http.send(
-            request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
-        )
+        if auth is None and self._transport is not None:
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+        else:
+            response = await self._http.send(
+                request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
+            )
         media = media_type(response.headers.get("content-type"))
         if stream == "always" or (stream and response.status_code < 400 and media in STREAM_MEDIA):
             return OpenStream(response, self.settings.max_response_bytes, self._streamed)
