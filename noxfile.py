@@ -67,6 +67,10 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks (generation, runtime, start-up); writes bench/RESULTS.md."""
-    session.install("-e", "./runtime", "-e", ".[test]", "fastmcp")
+    """Benchmarks (generation and its peers, the REST proxy path against its floors, streams,
+    MCP against FastMCP, start-up); writes bench/RESULTS.md."""
+    session.install(
+        "-e", "./runtime", "-e", ".[test]", "fastmcp", "httpx-aiohttp", "openapi-python-client"
+    )
+    session.run("tests/tools/install", external=True)  # Node 22, for openapi-mcp-generator
     session.run("python", "bench/run.py", *session.posargs)

@@ -216,11 +216,13 @@ def _apply_body(
 
 
 def render_value(data: Any, scopes: Sequence[Mapping[str, Any]]) -> Any:
-    """Render every string of a structure; a string that is one placeholder keeps the value's type."""
+    """Render every string of a structure; a string that is one placeholder keeps the value's
+    type, and a missing value renders "" as in any template (SEMANTICS §2.2), never null."""
     if isinstance(data, str):
         sole = _SOLE_PLACEHOLDER.match(data)
         if sole and any(scopes):
-            return lookup(sole.group(1), scopes)
+            value = lookup(sole.group(1), scopes)
+            return "" if value is None else value
         return render(data, *scopes)
     if isinstance(data, dict):
         return {render(str(k), *scopes): render_value(v, scopes) for k, v in data.items()}

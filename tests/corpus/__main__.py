@@ -103,6 +103,15 @@ def _summary(reports: list) -> None:  # type: ignore[type-arg]
         f"served {count('served')}/{total}, accepted {count('accepted')}/{total}; "
         f"REST operations {rest[0]}/{rest[1]}, MCP tools {mcp[0]}/{mcp[1]}"
     )
+    formats: dict[str, int] = {}
+    for r in reports:
+        for name, n in r.formats.items():
+            formats[name] = formats.get(name, 0) + n
+    credentials = sum(r.credentials for r in reports)
+    click.echo(
+        f"declared credentials seen where the spec puts them: {credentials}; answers decoded by "
+        "format: " + ", ".join(f"{k} {v}" for k, v in sorted(formats.items()))
+    )
 
 
 if __name__ == "__main__":

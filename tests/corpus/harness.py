@@ -3,11 +3,12 @@
 For each spec: build the package, start `python -m <package> serve` on free loopback ports
 against the recording fake upstream (every bound variable and base URL set), call every REST
 operation and MCP tool (stdio adapters too) with sample inputs, and compare what the upstream
-received with what the spec implies (`oracle.py`).
+received with what the spec text implies (`reading.py`, which reads the YAML itself).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -20,27 +21,33 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import anyio
 import httpx
+import yaml
 from capgen_runtime.mock_upstream import merge_shape, output_shapes
 
 from generator import pipeline
 from generator.ir import model as ir
-from tests.corpus import oracle
+from tests.corpus import reading
 from tests.support.certificates import write_certificate
 from tests.support.fake_upstream import Answer, FakeUpstream, Recorded
 from tests.support.service import free_port
 
 TOKEN = "corpus-inbound-token"
+DIGEST_REALM, DIGEST_NONCE = "corpus", "0c5b1e6f2d"
 _CANNED = {"result": {"id": "r-1", "name": "sample"}, "success": True, "errors": [], "messages": []}
 _RAW = {
     "xml": ("<response><id>r-1</id></response>", "application/xml"),
     "csv": ("id,name\nr-1,sample\n", "text/csv"),
     "tsv": ("id\tname\nr-1\tsample\n", "text/tab-separated-values"),
     "text": ("plain text answer", "text/plain"),
+    "yaml": ("id: r-1\nname: sample\n", "application/yaml"),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00capgen-corpus", "image/png"),
 }
+# what a decoded answer of each raw format must show the caller (REST text, MCP content)
+_DECODED = {"xml": "r-1", "csv": "r-1", "tsv": "r-1", "text": "plain text answer", "yaml": "r-1"}
 
 
 @dataclass
@@ -53,6 +60,9 @@ class SpecReport:
     rest: list[int] = field(default_factory=lambda: [0, 0])  # passed, exercised
     mcp: list[int] = field(default_factory=lambda: [0, 0])
     failures: list[str] = field(default_factory=list)
+    credentials: int = 0  # declared credentials seen where the spec puts them
+    note: str = ""  # why nothing was exercised, where that is right
+    formats: dict[str, int] = field(default_factory=dict)  # calls answered in each format
     seconds: float = 0.0
     adapters: int = 0
 
@@ -70,7 +80,8 @@ class SpecReport:
             )
         )
         verdict = "ok  " if self.accepted else "FAIL"
-        return f"{verdict} {self.spec:<70} {flags}  REST {self.rest[0]}/{self.rest[1]}  MCP {self.mcp[0]}/{self.mcp[1]}  {self.seconds:5.1f}s"
+        note = f"  ({self.note})" if self.note else ""
+        return f"{verdict} {self.spec:<70} {flags}  REST {self.rest[0]}/{self.rest[1]}  MCP {self.mcp[0]}/{self.mcp[1]}  {self.seconds:5.1f}s{note}"
 
 
 class Responder:
@@ -79,6 +90,7 @@ class Responder:
     def __init__(self) -> None:
         self.formats: dict[str, str] = {}
         self.shapes: dict[str, Any] = {}  # what the exposed outputs of the call map
+        self.digest: dict[str, bool] = {}  # answer 401 with a digest challenge first
         self.lock = threading.Lock()
 
     def __call__(self, request: Recorded) -> Answer:
@@ -86,6 +98,10 @@ class Responder:
         with self.lock:
             fmt = self.formats.get(prefix, "json")
             shape = self.shapes.get(prefix)
+            digest = self.digest.get(prefix, False)
+        if digest and not request.headers.get("authorization", "").startswith("Digest "):
+            challenge = f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}", qop="auth"'
+            return Answer(401, {"error": "unauthorized"}, {"www-authenticate": challenge})
         if fmt in _RAW:
             body, media = _RAW[fmt]
             return Answer(200, body, {"content-type": media})
@@ -111,6 +127,8 @@ class SpecRun:
         self.report = SpecReport(str(spec.relative_to(corpus_root)), provider)
         self.binds: dict[str, Any] = {}
         self.env: dict[str, str] = {}
+        self.text: dict[str, Any] = {}
+        self.reading = reading.Reading({}, self.binds)
 
     def run(self) -> SpecReport:
         started = time.perf_counter()
@@ -129,6 +147,9 @@ class SpecRun:
             ]
             return
         self.report.built = True
+        loaded = yaml.safe_load(self.spec.read_text(encoding="utf-8"))
+        self.text = loaded if isinstance(loaded, dict) else {}
+        self.reading = reading.Reading(self.text, self.binds, self.spec.parent)
         package = result.package
         self.report.adapters = len(package.rest) + len(package.mcp)
         project = self.work / "out" / result.folder
@@ -158,30 +179,44 @@ class SpecRun:
                 process.kill()
 
     def _environment(self, package: ir.Package) -> None:
-        values: dict[str, str] = {}
-        for bind in package.binds:
-            scope = self.binds.setdefault(bind.namespace, {})
-            file_values = {}
-            for variable, key in bind.keys:
-                value = f"bind-{key.lower().replace('_', '-')}"
-                values[variable] = value
-                scope[variable] = value
-                file_values[key] = value
-                if not bind.location:
-                    self.env[key] = value
-            if bind.location:
-                target = self.work / bind.location.removeprefix("file://").lstrip("/")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(
-                    json.dumps(file_values)
-                    if not target.suffix.startswith(".y")
-                    else "\n".join(f"{k}: {v}" for k, v in file_values.items())
-                )
-        self.binds.update(values)
+        """Every bound variable a sample value, from the spec's own `binds` (files written
+        with every key of every bind that shares them), plus the variables consumed
+        authentication uses without a bind, which the service reads from the environment."""
+        files: dict[Path, dict[str, str]] = {}
+        for bind in self.text.get("binds") or []:
+            if not isinstance(bind, dict):
+                continue
+            scope = self.binds.setdefault(str(bind.get("namespace", "")), {})
+            keys = bind.get("keys") or {}
+            for variable, key in (keys.items() if isinstance(keys, dict) else []):
+                value = f"bind-{str(key).lower().replace('_', '-')}"
+                scope[str(variable)] = self.binds[str(variable)] = value
+                if bind.get("location"):
+                    location = str(bind["location"]).removeprefix("file://").lstrip("/")
+                    files.setdefault(self.work / location, {})[str(key)] = value
+                else:
+                    self.env[str(key)] = value
+        for adapter in self.reading.consumes:
+            for name in re.findall(
+                r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}", json.dumps(adapter.get("authentication") or {})
+            ):
+                if reading.lookup(name, [self.binds]) is None:
+                    head, _, variable = name.rpartition(".")  # `env.USER`: USER of bind env
+                    value = f"bind-{variable.lower().replace('_', '-')}"
+                    self.binds[variable] = self.env[variable] = value
+                    if head:
+                        self.binds.setdefault(head, {})[variable] = value
+        for target, file_values in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(
+                json.dumps(file_values)
+                if not target.suffix.startswith(".y")
+                else "\n".join(f"{k}: {v}" for k, v in file_values.items())
+            )
         for upstream in package.upstreams:
             if upstream.auth is not None and upstream.auth.kind == "certificate":
-                certificate = oracle.render(upstream.auth.certificate or "", [self.binds])
-                password = oracle.render(upstream.auth.password or "", [self.binds])
+                certificate = reading.render(upstream.auth.certificate or "", [self.binds])
+                password = reading.render(upstream.auth.password or "", [self.binds])
                 write_certificate(self.work / certificate, password)
             self.env[upstream.base_url_env] = (
                 f"{self.upstream.url}/{self.id}/{_slug(upstream.namespace)}"
@@ -242,56 +277,72 @@ class SpecRun:
         return True
 
     def _exercise(self, package: ir.Package, ports: dict[str, int], project: Path) -> None:
-        upstreams = {u.namespace: u for u in package.upstreams}
-        operations = {(u.module, op.const): op for u in package.upstreams for op in u.operations}
+        endpoints = _endpoints(package)
         for adapter in package.rest:
             headers = _credentials(adapter.auth, self.binds)
-            hidden = next((k.lower() for k in headers), "authorization")
+            hidden = {k.lower() for k in headers}
             base = f"http://127.0.0.1:{ports[adapter.namespace]}"
+            units = [u for ns, u in self.reading.rest_units(hidden) if ns == adapter.namespace]
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-                for route in adapter.routes:
-                    call = oracle.rest_call(route, upstreams, operations, self.binds, hidden)
-                    if call is not None:
-                        self._rest(client, route, call, operations)
+                for unit in units:
+                    self._rest(client, unit, endpoints.get((adapter.namespace, unit.label)))
         for adapter in package.mcp:
-            calls = [
-                (t, oracle.mcp_call(t, upstreams, operations, self.binds)) for t in adapter.tools
-            ]
-            calls = [(t, c) for t, c in calls if c is not None]
-            if calls:
-                anyio.run(
-                    self._mcp, adapter, calls, ports.get(adapter.namespace), project, operations
-                )
-
-    def _rest(
-        self,
-        client: httpx.Client,
-        route: ir.Route,
-        call: oracle.Call,
-        operations: oracle.Operations,
-    ) -> None:
-        self.report.rest[1] += 1
-        label = f"REST {route.method} {route.path}"
-        before = self._mark(call, route.endpoint, operations)
-        kwargs: dict[str, Any] = {"params": call.query, "headers": call.headers}
-        if call.body is not None:
-            kwargs["json"] = call.body
-        response = client.request(route.method, call.path, **kwargs)
-        if response.status_code != 200:
+            if any(self.reading.mcp_units({})) or adapter.tools:
+                anyio.run(self._mcp, adapter, ports.get(adapter.namespace), project, endpoints)
+        if not self.reading.exposes:
+            self.report.note = "exposes nothing: a consumes file other specs import, or a workflow"
+        elif self.report.rest[1] + self.report.mcp[1] == 0:
             self.report.failures.append(
-                f"{label}: status {response.status_code}: {response.text[:200]}"
+                "no operation exercised: every exposed unit is orchestrated, forwarded, an "
+                "aggregate or a mock, or calls nothing the spec consumes"
+            )
+
+    def _rest(self, client: httpx.Client, unit: reading.Unit, endpoint: ir.Endpoint | None) -> None:
+        self.report.rest[1] += 1
+        before = self._mark(unit, endpoint)
+        kwargs: dict[str, Any] = {"params": unit.query, "headers": unit.headers}
+        if unit.body is not None:
+            kwargs["json"] = unit.body
+        response = client.request(unit.method, unit.path, **kwargs)
+        if unit.refused:
+            named = unit.refused in response.text and response.status_code >= 400
+            self._refusal(
+                unit, named, before, f"status {response.status_code}: {response.text[:200]}"
             )
             return
-        if self._verify(label, call, before):
+        if response.status_code != 200:
+            self.report.failures.append(
+                f"{unit.label}: status {response.status_code}: {response.text[:200]}"
+            )
+            return
+        if not self._decoded_answer(unit, response.content):
+            return
+        if self._verify(unit, before):
             self.report.rest[0] += 1
+
+    def _decoded_answer(self, unit: reading.Unit, answer: bytes) -> bool:
+        """An answer in a raw format reaches the caller decoded (or, binary, byte for byte)."""
+        fmt = unit.expected.output_format
+        if fmt == "binary":
+            wanted = _RAW["binary"][0]
+            assert isinstance(wanted, bytes)
+            ok = wanted in answer or base64.b64encode(wanted) in answer
+        elif fmt in _DECODED:
+            ok = _DECODED[fmt].encode() in answer
+        else:
+            return True
+        if not ok:
+            self.report.failures.append(
+                f"{unit.label}: the {fmt} answer was not passed on: {answer[:120]!r}"
+            )
+        return ok
 
     async def _mcp(
         self,
         adapter: ir.McpAdapter,
-        calls: list[tuple[ir.Tool, oracle.Call]],
         port: int | None,
         project: Path,
-        operations: oracle.Operations,
+        endpoints: dict[tuple[str, str], ir.Endpoint],
     ) -> None:
         import httpx2
         from mcp import Client, StdioServerParameters
@@ -306,7 +357,7 @@ class SpecRun:
                 cwd=str(self.work),
             )
             async with Client(params) as client:
-                await self._mcp_calls(client, adapter, calls, operations)
+                await self._mcp_calls(client, adapter, endpoints)
             return
         async with (
             httpx2.AsyncClient(headers=headers, timeout=30) as http,
@@ -315,83 +366,176 @@ class SpecRun:
                 mode="legacy",
             ) as client,
         ):
-            await self._mcp_calls(client, adapter, calls, operations)
+            await self._mcp_calls(client, adapter, endpoints)
 
     async def _mcp_calls(
-        self,
-        client: Any,
-        adapter: ir.McpAdapter,
-        calls: list[tuple[ir.Tool, oracle.Call]],
-        operations: oracle.Operations,
+        self, client: Any, adapter: ir.McpAdapter, endpoints: dict[tuple[str, str], ir.Endpoint]
     ) -> None:
-        listed = {t.name for t in (await client.list_tools()).tools}
-        for tool, call in calls:
-            self.report.mcp[1] += 1
-            label = f"MCP {adapter.namespace} {tool.name}"
-            if tool.name not in listed:
-                self.report.failures.append(f"{label}: not listed")
+        listed = {t.name: t.input_schema for t in (await client.list_tools()).tools}
+        for namespace, unit in self.reading.mcp_units(listed):
+            if namespace != adapter.namespace:
                 continue
-            before = self._mark(call, tool.endpoint, operations)
+            self.report.mcp[1] += 1
+            if unit.tool not in listed:
+                self.report.failures.append(f"{unit.label}: not listed")
+                continue
+            before = self._mark(unit, endpoints.get((adapter.namespace, unit.label)))
             try:
-                result = await client.call_tool(tool.name, call.arguments)
+                result = await client.call_tool(unit.tool, unit.arguments)
             except Exception as exc:
-                self.report.failures.append(f"{label}: {type(exc).__name__}: {exc}")
+                self.report.failures.append(f"{unit.label}: {type(exc).__name__}: {exc}")
+                continue
+            text = result.content[0].text if result.content else ""
+            if unit.refused:
+                self._refusal(unit, result.is_error and unit.refused in text, before, text[:200])
                 continue
             if result.is_error:
                 self.report.failures.append(
-                    f"{label}: isError: {result.content[0].text[:200] if result.content else ''}"
+                    f"{unit.label}: isError: {result.content[0].text[:200] if result.content else ''}"
                 )
                 continue
-            if self._verify(label, call, before):
+            shown = json.dumps(result.model_dump(mode="json", exclude_none=True)).encode()
+            if not self._decoded_answer(unit, shown):
+                continue
+            if self._verify(unit, before):
                 self.report.mcp[0] += 1
+
+    def _refusal(self, unit: reading.Unit, named: bool, before: int, answer: str) -> None:
+        """A unit calling what the spec does not consume: an error naming the call, and no
+        request to any upstream of the spec."""
+        sent = len(self._all()) - before
+        if named and sent == 0:
+            if unit.tool:
+                self.report.mcp[0] += 1
+            else:
+                self.report.rest[0] += 1
+            return
+        self.report.failures.append(
+            f"{unit.label}: calls {unit.refused}, which the spec does not consume: "
+            f"expected an error naming it and nothing sent, got {sent} requests and {answer}"
+        )
+
+    def _all(self) -> list[Recorded]:
+        with self.upstream.lock:
+            return [r for r in self.upstream.requests if r.raw_path.startswith(f"/{self.id}/")]
 
     def _prefix(self, namespace: str) -> str:
         return f"/{self.id}/{_slug(namespace)}"
 
-    def _mark(self, call: oracle.Call, endpoint: ir.Endpoint, operations: oracle.Operations) -> int:
-        assert endpoint.call is not None
-        operation = operations[(endpoint.call.operation.module, endpoint.call.operation.const)]  # type: ignore[attr-defined]
-        shapes = output_shapes([endpoint])
+    def _mark(self, unit: reading.Unit, endpoint: ir.Endpoint | None) -> int:
+        """Tell the fake upstream how to answer this unit's call: in the consumed operation's
+        declared format, shaped so the exposed outputs find their values, behind a digest
+        challenge where the consumed side declares digest."""
+        if unit.refused:
+            return len(self._all())
+        shapes = output_shapes([endpoint]) if endpoint is not None else {}
         with self.responder.lock:
-            self.responder.formats[f"/{self.id}"] = operation.output_format
+            self.responder.formats[f"/{self.id}"] = unit.expected.output_format
             self.responder.shapes[f"/{self.id}"] = next(iter(shapes.values()), None)
-        return len(self._seen(call.namespace))
+            self.responder.digest[f"/{self.id}"] = unit.expected.digest is not None
+        return len(self._seen(unit.namespace))
 
     def _seen(self, namespace: str) -> list[Recorded]:
         prefix = self._prefix(namespace) + "/"
         with self.upstream.lock:
             return [r for r in self.upstream.requests if (r.raw_path + "/").startswith(prefix)]
 
-    def _verify(self, label: str, call: oracle.Call, before: int) -> bool:
-        seen = self._seen(call.namespace)[before:]
-        expected = call.expected
+    def _verify(self, unit: reading.Unit, before: int) -> bool:
+        seen = self._seen(unit.namespace)[before:]
+        expected = unit.expected
+        if expected.digest is not None and len(seen) == 2:
+            challenged, seen = seen[0], seen[1:]
+            if "authorization" in challenged.headers:
+                seen.append(challenged)  # a credential sent before the challenge: wrong
         problems = []
         if len(seen) != 1:
             problems.append(f"{len(seen)} upstream requests")
         else:
-            request = seen[0]
-            path = self._prefix(call.namespace) + "/" + expected.path.lstrip("/")
-            if request.method != expected.method:
-                problems.append(f"method {request.method} != {expected.method}")
-            if request.raw_path.rstrip("/") != path.rstrip("/"):
-                problems.append(f"path {request.raw_path} != {path}")
-            query = parse_qsl(request.query, keep_blank_values=True)
-            missing = [pair for pair in expected.query if pair not in query]
-            if missing:
-                problems.append(f"query {query} lacks {missing}")
-            for name, value in expected.headers.items():
-                if request.headers.get(name) != value:
-                    problems.append(f"header {name}: {request.headers.get(name)!r} != {value!r}")
-            if expected.has_body:
-                try:
-                    body = json.loads(request.body) if request.body else None
-                except ValueError:
-                    body = request.body
-                if body != expected.body:
-                    problems.append(f"body {body!r} != {expected.body!r}")
+            problems = self._compare(seen[0], unit)
         if problems:
-            self.report.failures.append(f"{label}: " + "; ".join(problems))
+            self.report.failures.append(f"{unit.label}: " + "; ".join(problems))
+        else:
+            self.report.credentials += len(expected.credentials)
+            fmt = expected.output_format
+            self.report.formats[fmt] = self.report.formats.get(fmt, 0) + 1
         return not problems
+
+    def _compare(self, request: Recorded, unit: reading.Unit) -> list[str]:
+        expected = unit.expected
+        problems = []
+        path = self._prefix(unit.namespace) + "/" + expected.path.lstrip("/")
+        if request.method != expected.method:
+            problems.append(f"method {request.method} != {expected.method}")
+        if unquote(request.raw_path).rstrip("/") != unquote(path).rstrip("/"):
+            problems.append(f"path {request.raw_path} != {path}")
+        query = parse_qsl(request.query, keep_blank_values=True)
+        missing = [pair for pair in expected.query if pair not in query]
+        if missing:
+            problems.append(f"query {query} lacks {missing}")
+        for name, value in expected.headers.items():
+            if request.headers.get(name) != value:
+                problems.append(f"header {name}: {request.headers.get(name)!r} != {value!r}")
+        if expected.digest is not None and not _digest_ok(request, *expected.digest):
+            problems.append(f"no valid digest response: {request.headers.get('authorization')!r}")
+        sent = dict(parse_qsl(request.headers.get("cookie", "").replace("; ", "&")))
+        for name, value in expected.cookies.items():
+            if sent.get(name) != value:
+                problems.append(f"cookie {name}: {sent.get(name)!r} != {value!r}")
+        if expected.body_kind:
+            body = _decoded(request, expected.body_kind)
+            if body != expected.body:
+                problems.append(f"body {body!r} != {expected.body!r}")
+        return problems
+
+
+def _endpoints(package: ir.Package) -> dict[tuple[str, str], ir.Endpoint]:
+    """The IR endpoint of each unit, only to shape the fake upstream's answers."""
+    found = {
+        (a.namespace, f"REST {r.method} {r.path}"): r.endpoint
+        for a in package.rest
+        for r in a.routes
+    }
+    found.update(
+        {
+            (a.namespace, f"MCP {a.namespace} {t.name}"): t.endpoint
+            for a in package.mcp
+            for t in a.tools
+        }
+    )
+    return found
+
+
+def _decoded(request: Recorded, kind: str) -> Any:
+    if kind == "form":
+        return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+    if kind == "text":
+        return request.body.decode("utf-8", "replace")
+    try:
+        return json.loads(request.body) if request.body else None
+    except ValueError:
+        return request.body.decode("utf-8", "replace")
+
+
+def _digest_ok(request: Recorded, username: str, password: str) -> bool:
+    """RFC 7616 with qop=auth, computed here from the challenge the responder sent."""
+    import hashlib
+
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Digest "):
+        return False
+    fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header[7:]))
+    algorithm = fields.get("algorithm", "MD5").upper().replace("-SESS", "")
+    digest = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}.get(algorithm)
+    if digest is None or fields.get("username") != username:
+        return False
+
+    def h(value: str) -> str:
+        return digest(value.encode()).hexdigest()
+
+    ha1 = h(f"{username}:{DIGEST_REALM}:{password}")
+    ha2 = h(f"{request.method}:{fields.get('uri', '')}")
+    answer = h(f"{ha1}:{fields.get('nonce')}:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
+    return fields.get("response") == answer and fields.get("nonce") == DIGEST_NONCE
 
 
 def project_module(project: Path) -> str:
@@ -407,16 +551,15 @@ def _credentials(auth: ir.InboundAuth | None, binds: dict[str, Any]) -> dict[str
         return {"Authorization": f"Bearer {TOKEN}"}
     if auth.kind == "apikey":
         return {
-            oracle.render(auth.key or "X-API-Key", [binds]): oracle.render(
+            reading.render(auth.key or "X-API-Key", [binds]): reading.render(
                 auth.value or "", [binds]
             )
         }
     if auth.kind == "basic":
-        import base64
 
-        pair = f"{oracle.render(auth.username or '', [binds])}:{oracle.render(auth.password or '', [binds])}"
+        pair = f"{reading.render(auth.username or '', [binds])}:{reading.render(auth.password or '', [binds])}"
         return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
-    return {"Authorization": "Bearer " + oracle.render(auth.token or "", [binds])}
+    return {"Authorization": "Bearer " + reading.render(auth.token or "", [binds])}
 
 
 def select(specs: Iterable[Path], corpus_root: Path, count: int, max_bytes: int) -> list[Path]:
