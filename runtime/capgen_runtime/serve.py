@@ -432,8 +432,8 @@ class Supervisor:
         self.stopping = False
         self.log = logging.getLogger("capgen.serve")
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, self.stop, settings.drain_grace)
-        loop.add_signal_handler(signal.SIGINT, self.stop, 0.0)
+        loop.add_signal_handler(signal.SIGTERM, self._signalled, settings.drain_grace)
+        loop.add_signal_handler(signal.SIGINT, self._signalled, 0.0)
 
     def start(self, app: object, sock: socket.socket, *, last: bool = False) -> None:
         server = _server(app, None if last else self.settings)
@@ -442,7 +442,7 @@ class Supervisor:
             self.last.append((server, task))
             return
         self.servers.append(server)
-        task.add_done_callback(lambda _: self.stop(0.0))
+        task.add_done_callback(lambda _: self.stop(0.0))  # one stopping by itself stops all
         self.tasks.append(task)
 
     async def started(self) -> None:
@@ -450,12 +450,19 @@ class Supervisor:
         while not self.stopped.is_set() and not all(server.started for server in self.servers):
             await asyncio.sleep(0.005)
 
+    def _signalled(self, grace: float) -> None:
+        if self.stopping:  # a second signal: stop now, in-flight requests or not
+            for server in self.servers:
+                server.force_exit = True
+            self._close()
+            return
+        self.stop(grace)
+
     def stop(self, grace: float = 0.0) -> None:
+        """Drain: /readyz 503 now, the listeners close after `grace` seconds. Once a stop has
+        begun, another one changes nothing (a server that finished draining first must not
+        cut the others short)."""
         if self.stopping:
-            if grace or self.stopped.is_set():  # a second signal: stop now
-                for server in self.servers:
-                    server.force_exit = True
-                self._close()
             return
         self.stopping = True
         if self.service is not None:
