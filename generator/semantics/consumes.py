@@ -22,7 +22,7 @@ from .schemas import constraints, json_type
 from .templates import TemplateError, collect_names, names, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-_NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")
+NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")  # methods whose data goes in the query
 LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
 FORMATS = (
     "json",
@@ -274,7 +274,7 @@ def _operation(
     params += [h for h in fragment_headers if h.name not in {p.name for p in params}]
     for extra in ctx.extra_params.get((spec.namespace, op.name), ()):
         if extra.name not in {p.name for p in params}:
-            location = extra.location or ("query" if method in _NO_BODY else "body")
+            location = extra.location or ("query" if method in NO_BODY else "body")
             params.append(_param(extra.name, location, extra.type, False, extra.description, None))
     body = _body(ctx, op.body, locations.span((*op.pointer, "body")))
     try:

@@ -10,6 +10,7 @@ from ..ir import model as ir
 from ..spec import models as m
 from . import naming
 from .auth import inbound_auth
+from .consumes import NO_BODY
 from .context import CallContext, Calls, Context, caller_order
 from .endpoints import build_endpoint
 from .interface import Derived, derive, feeds
@@ -19,7 +20,6 @@ from .templates import TemplateError, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
-_NO_BODY = ("GET", "DELETE", "HEAD", "OPTIONS")
 _INPUT_LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
 
 
@@ -199,7 +199,7 @@ def _inputs(
             continue
         if not location:
             location = (
-                "path" if item.name in variables else "query" if method in _NO_BODY else "body"
+                "path" if item.name in variables else "query" if method in NO_BODY else "body"
             )
         elif location == "path" and item.name not in variables:  # no caller could send it
             ctx.warning(

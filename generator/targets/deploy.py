@@ -12,7 +12,8 @@ import math
 import re
 from dataclasses import dataclass, fields
 
-from capgen_runtime.settings import DRAIN_MARGIN, Settings
+from capgen_runtime.model import mcp_paths
+from capgen_runtime.settings import Settings
 
 from ..ir import model as ir
 from .files import FileSpec
@@ -49,25 +50,29 @@ class Deployment:
     command: tuple[str, ...]  # the container's start command
 
 
+def _http_adapters(package: ir.Package) -> list[ir.RestAdapter | ir.McpAdapter]:
+    return [*package.rest, *(m for m in package.mcp if m.transport == "http")]
+
+
 def serves_http(package: ir.Package) -> bool:
-    return bool(package.rest) or any(m.transport == "http" for m in package.mcp)
+    return bool(_http_adapters(package))
 
 
 def deployment(package: ir.Package) -> Deployment:
     prefix = package.env_prefix
+    name = kubernetes_name(package.dist_name)
     secrets: list[EnvVar] = []
     for bind in package.binds:
         if bind.location is None:
             secrets += [EnvVar(key, note=f"bound as {variable}") for variable, key in bind.keys]
-    adapters: list[ir.RestAdapter | ir.McpAdapter] = [*package.rest]
-    adapters += [m for m in package.mcp if m.transport == "http"]
+    adapters = _http_adapters(package)
     if any(a.auth is None for a in adapters):
         secrets.append(EnvVar(f"{prefix}_API_TOKEN", note="the bearer token callers present"))
     if any(a.auth is not None and a.auth.kind == "digest" for a in adapters):
         secrets.append(
             EnvVar(f"{prefix}_DIGEST_SECRET", note="signs digest nonces: one value everywhere")
         )
-    drain_timeout = math.ceil(_default("total_timeout") + DRAIN_MARGIN)
+    drain_timeout = math.ceil(_default("drain_timeout"))
     plain = (
         EnvVar("HOST", "0.0.0.0"),
         EnvVar("PORT", str(PORT)),
@@ -75,13 +80,12 @@ def deployment(package: ir.Package) -> Deployment:
         EnvVar(f"{prefix}_DRAIN_GRACE", str(DRAIN_GRACE), "seconds /readyz is 503 before closing"),
         EnvVar(
             f"{prefix}_ALLOWED_HOSTS",
-            f"{kubernetes_name(package.dist_name)},{kubernetes_name(package.dist_name)}.*,"
-            "localhost,127.0.0.1",
+            f"{name},{name}.*,localhost,127.0.0.1",
             "the Host names callers use (add your public name)",
         ),
     )
     return Deployment(
-        name=kubernetes_name(package.dist_name),
+        name=name,
         module=package.module,
         port=PORT,
         uid=UID,
@@ -91,7 +95,7 @@ def deployment(package: ir.Package) -> Deployment:
         drain_grace=DRAIN_GRACE,
         drain_timeout=drain_timeout,
         termination_grace=DRAIN_GRACE + drain_timeout + TERMINATION_MARGIN,
-        mcp_path="/mcp" if any(m.transport == "http" for m in package.mcp) else None,
+        mcp_path=next(iter(mcp_paths(package.mcp).values()), None),
         command=("python", "-m", package.module, "serve"),
     )
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .binds import BindError
 from .engine import Service
+from .model import MCP_PATH, mcp_paths
 from .observability import configure_logging
 from .routing import OperationRoutes
 from .security import METADATA_PATH, AuthConfigError
@@ -27,8 +28,6 @@ from .settings import SettingsError, conventional, load_settings
 
 if TYPE_CHECKING:
     from .serve import Capability
-
-MCP_PATH = "/mcp"
 
 
 class OnePortApp:
@@ -88,12 +87,11 @@ def one_port_app(capability: Capability, service: Service, host: str | None) -> 
     from .rest import build_app as build_rest_app
 
     rest = [build_rest_app(adapter, service, host) for adapter in capability.rest]
-    http_mcp = [a for a in capability.mcp if a.transport == "http"]
+    paths = mcp_paths(capability.mcp)
     mcp = {
-        (MCP_PATH if i == 0 else f"/{adapter.namespace}{MCP_PATH}"): build_mcp_app(
-            adapter, service, host or "127.0.0.1"
-        )
-        for i, adapter in enumerate(http_mcp)
+        paths[adapter.namespace]: build_mcp_app(adapter, service, host or "127.0.0.1")
+        for adapter in capability.mcp
+        if adapter.namespace in paths
     }
     return OnePortApp(rest, mcp)
 
@@ -107,8 +105,7 @@ def factory(capability: Capability, environ: Mapping[str, str] | None = None) ->
         prefix = capability.env_prefix
         settings = load_settings(prefix, capability.upstreams, capability.binds, env)
         configure_logging(
-            [*settings.binds.secrets(), *settings.inbound_tokens.values()],
-            conventional(env, f"{prefix}_LOG_LEVEL", "LOG_LEVEL", "info"),
+            settings.secret_values(), conventional(env, f"{prefix}_LOG_LEVEL", "LOG_LEVEL", "info")
         )
         host = conventional(env, f"{prefix}_HOST", "HOST", "127.0.0.1")
         return one_port_app(capability, Service(settings, capability.upstreams), host)

@@ -63,7 +63,7 @@ class Service:
         self.draining = False  # set on SIGTERM: /readyz answers 503 while requests finish
         self._users = 0
         self._flushing: asyncio.Task[None] | None = None
-        values = [*settings.binds.secrets(), *settings.inbound_tokens.values()]
+        values = settings.secret_values()
         self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
         # what a relayed stream must hold back at a chunk's end, as it may begin a secret
         self.secret_tail = max((len(s.encode()) for s in self.secrets), default=1) - 1

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .problem import MEDIA_TYPE, problem_body
-from .security import answer
+from .security import Guard, GuardMiddleware, answer, install_cors, open_paths
 from .settings import Settings
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -77,6 +78,30 @@ def host_policy(
     if loopback_default and bound_host in LOOPBACK_ADDRESSES:
         return HostPolicy(LOOPBACK_HOSTS, origins)
     return None
+
+
+def install_checks(
+    app: Starlette,
+    settings: Settings,
+    guard: Guard | None,
+    host: str | None,
+    *,
+    loopback_default: bool,
+    also_open: frozenset[str] = frozenset(),
+    open_prefix: str | None = None,
+) -> None:
+    """The request checks in front of an adapter, REST and MCP alike, innermost first: the
+    credential check (the probes, `also_open` and what is under `open_prefix` need none), the
+    Host/Origin check, then CORS."""
+    app.add_middleware(
+        GuardMiddleware,
+        guard=guard,
+        open_paths=open_paths(settings) | also_open,
+        open_prefix=open_prefix,
+    )
+    policy = host_policy(settings, host, loopback_default=loopback_default)
+    app.add_middleware(HostCheckMiddleware, policy=policy)
+    install_cors(app, settings)
 
 
 class HostCheckMiddleware:

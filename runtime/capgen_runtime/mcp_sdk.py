@@ -31,9 +31,10 @@ from .contract import Checker, mcp_output_schema, structured
 from .engine import Outcome, Service, execute, json_outcome
 from .errors import CapabilityError, NoHandler, UpstreamUnavailable
 from .formats import media_type
-from .hosts import HostCheckMiddleware, host_policy
+from .hosts import install_checks
 from .mapping import NOT_MAPPED
 from .model import (
+    MCP_PATH,
     Endpoint,
     McpAdapter,
     Prompt,
@@ -44,7 +45,7 @@ from .model import (
     result_schema,
 )
 from .observability import install_observability
-from .security import GuardMiddleware, answer, install_cors, open_paths, resolve_guard
+from .security import answer, resolve_guard
 from .settings import Settings
 from .upstream import OpenStream
 
@@ -695,7 +696,7 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
     streaming = build_server(adapter, service, catalog)  # answers calls that asked for progress
     apps = [
         s.streamable_http_app(
-            streamable_http_path="/mcp",
+            streamable_http_path=MCP_PATH,
             stateless_http=True,
             json_response=json_response,
             transport_security=security,
@@ -716,9 +717,6 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
 
     router = ProgressRouter(apps[0], apps[1], service.settings.max_request_bytes)
     app = Starlette(routes=[Mount("/", app=router)], lifespan=lifespan)
-    app.add_middleware(GuardMiddleware, guard=guard, open_paths=open_paths(service.settings))
-    policy = host_policy(service.settings, host, loopback_default=True)
-    app.add_middleware(HostCheckMiddleware, policy=policy)
-    install_cors(app, service.settings)
+    install_checks(app, service.settings, guard, host, loopback_default=True)
     install_observability(app, service, adapter.namespace)
     return app

@@ -6,7 +6,7 @@ nothing here reads the environment or does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -385,3 +385,15 @@ class McpAdapter:
     transport: str = "http"
     auth: InboundAuth | None = None
     version: str = "1.0.0"
+
+
+MCP_PATH = "/mcp"  # where an MCP adapter over HTTP answers
+
+
+def mcp_paths(adapters: Iterable[McpAdapter]) -> dict[str, str]:
+    """Where each MCP adapter over HTTP answers in one-port mode, by namespace: the first at
+    `/mcp`, any other at `/<namespace>/mcp`."""
+    http = [a for a in adapters if a.transport == "http"]
+    return {
+        a.namespace: MCP_PATH if i == 0 else f"/{a.namespace}{MCP_PATH}" for i, a in enumerate(http)
+    }

@@ -294,7 +294,7 @@ def health_routes(service: Observed, *, with_metrics: bool = True) -> dict[str, 
 
             challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
             return problem(401, "/metrics needs its own bearer token", challenge)
-        return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
+        return _exposition(service)
 
     routes: dict[str, Any] = {"/healthz": healthz, "/readyz": readyz}
     if with_metrics:
@@ -322,6 +322,11 @@ def metrics_app(service: Observed) -> Starlette:
     """`/metrics` alone, open, for a port that only the scraper reaches."""
 
     async def metrics(_: Request) -> Response:
-        return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
+        return _exposition(service)
 
     return Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])
+
+
+def _exposition(service: Observed) -> Response:
+    """The metrics in Prometheus' text exposition format."""
+    return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")

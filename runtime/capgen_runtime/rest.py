@@ -21,13 +21,13 @@ from .contract import Checker, coerce
 from .docs import ASSETS, DOCS_PATHS, install_docs
 from .engine import Outcome, Service, execute
 from .errors import CapabilityError, InvalidInput, NoHandler
-from .hosts import HostCheckMiddleware, host_policy
+from .hosts import install_checks
 from .model import Input, RestAdapter, Route, object_schema
 from .observability import install_observability
 from .openapi import openapi_document, security_schemes
 from .problem import phrase, problem
 from .routing import OperationRoutes
-from .security import Guard, GuardMiddleware, install_cors, open_paths, resolve_guard
+from .security import Guard, resolve_guard
 from .upstream import OpenStream
 
 logger = logging.getLogger(__name__)
@@ -64,17 +64,15 @@ def build_app(adapter: RestAdapter, service: Service, host: str | None = None) -
     app.add_exception_handler(StarletteHTTPException, _no_handler)
     if docs:
         install_docs(app, adapter.title, document)
-    app.add_middleware(  # the docs hold no secret: open without credentials
-        GuardMiddleware,
-        guard=guard,
-        open_paths=(
-            open_paths(service.settings) | DOCS_PATHS if docs else open_paths(service.settings)
-        ),
+    install_checks(  # the docs hold no secret: open without credentials
+        app,
+        service.settings,
+        guard,
+        host,
+        loopback_default=False,
+        also_open=DOCS_PATHS if docs else frozenset(),
         open_prefix=ASSETS + "/" if docs else None,
     )
-    policy = host_policy(service.settings, host, loopback_default=False)
-    app.add_middleware(HostCheckMiddleware, policy=policy)
-    install_cors(app, service.settings)
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app
 

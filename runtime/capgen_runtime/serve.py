@@ -29,7 +29,7 @@ from .hosts import LOOPBACK_ADDRESSES
 from .mcp import build_app as build_mcp_app
 from .mcp import run_stdio
 from .mock_upstream import create_mock_upstream
-from .model import Bind, Endpoint, McpAdapter, Operation, RestAdapter, Upstream
+from .model import MCP_PATH, Bind, Endpoint, McpAdapter, Operation, RestAdapter, Upstream, mcp_paths
 from .observability import configure_logging, metrics_app
 from .rest import build_app as build_rest_app
 from .security import AuthConfigError, resolve_guard
@@ -108,7 +108,7 @@ def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
         settings = _with_token(settings, token)
         os.environ[f"{prefix}_API_TOKEN"] = token  # what worker processes read
         print(f"mock mode: inbound bearer token for this run: {token}", file=sys.stderr)
-    configure_logging([*settings.binds.secrets(), *settings.inbound_tokens.values()], level)
+    configure_logging(settings.secret_values(), level)
     if args.command == "stdio":
         return event_loop(_stdio(capability, settings, args))
     assert listen is not None
@@ -198,16 +198,13 @@ def _listen(capability: Capability, args: argparse.Namespace, env: Mapping[str, 
     host = args.host or conventional(env, f"{prefix}_HOST", "HOST", "127.0.0.1")
     bare = [p for p in args.port if "=" not in p]
     for value in [*bare, *(p.partition("=")[2] for p in args.port if "=" in p)]:
-        if not value.isdigit() or int(value) > 65535:
-            raise SettingsError(f"--port takes NAMESPACE=PORT or PORT, got {value!r}")
+        _port_number(value, "--port takes NAMESPACE=PORT or PORT")
     port: int | None = None
     platform_port = conventional(env, f"{prefix}_PORT", "PORT")
     if bare:
         port = int(bare[-1])
     elif platform_port:
-        if not platform_port.isdigit() or int(platform_port) > 65535:
-            raise SettingsError(f"PORT must be a port number, got {platform_port!r}")
-        port = int(platform_port)
+        port = _port_number(platform_port, "PORT must be a port number")
     elif args.one_port:
         adapters: list[RestAdapter | McpAdapter] = [*capability.rest, *capability.mcp]
         first = [a.port for a in adapters if a.port is not None]
@@ -220,6 +217,12 @@ def _listen(capability: Capability, args: argparse.Namespace, env: Mapping[str, 
     if not workers_text.isdigit() or int(workers_text) < 1:
         raise SettingsError(f"the number of workers must be 1 or more, got {workers_text!r}")
     return Listen(host, port, int(workers_text))
+
+
+def _port_number(text: str, problem: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise SettingsError(f"{problem}, got {text!r}")
+    return int(text)
 
 
 def _with_token(settings: Settings, token: str) -> Settings:
@@ -332,22 +335,14 @@ def _announce(
 ) -> None:
     """What listens where, printed once whatever the number of workers."""
     host = listen.host
-    if ONE_PORT in sockets:
-        base = f"http://{_shown(host, sockets[ONE_PORT])}"
-        for adapter in adapters:
-            if isinstance(adapter, RestAdapter):
-                print(f"REST {adapter.namespace}  {base}  (OpenAPI at /docs)", file=sys.stderr)
-        http_mcp = [a for a in adapters if isinstance(a, McpAdapter)]
-        for i, adapter in enumerate(http_mcp):
-            path = "/mcp" if i == 0 else f"/{adapter.namespace}/mcp"
+    one_port = mcp_paths(capability.mcp) if ONE_PORT in sockets else {}
+    for adapter in adapters:
+        base = f"http://{_shown(host, sockets.get(ONE_PORT) or sockets[adapter.namespace])}"
+        if isinstance(adapter, RestAdapter):
+            print(f"REST {adapter.namespace}  {base}  (OpenAPI at /docs)", file=sys.stderr)
+        else:
+            path = one_port.get(adapter.namespace, MCP_PATH)
             print(f"MCP  {adapter.namespace}  {base}{path}", file=sys.stderr)
-    else:
-        for adapter in adapters:
-            base = f"http://{_shown(host, sockets[adapter.namespace])}"
-            if isinstance(adapter, RestAdapter):
-                print(f"REST {adapter.namespace}  {base}  (OpenAPI at /docs)", file=sys.stderr)
-            else:
-                print(f"MCP  {adapter.namespace}  {base}/mcp", file=sys.stderr)
     if METRICS in sockets:
         print(f"metrics  http://{_shown(host, sockets[METRICS])}/metrics", file=sys.stderr)
     if listen.workers > 1:
@@ -574,7 +569,7 @@ def _worker(
     except (BindError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging([*settings.binds.secrets(), *settings.inbound_tokens.values()], level)
+    configure_logging(settings.secret_values(), level)
     raise SystemExit(event_loop(_run(capability, settings, args, listen, sockets)))
 
 

@@ -12,6 +12,9 @@ from .binds import BindContext, resolve_binds
 from .model import Bind, Upstream
 from .templating import lookup, placeholders, render
 
+TOTAL_TIMEOUT = 60.0  # the default overall upstream deadline, seconds
+DRAIN_MARGIN = 5.0  # the default drain period exceeds the total upstream deadline by this much
+
 
 class SettingsError(RuntimeError):
     """A setting has an unusable value; the message names the variable."""
@@ -29,7 +32,7 @@ class Settings:
     binds: BindContext = field(default_factory=BindContext)
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    total_timeout: float = 60.0
+    total_timeout: float = TOTAL_TIMEOUT
     retries: int = 2
     max_retry_after: float = 10.0
     max_request_bytes: int = 4 * 1024 * 1024
@@ -49,17 +52,20 @@ class Settings:
     trusted_proxies: str = "127.0.0.1"  # whose X-Forwarded-For/-Proto count (uvicorn's list)
     digest_secret: str = ""  # signs digest nonces; one value for every replica and worker
     drain_grace: float = 5.0  # after SIGTERM: /readyz answers 503 while still serving
-    drain_timeout: float = 65.0  # then in-flight requests have this long to complete
+    drain_timeout: float = TOTAL_TIMEOUT + DRAIN_MARGIN  # then in-flight requests have this long
     metrics_dir: str = ""  # where the workers of one server share their metrics
     metrics_token: str = ""  # a bearer token /metrics requires instead of the adapter's auth
     metrics_port: int = 0  # /metrics on its own port (open there, absent from the adapters)
+
+    def secret_values(self) -> list[str]:
+        """Every value no log line, error or answer may show: bound values, inbound tokens."""
+        return [*self.binds.secrets(), *self.inbound_tokens.values()]
 
     def with_base_url(self, url: str) -> Settings:
         """Every consumed API pointed at `url` (mock mode)."""
         return replace(self, base_urls={name: url for name in self.base_urls})
 
 
-DRAIN_MARGIN = 5.0  # the default drain period exceeds the total upstream deadline by this much
 MOCK_OPERATION_HEADER = "X-Capgen-Mock-Operation"  # names the operation, to the mock upstream only
 
 
@@ -75,7 +81,7 @@ def load_settings(
 ) -> Settings:
     """Read settings; raises BindError/SettingsError naming the variable that is missing or bad."""
     env = os.environ if environ is None else environ
-    total_timeout = _number(env, f"{env_prefix}_TOTAL_TIMEOUT", 60.0)
+    total_timeout = _number(env, f"{env_prefix}_TOTAL_TIMEOUT", TOTAL_TIMEOUT)
     binds_context = resolve_binds(binds, env, cwd, placeholder=mock)
     base_urls = {u.namespace: _base_url(u, env, binds_context, mock) for u in upstreams}
     if not mock:

@@ -287,8 +287,7 @@ class SpecRun:
                 for unit in units:
                     self._rest(client, unit, endpoints.get((adapter.namespace, unit.label)))
         for adapter in package.mcp:
-            if any(self.reading.mcp_units({})) or adapter.tools:
-                anyio.run(self._mcp, adapter, ports.get(adapter.namespace), project, endpoints)
+            anyio.run(self._mcp, adapter, ports.get(adapter.namespace), project, endpoints)
         if not self.reading.exposes:
             self.report.note = "exposes nothing: a consumes file other specs import, or a workflow"
         elif self.report.rest[1] + self.report.mcp[1] == 0:

@@ -177,12 +177,8 @@ class Reading:
         expected = Expected(str(op.get("method", "GET")).upper(), "")
         expected.output_format = str(op.get("outputRawFormat") or "json").lower()
         body_values: dict[str, Any] = {}
-        declared = [
-            *(adapter.get("inputParameters") or []),
-            *(resource.get("inputParameters") or []),
-            *(op.get("inputParameters") or []),
-        ]
-        for param in (p for p in declared if isinstance(p, dict)):
+        declared = _parameters(adapter, resource, op)
+        for param in declared:
             name = str(param.get("name") or "")
             where = _SPELLINGS.get(str(param.get("in", "")), str(param.get("in", "")))
             if "value" in param and param["value"] is not None:
@@ -349,16 +345,12 @@ class Reading:
             path = path.replace("{" + name + "}", value)
         unit = Unit(f"REST {method} {template}", "", Expected("", ""), method=method, path=path)
         whole, fields = [], {}
-        declared = [
-            *(adapter.get("inputParameters") or []),
-            *(resource.get("inputParameters") or []),
-            *(op.get("inputParameters") or []),
-        ]
-        if not [p for p in declared if isinstance(p, dict) and p.get("name")]:
+        declared = _parameters(adapter, resource, op)
+        if not [p for p in declared if p.get("name")]:
             declared = self._needed(
                 call, [op.get("with"), call_with], ns, variables, (method, template)
             )
-        for item in (p for p in declared if isinstance(p, dict) and p.get("name")):
+        for item in (p for p in declared if p.get("name")):
             name, kind = str(item["name"]), item.get("type")
             where = _SPELLINGS.get(str(item.get("in", "")), str(item.get("in", "")))
             if not where:  # where a caller can send it: its path variable, else query or body
@@ -417,12 +409,8 @@ class Reading:
         route = {normalise(v) for v in variables}
         prefixes = ("rest.", f"{ns}.", f"$this.{ns}.")
         needed = []
-        consumed = [
-            *(adapter.get("inputParameters") or []),
-            *(resource.get("inputParameters") or []),
-            *(op.get("inputParameters") or []),
-        ]
-        for param in (p for p in consumed if isinstance(p, dict) and p.get("name")):
+        consumed = _parameters(adapter, resource, op)
+        for param in (p for p in consumed if p.get("name")):
             if param.get("value") is not None:
                 continue
             name = str(param["name"])
@@ -443,7 +431,7 @@ class Reading:
             if where in ("query", "header", "body"):
                 needed.append({"name": name, "in": where, "type": param.get("type")})
         path = str(op.get("path") or resource.get("path", "")).partition("?")[0]
-        known = {normalise(str(p.get("name", ""))) for p in consumed if isinstance(p, dict)}
+        known = {normalise(str(p.get("name", ""))) for p in consumed}
         for match in _PLACEHOLDER.finditer(path):  # a placeholder no parameter declares
             name = (match.group(1) or match.group(2)).strip()
             if (
@@ -477,11 +465,7 @@ class Reading:
                 call, call_with = _call(tool)
                 if not name or call is None or tool.get("steps") or tool.get("ref"):
                     continue
-                declared = [
-                    p
-                    for p in tool.get("inputParameters") or []
-                    if isinstance(p, dict) and p.get("name")
-                ]
+                declared = [p for p in _parameters(tool) if p.get("name")]
                 if declared:
                     arguments = {str(p["name"]): sample(p["name"], p.get("type")) for p in declared}
                 else:
@@ -529,6 +513,13 @@ class Reading:
             else:
                 result[str(key)] = value
         return result
+
+
+def _parameters(*levels: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `inputParameters` of an adapter, a resource and an operation, in that order."""
+    return [
+        p for level in levels for p in level.get("inputParameters") or [] if isinstance(p, dict)
+    ]
 
 
 def _literals(path: str) -> set[str]:

@@ -286,13 +286,15 @@ backend replicas
 
 def requests_counted(url: str, headers: dict[str, str] | None = None) -> float:
     """The REST requests one process counted (its own /metrics), by the metric's text."""
-    text = httpx.get(f"{url}/metrics", headers=headers or {}, timeout=5).text
-    total = 0.0
-    for line in text.splitlines():
-        if (
-            line.startswith("capgen_requests_total{")
-            and 'method="POST"' in line
-            and "/ai/run/" in line
-        ):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
+    return posts_counted(httpx.get(f"{url}/metrics", headers=headers or {}, timeout=5).text)
+
+
+def posts_counted(text: str) -> float:
+    """The seed operation's calls in a Prometheus exposition."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("capgen_requests_total{")
+        and 'method="POST"' in line
+        and "/ai/run/" in line
+    )

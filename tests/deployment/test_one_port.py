@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,9 +16,16 @@ import anyio
 import httpx
 import pytest
 
-from tests.deployment.cluster import INBOUND_TOKEN, Replica, WorkersAi, build_seed, requests_counted
+from tests.deployment.cluster import (
+    INBOUND_TOKEN,
+    STREAM_EVENTS,
+    Replica,
+    WorkersAi,
+    build_seed,
+    requests_counted,
+)
 from tests.integration.mcp_client import mcp_client
-from tests.support.service import free_port
+from tests.support.service import free_port, wait_ready
 
 pytestmark = pytest.mark.integration
 CHAT = "/v1/accounts/acct-7/ai/run/@cf/meta/llama-3.1-8b-instruct"
@@ -34,16 +42,7 @@ async def _tool_call(url: str) -> str:
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text(errors="replace")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(log.read_text(errors="replace"))
+    wait_ready(f"{url}/readyz", lambda: process.poll() is None, log.read_text, timeout)
 
 
 def test_port_from_the_environment_serves_rest_mcp_and_health_on_it(tmp_path: Path) -> None:
@@ -233,3 +232,37 @@ def test_several_workers_with_digest_and_no_shared_secret_refuse_to_start(tmp_pa
             command, env={**env, "WEB_CONCURRENCY": "3"}, capture_output=True, text=True, timeout=60
         )
         assert concurrency.returncode == 2 and "3 workers" in concurrency.stderr
+
+
+def test_with_a_port_per_adapter_a_drained_adapter_does_not_cut_the_other_short(
+    tmp_path: Path,
+) -> None:
+    """REST and MCP on their own ports: SIGTERM with a stream in flight on REST. The idle MCP
+    server finishes its drain at once; the REST stream still runs to its last event."""
+    with WorkersAi() as upstream:
+        package = build_seed(tmp_path, "seed_two_ports", upstream)
+        rest, mcp = free_port(), free_port()
+        log = tmp_path / "serve.log"
+        env = {**os.environ, "PYTHONPATH": str(package.project), **package.env}
+        env[f"{package.prefix}_DRAIN_GRACE"] = "0.5"
+        command = [sys.executable, "-m", package.module, "serve", "--rest-port", str(rest)]
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                [*command, "--mcp-port", str(mcp)], env=env, stdout=out, stderr=out
+            )
+        try:
+            _wait(f"http://127.0.0.1:{mcp}", process, log)
+            body = {**BODY, "stream": True}
+            events = 0
+            url = f"http://127.0.0.1:{rest}{CHAT}"
+            with httpx.stream("POST", url, json=body, headers=AUTH, timeout=30) as response:
+                lines = response.iter_lines()
+                events += next(lines).startswith("data: {")
+                process.send_signal(signal.SIGTERM)  # the stream has STREAM_EVENTS x 0.3 s to go
+                for line in lines:
+                    events += line.startswith("data: {")
+            assert response.status_code == 200 and events == STREAM_EVENTS
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()

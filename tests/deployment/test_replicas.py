@@ -33,6 +33,7 @@ from tests.deployment.cluster import (
     Replica,
     WorkersAi,
     build_seed,
+    posts_counted,
     requests_counted,
 )
 
@@ -144,14 +145,7 @@ def test_every_call_succeeds_whichever_replica_answers(tmp_path: Path, kind: str
 def _counted(client: httpx.Client, replica: Replica, headers: dict[str, str] | None) -> float:
     if headers is not None:
         return requests_counted(replica.url, headers)
-    text = client.get(f"{replica.url}/metrics").text  # digest: the client answers the challenge
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("capgen_requests_total{")
-        and 'method="POST"' in line
-        and "/ai/run/" in line
-    )
+    return posts_counted(client.get(f"{replica.url}/metrics").text)  # digest: the client answers
 
 
 def test_digest_nonces_from_one_replica_are_refused_by_another_without_the_shared_secret(
