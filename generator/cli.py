@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from . import __version__, batch, pipeline
+from .format import FORMATTERS, Formatter
 from .reporting import Session, serve_spec
 
 OUT_HELP = (
@@ -53,6 +54,14 @@ def _vendor(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--vendor-runtime", is_flag=True, help=help_text)(function)
 
 
+def _formatter(function: Callable[..., Any]) -> Callable[..., Any]:
+    help_text = (
+        "What writes black's layout: ruff's formatter (default, fast) or black itself "
+        "(the reference; the same bytes). Default: [tool.capgen] formatter, else ruff."
+    )
+    return click.option("--formatter", type=click.Choice(FORMATTERS), help=help_text)(function)
+
+
 def _out(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "-o", "--out", type=click.Path(file_okay=False, path_type=Path), help=OUT_HELP
@@ -78,6 +87,7 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
 @_out
 @_strict
 @_vendor
+@_formatter
 @click.option(
     "--check",
     "check_only",
@@ -85,10 +95,15 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     help="Only compare with what is on disk, like `capgen check`.",
 )
 def build(
-    specs: tuple[Path, ...], out: Path | None, strict: bool, vendor_runtime: bool, check_only: bool
+    specs: tuple[Path, ...],
+    out: Path | None,
+    strict: bool,
+    vendor_runtime: bool,
+    formatter: Formatter | None,
+    check_only: bool,
 ) -> None:
     """Generate one package per spec into OUT (specs default to [tool.capgen] specs)."""
-    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime)
+    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime, formatter=formatter)
     if check_only:
         sys.exit(session.check(session.specs(specs)))
     for outcome in session.run(batch.build_outcome, session.specs(specs), "building"):
@@ -110,9 +125,16 @@ def build(
 @_out
 @_strict
 @_vendor
-def check(specs: tuple[Path, ...], out: Path | None, strict: bool, vendor_runtime: bool) -> None:
+@_formatter
+def check(
+    specs: tuple[Path, ...],
+    out: Path | None,
+    strict: bool,
+    vendor_runtime: bool,
+    formatter: Formatter | None,
+) -> None:
     """Regenerate in memory; exit 1 with a unified diff when OUT is stale."""
-    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime)
+    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime, formatter=formatter)
     sys.exit(session.check(session.specs(specs)))
 
 

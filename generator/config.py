@@ -5,6 +5,7 @@
     specs = ["specs"]                 # what `capgen build` (no arguments) builds
     strict = false                    # --strict for every spec
     vendor_runtime = false            # --vendor-runtime for every spec
+    formatter = "ruff"                # or "black", the reference (same bytes, slower)
 
     [tool.capgen.options."workers-ai-ai-inference.yaml"]
     module = "workers_ai"             # the generated package's import name
@@ -26,6 +27,7 @@ from typing import Any
 
 import click
 
+from .format import DEFAULT_FORMATTER, FORMATTERS, Formatter
 from .semantics.selection import ToolSelection
 
 
@@ -44,6 +46,7 @@ class Config:
     specs: tuple[Path, ...] = ()
     strict: bool = False
     vendor_runtime: bool = False
+    formatter: Formatter = DEFAULT_FORMATTER
     per_spec: dict[str, SpecOptions] = field(default_factory=dict)
 
     def for_spec(self, spec: Path) -> SpecOptions:
@@ -75,12 +78,20 @@ def load_config(directory: Path | None = None) -> Config:
             specs=tuple(Path(p) for p in _typed(section, "specs", list, [])),
             strict=_typed(section, "strict", bool, False),
             vendor_runtime=_typed(section, "vendor_runtime", bool, False),
+            formatter=_formatter(_typed(section, "formatter", str, DEFAULT_FORMATTER)),
             per_spec={
                 str(k): _spec_options(k, v) for k, v in _typed(section, "options", dict, {}).items()
             },
         )
     except (TypeError, ValueError) as exc:
         raise click.UsageError(f"{path}: invalid [tool.capgen]: {exc}") from None
+
+
+def _formatter(name: str) -> Formatter:
+    for known in FORMATTERS:
+        if name == known:
+            return known
+    raise ValueError(f"`formatter` must be one of {', '.join(FORMATTERS)}, got {name!r}")
 
 
 def _typed(section: dict[str, Any], key: str, kind: type, default: Any) -> Any:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagnostics import Diagnostics, Span
-from .format import format_sources, source_key
+from .format import DEFAULT_FORMATTER, Formatter, format_sources, source_key
 from .ir.model import Package
 from .loader import load_document
 from .render import render
@@ -39,6 +39,7 @@ class Options:
     )
     vendor_runtime: bool = False  # copy the runtime into the package instead of importing it
     selection: ToolSelection = field(default_factory=ToolSelection)  # which MCP tools to generate
+    formatter: Formatter = DEFAULT_FORMATTER  # black's layout, written by ruff or black itself
 
 
 @dataclass
@@ -93,12 +94,14 @@ def generate(
     package = result.package
     if package is None:
         return result
-    planned = plan(package, vendored=options.vendor_runtime if options else False)
+    options = options or Options()
+    planned = plan(package, vendored=options.vendor_runtime)
     texts = [render(file) for file in planned]
     python = [(i, f.path) for i, f in enumerate(planned) if f.is_python]
-    sources = {path: source_key(texts[i]) for i, path in python}
+    sources = {path: source_key(texts[i], options.formatter) for i, path in python}
     known = reusable(out_dir / package.module) if out_dir is not None else {}
-    formatted = format_sources([(path, texts[i]) for i, path in python], known)
+    items = [(path, texts[i]) for i, path in python]
+    formatted = format_sources(items, known, options.formatter)
     for (i, _), text in zip(python, formatted, strict=True):
         texts[i] = text
     files = {f.path: _normalised(text) for f, text in zip(planned, texts, strict=True)}

@@ -19,6 +19,7 @@ from . import batch, pipeline
 from .batch import Outcome
 from .config import load_config
 from .diagnostics import Diagnostic, Diagnostics
+from .format import Formatter
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -33,10 +34,12 @@ class Session:
         fmt: str = "text",
         out: Path | None = None,
         vendor_runtime: bool = False,
+        formatter: Formatter | None = None,
     ) -> None:
         self.config = load_config()
         self.strict = strict
         self.vendor_runtime = vendor_runtime
+        self.formatter: Formatter = formatter or self.config.formatter
         self.fmt = fmt
         self.out = out or self.config.out
         self.items: list[Diagnostic] = []
@@ -78,6 +81,7 @@ class Session:
             module=per_spec.module,
             vendor_runtime=vendor,
             selection=per_spec.selection,
+            formatter=self.formatter,
         )
 
     def report(self, diagnostics: Diagnostics) -> None:

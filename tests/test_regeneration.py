@@ -60,7 +60,7 @@ def test_caches_change_nothing(tmp_path: Path) -> None:
         command = [sys.executable, "-m", "generator", "build", str(SEED_SPEC), "-o", str(out)]
         subprocess.run(command, check=True, env=env, cwd=tmp_path, capture_output=True)
         assert _identical(filecmp.dircmp(out / SEED_PROJECT.name, SEED_PROJECT)), run
-        assert any((cache / "capgen" / "black").rglob("*"))
+        assert any((cache / "capgen" / "ruff").rglob("*"))
         assert any((cache / "capgen" / "jinja").iterdir())
 
 

@@ -5,7 +5,7 @@ in its MRO, so the IR's subclasses render as what they extend), with the fields 
 the required fields positionally when there are at most two and none is a nested descriptor,
 every other field as a keyword, and fields equal to their default left out. An object already
 bound to a name (`refs`, by identity) is written as that name. Expressions come out on one
-line; `layout` and black break them.
+line; the formatter breaks them.
 """
 
 from __future__ import annotations

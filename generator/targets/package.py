@@ -9,6 +9,7 @@ from pathlib import Path
 
 import capgen_runtime
 
+from ..format import LINE_LENGTH
 from ..ir import model as ir
 from . import deploy
 from .descriptors import Renderer, function_refs, named, operation_refs
@@ -246,7 +247,18 @@ def _init_imports(package: ir.Package, vendored: bool) -> str:
     if vendored:
         return import_block(local=local, vendored=True)
     # after the runtime version check, so a wrong runtime fails there and nowhere else
-    return "\n".join(f"{line}  # noqa: E402" for line in import_block(local=local).split("\n")[2:])
+    return "\n".join(_after_check(line) for line in import_block(local=local).split("\n")[2:])
+
+
+def _after_check(line: str) -> str:
+    """An import line with its E402 pragma, split as black splits a line too long with it (ruff
+    does not count pragma comments, black does)."""
+    pragma = "  # noqa: E402"
+    if len(line) + len(pragma) <= LINE_LENGTH or " import " not in line:
+        return line + pragma
+    head, names = line.split(" import ", 1)
+    inner = "".join(f"    {name.strip()},\n" for name in names.split(","))
+    return f"{head} import (\n{inner}){pragma}"
 
 
 __all__ = ["RUNTIME_PACKAGE", "plan", "runtime_files"]
