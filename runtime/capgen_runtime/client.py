@@ -17,10 +17,11 @@ from typing import Any, Generic, ParamSpec, Self, TypeVar
 
 import httpx
 
-from . import formats, mapping
+from . import formats
+from .expr import mapping
 from .model import Operation, Upstream
 from .settings import Settings
-from .upstream import OpenStream, UpstreamClient
+from .upstream.client import OpenStream, UpstreamClient
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .jsonpath import steps
+from .expr.jsonpath import steps
 from .model import Endpoint, Operation, Output
 from .settings import MOCK_OPERATION_HEADER
 

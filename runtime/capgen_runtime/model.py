@@ -26,6 +26,15 @@ HEADER_VALUE = r"^[\t\x20-\x7e]*$"
 
 
 @dataclass(frozen=True, slots=True)
+class RawBody:
+    """A caller's body passed through as it came (audio for speech recognition, an image to
+    classify): the upstream receives these bytes with this content type."""
+
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class Bind:
     """A `binds` entry: variables read from the environment or from a file."""
 

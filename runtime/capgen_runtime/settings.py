@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .auth import client_certificate
 from .binds import BindContext, resolve_binds
+from .expr.templating import lookup, placeholders, render
 from .model import Bind, Upstream
-from .templating import lookup, placeholders, render
 
 TOTAL_TIMEOUT = 60.0  # the default overall upstream deadline, seconds
 DRAIN_MARGIN = 5.0  # the default drain period exceeds the total upstream deadline by this much
@@ -84,8 +83,6 @@ def load_settings(
     total_timeout = _number(env, f"{env_prefix}_TOTAL_TIMEOUT", TOTAL_TIMEOUT)
     binds_context = resolve_binds(binds, env, cwd, placeholder=mock)
     base_urls = {u.namespace: _base_url(u, env, binds_context, mock) for u in upstreams}
-    if not mock:
-        _check_certificates(upstreams, binds_context)
     return Settings(
         env_prefix=env_prefix,
         base_urls=base_urls,
@@ -170,17 +167,6 @@ def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mo
             f"no base URL for {upstream.namespace}{needs}: set {upstream.base_url_env}"
         )
     return render(template, binds.scope, env).rstrip("/")
-
-
-def _check_certificates(upstreams: Sequence[Upstream], binds: BindContext) -> None:
-    for upstream in upstreams:
-        try:
-            client_certificate(upstream.auth, binds.scope)
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise SettingsError(
-                f"cannot load the client certificate of {upstream.namespace}: {reason}"
-            ) from None
 
 
 def _inbound(env: Mapping[str, str], prefix: str) -> dict[str, str]:

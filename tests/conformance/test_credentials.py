@@ -25,7 +25,9 @@ def test_an_apikey_written_with_token_is_sent(make, upstream: FakeUpstream) -> N
 
 
 @pytest.mark.parametrize("headers", ["{X-Key: '{{TOKEN}}'}", "[{name: X-Key, value: '{{TOKEN}}'}]"])
-def test_an_apikey_written_as_a_headers_map_or_list_is_sent(make, upstream: FakeUpstream, headers: str) -> None:  # type: ignore[no-untyped-def]
+def test_an_apikey_written_as_a_headers_map_or_list_is_sent(
+    make, upstream: FakeUpstream, headers: str
+) -> None:  # type: ignore[no-untyped-def]
     _call_list(make(_auth_spec(f"{{type: apikey, headers: {headers}}}", BINDS), env=ENV))
     assert last(upstream).headers["x-key"] == "tok-9f2"
 
@@ -35,7 +37,9 @@ def test_an_apikey_without_a_value_is_an_error_not_a_dropped_credential(make) ->
     assert "E012" in codes(built)
 
 
-def test_an_undeclared_variable_is_read_from_the_environment_and_required(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_an_undeclared_variable_is_read_from_the_environment_and_required(
+    make, upstream: FakeUpstream
+) -> None:  # type: ignore[no-untyped-def]
     spec = _auth_spec("{type: basic, username: '{{env.USER}}', password: '{{env.PASS}}'}")
     built = make(spec, env={"USER": "alice", "PASS": "s3cret"})
     assert codes(built).count("W133") == 2

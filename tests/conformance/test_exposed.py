@@ -281,7 +281,8 @@ def test_case_41_raw_passthrough_and_an_unsupported_format(make, upstream: FakeU
         "operations: [{name: get-ship, method: GET}, {name: get-ini, method: POST, outputRawFormat: INI}]",
     )
     built = make(
-        spec + """  - type: rest
+        spec
+        + """  - type: rest
     namespace: r
     port: 8080
     resources:
@@ -338,7 +339,7 @@ def test_case_43_inbound_api_key_in_header_and_query(make) -> None:
 
 
 def test_case_44_an_unresolvable_inbound_token_refuses_to_start(make) -> None:
-    from capgen_runtime.security import AuthConfigError
+    from capgen_runtime.auth.inbound import AuthConfigError
 
     built = _inbound(make, "{type: bearer, token: '{{UNDECLARED_VAR}}'}")
     with pytest.raises(AuthConfigError, match="empty credential"), built.rest(token=None):

@@ -25,7 +25,9 @@ def _consumed(path: str, params: str = "") -> str:
     )
 
 
-def test_a_path_with_a_query_and_query_parameters_makes_one_query(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_a_path_with_a_query_and_query_parameters_makes_one_query(
+    make, upstream: FakeUpstream
+) -> None:  # type: ignore[no-untyped-def]
     params = ", inputParameters: [{name: limit, in: query, value: '10'}]"
     _call_list(make(_consumed("/items?kind=x", params)))
     seen = last(upstream)
@@ -111,7 +113,9 @@ TWICE = """    resources:
 """
 
 
-def test_a_name_declared_twice_is_resolved_by_the_calling_resource(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_a_name_declared_twice_is_resolved_by_the_calling_resource(
+    make, upstream: FakeUpstream
+) -> None:  # type: ignore[no-untyped-def]
     rest = """  - type: rest
     namespace: r
     port: 8080

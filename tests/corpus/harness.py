@@ -188,7 +188,7 @@ class SpecRun:
                 continue
             scope = self.binds.setdefault(str(bind.get("namespace", "")), {})
             keys = bind.get("keys") or {}
-            for variable, key in (keys.items() if isinstance(keys, dict) else []):
+            for variable, key in keys.items() if isinstance(keys, dict) else []:
                 value = f"bind-{str(key).lower().replace('_', '-')}"
                 scope[str(variable)] = self.binds[str(variable)] = value
                 if bind.get("location"):
@@ -555,7 +555,6 @@ def _credentials(auth: ir.InboundAuth | None, binds: dict[str, Any]) -> dict[str
             )
         }
     if auth.kind == "basic":
-
         pair = f"{reading.render(auth.username or '', [binds])}:{reading.render(auth.password or '', [binds])}"
         return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
     return {"Authorization": "Bearer " + reading.render(auth.token or "", [binds])}

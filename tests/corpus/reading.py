@@ -234,9 +234,10 @@ class Reading:
         kind = str(body.get("type", "json")).lower()
         data = _structured(body.get("data"), scopes)
         if kind in ("form", "formurlencoded", "form-urlencoded"):
-            expected.body, expected.body_kind = {
-                k: text(v) for k, v in (data or {}).items()
-            }, "form"
+            expected.body, expected.body_kind = (
+                {k: text(v) for k, v in (data or {}).items()},
+                "form",
+            )
         elif kind == "json" and isinstance(body.get("data"), str):  # the string is the JSON text
             expected.body, expected.body_kind = render(body["data"], scopes), "text"
         elif kind == "json":

@@ -309,7 +309,9 @@ def test_the_openapi_document_describes_each_operation(make) -> None:  # type: i
          {"digest": {"type": "http", "scheme": "digest"}}),
     ],
 )  # fmt: skip
-def test_security_schemes_are_the_inbound_auth_in_force(make, auth: str, schemes: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def test_security_schemes_are_the_inbound_auth_in_force(
+    make, auth: str, schemes: dict[str, Any]
+) -> None:  # type: ignore[no-untyped-def]
     spec = (
         CATALOG.replace("binds:", "binds:")
         .replace(

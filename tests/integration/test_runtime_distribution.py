@@ -145,8 +145,7 @@ def test_a_package_without_its_runtime_says_how_to_install_it(
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last == (
-        f"ImportError: {MODULE} needs its run-time library: "
-        "pip install 'capgen-runtime>=0.1,<0.2'"
+        f"ImportError: {MODULE} needs its run-time library: pip install 'capgen-runtime>=0.1,<0.2'"
     )
 
 

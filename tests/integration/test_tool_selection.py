@@ -75,7 +75,9 @@ def test_a_cursor_the_server_never_gave_is_invalid_params(make) -> None:  # type
     assert anyio.run(run) == -32602
 
 
-def test_selected_tools_are_listed_and_the_others_cannot_be_called(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_selected_tools_are_listed_and_the_others_cannot_be_called(
+    make, upstream: FakeUpstream
+) -> None:  # type: ignore[no-untyped-def]
     built = make(SPEC)
     env = {
         f"{_prefix(built)}_MCP_TOOLS": "list-*,get-*",
@@ -96,7 +98,9 @@ def test_selected_tools_are_listed_and_the_others_cannot_be_called(make, upstrea
     assert len(upstream.requests) == 1  # only the selected tool reached the upstream
 
 
-def test_discovery_lists_three_meta_tools_and_finds_and_calls_one(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+def test_discovery_lists_three_meta_tools_and_finds_and_calls_one(
+    make, upstream: FakeUpstream
+) -> None:  # type: ignore[no-untyped-def]
     built = make(SPEC)
     env = {f"{_prefix(built)}_MCP_DISCOVERY": "true"}
 

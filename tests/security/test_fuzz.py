@@ -43,8 +43,9 @@ json_values = st.recursive(
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | hostile,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(hostile, children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(hostile, children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -100,7 +101,9 @@ def fuzz_settings(examples: int) -> Any:
 
 @fuzz_settings(300)
 @given(data=st.data())
-def test_no_request_makes_a_generated_app_fail(apps, fake_upstream_server: FakeUpstream, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+def test_no_request_makes_a_generated_app_fail(
+    apps, fake_upstream_server: FakeUpstream, data: st.DataObject
+) -> None:  # type: ignore[no-untyped-def]
     client, operations = data.draw(st.sampled_from(apps))
     method, path, operation = data.draw(st.sampled_from(operations))
     url = path

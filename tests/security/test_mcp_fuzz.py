@@ -78,7 +78,9 @@ async def _call(built: Built, tool: str, arguments: dict[str, Any]) -> tuple[boo
 
 @fuzz_settings(200)
 @given(data=st.data())
-def test_no_arguments_make_a_generated_tool_fail(servers, fake_upstream_server: FakeUpstream, data: st.DataObject) -> None:  # type: ignore[no-untyped-def]
+def test_no_arguments_make_a_generated_tool_fail(
+    servers, fake_upstream_server: FakeUpstream, data: st.DataObject
+) -> None:  # type: ignore[no-untyped-def]
     built, tools = data.draw(st.sampled_from(servers))
     tool, types, required = data.draw(st.sampled_from(tools))
     optional = data.draw(st.lists(st.sampled_from([*types, "undeclared"]), unique=True))

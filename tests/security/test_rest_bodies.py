@@ -11,7 +11,7 @@ import gzip
 import pytest
 from capgen_runtime.errors import InvalidRequest
 from capgen_runtime.model import Body, Operation, Upstream
-from capgen_runtime.request import prepare
+from capgen_runtime.upstream.request import prepare
 
 from tests.support.packages import TOKEN, Built
 from tests.support.problems import problem_detail

@@ -97,7 +97,9 @@ capability:
         {"id": {"nested": "object"}, "X-Tag": "t"},
     ],
 )
-def test_mcp_arguments_cannot_inject_paths_or_headers(make, upstream: FakeUpstream, arguments: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+def test_mcp_arguments_cannot_inject_paths_or_headers(
+    make, upstream: FakeUpstream, arguments: dict[str, object]
+) -> None:  # type: ignore[no-untyped-def]
     built: Built = make(SPEC)
 
     async def call() -> bool | None:

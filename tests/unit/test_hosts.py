@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from capgen_runtime.hosts import HostPolicy, host_policy
 from capgen_runtime.settings import Settings
+from capgen_runtime.web.hosts import HostPolicy, host_policy
 
 
 def test_a_pattern_without_a_port_allows_any_port_and_wildcards_match_subdomains() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from capgen_runtime.jsonpath import query
+from capgen_runtime.expr.jsonpath import query
 
 DOC = {
     "user": {"id": "u-1", "tags": ["a", "b"]},

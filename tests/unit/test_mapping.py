@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from capgen_runtime.mapping import NOT_MAPPED, mock, resolve, select
+from capgen_runtime.expr.mapping import NOT_MAPPED, mock, resolve, select
 from capgen_runtime.model import Output
 
 

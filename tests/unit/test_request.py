@@ -9,13 +9,18 @@ import httpx
 import pytest
 from capgen_runtime.errors import InvalidRequest
 from capgen_runtime.model import Body, Operation, Parameter, Upstream
-from capgen_runtime.request import encode_path_value, prepare, prepare_forward
+from capgen_runtime.upstream.request import encode_path_value, prepare, prepare_forward
 
 BASE = "https://api.example.com/v1"
 NONE = Upstream("api", BASE, "API_BASE_URL")
 
 
-def build(operation: Operation, params: dict[str, Any], upstream: Upstream = NONE, binds: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def build(
+    operation: Operation,
+    params: dict[str, Any],
+    upstream: Upstream = NONE,
+    binds: dict[str, Any] | None = None,
+):  # type: ignore[no-untyped-def]
     return prepare(upstream, operation, params, BASE, binds or {})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from capgen_runtime.templating import lookup, placeholders, render, to_text
+from capgen_runtime.expr.templating import lookup, placeholders, render, to_text
 
 
 def test_missing_values_render_empty() -> None:

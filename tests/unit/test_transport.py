@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from capgen_runtime.transport import AiohttpTransport
+from capgen_runtime.upstream.transport import AiohttpTransport
 
 from tests.support.certificates import write_certificate
 

@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .engine import maps_whole_body
-from .model import (
+from ..auth.inbound import Guard
+from ..engine.execute import maps_whole_body
+from ..model import (
     HEADER_VALUE,
     PATH_SEGMENT,
     PATH_TAIL,
@@ -24,9 +25,8 @@ from .model import (
     schema,
     with_pattern,
 )
-from .problem import MEDIA_TYPE as PROBLEM
-from .problem import SCHEMA as PROBLEM_SCHEMA
-from .security import Guard
+from ..web.problem import MEDIA_TYPE as PROBLEM
+from ..web.problem import SCHEMA as PROBLEM_SCHEMA
 
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
 # Headers OpenAPI describes elsewhere (content negotiation, security): never parameters.

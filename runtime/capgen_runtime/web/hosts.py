@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .problem import MEDIA_TYPE, problem_body
-from .security import Guard, GuardMiddleware, answer, install_cors, open_paths
-from .settings import Settings
+from ..auth.inbound import Guard, GuardMiddleware, answer, install_cors, open_paths
+from ..settings import Settings
+from ..web.problem import MEDIA_TYPE, problem_body
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import jsonpath
-from .model import Output
-from .templating import render
+from ..expr import jsonpath
+from ..expr.templating import render
+from ..model import Output
 
 NOT_MAPPED = object()
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from . import formats, mapping
-from .errors import (
+from .. import formats
+from ..errors import (
     InvalidRequest,
     MappingFailed,
     NoHandler,
@@ -20,12 +20,13 @@ from .errors import (
     UpstreamThrottled,
     UpstreamUnavailable,
 )
-from .model import Endpoint, Operation, Output, Step, StepMapping, Upstream, With
-from .observability import Metrics
-from .request import find
-from .settings import Settings
-from .templating import render
-from .upstream import OpenStream, UpstreamClient
+from ..expr import mapping
+from ..expr.templating import render
+from ..model import Endpoint, Operation, Output, Step, StepMapping, Upstream, With
+from ..settings import Settings
+from ..upstream.client import OpenStream, UpstreamClient
+from ..upstream.request import find
+from ..web.observability import Metrics
 
 
 @dataclass

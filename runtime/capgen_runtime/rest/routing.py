@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from .model import Route
+from ..model import Route
 
 Handler = Callable[[Request], Awaitable[Response]]
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")

@@ -12,14 +12,14 @@ from typing import Any, Literal, overload
 
 import httpx
 
-from .auth import Authenticator, client_certificate
-from .errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
-from .formats import media_type
-from .model import Operation, Upstream
-from .observability import Metrics
-from .request import PreparedRequest, prepare, prepare_forward
-from .settings import MOCK_OPERATION_HEADER, Settings
-from .transport import AiohttpTransport
+from ..auth.outbound import Authenticator, client_certificate
+from ..errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
+from ..formats import media_type
+from ..model import Operation, Upstream
+from ..settings import MOCK_OPERATION_HEADER, Settings
+from ..upstream.request import PreparedRequest, prepare, prepare_forward
+from ..upstream.transport import AiohttpTransport
+from ..web.observability import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -277,7 +277,9 @@ class UpstreamClient:
                 declared.isdigit()
                 and response.headers.get("content-encoding", "identity") == "identity"
             ):
-                await response.aread()  # the common case: a known, acceptable size, nothing to inflate
+                await (
+                    response.aread()
+                )  # the common case: a known, acceptable size, nothing to inflate
                 return response
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():  # decoded, so the cap also stops zip bombs

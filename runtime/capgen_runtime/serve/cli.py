@@ -22,18 +22,28 @@ from typing import Any
 
 import uvicorn
 
-from .asgi import one_port_app
-from .binds import BindError
-from .engine import Service
-from .hosts import LOOPBACK_ADDRESSES
-from .mcp import build_app as build_mcp_app
-from .mcp import run_stdio
-from .mock_upstream import create_mock_upstream
-from .model import MCP_PATH, Bind, Endpoint, McpAdapter, Operation, RestAdapter, Upstream, mcp_paths
-from .observability import configure_logging, metrics_app
-from .rest import build_app as build_rest_app
-from .security import AuthConfigError, resolve_guard
-from .settings import Settings, SettingsError, conventional, load_settings
+from ..auth.inbound import AuthConfigError, resolve_guard
+from ..auth.outbound import check_certificates
+from ..binds import BindError
+from ..engine.execute import Service
+from ..mcp import build_app as build_mcp_app
+from ..mcp import run_stdio
+from ..mock_upstream import create_mock_upstream
+from ..model import (
+    MCP_PATH,
+    Bind,
+    Endpoint,
+    McpAdapter,
+    Operation,
+    RestAdapter,
+    Upstream,
+    mcp_paths,
+)
+from ..rest.app import build_app as build_rest_app
+from ..serve.dispatch import one_port_app
+from ..settings import Settings, SettingsError, conventional, load_settings
+from ..web.hosts import LOOPBACK_ADDRESSES
+from ..web.observability import configure_logging, metrics_app
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,8 @@ def _configured(capability: Capability, args: argparse.Namespace) -> tuple[Setti
     settings = load_settings(
         prefix, capability.upstreams, capability.binds, mock=args.mock, auth_disabled=args.no_auth
     )
+    if not args.mock:
+        check_certificates(capability.upstreams, settings.binds.scope)
     return settings, level.lower()
 
 

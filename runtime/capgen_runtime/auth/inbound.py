@@ -21,14 +21,14 @@ from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import digest
-from .model import InboundAuth
-from .problem import MEDIA_TYPE, problem_body
-from .settings import Settings
-from .templating import render
+from ..auth import digest
+from ..expr.templating import render
+from ..model import InboundAuth
+from ..settings import Settings
+from ..web.problem import MEDIA_TYPE, problem_body
 
 if TYPE_CHECKING:  # PyJWT and cryptography load only for adapters that declare oauth2
-    from .oauth import JwtVerifier
+    from ..auth.oauth import JwtVerifier
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728, for oauth2 adapters
@@ -157,7 +157,7 @@ def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> G
     if settings.auth_disabled:
         return None
     if auth is not None and auth.kind == "oauth2":
-        from .oauth import JwtVerifier
+        from ..auth.oauth import JwtVerifier
 
         scope = settings.binds.scope
         verifier = JwtVerifier(

@@ -7,16 +7,17 @@ import base64
 import json
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote_plus
 
 import httpx
 
-from .errors import InvalidRequest, UpstreamUnavailable
-from .model import Auth
-from .request import PreparedRequest, header_value
-from .templating import render
+from ..errors import InvalidRequest, UpstreamUnavailable
+from ..expr.templating import render
+from ..model import Auth, Upstream
+from ..settings import SettingsError
+from ..upstream.request import PreparedRequest, header_value
 
 
 def _add_body_field(request: PreparedRequest, key: str, value: str) -> None:
@@ -156,3 +157,16 @@ def client_certificate(auth: Auth | None, bind_scope: Mapping[str, Any]) -> ssl.
     context = ssl.create_default_context()
     context.load_cert_chain(path, password=password)
     return context
+
+
+def check_certificates(upstreams: Sequence[Upstream], bind_scope: Mapping[str, Any]) -> None:
+    """Load every client certificate once at start-up: a missing or unreadable one stops the
+    service with a message naming the upstream, not the first request."""
+    for upstream in upstreams:
+        try:
+            client_certificate(upstream.auth, bind_scope)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise SettingsError(
+                f"cannot load the client certificate of {upstream.namespace}: {reason}"
+            ) from None

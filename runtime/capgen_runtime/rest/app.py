@@ -15,20 +15,20 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import jsonpath
-from .body import RawBody, decode_json, raw_media
-from .contract import Checker, coerce
-from .docs import ASSETS, DOCS_PATHS, install_docs
-from .engine import Outcome, Service, execute
-from .errors import CapabilityError, InvalidInput, NoHandler
-from .hosts import install_checks
-from .model import Input, RestAdapter, Route, object_schema
-from .observability import install_observability
-from .openapi import openapi_document, security_schemes
-from .problem import phrase, problem
-from .routing import OperationRoutes
-from .security import Guard, resolve_guard
-from .upstream import OpenStream
+from ..auth.inbound import Guard, resolve_guard
+from ..engine.contract import Checker, coerce
+from ..engine.execute import Outcome, Service, execute
+from ..errors import CapabilityError, InvalidInput, NoHandler
+from ..expr import jsonpath
+from ..model import Input, RawBody, RestAdapter, Route, object_schema
+from ..rest.docs import ASSETS, DOCS_PATHS, install_docs
+from ..rest.openapi import openapi_document, security_schemes
+from ..rest.routing import OperationRoutes
+from ..upstream.client import OpenStream
+from ..web.hosts import install_checks
+from ..web.observability import install_observability
+from ..web.problem import phrase, problem
+from .body import decode_json, raw_media
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

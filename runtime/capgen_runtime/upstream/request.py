@@ -14,10 +14,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from .body import RawBody
-from .errors import InvalidRequest
-from .model import HEADER_VALUE, PATH_TAIL, PATH_VALUE, Body, Operation, Parameter, Upstream
-from .templating import lookup, render, to_text
+from ..errors import InvalidRequest
+from ..expr.templating import lookup, render, to_text
+from ..model import (
+    HEADER_VALUE,
+    PATH_TAIL,
+    PATH_VALUE,
+    Body,
+    Operation,
+    Parameter,
+    RawBody,
+    Upstream,
+)
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"  # RFC 3986 pchar, without "/"

@@ -10,23 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidRequest, UnsupportedMediaType
-from .formats import media_type
+from ..errors import InvalidRequest, UnsupportedMediaType
+from ..formats import media_type
 
 MAX_DEPTH = 100
 _RAW_MEDIA = ("application/octet-stream", "application/pdf", "audio/", "image/", "video/")
-
-
-@dataclass(frozen=True, slots=True)
-class RawBody:
-    """A caller's body passed through as it came (audio for speech recognition, an image to
-    classify): the upstream receives these bytes with this content type."""
-
-    data: bytes
-    content_type: str
 
 
 def raw_media(content_type: str | None) -> bool:

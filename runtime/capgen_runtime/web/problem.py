@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .observability import request_id
+from ..web.observability import request_id
 
 MEDIA_TYPE = "application/problem+json"
 

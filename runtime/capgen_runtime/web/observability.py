@@ -25,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from ..settings import Settings
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -290,7 +290,7 @@ def health_routes(service: Observed, *, with_metrics: bool = True) -> dict[str, 
 
     async def metrics(request: Request) -> Response:
         if token and not _bearer_is(request.headers.get("authorization", ""), token):
-            from .problem import problem  # problem.py reads this module's request id
+            from ..web.problem import problem  # problem.py reads this module's request id
 
             challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
             return problem(401, "/metrics needs its own bearer token", challenge)

@@ -27,13 +27,13 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .contract import Checker, mcp_output_schema, structured
-from .engine import Outcome, Service, execute, json_outcome
-from .errors import CapabilityError, NoHandler, UpstreamUnavailable
-from .formats import media_type
-from .hosts import install_checks
-from .mapping import NOT_MAPPED
-from .model import (
+from ..auth.inbound import answer, resolve_guard
+from ..engine.contract import Checker, mcp_output_schema, structured
+from ..engine.execute import Outcome, Service, execute, json_outcome
+from ..errors import CapabilityError, NoHandler, UpstreamUnavailable
+from ..expr.mapping import NOT_MAPPED
+from ..formats import media_type
+from ..model import (
     MCP_PATH,
     Endpoint,
     McpAdapter,
@@ -44,10 +44,10 @@ from .model import (
     object_schema,
     result_schema,
 )
-from .observability import install_observability
-from .security import answer, resolve_guard
-from .settings import Settings
-from .upstream import OpenStream
+from ..settings import Settings
+from ..upstream.client import OpenStream
+from ..web.hosts import install_checks
+from ..web.observability import install_observability
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
