@@ -23,9 +23,7 @@ from capgen_runtime.model import (
     InboundAuth,
     Input,
     Output,
-    Prompt,
     PromptArgument,
-    Resource,
     Step,
     StepMapping,
     With,
@@ -97,12 +95,56 @@ class RestAdapter(rt.RestAdapter):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tool(rt.Tool):
+    const: str = ""
     span: Span = NO_SPAN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resource(rt.Resource):
+    const: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prompt(rt.Prompt):
+    const: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """A keyword argument of a service method."""
+
+    identifier: str
+    name: str  # in the spec
+    annotation: str
+    required: bool
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """One method of the generated service: a consumed operation (`call`), an exposed unit
+    (`run`) or a prompt (`messages`); `target` is the descriptor it serves."""
+
+    name: str
+    kind: str  # operation | rest | tool | resource | prompt
+    arguments: tuple[Argument, ...]
+    returns: str
+    target: str
+    summary: str
+    invoke: str  # what its default body awaits or calls: self.call, self.run, fill_messages
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceClass:
+    name: str
+    methods: tuple[Method, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class McpAdapter(rt.McpAdapter):
     tools: tuple[Tool, ...]
+    resources: tuple[Resource, ...] = ()
+    prompts: tuple[Prompt, ...] = ()
     module: str
     imports: tuple[str, ...]
 
@@ -133,10 +175,12 @@ class Package:
     function_imports: tuple[str, ...]
     modules: tuple[str, ...]  # the spec-derived modules, sorted
     runtime_extras: tuple[str, ...] = ()  # capgen-runtime extras the package needs (oauth2)
+    service: ServiceClass = ServiceClass("Service", ())
 
 
 __all__ = [
     "NO_SPAN",
+    "Argument",
     "Auth",
     "Bind",
     "Body",
@@ -147,6 +191,7 @@ __all__ = [
     "InboundAuth",
     "Input",
     "McpAdapter",
+    "Method",
     "Operation",
     "Output",
     "Package",
@@ -156,6 +201,7 @@ __all__ = [
     "Resource",
     "RestAdapter",
     "Route",
+    "ServiceClass",
     "Step",
     "StepMapping",
     "Tool",

@@ -16,6 +16,7 @@ from .endpoints import build_endpoint, collect_extra_params
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
 from .selection import ToolSelection
+from .service import bind_service
 from .templates import TemplateError, collect_names
 
 A = TypeVar("A", m.RestExposes, m.McpExposes)
@@ -57,7 +58,7 @@ def build_package(
         )
     info = spec.info
     title = (info.label if info and info.label else stem).strip()
-    return ir.Package(
+    package = ir.Package(
         dist_name=naming.dist_name(package_module),
         module=package_module,
         title=title,
@@ -86,6 +87,7 @@ def build_package(
         ),
         runtime_extras=("oauth2",) if oauth else (),
     )
+    return bind_service(package, ctx.service_methods)
 
 
 def _implicit_binds(

@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from capgen_runtime.formats import FORMATS as REGISTERED_FORMATS
 from capgen_runtime.formats import PASSTHROUGH, FormatError, check_selector
 
 from ..diagnostics import Span, not_one_of
@@ -24,21 +25,8 @@ from .templates import TemplateError, collect_names, names, normalise_path
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")  # methods whose data goes in the query
 LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
-FORMATS = (
-    "json",
-    "xml",
-    "yaml",
-    "yml",
-    "csv",
-    "tsv",
-    "psv",
-    "text",
-    "html",
-    "markdown",
-    "binary",
-    "octet-stream",
-)
-_ANNOTATIONS = {
+FORMATS = tuple(REGISTERED_FORMATS)  # outputRawFormat names, from the runtime's registry
+ANNOTATIONS = {
     "string": "str",
     "integer": "int",
     "number": "float",
@@ -213,7 +201,7 @@ def _param(
         name=name,
         location=location,
         identifier=naming.identifier(name, "param"),
-        annotation=_ANNOTATIONS.get(kind, "Any"),
+        annotation=ANNOTATIONS.get(kind, "Any"),
         value=value,
         required=bool(required) or location == "path",
         type=kind,
@@ -304,6 +292,8 @@ def _operation(
         [naming.identifier(op.name, "operation")], methods | naming.CLIENT_RESERVED
     )[0]
     methods.add(method_name)
+    handler = naming.unique([method_name], ctx.service_methods | naming.SERVICE_RESERVED)[0]
+    ctx.service_methods.add(handler)
     description = " ".join((op.description or op.label or op.name).split())
     summary, _, details = description.partition(". ")
     read = outputs(ctx, [o for o in op.output_parameters if o.name], locations)
@@ -320,6 +310,8 @@ def _operation(
         parameters=tuple(p for p in params if p.location != "template"),
         arguments=_arguments(params),
         documented=tuple(p for p in _arguments(params) if p.description),
+        handler=handler,
+        signature=tuple((p.identifier, p.name) for p in _arguments(params)),
         body=body,
         output_format=fmt,
         outputs=read,
@@ -355,7 +347,7 @@ def _result_type(
         return None
     name = naming.unique([naming.pascal(method_name, "Operation") + "Result"], taken)[0]
     taken.add(name)
-    fields = tuple((str(o.name), _optional(_ANNOTATIONS.get(o.type))) for o in named)
+    fields = tuple((str(o.name), _optional(ANNOTATIONS.get(o.type))) for o in named)
     functional = not all(k.isidentifier() and not keyword.iskeyword(k) for k, _ in fields)
     return ir.ResultType(name, fields, functional)
 

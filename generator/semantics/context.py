@@ -47,6 +47,7 @@ class Context:
     broken: set[tuple[str, str]] = field(
         default_factory=set
     )  # operations already reported as invalid
+    service_methods: set[str] = field(default_factory=set)  # names taken in the service class
 
     def span(self, model: m.SpecModel, locations: Locations | None = None) -> Span:
         return (locations or self.spec.locations).span(model.pointer)

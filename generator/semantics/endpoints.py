@@ -47,7 +47,7 @@ def with_entries(
             if prefix is None and other and value.startswith(other):
                 ctx.warning(
                     "W122",
-                    f"`with: {key}: {value}` in a {kind} adapter read as a reference to `{value[len(other):]}`",
+                    f"`with: {key}: {value}` in a {kind} adapter read as a reference to `{value[len(other) :]}`",
                     span,
                 )
                 prefix = other
@@ -88,7 +88,9 @@ def collect_extra_params(ctx: Context, op: m.ExposedOperation, span: Span) -> No
     call = (
         op.call
         if isinstance(op.call, str)
-        else (op.call or {}).get("operation") if isinstance(op.call, dict) else None
+        else (op.call or {}).get("operation")
+        if isinstance(op.call, dict)
+        else None
     )
     if not call or call.count(".") != 1:
         return

@@ -13,6 +13,12 @@ from collections.abc import Iterable
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"self", "cls"}
 # Attributes of a generated client besides its operations (capgen_runtime.client.OperationsClient)
 CLIENT_RESERVED = frozenset({"aclose", "stream"})
+# Attributes of a generated service besides its methods (capgen_runtime.engine.Service)
+SERVICE_RESERVED = frozenset(
+    {"UPSTREAMS", "answer", "bind_scope", "call", "client", "clients", "consume", "draining"}
+    | {"messages", "metrics", "ready", "redactor", "replaced", "run", "running", "settings"}
+    | {"upstreams"}
+)
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
 

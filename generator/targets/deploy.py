@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from capgen_runtime.model import mcp_paths
-from capgen_runtime.settings import Settings
+from capgen_runtime.settings import DRAIN_MARGIN, Settings
 
 from ..ir import model as ir
 from .files import FileSpec
@@ -72,7 +72,7 @@ def deployment(package: ir.Package) -> Deployment:
         secrets.append(
             EnvVar(f"{prefix}_DIGEST_SECRET", note="signs digest nonces: one value everywhere")
         )
-    drain_timeout = math.ceil(_default("drain_timeout"))
+    drain_timeout = math.ceil(_default("total_timeout") + DRAIN_MARGIN)
     plain = (
         EnvVar("HOST", "0.0.0.0"),
         EnvVar("PORT", str(PORT)),
@@ -106,8 +106,9 @@ def kubernetes_name(name: str) -> str:
 
 
 def _default(name: str) -> float:
-    field = next(f for f in fields(Settings) if f.name == name)
-    return float(field.default)  # type: ignore[arg-type]
+    default = Settings.model_fields[name].default
+    assert isinstance(default, int | float)
+    return float(default)
 
 
 def plan(package: ir.Package, common: dict[str, object]) -> list[FileSpec]:

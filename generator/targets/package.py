@@ -78,8 +78,8 @@ def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
             "package/capability.py.jinja",
             Module(
                 stdlib=["from collections.abc import Mapping"],
-                local=_from_package(package.modules),
-                runtime={"engine": ["Service"], "serve": ["Capability"]},
+                local=_from_package(sorted({*package.modules, "service"})),
+                runtime={"serve": ["Capability"]},
             ),
         ),
     ]
@@ -102,6 +102,7 @@ def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
                 f"{mcp.module}.py", "package/mcp_server.py.jinja", _mcp(package, mcp), adapter=mcp
             )
         )
+    files.append(python("service.py", "package/service.py.jinja", _service(package)))
     if package.functions:
         files.append(python("aggregates.py", "package/aggregates.py.jinja", _aggregates(package)))
     files.extend(deploy.plan(package, common))
@@ -171,19 +172,40 @@ def _rest(package: ir.Package, rest: ir.RestAdapter) -> Module:
 
 
 def _mcp(package: ir.Package, mcp: ir.McpAdapter) -> Module:
+    units: list[ir.Tool | ir.Resource | ir.Prompt] = [*mcp.tools, *mcp.resources, *mcp.prompts]
     parts = {"TOOLS": mcp.tools, "RESOURCES": mcp.resources, "PROMPTS": mcp.prompts}
     refs = function_refs(operation_refs(package.upstreams), package.functions)
-    renderer = Renderer(named(refs, parts))
+    renderer = Renderer(named(refs, {**{u.const: u for u in units}, **parts}))
     module = Module(
         stdlib=["from typing import TYPE_CHECKING, Any"],
         local=_from_package(mcp.imports),
         runtime={"engine": ["Service"], "mcp": ["build_app", "build_server"]},
     )
-    items: list[tuple[str, object, str]] = [
-        (k, v, "") for k, v in parts.items() if v or k == "TOOLS"
-    ]
+    items: list[tuple[str, object, str]] = [(u.const, u, "") for u in units]
+    items += [(k, v, "") for k, v in parts.items() if v or k == "TOOLS"]
     module.define(renderer, [*items, ("ADAPTER", mcp, "")])
     return module
+
+
+def _service(package: ir.Package) -> Module:
+    methods = package.service.methods
+    kinds = {method.kind for method in methods}
+    annotations = [a.annotation for m in methods for a in m.arguments] + [
+        m.returns for m in methods
+    ]
+    runtime: dict[str, list[str]] = {"engine": ["Service", "from_spec"]}
+    if kinds & {"rest", "tool", "resource"}:
+        runtime["engine"].append("Answer")
+    if "operation" in kinds:
+        runtime["client"] = ["Result"]
+    if "prompt" in kinds:
+        runtime["engine.prompts"] = ["Messages", "fill_messages"]
+    used = sorted({m.target.split(".")[0] for m in methods} | {u.module for u in package.upstreams})
+    return Module(
+        stdlib=["from typing import Any"] if any("Any" in a for a in annotations) else [],
+        local=_from_package(used),
+        runtime=runtime,
+    )
 
 
 def _aggregates(package: ir.Package) -> Module:
@@ -231,9 +253,12 @@ def runtime_dir() -> Path:
 
 def runtime_files(module: str) -> list[FileSpec]:
     """The vendored run-time library: copied verbatim, identical in every package."""
+    root = runtime_dir()
     return [
-        FileSpec(f"{module}/{VENDORED_DIR}/{source.name}", source=str(source))
-        for source in sorted(runtime_dir().glob("*.py"))
+        FileSpec(
+            f"{module}/{VENDORED_DIR}/{source.relative_to(root).as_posix()}", source=str(source)
+        )
+        for source in sorted(root.rglob("*.py"))
     ]
 
 
@@ -244,6 +269,7 @@ def _from_package(modules: tuple[str, ...] | list[str]) -> list[str]:
 def _init_imports(package: ir.Package, vendored: bool) -> str:
     local = ["from .capability import CAPABILITY, create_service", "from .settings import load"]
     local += [f"from .{u.module} import {u.class_name}" for u in package.upstreams]
+    local.append(f"from .service import {package.service.name}")
     if vendored:
         return import_block(local=local, vendored=True)
     # after the runtime version check, so a wrong runtime fails there and nowhere else

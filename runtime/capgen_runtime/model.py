@@ -12,17 +12,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 JSON = Any
-
-# A path value: no control character or backslash, no `.` or `..` part (some servers decode
-# %2F before they route); one that ends the path may carry `/` but has no empty part. The
-# OpenAPI document publishes these same patterns.
-_CHAR, _NOT_DOT = r"[^\x00-\x1f\x7f\\/]", r"[^\x00-\x1f\x7f\\/.]"
-_PART = rf"(?:{_NOT_DOT}{_CHAR}*|\.{_NOT_DOT}{_CHAR}*|\.\.{_CHAR}+)"
-PATH_VALUE = rf"^(?:{_PART})?(?:/(?:{_PART})?)*$"  # `/` is sent encoded
-PATH_SEGMENT = rf"^{_PART}$"  # one segment of an exposed REST path
-PATH_TAIL = rf"^{_PART}(?:/{_PART})*$"  # the last placeholder: `/` is sent as it is
-# A header value: printable ASCII and tabs (HTTP has no agreed encoding for other characters).
-HEADER_VALUE = r"^[\t\x20-\x7e]*$"
+# A service method's keyword arguments, in order: (Python name, name in the spec)
+Signature = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +112,8 @@ class Operation:
     output_format: str = "json"
     outputs: tuple[Output, ...] = ()  # named consumed outputs, used by orchestration steps
     output_selector: str | None = None  # html: the CSS selector of the tables to read
+    handler: str | None = None  # the service method that sends it (descriptor schema 2)
+    signature: Signature = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,108 +173,12 @@ class Input:
     feeds: str | None = None  # `path` or `header`: it fills a consumed path placeholder or header
 
 
-def schema(item: Input, described: bool = True, placed: bool = True) -> dict[str, Any]:
-    """The JSON Schema of one input (MCP tool argument, OpenAPI parameter or body): its type,
-    the constraints the spec gives (enum, pattern, format, bounds, items) and its description.
-
-    With `placed`, an input that fills a path placeholder or a header also carries the pattern
-    of what can go there (OpenAPI: clients and schemathesis generate from it). Without it (MCP,
-    where a listing's size is what a model pays for) only non-emptiness is written; the request
-    builder still refuses the rest, naming the argument."""
-    prop: dict[str, Any] = {"type": item.type, **(item.constraints or {})}
-    if item.feeds == "path":
-        prop = with_pattern(prop, PATH_TAIL, 1) if placed else {"minLength": 1, **prop}
-    elif item.feeds == "header" and placed:
-        prop = with_pattern(prop, HEADER_VALUE)
-    if described and item.description:
-        prop["description"] = item.description
-    return prop
-
-
-def with_pattern(value_schema: dict[str, Any], pattern: str, min_length: int = 0) -> dict[str, Any]:
-    """A string schema that also demands what the service itself accepts in a place of the
-    request (the patterns above); the spec's own pattern, if any, applies too."""
-    if value_schema.get("type") != "string":
-        return value_schema
-    rule: dict[str, Any] = {"pattern": pattern, **({"minLength": min_length} if min_length else {})}
-    if "pattern" in value_schema:
-        return {**value_schema, "allOf": [rule]}
-    return {**value_schema, **rule}
-
-
-def object_schema(items: tuple[Input, ...] | list[Input], placed: bool = True) -> dict[str, Any]:
-    """An object of inputs; empty parts are left out, so no inputs is exactly {"type": "object"}."""
-    result: dict[str, Any] = {"type": "object"}
-    if items:
-        result["properties"] = {item.name: schema(item, placed=placed) for item in items}
-    required = [item.name for item in items if item.required]
-    if required:
-        result["required"] = required
-    return result
-
-
-def output_schema(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any] | None:
-    """The JSON Schema of what the outputs produce, None when the spec declares none (the
-    upstream's answer then passes unchanged). Several top-level outputs are alternatives."""
-    schemas = [value_schema(output, top=True) for output in outputs]
-    if not schemas:
-        return None
-    return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
-
-
-def value_schema(output: Output, top: bool = False) -> dict[str, Any]:
-    """One output. Below the top, a mapped value may be absent from the answer: null too."""
-    result: dict[str, Any]
-    if output.value is not None:
-        result = {"type": "string"}  # a static value is rendered as text
-    elif output.type == "array":
-        result = {"type": "array"}
-        if output.items is not None:
-            result["items"] = value_schema(output.items)
-    elif output.type == "object":
-        result = {"type": "object"}
-        if output.properties:
-            result["properties"] = {
-                (prop.name or "value"): value_schema(prop) for prop in output.properties
-            }
-        elif output.values is not None:
-            result["additionalProperties"] = value_schema(output.values)
-    elif output.type in SCALAR_TYPES:
-        result = {"type": output.type}
-    else:
-        result = {}
-    if not top and "type" in result:
-        result["type"] = [result["type"], "null"]
-    if output.description:
-        result["description"] = output.description
-    return result
-
-
-SCALAR_TYPES = ("string", "number", "integer", "boolean")
-
-
 def chosen(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     """A name that matches an `include` pattern (any, when there is none) and no `exclude`
     pattern: the one rule of the MCP tool settings and of capgen's build options."""
     if include and not any(fnmatchcase(name, p) for p in include):
         return False
     return not any(fnmatchcase(name, p) for p in exclude)
-
-
-def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:
-    """The JSON Schema of what an endpoint answers, None when the spec does not say (the
-    upstream's answer then passes unchanged). A call's top-level outputs are alternatives (the
-    first that maps wins); a mock result or an orchestration's mapped result is an object with
-    one property per named output."""
-    if not endpoint.outputs and endpoint.function is not None:
-        return result_schema(endpoint.function)
-    if endpoint.call is not None or (endpoint.steps and not endpoint.mappings):
-        return output_schema(endpoint.outputs)
-    named = [output for output in endpoint.outputs if output.name]
-    if not named:
-        return {"type": "object"} if endpoint.outputs or endpoint.mappings else None
-    properties = {output.name: value_schema(output) for output in named if output.name}
-    return {"type": "object", "properties": properties}
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +227,8 @@ class Route:
     summary: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()  # the exposed resource it belongs to
+    handler: str | None = None  # the service method that answers it (descriptor schema 2)
+    signature: Signature = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,6 +240,7 @@ class RestAdapter:
     description: str | None = None
     address: str | None = None
     auth: InboundAuth | None = None
+    version: str = "1.0.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +251,8 @@ class Tool:
     title: str | None = None
     description: str | None = None
     annotations: dict[str, Any] | None = None
+    handler: str | None = None  # the service method that answers it (descriptor schema 2)
+    signature: Signature = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +264,8 @@ class Resource:
     description: str | None = None
     mime_type: str | None = None
     location: str | None = None  # a file:// directory served as static resources
+    handler: str | None = None  # the service method that answers it (descriptor schema 2)
+    signature: Signature = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +284,8 @@ class Prompt:
     arguments: tuple[PromptArgument, ...] = ()
     messages: tuple[tuple[str, str], ...] = ()  # (role, template)
     location: str | None = None
+    handler: str | None = None  # the service method that answers it (descriptor schema 2)
+    signature: Signature = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,23 @@
-"""Run-time settings, read once from the environment at start-up."""
+"""Run-time settings: every knob a field of `Settings`, read once from `<PREFIX>_<NAME>` by
+pydantic-settings, its default written once, here.
+
+Besides the knobs, a service's settings hold what comes from its spec: the bound variables
+(`binds.py`) and each consumed API's base URL (`<NAMESPACE>_BASE_URL`, else the spec's).
+A few knobs also answer to the name platforms set for every process (`PORT`, `HOST`,
+`WEB_CONCURRENCY`, `LOG_LEVEL`, `FORWARDED_ALLOW_IPS`) when the prefixed one is not set.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources import EnvSettingsSource
 
 from .binds import BindContext, resolve_binds
 from .expr.templating import lookup, placeholders, render
@@ -13,59 +25,138 @@ from .model import Bind, Upstream
 
 TOTAL_TIMEOUT = 60.0  # the default overall upstream deadline, seconds
 DRAIN_MARGIN = 5.0  # the default drain period exceeds the total upstream deadline by this much
+MOCK_OPERATION_HEADER = "X-Capgen-Mock-Operation"  # names the operation, to the mock upstream only
+# knob -> the name every process may also carry it under
+CONVENTIONAL = {
+    "host": "HOST",
+    "port": "PORT",
+    "workers": "WEB_CONCURRENCY",
+    "log_level": "LOG_LEVEL",
+    "trusted_proxies": "FORWARDED_ALLOW_IPS",
+}
+Patterns = Annotated[tuple[str, ...], NoDecode]  # comma-separated in the environment
 
 
 class SettingsError(RuntimeError):
     """A setting has an unusable value; the message names the variable."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the adapters need besides the spec itself.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("capgen_environ", default=None)
 
-    `env_prefix` is the package's upper-snake name: `<PREFIX>_TIMEOUT` and friends.
-    """
 
-    env_prefix: str
-    base_urls: Mapping[str, str]
-    binds: BindContext = field(default_factory=BindContext)
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    total_timeout: float = TOTAL_TIMEOUT
-    retries: int = 2
-    max_retry_after: float = 10.0
-    max_request_bytes: int = 4 * 1024 * 1024
-    max_response_bytes: int = 16 * 1024 * 1024
-    max_connections: int = 100
-    inbound_tokens: Mapping[str, str] = field(default_factory=dict)
-    auth_disabled: bool = False
-    cors_origins: tuple[str, ...] = ()
-    mock: bool = False
+class Settings(BaseSettings):
+    """Everything the adapters need besides the spec itself; `env_prefix` is the package's
+    upper-snake name (`<PREFIX>_TIMEOUT` and friends)."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", env_ignore_empty=True, arbitrary_types_allowed=True
+    )
+
+    # what the package gives, never read from the environment
+    env_prefix: str = Field(exclude=True)
+    base_urls: Mapping[str, str] = Field(default_factory=dict, exclude=True)
+    binds: BindContext = Field(default_factory=BindContext, exclude=True)
+    mock: bool = Field(False, exclude=True)
+
+    # <PREFIX>_<NAME>
+    connect_timeout: float = Field(5.0, ge=0)  # upstream connect timeout, seconds
+    timeout: float = Field(30.0, ge=0)  # upstream read timeout, also between stream chunks
+    total_timeout: float = Field(TOTAL_TIMEOUT, ge=0)  # overall deadline of an upstream call
+    retries: int = Field(2, ge=0)  # retries of idempotent upstream requests
+    max_retry_after: float = Field(10.0, ge=0)  # longest upstream Retry-After honoured
+    max_request_bytes: int = Field(4 * 1024 * 1024, ge=0)
+    max_response_bytes: int = Field(16 * 1024 * 1024, ge=0)
+    max_connections: int = Field(100, ge=1)  # upstream connection pool size
+    api_token: str = ""  # the bearer token callers send (unless the spec says otherwise)
+    api_key: str = ""  # or the X-API-Key they send
+    auth_disabled: bool = False  # --no-auth
+    cors_origins: Patterns = ()
     docs: bool = True  # /docs, /redoc and /openapi.json, open without credentials
-    tools: tuple[str, ...] = ()  # MCP tools to offer (name patterns); empty: all
-    exclude_tools: tuple[str, ...] = ()  # MCP tools not to offer (name patterns)
-    page_size: int = 0  # MCP list results per page (a cursor for the rest); 0: one page
-    discovery: bool = False  # MCP: three meta-tools (search, describe, invoke) instead
-    allowed_hosts: tuple[str, ...] = ()  # Host patterns served (REST and MCP); empty: see hosts.py
-    allowed_origins: tuple[str, ...] = ()  # Origin patterns; empty: those of the allowed hosts
+    mcp_tools: Patterns = ()  # MCP tools to offer (name patterns); empty: all
+    mcp_exclude_tools: Patterns = ()  # MCP tools not to offer (name patterns)
+    mcp_page_size: int = Field(0, ge=0)  # MCP list results per page; 0: one page
+    mcp_discovery: bool = False  # MCP: three meta-tools (search, describe, invoke) instead
+    allowed_hosts: Patterns = ()  # Host patterns served (REST and MCP); see web/hosts.py
+    allowed_origins: Patterns = ()  # Origin patterns; empty: those of the allowed hosts
     trusted_proxies: str = "127.0.0.1"  # whose X-Forwarded-For/-Proto count (uvicorn's list)
     digest_secret: str = ""  # signs digest nonces; one value for every replica and worker
-    drain_grace: float = 5.0  # after SIGTERM: /readyz answers 503 while still serving
-    drain_timeout: float = TOTAL_TIMEOUT + DRAIN_MARGIN  # then in-flight requests have this long
-    metrics_dir: str = ""  # where the workers of one server share their metrics
+    drain_grace: float = Field(5.0, ge=0)  # after SIGTERM: /readyz 503 while still serving
+    drain_timeout: float = Field(-1.0)  # then in-flight requests have this long (see below)
+    metrics_dir: str = ""  # where the workers of one server keep their metrics
     metrics_token: str = ""  # a bearer token /metrics requires instead of the adapter's auth
-    metrics_port: int = 0  # /metrics on its own port (open there, absent from the adapters)
+    metrics_port: int = Field(0, ge=0, le=65535)  # /metrics on its own port
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    host: str = "127.0.0.1"
+    port: int | None = Field(None, ge=0, le=65535)  # one port for every adapter
+    workers: int = Field(1, ge=1)
+    service: str = ""  # `module:Class`, the service to serve instead of the generated one
+
+    @field_validator(
+        "cors_origins", "mcp_tools", "mcp_exclude_tools", "allowed_hosts", "allowed_origins",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(p.strip() for p in value.split(",") if p.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _drain_default(self) -> Settings:
+        # the default lets the slowest request the upstream deadline allows finish
+        if self.drain_timeout < 0:
+            object.__setattr__(self, "drain_timeout", self.total_timeout + DRAIN_MARGIN)
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(env_settings, EnvSettingsSource)  # it holds this call's prefix
+        return init_settings, _Environment(settings_cls, env_prefix=env_settings.env_prefix)
+
+    @property
+    def inbound_tokens(self) -> dict[str, str]:
+        """Caller credentials of capgen's own: a bearer token, an API key, or both."""
+        found = {"bearer": self.api_token, "apikey": self.api_key}
+        return {kind: value for kind, value in found.items() if value}
 
     def secret_values(self) -> list[str]:
         """Every value no log line, error or answer may show: bound values, inbound tokens."""
-        return [*self.binds.secrets(), *self.inbound_tokens.values()]
+        return [*self.binds.secrets(), *self.inbound_tokens.values(), self.metrics_token]
 
     def with_base_url(self, url: str) -> Settings:
         """Every consumed API pointed at `url` (mock mode)."""
-        return replace(self, base_urls={name: url for name in self.base_urls})
+        return self.model_copy(update={"base_urls": {name: url for name in self.base_urls}})
+
+    def variable(self, field: str) -> str:
+        return f"{self.env_prefix}_{field.upper()}"
 
 
-MOCK_OPERATION_HEADER = "X-Capgen-Mock-Operation"  # names the operation, to the mock upstream only
+class _Environment(EnvSettingsSource):
+    """`<PREFIX>_<NAME>` from the mapping being loaded (the process environment by default),
+    with the conventional names standing in for prefixed ones that are not set."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = _ENVIRON.get() or os.environ
+        prefix = self.env_prefix
+        found: dict[str, str | None] = {
+            k.lower(): v for k, v in env.items() if k.startswith(prefix)
+        }
+        for field, common in CONVENTIONAL.items():
+            if not found.get(f"{prefix}{field}".lower()) and env.get(common):
+                found[f"{prefix}{field}".lower()] = env[common]
+        return found
 
 
 def load_settings(
@@ -77,79 +168,42 @@ def load_settings(
     mock: bool = False,
     auth_disabled: bool = False,
     cwd: Path | None = None,
+    **given: Any,
 ) -> Settings:
-    """Read settings; raises BindError/SettingsError naming the variable that is missing or bad."""
+    """Read settings; raises BindError/SettingsError naming the variable that is missing or bad.
+    `given` are knobs set by the command line, which win over the environment."""
     env = os.environ if environ is None else environ
-    total_timeout = _number(env, f"{env_prefix}_TOTAL_TIMEOUT", TOTAL_TIMEOUT)
-    binds_context = resolve_binds(binds, env, cwd, placeholder=mock)
-    base_urls = {u.namespace: _base_url(u, env, binds_context, mock) for u in upstreams}
-    return Settings(
-        env_prefix=env_prefix,
-        base_urls=base_urls,
-        binds=binds_context,
-        connect_timeout=_number(env, f"{env_prefix}_CONNECT_TIMEOUT", 5.0),
-        read_timeout=_number(env, f"{env_prefix}_TIMEOUT", 30.0),
-        total_timeout=total_timeout,
-        retries=int(_number(env, f"{env_prefix}_RETRIES", 2)),
-        max_retry_after=_number(env, f"{env_prefix}_MAX_RETRY_AFTER", 10.0),
-        max_request_bytes=int(_number(env, f"{env_prefix}_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
-        max_response_bytes=int(_number(env, f"{env_prefix}_MAX_RESPONSE_BYTES", 16 * 1024 * 1024)),
-        max_connections=int(_number(env, f"{env_prefix}_MAX_CONNECTIONS", 100)),
-        inbound_tokens=_inbound(env, env_prefix),
-        auth_disabled=auth_disabled or _flag(env, f"{env_prefix}_AUTH_DISABLED"),
-        cors_origins=tuple(o for o in env.get(f"{env_prefix}_CORS_ORIGINS", "").split(",") if o),
-        mock=mock,
-        docs=_flag(env, f"{env_prefix}_DOCS", default=True),
-        tools=_patterns(env.get(f"{env_prefix}_MCP_TOOLS", "")),
-        exclude_tools=_patterns(env.get(f"{env_prefix}_MCP_EXCLUDE_TOOLS", "")),
-        page_size=int(_number(env, f"{env_prefix}_MCP_PAGE_SIZE", 0)),
-        discovery=_flag(env, f"{env_prefix}_MCP_DISCOVERY"),
-        allowed_hosts=_patterns(env.get(f"{env_prefix}_ALLOWED_HOSTS", "")),
-        allowed_origins=_patterns(env.get(f"{env_prefix}_ALLOWED_ORIGINS", "")),
-        trusted_proxies=conventional(
-            env, f"{env_prefix}_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS", "127.0.0.1"
-        ),
-        digest_secret=env.get(f"{env_prefix}_DIGEST_SECRET", ""),
-        drain_grace=_number(env, f"{env_prefix}_DRAIN_GRACE", 5.0),
-        # the default lets the slowest request the upstream deadline allows finish
-        drain_timeout=_number(env, f"{env_prefix}_DRAIN_TIMEOUT", total_timeout + DRAIN_MARGIN),
-        metrics_dir=env.get(f"{env_prefix}_METRICS_DIR", ""),
-        metrics_token=env.get(f"{env_prefix}_METRICS_TOKEN", ""),
-        metrics_port=int(_number(env, f"{env_prefix}_METRICS_PORT", 0)),
-    )
+    context = resolve_binds(binds, env, cwd, placeholder=mock)
+    base_urls = {u.namespace: _base_url(u, env, context, mock) for u in upstreams}
+    token = _ENVIRON.set(env)
+    try:
+        settings = Settings(
+            _env_prefix=f"{env_prefix}_",
+            env_prefix=env_prefix,
+            base_urls=base_urls,
+            binds=context,
+            mock=mock,
+            **given,
+        )
+    except ValidationError as exc:
+        raise SettingsError(_explained(exc, env_prefix)) from None
+    finally:
+        _ENVIRON.reset(token)
+    if auth_disabled:
+        settings = settings.model_copy(update={"auth_disabled": True})
+    return settings
+
+
+def _explained(exc: ValidationError, prefix: str) -> str:
+    error = exc.errors()[0]
+    name = f"{prefix}_{str(error['loc'][0]).upper()}" if error["loc"] else prefix
+    return f"{name}: {error['msg']}, got {error.get('input')!r}"
 
 
 def conventional(env: Mapping[str, str], prefixed: str, common: str, default: str = "") -> str:
     """A setting under the package's own name, else under the name platforms set for every
     process (`PORT`, `HOST`, `WEB_CONCURRENCY`...), else `default`."""
     return env.get(prefixed) or env.get(common) or default
-
-
-def _patterns(text: str) -> tuple[str, ...]:
-    """Comma-separated shell-style name patterns (`list-*,get-user`)."""
-    return tuple(p.strip() for p in text.split(",") if p.strip())
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
-        raise SettingsError(f"{name} must be true or false, got {raw!r}")
-    return raw in ("1", "true", "yes", "on")
 
 
 def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mock: bool) -> str:
@@ -167,12 +221,3 @@ def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mo
             f"no base URL for {upstream.namespace}{needs}: set {upstream.base_url_env}"
         )
     return render(template, binds.scope, env).rstrip("/")
-
-
-def _inbound(env: Mapping[str, str], prefix: str) -> dict[str, str]:
-    """Caller credentials: a bearer token, an API key (X-API-Key header), or both."""
-    found = {
-        "bearer": env.get(f"{prefix}_API_TOKEN", ""),
-        "apikey": env.get(f"{prefix}_API_KEY", ""),
-    }
-    return {kind: value for kind, value in found.items() if value}

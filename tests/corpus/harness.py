@@ -26,10 +26,10 @@ from urllib.parse import parse_qsl, unquote
 import anyio
 import httpx
 import yaml
-from capgen_runtime.mock_upstream import merge_shape, output_shapes
 
 from generator import pipeline
 from generator.ir import model as ir
+from generator.mock import merge_shape, output_shapes
 from tests.corpus import reading
 from tests.support.certificates import write_certificate
 from tests.support.fake_upstream import Answer, FakeUpstream, Recorded

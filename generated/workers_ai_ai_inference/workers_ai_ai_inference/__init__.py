@@ -21,18 +21,20 @@ try:
     from capgen_runtime import require
 except ModuleNotFoundError as exc:
     raise ImportError(
-        "workers_ai_ai_inference needs its run-time library: pip install 'capgen-runtime>=0.1,<0.2'"
+        "workers_ai_ai_inference needs its run-time library: pip install 'capgen-runtime>=0.2,<1'"
     ) from exc
 
-require(__name__, "0.1")
+require(__name__, "0.2")
 
 from .capability import CAPABILITY, create_service  # noqa: E402
 from .client import WorkersAiAiInferenceClient  # noqa: E402
+from .service import WorkersAiAiInferenceService  # noqa: E402
 from .settings import load  # noqa: E402
 
 __all__ = [
     "CAPABILITY",
     "WorkersAiAiInferenceClient",
+    "WorkersAiAiInferenceService",
     "create_service",
     "load",
 ]

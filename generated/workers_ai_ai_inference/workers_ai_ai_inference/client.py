@@ -32,6 +32,8 @@ EXECUTEAIMODEL = Operation(
         Parameter("body", "body", required=True, type="object"),
     ),
     outputs=(Output(name="result", mapping="$."),),
+    handler="executeaimodel",
+    signature=(("account_id", "account_id"), ("model", "model"), ("body", "body")),
 )
 
 OPERATIONS = (EXECUTEAIMODEL,)

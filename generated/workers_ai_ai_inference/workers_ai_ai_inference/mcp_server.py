@@ -19,28 +19,30 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
     from mcp.server import Server
     from starlette.applications import Starlette
 
-TOOLS = (
-    Tool(
-        name="cloudflare-execute-ai-model",
-        endpoint=Endpoint(
-            "cloudflare-execute-ai-model",
-            call=Call(client.EXECUTEAIMODEL),
-            outputs=(Output(mapping="$."),),
-        ),
-        inputs=(
-            Input("account_id", required=True, feeds="path"),
-            Input(
-                "model",
-                required=True,
-                description="The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.",
-                feeds="path",
-            ),
-            Input("body", type="object", required=True, description="Request body (JSON)."),
-        ),
-        description="Cloudflare Execute Ai Model",
-        annotations={"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False},
+CLOUDFLARE_EXECUTE_AI_MODEL = Tool(
+    name="cloudflare-execute-ai-model",
+    endpoint=Endpoint(
+        "cloudflare-execute-ai-model",
+        call=Call(client.EXECUTEAIMODEL),
+        outputs=(Output(mapping="$."),),
     ),
+    inputs=(
+        Input("account_id", required=True, feeds="path"),
+        Input(
+            "model",
+            required=True,
+            description="The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct.",
+            feeds="path",
+        ),
+        Input("body", type="object", required=True, description="Request body (JSON)."),
+    ),
+    description="Cloudflare Execute Ai Model",
+    annotations={"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False},
+    handler="tool_cloudflare_execute_ai_model",
+    signature=(("account_id", "account_id"), ("model", "model"), ("body", "body")),
 )
+
+TOOLS = (CLOUDFLARE_EXECUTE_AI_MODEL,)
 
 ADAPTER = McpAdapter(
     namespace="workers-ai-ai-inference-mcp",

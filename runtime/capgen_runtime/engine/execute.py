@@ -2,149 +2,40 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from .. import formats
-from ..errors import (
-    InvalidRequest,
-    MappingFailed,
-    NoHandler,
-    NotSupported,
-    UpstreamThrottled,
-    UpstreamUnavailable,
-)
+from ..errors import InvalidRequest, NoHandler, NotSupported
 from ..expr import mapping
 from ..expr.templating import render
-from ..model import Endpoint, Operation, Output, Step, StepMapping, Upstream, With
-from ..settings import Settings
-from ..upstream.client import OpenStream, UpstreamClient
+from ..model import Endpoint, Operation, Output, Step, StepMapping, With
+from ..upstream.client import OpenStream
 from ..upstream.request import find
-from ..web.observability import Metrics
+from .answer import Answer, from_response, json_answer, maps_whole_body, mock_answer
 
 
-@dataclass
-class Outcome:
-    """What an endpoint produced, before an adapter shapes it for its protocol."""
-
-    status: int
-    content: bytes = b""
-    media_type: str | None = None
-    value: Any = mapping.NOT_MAPPED  # the JSON value when the content was built by capgen
-    headers: dict[str, str] = field(default_factory=dict)
-    mock: bool = False
-    stream: OpenStream | None = None  # a body still arriving (REST relays it as it comes)
+class Runner(Protocol):
+    """What the engine needs of a service: the bound variables, and a way to send each
+    consumed operation (`Service.consume`)."""
 
     @property
-    def is_error(self) -> bool:
-        return self.status >= 400
+    def bind_scope(self) -> dict[str, Any]: ...
 
-    @property
-    def text(self) -> str:
-        """The body as text for MCP: compact JSON for built values, the raw body otherwise."""
-        if self.value is not mapping.NOT_MAPPED:
-            return json.dumps(self.value, separators=(",", ":"), ensure_ascii=False)
-        return self.content.decode("utf-8", errors="replace")
-
-
-class Service:
-    """The upstream clients and settings shared by every adapter of one process."""
-
-    def __init__(self, settings: Settings, upstreams: Sequence[Upstream]) -> None:
-        self.settings = settings
-        self.upstreams = {u.namespace: u for u in upstreams}
-        self.clients: dict[str, UpstreamClient] = {}
-        self.metrics = Metrics(settings.metrics_dir)
-        self.draining = False  # set on SIGTERM: /readyz answers 503 while requests finish
-        self._users = 0
-        self._flushing: asyncio.Task[None] | None = None
-        values = settings.secret_values()
-        self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
-        # what a relayed stream must hold back at a chunk's end, as it may begin a secret
-        self.secret_tail = max((len(s.encode()) for s in self.secrets), default=1) - 1
-        # a secret with a line break can hide across lines; otherwise a line is complete
-        self.secrets_span_lines = any("\n" in secret for secret in self.secrets)
-
-    @property
-    def ready(self) -> bool:
-        """The connection pools are open (or there is no upstream to open one for)."""
-        return bool(self.clients) or not self.upstreams
-
-    def redact(self, text: str) -> str:
-        """Known secrets never leave the service, even when an upstream echoes them."""
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
-
-    def redact_value(self, value: Any) -> Any:
-        """A JSON value with every string (and key) redacted; the value itself when no secret
-        is known."""
-        if not self.secrets:
-            return value
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, list):
-            return [self.redact_value(item) for item in value]
-        if isinstance(value, dict):
-            return {self.redact(str(k)): self.redact_value(v) for k, v in value.items()}
-        return value
-
-    def redact_bytes(self, data: bytes) -> bytes:
-        for secret in self.secrets:
-            raw = secret.encode()
-            if raw in data:
-                data = data.replace(raw, b"***")
-        return data
-
-    @asynccontextmanager
-    async def running(self) -> Any:
-        """Open the connection pools on first use; close them when the last adapter stops."""
-        if self._users == 0:
-            self.clients = {
-                ns: UpstreamClient(u, self.settings, metrics=self.metrics)
-                for ns, u in self.upstreams.items()
-            }
-            if self.metrics.directory is not None:
-                self._flushing = asyncio.create_task(self.metrics.flushing())
-        self._users += 1
-        try:
-            yield self
-        finally:
-            self._users -= 1
-            if self._users == 0:
-                for client in self.clients.values():
-                    await client.aclose()
-                self.clients = {}
-                if self._flushing is not None:
-                    self._flushing.cancel()
-                    await asyncio.gather(self._flushing, return_exceptions=True)
-                    self._flushing = None
-
-    def client(self, namespace: str) -> UpstreamClient:
-        if namespace not in self.clients:
-            raise UpstreamUnavailable(f"upstream {namespace} is not running")
-        return self.clients[namespace]
-
-    @property
-    def bind_scope(self) -> dict[str, Any]:
-        return self.settings.binds.scope
+    async def consume(
+        self, operation: Operation, params: Mapping[str, Any], *, stream: bool = False
+    ) -> httpx.Response | OpenStream: ...
 
 
 async def execute(
     endpoint: Endpoint,
     inputs: Mapping[str, Any],
-    service: Service,
+    service: Runner,
     *,
-    inbound_authorization: str | None = None,
     stream: bool = False,
-) -> Outcome:
+) -> Answer:
     """Run `endpoint` with the caller's inputs (SEMANTICS §5.3, §7). With `stream`, an upstream
     stream that is the whole result comes back open (`Outcome.stream`), to be relayed."""
     if endpoint.unavailable:
@@ -152,24 +43,22 @@ async def execute(
     scope = service.bind_scope
     params = apply_with(dict(inputs), endpoint.with_, scope)
     if endpoint.function is not None:
-        return await _aggregate(endpoint, params, service, inbound_authorization)
+        return await _aggregate(endpoint, params, service)
     if endpoint.call is not None:
         params = apply_with(params, endpoint.call.with_, scope)
-        client = service.client(endpoint.call.operation.namespace)
-        response = await client.call(
+        response = await service.consume(
             endpoint.call.operation,
             params,
-            inbound_authorization=inbound_authorization,
             stream=stream and (not endpoint.outputs or maps_whole_body(endpoint.outputs)),
         )
         if isinstance(response, OpenStream):
             status = response.status
-            return Outcome(status, media_type=response.media_type, stream=response)
+            return Answer(status, media_type=response.media_type, stream=response)
         return from_response(response, endpoint.outputs, endpoint.call.operation)
     if endpoint.steps:
         return await _orchestrate(endpoint, params, service)
     if mapping.has_mock_values(endpoint.outputs):
-        return mock_outcome(endpoint.outputs, params)
+        return mock_answer(endpoint.outputs, params)
     raise NoHandler()
 
 
@@ -192,81 +81,10 @@ def apply_with(
     return result
 
 
-def from_response(
-    response: httpx.Response, outputs: Sequence[Output], operation: Operation
-) -> Outcome:
-    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body.
-
-    Where the outputs take the whole body (`$.`) and it is not of the declared format (a PNG,
-    audio, a server-sent-event stream), it goes to the caller byte for byte with its media
-    type; mapped outputs of such a body are a 502, as they cannot be applied."""
-    output_format = operation.output_format
-    status, headers = gateway_status(response)
-    media_type = response.headers.get("content-type")
-    raw = Outcome(status, response.content, media_type, headers=headers)
-    if not outputs or output_format.lower() in formats.PASSTHROUGH:
-        return raw
-    try:
-        tree = formats.decode(response.content, output_format, operation.output_selector)
-    except formats.UnsupportedFormat as exc:
-        raise MappingFailed(f"Failed to map output parameters: {exc}") from None
-    except formats.FormatError:
-        if status >= 400:
-            return raw  # keep the upstream's own error page
-        if maps_whole_body(outputs):
-            return raw  # the body is the product (an image, audio, an event stream): as sent
-        raise UpstreamUnavailable(
-            f"upstream answered with a body that is not valid {output_format}"
-        ) from None
-    value = mapping.select(outputs, tree)
-    if value is mapping.NOT_MAPPED:
-        return raw
-    return json_outcome(status, value, headers)
-
-
-def maps_whole_body(outputs: Sequence[Output]) -> bool:
-    """Every output is the whole upstream body (`$.`), untransformed."""
-    return bool(outputs) and all(
-        (o.mapping or "").strip() in ("$", "$.") and not o.properties and o.value is None
-        for o in outputs
-    )
-
-
-def gateway_status(response: httpx.Response) -> tuple[int, dict[str, str]]:
-    """Upstream 4xx keep their status; throttling and upstream failures become gateway statuses
-    (429 and 503 → 503 with Retry-After, 504 → 504, other 5xx → 502). The upstream body is
-    kept either way, and X-Upstream-Status says what the upstream answered."""
-    status = response.status_code
-    if status != 429 and status < 500:
-        return status, {}
-    headers = {"X-Upstream-Status": str(status)}
-    retry_after = response.headers.get("retry-after")
-    if status in (429, 503):
-        if retry_after:
-            headers["Retry-After"] = retry_after
-        return UpstreamThrottled.status, headers
-    return (504 if status == 504 else 502), headers
-
-
-def json_outcome(status: int, value: Any, headers: dict[str, str] | None = None) -> Outcome:
-    content = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-    return Outcome(status, content, "application/json", value=value, headers=headers or {})
-
-
-def mock_outcome(outputs: Sequence[Output], params: Mapping[str, Any]) -> Outcome:
-    value = mapping.mock(outputs, [params])
-    if not value:
-        return Outcome(204, mock=True)
-    content = json.dumps(value, indent=2, ensure_ascii=False).encode()
-    return Outcome(200, content, "application/json", value=value, mock=True)
-
-
-async def _aggregate(
-    endpoint: Endpoint, params: dict[str, Any], service: Service, inbound: str | None
-) -> Outcome:
+async def _aggregate(endpoint: Endpoint, params: dict[str, Any], service: Runner) -> Answer:
     function = endpoint.function
     assert function is not None
-    outcome = await execute(function, params, service, inbound_authorization=inbound)
+    outcome = await execute(function, params, service)
     if (
         outcome.value is mapping.NOT_MAPPED
         and endpoint.outputs
@@ -278,11 +96,7 @@ async def _aggregate(
     return outcome
 
 
-def _media(outcome: Outcome) -> dict[str, str]:
-    return {"content-type": outcome.media_type} if outcome.media_type else {}
-
-
-async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Service) -> Outcome:
+async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Runner) -> Answer:
     """SEMANTICS §7.7: call and lookup steps, then `mappings`, else the last call's response."""
     runtime = dict(params)
     results: dict[str, Any] = {}
@@ -291,7 +105,8 @@ async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Serv
         if step.kind == "call" and step.call is not None:
             step_params = apply_with(dict(runtime), step.call.with_, service.bind_scope)
             operation = step.call.operation
-            response = await service.client(operation.namespace).call(operation, step_params)
+            response = await service.consume(operation, step_params)
+            assert isinstance(response, httpx.Response)  # streams only when asked for
             last = (response, operation)
             try:
                 tree = formats.decode(
@@ -310,12 +125,12 @@ async def _orchestrate(endpoint: Endpoint, params: dict[str, Any], service: Serv
             )
     built = _mappings(endpoint.mappings, results)
     if built is not None:
-        return json_outcome(200, built)
+        return json_answer(200, built)
     if last is not None:
         response, called = last
         return from_response(response, endpoint.outputs, called)
     if mapping.has_mock_values(endpoint.outputs):
-        return mock_outcome(endpoint.outputs, params)
+        return mock_answer(endpoint.outputs, params)
     raise NoHandler()
 
 
@@ -388,3 +203,7 @@ def _mappings(mappings: Sequence[StepMapping], results: Mapping[str, Any]) -> di
             target = target.setdefault(parent, {})
         target[leaf] = value
     return built if resolved else None
+
+
+def _media(answer: Answer) -> dict[str, str]:
+    return {"content-type": answer.media_type} if answer.media_type else {}

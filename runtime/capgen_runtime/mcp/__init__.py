@@ -26,9 +26,9 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
 
 def build_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -> Starlette:
     """Streamable HTTP at /mcp (stateless, JSON responses), plus health and metrics routes."""
-    from . import server
+    from . import http
 
-    return server.create_app(adapter, service, host)
+    return http.create_app(adapter, service, host)
 
 
 async def run_stdio(adapter: McpAdapter, service: Service) -> None:

@@ -14,9 +14,9 @@ import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.server.stdio import stdio_server
 
-from ..engine.execute import Service
-from ..mcp.server import build_server
+from ..engine import Service
 from ..model import McpAdapter
+from .server import build_server
 
 
 async def run_stdio(adapter: McpAdapter, service: Service) -> None:

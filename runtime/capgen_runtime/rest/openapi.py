@@ -11,15 +11,16 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
 from ..auth.inbound import Guard
-from ..engine.execute import maps_whole_body
-from ..model import (
+from ..engine.answer import maps_whole_body
+from ..model import Input, RestAdapter, Route
+from ..schemas import (
     HEADER_VALUE,
     PATH_SEGMENT,
     PATH_TAIL,
-    Input,
-    RestAdapter,
-    Route,
     object_schema,
     result_schema,
     schema,
@@ -27,6 +28,7 @@ from ..model import (
 )
 from ..web.problem import MEDIA_TYPE as PROBLEM
 from ..web.problem import SCHEMA as PROBLEM_SCHEMA
+from .routes import OperationRoute
 
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
 # Headers OpenAPI describes elsewhere (content negotiation, security): never parameters.
@@ -40,28 +42,25 @@ _RAW: dict[str, Any] = {
 Schemes = dict[str, tuple[dict[str, Any], list[str]]]  # name -> (scheme, scopes it requires)
 
 
-def openapi_document(adapter: RestAdapter, schemes: Schemes) -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
-    taken: set[str] = set()
+def openapi_document(app: FastAPI, adapter: RestAdapter, schemes: Schemes) -> dict[str, Any]:
+    """FastAPI's document of the app's routes, each operation's part written from its
+    contract, with the problem schema and the security schemes in force."""
     tags: dict[str, None] = {}
-    for route in adapter.routes:
-        operation = _operation(route, _unique(route.name, taken), bool(schemes))
-        tags.update(dict.fromkeys(route.tags))
-        paths.setdefault(_VARIABLE.sub(r"{\1}", route.route), {})[route.method.lower()] = operation
-    document: dict[str, Any] = {
-        "openapi": "3.1.0",
-        "info": {
-            "title": adapter.title,
-            "version": "1.0.0",
-            **({"description": adapter.description} if adapter.description else {}),
-        },
-        "paths": paths,
-        "components": {"schemas": {"Problem": PROBLEM_SCHEMA}},
-    }
-    if tags:
-        document["tags"] = [{"name": tag} for tag in tags]
+    for route in app.routes:
+        if isinstance(route, OperationRoute):
+            route.openapi_extra = _operation(route.descriptor, bool(schemes))
+            tags.update(dict.fromkeys(route.descriptor.tags))
+    document = get_openapi(
+        title=adapter.title,
+        version=adapter.version,
+        description=adapter.description or None,
+        routes=app.routes,
+        tags=[{"name": tag} for tag in tags] or None,
+    )
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     if schemes:
-        document["components"]["securitySchemes"] = {n: s for n, (s, _) in schemes.items()}
+        components["securitySchemes"] = {n: s for n, (s, _) in schemes.items()}
         document["security"] = [{name: scopes} for name, (_, scopes) in schemes.items()]
     return document
 
@@ -70,44 +69,16 @@ def security_schemes(guard: Guard | None) -> Schemes:
     """The schemes a caller may use, by name; each alone is enough. None when auth is off."""
     if guard is None:
         return {}
-    if guard.oauth is not None:
-        issuer = guard.oauth.issuer
-        scheme = {
-            "type": "openIdConnect",  # RFC 8414 metadata: the same endpoints OIDC discovery gives
-            "openIdConnectUrl": f"{issuer}/.well-known/oauth-authorization-server",
-            "description": f"an access token (JWT) issued by {issuer}",
-        }
-        return {"oauth2": (scheme, list(guard.oauth.scopes))}
     schemes: Schemes = {}
     for credential in guard.credentials:
-        if credential.kind == "apikey":
-            place = (
-                credential.placement if credential.placement in ("query", "cookie") else "header"
-            )
-            schemes["apiKey"] = ({"type": "apiKey", "in": place, "name": credential.key}, [])
-        else:
-            schemes[credential.kind] = ({"type": "http", "scheme": credential.kind}, [])
+        name, scheme, scopes = credential.openapi()
+        schemes[name] = (scheme, scopes)
     return schemes
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, count = name, 1
-    while candidate in taken:
-        count += 1
-        candidate = f"{name}_{count}"
-    taken.add(candidate)
-    return candidate
-
-
-def _operation(route: Route, operation_id: str, guarded: bool) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "operationId": operation_id,
-        "summary": route.summary or route.name,
-    }
-    if route.description:
-        operation["description"] = route.description
-    if route.tags:
-        operation["tags"] = list(route.tags)
+def _operation(route: Route, guarded: bool) -> dict[str, Any]:
+    """What an operation's contract says of it; FastAPI writes the rest (ids, summary, tags)."""
+    operation: dict[str, Any] = {}
     parameters = list(_parameters(route))
     if parameters:
         operation["parameters"] = parameters

@@ -1,5 +1,6 @@
 """Serving a generated package: its command line, ports, workers and drain."""
 
-from .cli import Capability, main
+from .capability import Capability
+from .cli import main
 
 __all__ = ["Capability", "main"]

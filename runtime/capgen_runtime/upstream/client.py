@@ -15,11 +15,11 @@ import httpx
 from ..auth.outbound import Authenticator, client_certificate
 from ..errors import InvalidRequest, UpstreamTimeout, UpstreamUnavailable
 from ..formats import media_type
+from ..metrics import Metrics
 from ..model import Operation, Upstream
 from ..settings import MOCK_OPERATION_HEADER, Settings
 from ..upstream.request import PreparedRequest, prepare, prepare_forward
 from ..upstream.transport import AiohttpTransport
-from ..web.observability import Metrics
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class UpstreamClient:
         )
         self._http = http or httpx.AsyncClient(
             transport=self._transport,
-            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             follow_redirects=False,
             trust_env=False,
         )
@@ -182,9 +182,7 @@ class UpstreamClient:
             async with asyncio.timeout(self.settings.total_timeout):
                 return await self._send_with_retries(prepared, auth, stream)
         except TimeoutError:
-            self.metrics.inc(
-                "capgen_upstream_errors_total", namespace=self.upstream.namespace, kind="deadline"
-            )
+            self.metrics.upstream_errors.labels(self.upstream.namespace, "deadline").inc()
             raise UpstreamTimeout(
                 f"upstream {self.upstream.namespace} did not answer in time"
             ) from None
@@ -232,10 +230,8 @@ class UpstreamClient:
             elapsed = time.perf_counter() - started
             namespace = self.upstream.namespace
             status = response.status if isinstance(response, OpenStream) else response.status_code
-            self.metrics.inc(
-                "capgen_upstream_requests_total", namespace=namespace, status=str(status)
-            )
-            self.metrics.observe("capgen_upstream_duration_seconds", elapsed, namespace=namespace)
+            self.metrics.upstream_requests.labels(namespace, str(status)).inc()
+            self.metrics.upstream_seconds.labels(namespace).observe(elapsed)
             logger.debug(
                 "upstream %s %s -> %s in %.1f ms",
                 prepared.method,
@@ -316,17 +312,15 @@ class UpstreamClient:
 
     def _streamed(self, size: int, elapsed: float) -> None:
         namespace = self.upstream.namespace
-        self.metrics.inc("capgen_upstream_streams_total", namespace=namespace)
-        self.metrics.observe("capgen_upstream_stream_seconds", elapsed, namespace=namespace)
+        self.metrics.upstream_streams.labels(namespace).inc()
+        self.metrics.stream_seconds.labels(namespace).observe(elapsed)
         logger.debug(
             "upstream %s stream closed after %d bytes in %.1f ms", namespace, size, elapsed * 1000
         )
 
     def _count_error(self, exc: Exception) -> None:
         kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
-        self.metrics.inc(
-            "capgen_upstream_errors_total", namespace=self.upstream.namespace, kind=kind
-        )
+        self.metrics.upstream_errors.labels(self.upstream.namespace, kind).inc()
 
     def _fault(self, exc: httpx.TransportError) -> Exception:
         name = self.upstream.namespace

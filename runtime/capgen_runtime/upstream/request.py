@@ -16,16 +16,8 @@ from urllib.parse import quote, quote_plus
 
 from ..errors import InvalidRequest
 from ..expr.templating import lookup, render, to_text
-from ..model import (
-    HEADER_VALUE,
-    PATH_TAIL,
-    PATH_VALUE,
-    Body,
-    Operation,
-    Parameter,
-    RawBody,
-    Upstream,
-)
+from ..model import Body, Operation, Parameter, RawBody, Upstream
+from ..schemas import HEADER_VALUE, PATH_TAIL, PATH_VALUE
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _SEGMENT_SAFE = ":@!$&'()*+,;=-._~"  # RFC 3986 pchar, without "/"

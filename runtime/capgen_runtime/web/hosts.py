@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..auth.inbound import Guard, GuardMiddleware, answer, install_cors, open_paths
+from ..auth.inbound import Guard
 from ..settings import Settings
 from ..web.problem import MEDIA_TYPE, problem_body
+from .guard import GuardMiddleware, answer, install_cors, open_paths
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")

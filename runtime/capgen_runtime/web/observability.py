@@ -1,155 +1,29 @@
-"""Health endpoints, Prometheus metrics, request ids and structured logs with secrets redacted."""
+"""Request ids, one structured log line and metrics per request, health probes, `/metrics`,
+and JSON logs on stderr with secrets redacted."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-import os
 import re
 import sys
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
-from pathlib import Path
-from threading import Lock
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from ..settings import Settings
+from ..metrics import MEDIA_TYPE, Metrics
+from ..settings import Settings
+from .problem import problem, request_id
 
-request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-Key = tuple[str, tuple[tuple[str, str], ...]]
-
-
-class Metrics:
-    """Counters and latency histograms in Prometheus' text format, without a dependency.
-
-    With a `directory` (several workers of one server), each process writes what it counted
-    there (`flush`, at most every `FLUSH_EVERY` seconds while it counts, and when it stops), and
-    a scrape of any worker sums every file with its own live figures: the totals are the
-    server's, whichever worker answers, and a finished worker's counts are kept."""
-
-    FLUSH_EVERY = 0.5
-
-    def __init__(self, directory: str = "") -> None:
-        self._lock = Lock()
-        self.counters: dict[Key, float] = defaultdict(float)
-        self.histograms: dict[Key, list[float]] = {}
-        self.directory = Path(directory) if directory else None
-        self._file = f"{os.getpid()}-{time.time_ns()}.json"
-        self.changed = False
-
-    def inc(self, name: str, **labels: str) -> None:
-        with self._lock:
-            self.counters[(name, tuple(sorted(labels.items())))] += 1
-            self.changed = True
-
-    def observe(self, name: str, seconds: float, **labels: str) -> None:
-        key = (name, tuple(sorted(labels.items())))
-        with self._lock:
-            slots = self.histograms.setdefault(key, [0.0] * (len(_BUCKETS) + 2))
-            for i, bound in enumerate(_BUCKETS):
-                if seconds <= bound:
-                    slots[i] += 1
-            slots[-2] += 1
-            slots[-1] += seconds
-            self.changed = True
-
-    def flush(self) -> None:
-        """Write this process's figures to the shared directory (atomically)."""
-        if self.directory is None:
-            return
-        with self._lock:
-            data = {
-                "counters": [[n, list(map(list, ls)), v] for (n, ls), v in self.counters.items()],
-                "histograms": [
-                    [n, list(map(list, ls)), v] for (n, ls), v in self.histograms.items()
-                ],
-            }
-            self.changed = False
-        path = self.directory / self._file
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(partial, path)
-
-    def _totals(self) -> tuple[dict[Key, float], dict[Key, list[float]]]:
-        with self._lock:
-            counters = defaultdict(float, self.counters)
-            histograms = {key: list(slots) for key, slots in self.histograms.items()}
-        for data in self._others():
-            for name, labels, value in data.get("counters", ()):
-                counters[(name, tuple(tuple(p) for p in labels))] += value
-            for name, labels, slots in data.get("histograms", ()):
-                key = (name, tuple(tuple(p) for p in labels))
-                mine = histograms.setdefault(key, [0.0] * len(slots))
-                histograms[key] = [a + b for a, b in zip(mine, slots, strict=False)]
-        return counters, histograms
-
-    def _others(self) -> Iterator[dict[str, Any]]:
-        if self.directory is None:
-            return
-        for path in sorted(self.directory.glob("*.json")):
-            if path.name == self._file:
-                continue
-            try:
-                yield json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue  # a worker's file being replaced: its next scrape counts it
-
-    def render(self) -> str:
-        counters, histograms = self._totals()
-        lines: list[str] = []
-        for name in sorted({n for n, _ in counters}):
-            lines.append(f"# TYPE {name} counter")
-            for (metric, labels), value in sorted(counters.items()):
-                if metric == name:
-                    lines.append(f"{name}{_labels(labels)} {value:g}")
-        for name in sorted({n for n, _ in histograms}):
-            lines.append(f"# TYPE {name} histogram")
-            for (metric, labels), slots in sorted(histograms.items()):
-                if metric != name:
-                    continue
-                for bound, count in zip(_BUCKETS, slots, strict=False):
-                    lines.append(
-                        f"{name}_bucket{_labels((*labels, ('le', f'{bound:g}')))} {count:g}"
-                    )
-                lines.append(f"{name}_bucket{_labels((*labels, ('le', '+Inf')))} {slots[-2]:g}")
-                lines.append(f"{name}_count{_labels(labels)} {slots[-2]:g}")
-                lines.append(f"{name}_sum{_labels(labels)} {slots[-1]:.6f}")
-        return "\n".join(lines) + "\n"
-
-    async def flushing(self) -> None:
-        """Flush while counting, until cancelled; then a last time."""
-        try:
-            while True:
-                await asyncio.sleep(self.FLUSH_EVERY)
-                if self.changed:
-                    self.flush()
-        finally:
-            self.flush()
-
-
-def _labels(labels: Iterable[tuple[str, str]]) -> str:
-    parts = [f'{k}="{_escape(v)}"' for k, v in labels]
-    return "{" + ",".join(parts) + "}" if parts else ""
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class RedactingFilter(logging.Filter):
@@ -177,10 +51,8 @@ class JsonFormatter(logging.Formatter):
             "request_id": request_id.get(),
         }
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info and record.exc_info[0] is not None:
-            entry["error"] = record.exc_info[
-                0
-            ].__name__  # the type only: tracebacks can hold secrets
+        if record.exc_info and record.exc_info[0] is not None:  # the type: tracebacks hold secrets
+            entry["error"] = record.exc_info[0].__name__
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -226,33 +98,28 @@ class RequestLogMiddleware:
                 size += len(message.get("body", b""))
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            labels = {"adapter": self.adapter, "method": scope["method"], "route": route}
-            self.metrics.inc("capgen_requests_total", status=str(status), **labels)
-            self.metrics.observe("capgen_request_duration_seconds", elapsed, **labels)
-            self.log.info(
-                "%s %s %s",
-                scope["method"],
-                route,
-                status,
-                extra={
-                    "fields": {
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),  # to the last byte, streams too
-                        "bytes": size,
-                        "route": route,
-                    }
-                },
-            )
+            self._record(scope, status, size, time.perf_counter() - started)
             request_id.reset(token)
+
+    def _record(self, scope: Scope, status: int, size: int, elapsed: float) -> None:
+        route = scope.get("route")
+        path = getattr(getattr(route, "descriptor", route), "path", None) or "unmatched"
+        method = scope["method"]
+        self.metrics.requests.labels(self.adapter, method, path, str(status)).inc()
+        self.metrics.request_seconds.labels(self.adapter, method, path).observe(elapsed)
+        fields = {
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),  # to the last byte, streams too
+            "bytes": size,
+            "route": path,
+        }
+        self.log.info("%s %s %s", method, path, status, extra={"fields": fields})
 
 
 class Observed(Protocol):
@@ -271,7 +138,7 @@ class Observed(Protocol):
     def settings(self) -> Settings: ...
 
 
-def health_routes(service: Observed, *, with_metrics: bool = True) -> dict[str, Any]:
+def health_routes(service: Observed, *, with_metrics: bool = True) -> list[Route]:
     """`/healthz` (the process answers), `/readyz` (503 while starting and once draining has
     begun) and, unless they are served on their own port, `/metrics`."""
 
@@ -290,16 +157,16 @@ def health_routes(service: Observed, *, with_metrics: bool = True) -> dict[str, 
 
     async def metrics(request: Request) -> Response:
         if token and not _bearer_is(request.headers.get("authorization", ""), token):
-            from ..web.problem import problem  # problem.py reads this module's request id
-
             challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
             return problem(401, "/metrics needs its own bearer token", challenge)
         return _exposition(service)
 
-    routes: dict[str, Any] = {"/healthz": healthz, "/readyz": readyz}
-    if with_metrics:
-        routes["/metrics"] = metrics
-    return routes
+    routes = [_get("/healthz", healthz), _get("/readyz", readyz)]
+    return [*routes, _get("/metrics", metrics)] if with_metrics else routes
+
+
+def _get(path: str, endpoint: Any) -> Route:
+    return Route(path, endpoint, methods=["GET"], include_in_schema=False)
 
 
 def _bearer_is(authorization: str, token: str) -> bool:
@@ -312,9 +179,7 @@ def _bearer_is(authorization: str, token: str) -> bool:
 def install_observability(app: Starlette, service: Observed, adapter: str) -> None:
     """Health and metrics routes first (before any catch-all mount), request logging outermost.
     With `<PREFIX>_METRICS_PORT`, `/metrics` is served on that port instead (`metrics_app`)."""
-    routes = health_routes(service, with_metrics=not service.settings.metrics_port)
-    for path, endpoint in reversed(list(routes.items())):
-        app.router.routes.insert(0, Route(path, endpoint, methods=["GET"], include_in_schema=False))
+    app.router.routes[0:0] = health_routes(service, with_metrics=not service.settings.metrics_port)
     app.add_middleware(RequestLogMiddleware, metrics=service.metrics, adapter=adapter)
 
 
@@ -324,9 +189,8 @@ def metrics_app(service: Observed) -> Starlette:
     async def metrics(_: Request) -> Response:
         return _exposition(service)
 
-    return Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])
+    return Starlette(routes=[_get("/metrics", metrics)])
 
 
 def _exposition(service: Observed) -> Response:
-    """The metrics in Prometheus' text exposition format."""
-    return PlainTextResponse(service.metrics.render(), media_type="text/plain; version=0.0.4")
+    return Response(service.metrics.exposition(), media_type=MEDIA_TYPE)

@@ -8,13 +8,13 @@ from an exception of a lower layer, so it cannot carry a secret or a stack trace
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import Response
 
-from ..web.observability import request_id
-
+request_id: ContextVar[str] = ContextVar("request_id", default="-")  # of the request answered
 MEDIA_TYPE = "application/problem+json"
 
 # The problem object as the OpenAPI document describes it (components/schemas/Problem).

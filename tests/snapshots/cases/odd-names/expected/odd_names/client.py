@@ -28,6 +28,15 @@ GET_ITEMS = Operation(
         Parameter("X-Req-Id", "header", value="{{uuid}}"),
     ),
     outputs=(Output(name="result", mapping="$."),),
+    handler="get_items",
+    signature=(
+        ("user_id", "user.id"),
+        ("class_", "class"),
+        ("param_1st", "1st"),
+        ("cafe", "café"),
+        ("filter_state", "filter[state]"),
+        ("uuid", "uuid"),
+    ),
 )
 
 OPERATION_2ND_ITEMS = Operation(
@@ -37,9 +46,13 @@ OPERATION_2ND_ITEMS = Operation(
     path="users/{user.id}/items",
     parameters=(Parameter("user.id", "path", required=True),),
     outputs=(Output(name="result", mapping="$."),),
+    handler="operation_2nd_items",
+    signature=(("user_id", "user.id"),),
 )
 
-GET_ITEMS_2 = Operation(namespace="odd-api", name="Get Items", method="PATCH", path="/dup")
+GET_ITEMS_2 = Operation(
+    namespace="odd-api", name="Get Items", method="PATCH", path="/dup", handler="get_items_2"
+)
 
 OPERATIONS = (GET_ITEMS, OPERATION_2ND_ITEMS, GET_ITEMS_2)
 

@@ -15,29 +15,41 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
     from mcp.server import Server
     from starlette.applications import Starlette
 
-TOOLS = (
-    Tool(
-        name="get items",
-        endpoint=Endpoint(
-            "get items", with_=(With("user.id", ref="user_id"),), call=Call(client.GET_ITEMS)
-        ),
-        inputs=(
-            Input("user_id", required=True, feeds="path"),
-            Input("class"),
-            Input("1st", type="integer"),
-            Input("café"),
-            Input("filter[state]", type="array"),
-            Input("uuid", description="value used by a request template", feeds="header"),
-        ),
-        description="Get Items.",
+GET_ITEMS = Tool(
+    name="get items",
+    endpoint=Endpoint(
+        "get items", with_=(With("user.id", ref="user_id"),), call=Call(client.GET_ITEMS)
     ),
-    Tool(
-        name="items.delete",
-        endpoint=Endpoint("items.delete", call=Call(client.OPERATION_2ND_ITEMS)),
-        inputs=(Input("user.id", required=True, feeds="path"),),
-        description="2nd-items.",
+    inputs=(
+        Input("user_id", required=True, feeds="path"),
+        Input("class"),
+        Input("1st", type="integer"),
+        Input("café"),
+        Input("filter[state]", type="array"),
+        Input("uuid", description="value used by a request template", feeds="header"),
+    ),
+    description="Get Items.",
+    handler="tool_get_items",
+    signature=(
+        ("user_id", "user_id"),
+        ("class_", "class"),
+        ("value_1st", "1st"),
+        ("cafe", "café"),
+        ("filter_state", "filter[state]"),
+        ("uuid", "uuid"),
     ),
 )
+
+ITEMS_DELETE = Tool(
+    name="items.delete",
+    endpoint=Endpoint("items.delete", call=Call(client.OPERATION_2ND_ITEMS)),
+    inputs=(Input("user.id", required=True, feeds="path"),),
+    description="2nd-items.",
+    handler="tool_items_delete",
+    signature=(("user_id", "user.id"),),
+)
+
+TOOLS = (GET_ITEMS, ITEMS_DELETE)
 
 ADAPTER = McpAdapter(namespace="odd-mcp", port=9090, tools=TOOLS)
 

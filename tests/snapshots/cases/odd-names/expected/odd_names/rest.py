@@ -33,6 +33,15 @@ GET_USERS_USER_ID_ITEMS = Route(
     ),
     variables=(("user_id", "userId"),),
     tags=("/users/{userId}/items",),
+    handler="rest_get_users_user_id_items",
+    signature=(
+        ("user_id", "userId"),
+        ("class_", "class"),
+        ("value_1st", "1st"),
+        ("cafe", "café"),
+        ("filter_state", "filter[state]"),
+        ("uuid", "uuid"),
+    ),
 )
 
 DELETE_USERS_USER_ID_ITEMS = Route(
@@ -43,6 +52,8 @@ DELETE_USERS_USER_ID_ITEMS = Route(
     endpoint=Endpoint("delete_users_user_id_items", call=Call(client.OPERATION_2ND_ITEMS)),
     variables=(("user_id", "userId"),),
     tags=("/users/{userId}/items",),
+    handler="rest_delete_users_user_id_items",
+    signature=(("user_id", "userId"),),
 )
 
 ADAPTER = RestAdapter(

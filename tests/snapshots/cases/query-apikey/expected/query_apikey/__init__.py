@@ -20,18 +20,20 @@ try:
     from capgen_runtime import require
 except ModuleNotFoundError as exc:
     raise ImportError(
-        "query_apikey needs its run-time library: pip install 'capgen-runtime>=0.1,<0.2'"
+        "query_apikey needs its run-time library: pip install 'capgen-runtime>=0.2,<1'"
     ) from exc
 
-require(__name__, "0.1")
+require(__name__, "0.2")
 
 from .capability import CAPABILITY, create_service  # noqa: E402
 from .client import NewsClient  # noqa: E402
+from .service import QueryApikeyService  # noqa: E402
 from .settings import load  # noqa: E402
 
 __all__ = [
     "CAPABILITY",
     "NewsClient",
+    "QueryApikeyService",
     "create_service",
     "load",
 ]

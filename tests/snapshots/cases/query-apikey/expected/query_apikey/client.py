@@ -30,6 +30,14 @@ SEARCH_ARTICLES = Operation(
         Parameter("filter[lang]", "query", type="array"),
         Parameter("max", "query", type="integer"),
     ),
+    handler="search_articles",
+    signature=(
+        ("q", "q"),
+        ("from_", "from"),
+        ("in_", "in"),
+        ("filter_lang", "filter[lang]"),
+        ("max_", "max"),
+    ),
 )
 
 GET_ARTICLE = Operation(
@@ -38,6 +46,8 @@ GET_ARTICLE = Operation(
     method="GET",
     path="/articles/{id}",
     parameters=(Parameter("id", "path", required=True),),
+    handler="get_article",
+    signature=(("id_", "id"),),
 )
 
 OPERATIONS = (SEARCH_ARTICLES, GET_ARTICLE)

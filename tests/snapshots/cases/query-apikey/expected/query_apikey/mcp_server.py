@@ -15,30 +15,41 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
     from mcp.server import Server
     from starlette.applications import Starlette
 
-TOOLS = (
-    Tool(
-        name="search-articles",
-        endpoint=Endpoint(
-            "search-articles", with_=(With("q", ref="query"),), call=Call(client.SEARCH_ARTICLES)
-        ),
-        inputs=(
-            Input("query", required=True, description="Keywords."),
-            Input("from"),
-            Input("in"),
-            Input("filter[lang]", type="array"),
-            Input("max", type="integer"),
-        ),
-        title="Search articles",
-        description="Search articles.",
-        annotations={"title": "Search articles", "read_only_hint": True, "open_world_hint": True},
+SEARCH_ARTICLES = Tool(
+    name="search-articles",
+    endpoint=Endpoint(
+        "search-articles", with_=(With("q", ref="query"),), call=Call(client.SEARCH_ARTICLES)
     ),
-    Tool(
-        name="get-article",
-        endpoint=Endpoint("get-article", call=Call(client.GET_ARTICLE)),
-        inputs=(Input("id", required=True, feeds="path"),),
-        description="get-article.",
+    inputs=(
+        Input("query", required=True, description="Keywords."),
+        Input("from"),
+        Input("in"),
+        Input("filter[lang]", type="array"),
+        Input("max", type="integer"),
+    ),
+    title="Search articles",
+    description="Search articles.",
+    annotations={"title": "Search articles", "read_only_hint": True, "open_world_hint": True},
+    handler="tool_search_articles",
+    signature=(
+        ("query", "query"),
+        ("from_", "from"),
+        ("in_", "in"),
+        ("filter_lang", "filter[lang]"),
+        ("max_", "max"),
     ),
 )
+
+GET_ARTICLE = Tool(
+    name="get-article",
+    endpoint=Endpoint("get-article", call=Call(client.GET_ARTICLE)),
+    inputs=(Input("id", required=True, feeds="path"),),
+    description="get-article.",
+    handler="tool_get_article",
+    signature=(("id_", "id"),),
+)
+
+TOOLS = (SEARCH_ARTICLES, GET_ARTICLE)
 
 ADAPTER = McpAdapter(namespace="news-mcp", port=9090, tools=TOOLS)
 

@@ -35,6 +35,14 @@ SEARCH_ARTICLES = Route(
         ),
     ),
     tags=("search",),
+    handler="rest_search_articles",
+    signature=(
+        ("q", "q"),
+        ("since", "since"),
+        ("in_", "in"),
+        ("filter_lang", "filter[lang]"),
+        ("max_", "max"),
+    ),
 )
 
 GET_V1_ARTICLES_ARTICLE_ID = Route(
@@ -49,6 +57,8 @@ GET_V1_ARTICLES_ARTICLE_ID = Route(
     ),
     variables=(("article_id", "article-id"),),
     tags=("article",),
+    handler="rest_get_v1_articles_article_id",
+    signature=(("article_id", "article-id"),),
 )
 
 ADAPTER = RestAdapter(

@@ -25,20 +25,22 @@ try:
     from capgen_runtime import require
 except ModuleNotFoundError as exc:
     raise ImportError(
-        "written_by_hand needs its run-time library: pip install 'capgen-runtime>=0.1,<0.2'"
+        "written_by_hand needs its run-time library: pip install 'capgen-runtime>=0.2,<1'"
     ) from exc
 
-require(__name__, "0.1")
+require(__name__, "0.2")
 
 from .capability import CAPABILITY, create_service  # noqa: E402
 from .client_bot import BotClient  # noqa: E402
 from .client_search import SearchClient  # noqa: E402
+from .service import WrittenByHandService  # noqa: E402
 from .settings import load  # noqa: E402
 
 __all__ = [
     "CAPABILITY",
     "BotClient",
     "SearchClient",
+    "WrittenByHandService",
     "create_service",
     "load",
 ]

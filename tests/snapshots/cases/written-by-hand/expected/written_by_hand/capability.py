@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from capgen_runtime.engine import Service
 from capgen_runtime.serve import Capability
 
-from . import client_bot, client_search, mcp_server, rest, settings
+from . import client_bot, client_search, mcp_server, rest, service, settings
 
 CAPABILITY = Capability(
     name="written_by_hand",
@@ -22,9 +21,12 @@ CAPABILITY = Capability(
     ),
     rest=(rest.ADAPTER,),
     mcp=(mcp_server.ADAPTER,),
+    service=service.WrittenByHandService,
 )
 
 
-def create_service(environ: Mapping[str, str] | None = None, *, mock: bool = False) -> Service:
-    """The shared upstream clients, configured from `environ` (default: the process environment)."""
-    return Service(settings.load(environ, mock=mock), settings.UPSTREAMS)
+def create_service(
+    environ: Mapping[str, str] | None = None, *, mock: bool = False
+) -> service.WrittenByHandService:
+    """The service, configured from `environ` (default: the process environment)."""
+    return service.WrittenByHandService(settings.load(environ, mock=mock))

@@ -27,6 +27,8 @@ SEND_MESSAGE = Operation(
         Parameter("chat_id", "body", required=True),
         Parameter("text", "body", required=True),
     ),
+    handler="send_message",
+    signature=(("chat_id", "chat_id"), ("text", "text")),
 )
 
 OPERATIONS = (SEND_MESSAGE,)

@@ -23,6 +23,8 @@ FIND = Operation(
     method="GET",
     path="/items?kind=book",
     parameters=(Parameter("q", "query", required=True),),
+    handler="find",
+    signature=(("q", "q"),),
 )
 
 LIST_SHELVES = Operation(
@@ -33,6 +35,7 @@ LIST_SHELVES = Operation(
     parameters=(
         Parameter("X-Amz-Target", "header", value="Catalog_2024.ListShelves", required=True),
     ),
+    handler="list_shelves",
 )
 
 OPERATIONS = (FIND, LIST_SHELVES)

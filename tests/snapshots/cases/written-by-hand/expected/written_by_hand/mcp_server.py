@@ -15,19 +15,23 @@ if TYPE_CHECKING:  # the MCP SDK is imported when the server is built, not with 
     from mcp.server import Server
     from starlette.applications import Starlette
 
-TOOLS = (
-    Tool(
-        name="send",
-        endpoint=Endpoint("send", call=Call(client_bot.SEND_MESSAGE)),
-        inputs=(Input("chat_id", required=True), Input("text", required=True)),
-        description="send-message.",
-    ),
-    Tool(
-        name="shelves",
-        endpoint=Endpoint("shelves", call=Call(client_search.LIST_SHELVES)),
-        description="list-shelves.",
-    ),
+SEND = Tool(
+    name="send",
+    endpoint=Endpoint("send", call=Call(client_bot.SEND_MESSAGE)),
+    inputs=(Input("chat_id", required=True), Input("text", required=True)),
+    description="send-message.",
+    handler="tool_send",
+    signature=(("chat_id", "chat_id"), ("text", "text")),
 )
+
+SHELVES = Tool(
+    name="shelves",
+    endpoint=Endpoint("shelves", call=Call(client_search.LIST_SHELVES)),
+    description="list-shelves.",
+    handler="tool_shelves",
+)
+
+TOOLS = (SEND, SHELVES)
 
 ADAPTER = McpAdapter(namespace="hand-mcp", port=9090, tools=TOOLS)
 

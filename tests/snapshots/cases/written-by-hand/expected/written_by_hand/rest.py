@@ -21,6 +21,8 @@ GET_BOOKS = Route(
         call=Call(client_search.FIND),
     ),
     tags=("/books",),
+    handler="rest_get_books",
+    signature=(("q", "q"),),
 )
 
 ADAPTER = RestAdapter(

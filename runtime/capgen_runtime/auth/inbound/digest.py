@@ -1,11 +1,10 @@
-"""HTTP Digest authentication of callers (RFC 7616, `qop=auth`), for exposes `digest`.
+"""HTTP Digest authentication of callers (RFC 7616, `qop=auth`).
 
 Nonces are stateless: a timestamp signed with a key, valid for five minutes, so any process
 holding the key checks them without shared storage. The key is `<PREFIX>_DIGEST_SECRET` (the
 same value for every worker and replica), else one drawn when the process starts, which is
-right for a single process only. The response must be for
-this very request (method and target), which keeps a captured header from opening another
-resource.
+right for a single process only. The response must be for this very request (method and
+target), which keeps a captured header from opening another resource.
 """
 
 from __future__ import annotations
@@ -15,11 +14,57 @@ import hmac
 import re
 import secrets
 import time
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from ...expr.templating import render
+from ...model import InboundAuth
+from ...settings import Settings
+from .scheme import GRANTED, REFUSED, Credential, InboundScheme, Presented, Verdict, required
 
 NONCE_LIFETIME = 300.0
 PROCESS_KEY = secrets.token_bytes(32)
 _PARAM = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')
 _HASHES = {"SHA-256": hashlib.sha256, "MD5": hashlib.md5}
+
+
+@dataclass(frozen=True, slots=True)
+class DigestCredential:
+    username: str
+    password: str
+    realm: str
+    key: bytes  # what nonces are signed with
+    place: str = "authorization"
+
+    async def verdict(self, presented: Presented) -> Verdict:
+        authorization = presented.headers.get("authorization", "")
+        valid = verify(
+            authorization,
+            presented.method,
+            presented.target,
+            self.realm,
+            self.username,
+            self.password,
+            self.key,
+        )
+        return GRANTED if valid else REFUSED
+
+    def challenge(self, realm: str, presented: Presented, verdict: Verdict) -> str:
+        return f'Digest realm="{realm}", qop="auth", algorithm=SHA-256, nonce="{_nonce(self.key)}"'
+
+    def openapi(self) -> tuple[str, dict[str, Any], list[str]]:
+        return "digest", {"type": "http", "scheme": "digest"}, []
+
+
+def _credential(auth: InboundAuth, settings: Settings, realm: str) -> Credential:
+    scope = settings.binds.scope
+    user, password = render(auth.username or "", scope), render(auth.password or "", scope)
+    return DigestCredential(
+        user, required(password if user else "", realm), realm, nonce_key(settings.digest_secret)
+    )
+
+
+SCHEME: Final[InboundScheme[Literal["digest"]]] = InboundScheme("digest", _credential)
 
 
 def nonce_key(secret: str) -> bytes:
@@ -29,10 +74,6 @@ def nonce_key(secret: str) -> bytes:
         if secret
         else PROCESS_KEY
     )
-
-
-def challenge(realm: str, key: bytes) -> str:
-    return f'Digest realm="{realm}", qop="auth", algorithm=SHA-256, nonce="{_nonce(key)}"'
 
 
 def verify(

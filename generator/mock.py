@@ -16,14 +16,13 @@ import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
+from capgen_runtime.expr.jsonpath import steps
+from capgen_runtime.model import Endpoint, Operation, Output
+from capgen_runtime.settings import MOCK_OPERATION_HEADER
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-
-from .expr.jsonpath import steps
-from .model import Endpoint, Operation, Output
-from .settings import MOCK_OPERATION_HEADER
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _IMAGE_MODELS = re.compile(r"stable-diffusion|flux|dreamshaper|lucid-origin|phoenix|image", re.I)

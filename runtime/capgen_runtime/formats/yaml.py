@@ -1,0 +1,18 @@
+"""YAML, read safely (no tags that build objects)."""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+import yaml as _yaml
+
+from .scheme import Format
+
+
+def _decode(text: str, selector: str | None) -> Any:
+    return _yaml.safe_load(text)
+
+
+FORMAT: Final[Format[Literal["yaml"]]] = Format(
+    "yaml", _decode, ("yml",), (ValueError, _yaml.YAMLError)
+)

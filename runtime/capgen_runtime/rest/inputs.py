@@ -1,0 +1,145 @@
+"""The inputs of a REST request (SEMANTICS §5.1 with DEV-15, 16, 17), and the contract they are
+checked against before anything is sent upstream."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from starlette.requests import Request
+
+from ..engine.contract import Checker, coerce
+from ..errors import CapabilityError, InvalidInput
+from ..expr import jsonpath
+from ..model import Input, RawBody, Route
+from ..schemas import object_schema
+from .body import decode_json, raw_media
+
+
+class TooLarge(CapabilityError):
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body is larger than {limit} bytes")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def extract_inputs(
+    request: Request, route: Route, limit: int, hidden: frozenset[str]
+) -> dict[str, Any]:
+    """Collect the inputs of a REST request; `hidden` are where inbound credentials travel
+    (lower-case header names, `?name` for query keys), never read as inputs."""
+    values: dict[str, Any] = {}
+    for identifier, name in route.variables:
+        if identifier in request.path_params and name not in values:
+            values[name] = request.path_params[identifier]
+    body: Any = None
+    body_inputs = [i for i in route.endpoint.inputs if i.location == "body" and i.value is None]
+    whole = body_inputs[0].name if len(body_inputs) == 1 else None
+    content_type = request.headers.get("content-type")
+    if whole is not None and raw_media(content_type):  # bytes to pass through, not JSON
+        values[whole] = RawBody(await read_body(request, limit), str(content_type))
+    elif any(i.location == "body" for i in route.endpoint.inputs):
+        raw = await read_body(request, limit)
+        required = any(i.required for i in body_inputs)
+        body = decode_json(raw, request.headers.get("content-encoding"), required)
+        fields = whole is None  # the inputs are fields of a JSON object
+        if raw.strip() == b"null" or (fields and body is not None and not isinstance(body, dict)):
+            raise InvalidInput(
+                "the request body must be a JSON object", ["(body): must be an object"]
+            )
+    for item in route.endpoint.inputs:
+        if isinstance(values.get(item.name), RawBody):
+            continue
+        value = _input_value(item, request, body, values, hidden, whole)
+        if value is not None:
+            values[item.name] = value
+    return values
+
+
+class RouteContract:
+    """The inputs of a route as one JSON Schema (the one its OpenAPI document publishes),
+    checked before anything is sent upstream: a violation is a 422 naming each field. Values
+    read from text (path, query, header, cookie) are checked as their declared type; the
+    text itself is what goes on."""
+
+    def __init__(self, route: Route) -> None:
+        self.inputs = tuple(i for i in route.endpoint.inputs if checked(i))
+        self.checker = Checker(object_schema(self.inputs)) if self.inputs else None
+
+    def check(self, values: dict[str, Any]) -> None:
+        if self.checker is None:
+            return
+        instance = {
+            item.name: typed(item, values[item.name])
+            for item in self.inputs
+            if item.name in values and not isinstance(values[item.name], RawBody)
+        }
+        raw = {i.name for i in self.inputs if isinstance(values.get(i.name), RawBody)}
+        offences = self.checker.offences(instance)
+        problems = [line for name, line in offences if name not in raw]
+        if problems:
+            raise InvalidInput(f"invalid input: {'; '.join(problems)}", problems)
+
+
+def checked(item: Input) -> bool:
+    """Inputs a caller supplies (not static values, not the process environment)."""
+    static = item.value is not None and not item.value.startswith("$")
+    return not static and item.location != "environment"
+
+
+def typed(item: Input, value: Any) -> Any:
+    if item.location in ("body", "argument") or not isinstance(value, str | list):
+        return value
+    if isinstance(value, list):
+        kind = str((item.constraints or {}).get("items", {}).get("type", "string"))
+        return [coerce(v, kind) if isinstance(v, str) else v for v in value]
+    return coerce(value, item.type)
+
+
+def _input_value(
+    item: Input,
+    request: Request,
+    body: Any,
+    values: dict[str, Any],
+    hidden: frozenset[str],
+    whole: str | None,
+) -> Any:
+    if item.value is not None and not item.value.startswith("$"):
+        return item.value
+    location = item.location
+    if location == "path":
+        return values.get(item.name)
+    if location == "query":
+        found = [] if f"?{item.name}" in hidden else request.query_params.getlist(item.name)
+        if item.type == "array":
+            return found or None
+        return found[0] if found else None
+    if location == "header":
+        return None if item.name.lower() in hidden else request.headers.get(item.name)
+    if location == "cookie":
+        return request.cookies.get(item.name)
+    if location == "environment":
+        return os.environ.get(item.name)
+    if body is None:
+        return None
+    if item.value is not None:
+        return jsonpath.query(body, item.value)
+    if isinstance(body, dict) and item.name in body:
+        return body[item.name]
+    # the whole body belongs to the only body input, when it is not a field of the body
+    if item.name != whole or (isinstance(body, dict) and item.type not in ("object", "array")):
+        return None
+    return body

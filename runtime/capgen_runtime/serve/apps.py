@@ -1,0 +1,157 @@
+"""The ASGI applications a process serves: every adapter on one port (`OnePortApp`, what
+single-port platforms and `uvicorn --factory <package>.app:create_app` run), or each on its own
+port (`PortApp`, dispatching by the port a request arrived on). Both run the lifespans of the
+applications they hold, and the drain that SIGTERM starts (`drain.py`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..auth.inbound import METADATA_PATH, AuthConfigError
+from ..auth.outbound import check_certificates
+from ..binds import BindError
+from ..engine import Service
+from ..mcp import build_app as build_mcp_app
+from ..model import MCP_PATH, mcp_paths
+from ..rest import build_app as build_rest_app
+from ..settings import SettingsError, load_settings
+from ..web.observability import configure_logging
+from .capability import Capability
+from .drain import Drain
+
+App = Any  # a Starlette (or FastAPI) application: an ASGI app with a lifespan context
+
+
+class Lifespans:
+    """Runs the lifespans of `apps` as one, and the drain of the process around them."""
+
+    def __init__(self, apps: Sequence[App], drain: Drain | None) -> None:
+        self.apps = list(apps)
+        self.drain = drain
+
+    async def __call__(self, receive: Receive, send: Send) -> None:
+        await receive()  # lifespan.startup
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                for app in self.apps:
+                    await stack.enter_async_context(app.router.lifespan_context(app))
+            except Exception as exc:
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            if self.drain is not None:
+                self.drain.install()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # lifespan.shutdown
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+class OnePortApp:
+    """Dispatches each request by its path to the adapter that serves it: MCP adapters at
+    their paths (`/mcp`, `/<namespace>/mcp`), REST operations at theirs, the rest (health,
+    metrics, docs, 404s) to the first adapter."""
+
+    def __init__(
+        self, rest: Sequence[App], mcp: Mapping[str, App], drain: Drain | None = None
+    ) -> None:
+        if not rest and not mcp:
+            raise ValueError("one-port mode needs at least one adapter")
+        self.rest = list(rest)
+        self.mcp = dict(mcp)
+        self.default: App = rest[0] if rest else next(iter(mcp.values()))
+        self.lifespans = Lifespans([*rest, *mcp.values()], drain)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespans(receive, send)
+            return
+        app, path = self._route(scope.get("path", "/"))
+        if path != scope.get("path"):
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await app(scope, receive, send)
+
+    def _route(self, path: str) -> tuple[ASGIApp, str]:
+        if path in self.mcp:
+            return self.mcp[path], MCP_PATH
+        if path.startswith(METADATA_PATH + "/") and path[len(METADATA_PATH) :] in self.mcp:
+            return self.mcp[path[len(METADATA_PATH) :]], METADATA_PATH + MCP_PATH
+        for app in self.rest:
+            if app.state.operations.allowed(path):
+                return app, path
+        return self.default, path
+
+
+class PortApp:
+    """Each adapter on its own port: a request goes to the application of the port it arrived
+    on. An application still being built (the MCP SDK loads in a thread while REST already
+    answers) is waited for."""
+
+    def __init__(
+        self, apps: Mapping[int, App], later: Mapping[int, Callable[[], App]], drain: Drain | None
+    ) -> None:
+        self.apps = dict(apps)
+        self.later = dict(later)
+        self.drain = drain
+        self.ready: dict[int, asyncio.Future[App]] = {}
+        self.stack = contextlib.AsyncExitStack()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        port = scope["server"][1] if scope.get("server") else 0
+        app = self.apps.get(port)
+        if app is None:
+            app = await self.ready[port]
+        await app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        loop = asyncio.get_running_loop()
+        for port, build in self.later.items():
+            self.ready[port] = asyncio.ensure_future(self._start_later(loop, build))
+        await Lifespans(list(self.apps.values()), self.drain)(receive, send)
+        for future in self.ready.values():
+            future.cancel()
+        await self.stack.aclose()
+
+    async def _start_later(self, loop: asyncio.AbstractEventLoop, build: Callable[[], App]) -> App:
+        app = await loop.run_in_executor(None, build)
+        await self.stack.enter_async_context(app.router.lifespan_context(app))
+        return app
+
+
+def one_port_app(
+    capability: Capability, service: Service, host: str | None, drain: Drain | None = None
+) -> OnePortApp:
+    """Every adapter of `capability` over HTTP, sharing `service`; `host` is the interface it
+    is bound to (loopback keeps MCP's Host check on without a setting)."""
+    rest = [build_rest_app(adapter, service, host) for adapter in capability.rest]
+    paths = mcp_paths(capability.mcp)
+    mcp = {
+        paths[adapter.namespace]: build_mcp_app(adapter, service, host or "127.0.0.1")
+        for adapter in capability.mcp
+        if adapter.namespace in paths
+    }
+    return OnePortApp(rest, mcp, drain)
+
+
+def factory(capability: Capability, environ: Mapping[str, str] | None = None) -> OnePortApp:
+    """The one-port application configured from the environment, as a zero-argument factory
+    of the package calls it; a setting that is missing or bad ends the process with its
+    message (exit status 2), never a traceback."""
+    env = os.environ if environ is None else environ
+    try:
+        settings = load_settings(capability.env_prefix, capability.upstreams, capability.binds, env)
+        check_certificates(capability.upstreams, settings.binds.scope)
+        configure_logging(settings.secret_values(), settings.log_level)
+        service = capability.create_service(settings)
+        return one_port_app(capability, service, settings.host)
+    except (BindError, SettingsError, AuthConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,61 @@
+"""`Capability`: everything a generated package declares, gathered for serving, and the
+service class that answers for it (the generated one, or a user's subclass of it)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..engine import Service
+from ..model import Bind, Endpoint, McpAdapter, Operation, RestAdapter, Upstream
+from ..settings import Settings, SettingsError
+
+
+@dataclass(frozen=True)
+class Capability:
+    """Everything a generated package declares, gathered for the command line."""
+
+    name: str
+    title: str
+    env_prefix: str
+    binds: tuple[Bind, ...]
+    upstreams: tuple[Upstream, ...]
+    operations: tuple[Operation, ...]
+    rest: tuple[RestAdapter, ...]
+    mcp: tuple[McpAdapter, ...]
+    service: type[Service] = Service  # the generated service class (descriptor schema 2)
+    service_path: str = ""  # `module:Class` served by default instead (`[tool.capgen]`)
+
+    def endpoints(self) -> Iterator[Endpoint]:
+        """Every exposed endpoint, and the aggregate function behind each `ref`."""
+        found = [route.endpoint for adapter in self.rest for route in adapter.routes]
+        for adapter in self.mcp:
+            found += [tool.endpoint for tool in adapter.tools]
+            found += [r.endpoint for r in adapter.resources if r.endpoint is not None]
+        for endpoint in found:
+            yield endpoint
+            if endpoint.function is not None:
+                yield endpoint.function
+
+    def service_class(self, path: str = "") -> type[Service]:
+        """The class `path` (`module:Class`, else the settings' or the package's default)
+        names, which must extend the generated service; the generated one without a path."""
+        path = path or self.service_path
+        if not path:
+            return self.service
+        module_name, _, attribute = path.partition(":")
+        try:
+            found = getattr(importlib.import_module(module_name), attribute or "Service")
+        except (ImportError, AttributeError) as exc:
+            raise SettingsError(f"cannot load the service {path!r}: {exc}") from None
+        if not (isinstance(found, type) and issubclass(found, self.service)):
+            raise SettingsError(
+                f"the service {path!r} must be a class extending {self.service.__module__}."
+                f"{self.service.__qualname__}"
+            )
+        return found
+
+    def create_service(self, settings: Settings) -> Service:
+        """The service of `settings` (its class from `<PREFIX>_SERVICE` when set)."""
+        return self.service_class(settings.service)(settings, self.upstreams)
