@@ -93,7 +93,9 @@ def run_load(
     return LoadResult(len(latencies), seconds, latencies, len(errors))
 
 
-def run_mcp_calls(url: str, tool: str, arguments: dict, sessions: int, calls: int, token: str | None = None) -> LoadResult:  # type: ignore[type-arg]
+def run_mcp_calls(
+    url: str, tool: str, arguments: dict, sessions: int, calls: int, token: str | None = None
+) -> LoadResult:  # type: ignore[type-arg]
     import anyio
     import httpx2
     from mcp import Client

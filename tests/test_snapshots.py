@@ -43,9 +43,9 @@ def test_snapshot(case: str, update_goldens: bool) -> None:
     }
     assert sorted(files) == sorted(expected), "file set differs; run pytest --update-goldens"
     for path, data in files.items():
-        assert data.decode() == expected[path].decode(), (
-            f"{case}/{path} differs; run pytest --update-goldens"
-        )
+        assert (
+            data.decode() == expected[path].decode()
+        ), f"{case}/{path} differs; run pytest --update-goldens"
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))

@@ -88,9 +88,7 @@ def collect_extra_params(ctx: Context, op: m.ExposedOperation, span: Span) -> No
     call = (
         op.call
         if isinstance(op.call, str)
-        else (op.call or {}).get("operation")
-        if isinstance(op.call, dict)
-        else None
+        else (op.call or {}).get("operation") if isinstance(op.call, dict) else None
     )
     if not call or call.count(".") != 1:
         return

@@ -17,4 +17,5 @@ class FileSpec:
 
     @property
     def is_python(self) -> bool:
-        return self.path.endswith(".py")
+        """Generated Python, which is formatted (a copied file stays as it is)."""
+        return self.path.endswith(".py") and self.source is None

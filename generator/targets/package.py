@@ -162,7 +162,8 @@ def _rest(package: ir.Package, rest: ir.RestAdapter) -> Module:
     refs = function_refs(operation_refs(package.upstreams), package.functions)
     renderer = Renderer(named(refs, {route.const: route for route in rest.routes}))
     module = Module(
-        third_party=["from fastapi import FastAPI"],
+        stdlib=["from collections.abc import Sequence"],
+        third_party=["from fastapi import FastAPI", "from fastapi.params import Depends"],
         local=_from_package(rest.imports),
         runtime={"engine": ["Service"], "rest": ["build_app"]},
     )

@@ -281,8 +281,7 @@ def test_case_41_raw_passthrough_and_an_unsupported_format(make, upstream: FakeU
         "operations: [{name: get-ship, method: GET}, {name: get-ini, method: POST, outputRawFormat: INI}]",
     )
     built = make(
-        spec
-        + """  - type: rest
+        spec + """  - type: rest
     namespace: r
     port: 8080
     resources:

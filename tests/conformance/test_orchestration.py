@@ -95,15 +95,12 @@ def test_case_48_call_lookup_call_call_with_step_outputs(make, upstream: FakeUps
 
 
 def test_case_49_lookup_of_an_unknown_step_is_a_400(make, upstream: FakeUpstream) -> None:
-    built = make(
-        HR
-        + """    - path: /bad
+    built = make(HR + """    - path: /bad
       operations:
       - method: GET
         steps:
         - {type: lookup, name: find, index: nowhere, match: id, lookupValue: x, outputParameters: [id]}
-"""
-    )
+""")
     with built.rest() as client:
         response = client.get("/bad")
     assert problem_detail(response, 400) == "Lookup step references non-existent step: nowhere"
@@ -112,9 +109,7 @@ def test_case_49_lookup_of_an_unknown_step_is_a_400(make, upstream: FakeUpstream
 def test_cases_50_51_array_step_outputs_and_nested_mapping_targets(
     make, upstream: FakeUpstream
 ) -> None:
-    built = make(
-        HR
-        + """    - path: /fleet
+    built = make(HR + """    - path: /fleet
       operations:
       - method: GET
         steps:
@@ -124,8 +119,7 @@ def test_cases_50_51_array_step_outputs_and_nested_mapping_targets(
         - {targetName: ships, value: $.ships}
         - {targetName: route.from, value: $.voyage.voyage.departurePort}
         - {targetName: route.to, value: $.voyage.voyage.arrivalPort}
-"""
-    )
+""")
     upstream.answer(
         Answer(200, [{"imo_number": "IMO-1", "name": "A"}, {"imo_number": "IMO-2", "name": "B"}]),
         Answer(200, {"voyage": {"departurePort": "Oslo", "arrivalPort": "Rotterdam"}}),
@@ -140,16 +134,13 @@ def test_cases_50_51_array_step_outputs_and_nested_mapping_targets(
 
 
 def test_case_25_step_with_a_namespace_reference(make, upstream: FakeUpstream) -> None:
-    built = make(
-        HR
-        + """    - path: /voyage
+    built = make(HR + """    - path: /voyage
       operations:
       - method: GET
         inputParameters: [{name: voyageId, in: query, type: string, description: v}]
         steps:
         - {type: call, name: get, call: hr.get-voyage, with: {voyageId: shipyard-tools.voyageId}}
-"""
-    )
+""")
     with built.rest() as client:
         assert client.get("/voyage", params={"voyageId": "VOY-2026-042"}).status_code == 200
     assert upstream.requests[-1].raw_path == "/hr/voyages/VOY-2026-042"
@@ -158,14 +149,11 @@ def test_case_25_step_with_a_namespace_reference(make, upstream: FakeUpstream) -
 def test_case_52_a_step_without_a_known_call_builds_and_answers_501(
     make, upstream: FakeUpstream
 ) -> None:
-    built = make(
-        HR
-        + """    - path: /broken
+    built = make(HR + """    - path: /broken
       operations:
       - method: GET
         steps: [{type: call, name: s, call: bad.call}]
-"""
-    )
+""")
     assert "W134" in codes(built)
     with built.rest() as client:
         response = client.get("/broken")

@@ -13,6 +13,7 @@ import venv
 from pathlib import Path
 
 import anyio
+import capgen_runtime
 import httpx
 import pytest
 
@@ -77,17 +78,18 @@ def test_the_seed_package_holds_only_spec_derived_modules() -> None:
         "client.py",
         "mcp_server.py",
         "rest.py",
+        "service.py",
         "settings.py",
     ]
     assert any(m.startswith("capgen_runtime") for m in _imported_modules(project))
-    assert "capgen-runtime>=0.1,<0.2" in (project / "pyproject.toml").read_text()
+    assert "capgen-runtime>=0.2,<1" in (project / "pyproject.toml").read_text()
 
 
 def test_vendored_copy_is_verbatim_and_imported_relatively(tmp_path: Path) -> None:
     project = _build(tmp_path, vendor=True)
     copy = project / MODULE / "_runtime"
-    assert {p.name: p.read_bytes() for p in copy.glob("*.py")} == {
-        p.name: p.read_bytes() for p in RUNTIME.glob("*.py")
+    assert {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*.py")} == {
+        p.relative_to(RUNTIME): p.read_bytes() for p in RUNTIME.rglob("*.py")
     }
     imported = _imported_modules(project)
     assert not any(m.startswith("capgen_runtime") for m in imported), imported
@@ -145,16 +147,25 @@ def test_a_package_without_its_runtime_says_how_to_install_it(
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last == (
-        f"ImportError: {MODULE} needs its run-time library: pip install 'capgen-runtime>=0.1,<0.2'"
+        f"ImportError: {MODULE} needs its run-time library: pip install 'capgen-runtime>=0.2,<1'"
     )
 
 
-def test_a_wrong_runtime_version_fails_at_import_naming_the_one_needed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("version", "accepted"), [("0.1.9", False), ("0.2.7", True), ("0.5.0", True), ("1.0.0", False)]
+)
+def test_any_later_minor_runtime_serves_and_another_fails_naming_the_one_needed(
+    tmp_path: Path, version: str, accepted: bool
+) -> None:
+    """The contract: a package generated for X.Y imports on X.Z for every Z >= Y."""
     project = _build(tmp_path / "out", vendor=False)
     other = tmp_path / "other-runtime" / "capgen_runtime"
     shutil.copytree(RUNTIME, other)
     init = other / "__init__.py"
-    init.write_text(init.read_text().replace('__version__ = "0.1.0"', '__version__ = "0.2.3"'))
+    mine = capgen_runtime.__version__
+    init.write_text(
+        init.read_text().replace(f'__version__ = "{mine}"', f'__version__ = "{version}"')
+    )
     done = subprocess.run(
         [sys.executable, "-c", f"import {MODULE}.rest"],
         cwd=tmp_path,
@@ -162,8 +173,10 @@ def test_a_wrong_runtime_version_fails_at_import_naming_the_one_needed(tmp_path:
         text=True,
         env={**os.environ, "PYTHONPATH": f"{other.parent}{os.pathsep}{project}"},
     )
-    assert done.returncode != 0
+    if accepted:
+        assert done.returncode == 0, done.stderr
+        return
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("capgen_runtime.RuntimeVersionError: ")
-    assert f"{MODULE} was generated for capgen-runtime 0.1.x, but 0.2.3 is installed" in last
-    assert "pip install 'capgen-runtime>=0.1,<0.2'" in last
+    assert f"{MODULE} was generated for capgen-runtime 0.2 (or a later 0.x), but {version}" in last
+    assert "pip install 'capgen-runtime>=0.2,<1'" in last

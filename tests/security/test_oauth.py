@@ -94,7 +94,7 @@ def token(built: Built, key: Any = KEY, **claims: Any) -> str:
 def test_the_package_requires_pyjwt(built: Built) -> None:
     """Through the runtime's oauth2 extra, whose requirements name PyJWT."""
     major, minor = capgen_runtime.__version__.split(".")[:2]
-    wanted = f'"capgen-runtime[oauth2]>={major}.{minor},<{major}.{int(minor) + 1}",'
+    wanted = f'"capgen-runtime[oauth2]>={major}.{minor},<{int(major) + 1}",'
     assert wanted in (built.project / "pyproject.toml").read_text()
     requirements = [r.split(";") for r in metadata.requires("capgen-runtime") or []]
     extra = [r[0].strip() for r in requirements if len(r) == 2 and "oauth2" in r[1]]

@@ -1,0 +1,1 @@
+"""Authentication: inbound (callers of the adapters) and outbound (the consumed APIs)."""

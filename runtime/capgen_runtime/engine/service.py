@@ -51,7 +51,7 @@ class Exchange:
     stream: bool = False
 
 
-EXCHANGE: ContextVar[Exchange] = ContextVar("capgen_exchange", default=Exchange())  # noqa: B039 (frozen)
+EXCHANGE: ContextVar[Exchange] = ContextVar("capgen_exchange", default=Exchange())
 
 
 class Unit(Protocol):

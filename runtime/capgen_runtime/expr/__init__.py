@@ -1,0 +1,1 @@
+"""The expressions of a spec: Mustache templates, JSONPath, and output mappings."""

@@ -263,9 +263,7 @@ def _filter(expression: str) -> Selector:
         items = (
             node
             if isinstance(node, list)
-            else list(node.values())
-            if isinstance(node, dict)
-            else []
+            else list(node.values()) if isinstance(node, dict) else []
         )
         return [
             item for item in items if any(all(t(item) for t in terms) for terms in alternatives)

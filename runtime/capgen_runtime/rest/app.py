@@ -32,7 +32,7 @@ def build_app(
     service: Service,
     host: str | None = None,
     *,
-    dependencies: Sequence[Depends] | None = None,
+    dependencies: Sequence[Depends] = (),
 ) -> FastAPI:
     """The FastAPI application of `adapter`, served on `host`; `dependencies` run before every
     operation, as FastAPI runs them. Raises AuthConfigError when auth has no credential."""
@@ -60,7 +60,7 @@ def build_app(
             route,
             OperationHandler(route, service, hidden, passthrough=guard is None),
             operation_id=operation_id,
-            dependencies=dependencies,
+            dependencies=list(dependencies) or None,
         )
         for route, operation_id in zip(adapter.routes, _unique_ids(adapter), strict=True)
     ]

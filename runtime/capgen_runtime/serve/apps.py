@@ -93,10 +93,15 @@ class PortApp:
     answers) is waited for."""
 
     def __init__(
-        self, apps: Mapping[int, App], later: Mapping[int, Callable[[], App]], drain: Drain | None
+        self,
+        apps: Mapping[int, ASGIApp],
+        later: Mapping[int, Callable[[], App]],
+        lifespans: Sequence[App],
+        drain: Drain | None,
     ) -> None:
         self.apps = dict(apps)
         self.later = dict(later)
+        self.lifespans = list(lifespans)  # the applications whose lifespans it runs
         self.drain = drain
         self.ready: dict[int, asyncio.Future[App]] = {}
         self.stack = contextlib.AsyncExitStack()
@@ -115,7 +120,7 @@ class PortApp:
         loop = asyncio.get_running_loop()
         for port, build in self.later.items():
             self.ready[port] = asyncio.ensure_future(self._start_later(loop, build))
-        await Lifespans(list(self.apps.values()), self.drain)(receive, send)
+        await Lifespans(self.lifespans, self.drain)(receive, send)
         for future in self.ready.values():
             future.cancel()
         await self.stack.aclose()

@@ -306,6 +306,7 @@ async def _stdio(capability: Capability, settings: Settings, args: argparse.Name
     task: asyncio.Task[None] | None = None
     if args.mock:
         sock = _bind("127.0.0.1", 0)
+        print(f"mock upstream  http://{_shown('127.0.0.1', sock)}", file=sys.stderr)
         settings = mock_settings(settings, sock.getsockname()[1])
         mock = uvicorn.Server(
             uvicorn.Config(mock_app(capability), log_config=None, access_log=False)

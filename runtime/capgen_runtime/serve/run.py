@@ -171,7 +171,7 @@ def _port_app(capability: Capability, plan: Plan, service: Service, drain: Drain
             later[port] = functools.partial(build_mcp_app, mcp[role], service, plan.host)
         else:
             apps[port] = _extra(role, capability, service)
-    return PortApp(apps, later, drain)
+    return PortApp(apps, later, list(apps.values()), drain)
 
 
 def _with_extras(
@@ -181,7 +181,8 @@ def _with_extras(
     if not extras:
         return app
     one = next(p for p, r in plan.roles.items() if r == ONE_PORT)
-    return PortApp({one: app, **extras}, {}, None)  # the one-port app drains
+    lifespans = [*app.lifespans.apps, *extras.values()]
+    return PortApp({one: app, **extras}, {}, lifespans, app.lifespans.drain)
 
 
 def _extra(role: str, capability: Capability, service: Service) -> App:

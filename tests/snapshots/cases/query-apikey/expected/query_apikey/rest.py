@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from capgen_runtime.engine import Service
 from capgen_runtime.model import Call, Endpoint, Input, Output, RestAdapter, Route, With
 from capgen_runtime.rest import build_app
 from fastapi import FastAPI
+from fastapi.params import Depends
 
 from . import client
 
@@ -69,6 +72,9 @@ ADAPTER = RestAdapter(
 )
 
 
-def create_app(service: Service) -> FastAPI:
-    """The FastAPI application; serve it with uvicorn, or run ``python -m query_apikey serve``."""
-    return build_app(ADAPTER, service)
+def create_app(service: Service, *, dependencies: Sequence[Depends] = ()) -> FastAPI:
+    """The FastAPI application, one route per operation; `dependencies` run before each of them.
+
+    Serve it with uvicorn, or run ``python -m query_apikey serve``.
+    """
+    return build_app(ADAPTER, service, dependencies=dependencies)
