@@ -51,7 +51,8 @@ class Exchange:
     stream: bool = False
 
 
-EXCHANGE: ContextVar[Exchange] = ContextVar("capgen_exchange", default=Exchange())
+NOTHING_KNOWN = Exchange()  # outside any adapter's request
+EXCHANGE: ContextVar[Exchange] = ContextVar("capgen_exchange", default=NOTHING_KNOWN)
 
 
 class Unit(Protocol):

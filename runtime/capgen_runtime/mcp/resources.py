@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,54 +16,38 @@ from mcp.server import ServerRequestContext
 from ..engine import Exchange, Service
 from ..engine.prompts import local_path
 from ..errors import CapabilityError
-from ..model import Prompt, Resource
+from ..expr.mapping import NOT_MAPPED
+from ..formats import media_type
+from ..model import McpAdapter, Prompt, Resource
+from .results import is_text
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
 def resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict[str, Any]:
-    concrete = [r for r in resources if "{" not in r.uri]
     templates = [r for r in resources if "{" in r.uri]
 
     async def list_resources(
         ctx: ServerRequestContext[Any], params: Any
     ) -> types.ListResourcesResult:
-        listed: list[types.Resource] = []
-        for r in concrete:
-            if r.location:
-                listed.extend(
-                    types.Resource(
-                        name=r.name, uri=f"{r.uri.rstrip('/')}/{rel}", mime_type=_guess(rel)
-                    )
-                    for rel in _static_files(r.location)
-                )
-            else:
-                listed.append(
-                    types.Resource(
-                        name=r.name,
-                        uri=r.uri,
-                        title=r.title or r.name,
-                        description=r.description,
-                        mime_type=r.mime_type,
-                    )
-                )
-        return types.ListResourcesResult(resources=listed)
+        return types.ListResourcesResult(
+            resources=_listed(r for r in resources if "{" not in r.uri)
+        )
 
     async def list_templates(
         ctx: ServerRequestContext[Any], params: Any
     ) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(
-            resource_templates=[
-                types.ResourceTemplate(
-                    name=r.name,
-                    uri_template=r.uri,
-                    title=r.title,
-                    description=r.description,
-                    mime_type=r.mime_type,
-                )
-                for r in templates
-            ]
-        )
+        listed = [
+            types.ResourceTemplate(
+                name=r.name,
+                uri_template=r.uri,
+                title=r.title,
+                description=r.description,
+                mime_type=r.mime_type,
+            )
+            for r in templates
+        ]
+        return types.ListResourceTemplatesResult(resource_templates=listed)
 
     async def read_resource(
         ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
@@ -71,7 +57,7 @@ def resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict
             found = await _read(resource, uri, service)
             if found is not None:
                 return types.ReadResourceResult(contents=[found])
-        raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}")
+        raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {uri}", {"uri": uri})
 
     return {
         "on_list_resources": list_resources,
@@ -80,9 +66,33 @@ def resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict
     }
 
 
-async def _read(
-    resource: Resource, uri: str, service: Service
-) -> types.TextResourceContents | None:
+def _listed(concrete: Iterable[Resource]) -> list[types.Resource]:
+    """Concrete resources, and every file of a static (`location`) one."""
+    listed: list[types.Resource] = []
+    for r in concrete:
+        if r.location:
+            base = r.uri.rstrip("/")
+            files = _static_files(r.location)
+            listed += [
+                types.Resource(name=r.name, uri=f"{base}/{f}", mime_type=_guess(f)) for f in files
+            ]
+        else:
+            listed.append(
+                types.Resource(
+                    name=r.name,
+                    uri=r.uri,
+                    title=r.title or r.name,
+                    description=r.description,
+                    mime_type=r.mime_type,
+                )
+            )
+    return listed
+
+
+Contents = types.TextResourceContents | types.BlobResourceContents
+
+
+async def _read(resource: Resource, uri: str, service: Service) -> Contents | None:
     if resource.location:
         prefix = resource.uri.rstrip("/") + "/"
         if not uri.startswith(prefix):
@@ -94,11 +104,27 @@ async def _read(
     try:
         answer = await service.answer(resource, values, Exchange())
     except CapabilityError as exc:
-        raise MCPError(code=types.INVALID_PARAMS, message=exc.message) from None
+        raise MCPError(
+            types.INVALID_PARAMS, service.redactor.text(exc.message), {"uri": uri}
+        ) from None
+    media = media_type(answer.media_type)
+    if answer.value is NOT_MAPPED and answer.content and not is_text(media):
+        return _contents(uri, resource.mime_type or media, service.redactor.bytes(answer.content))
+    mime = resource.mime_type or "application/json"
     return types.TextResourceContents(
-        uri=uri,
-        mime_type=resource.mime_type or "application/json",
-        text=service.redactor.text(answer.text),
+        uri=uri, mime_type=mime, text=service.redactor.text(answer.text)
+    )
+
+
+def _contents(uri: str, mime: str, data: bytes) -> Contents:
+    """Text as text, anything else (an image, a PDF) as a base64 blob."""
+    if is_text(media_type(mime)):
+        return types.TextResourceContents(
+            uri=uri, mime_type=mime, text=data.decode("utf-8", "replace")
+        )
+    blob = base64.b64encode(data).decode()
+    return types.BlobResourceContents(
+        uri=uri, mime_type=mime or "application/octet-stream", blob=blob
     )
 
 
@@ -125,16 +151,15 @@ def _static_files(location: str) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def _read_static(resource: Resource, uri: str, relative: str) -> types.TextResourceContents:
+def _read_static(resource: Resource, uri: str, relative: str) -> Contents:
     parts = relative.split("/")
     if not relative or any(not _SEGMENT.match(p) or p in (".", "..") for p in parts):
-        raise MCPError(code=types.INVALID_PARAMS, message=f"Invalid resource path: {uri}")
+        raise MCPError(types.INVALID_PARAMS, f"Invalid resource path: {uri}", {"uri": uri})
     root = local_path(resource.location or "")
     target = (root / relative).resolve()
     if root not in target.parents or not target.is_file():
-        raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown resource: {uri}")
-    text = target.read_text(encoding="utf-8", errors="replace")
-    return types.TextResourceContents(uri=uri, mime_type=_guess(relative), text=text)
+        raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {uri}", {"uri": uri})
+    return _contents(uri, _guess(relative), target.read_bytes())
 
 
 def _guess(name: str) -> str:
@@ -191,3 +216,29 @@ def prompt_handlers(prompts: tuple[Prompt, ...], service: Service) -> dict[str, 
         )
 
     return {"on_list_prompts": list_prompts, "on_get_prompt": get_prompt}
+
+
+def completion_handler(adapter: McpAdapter) -> dict[str, Any]:
+    """`completion/complete` for the arguments of prompts and the variables of resource
+    templates: a spec lists no candidate values, so the answer is an empty list; an unknown
+    prompt, template or argument is -32602."""
+    arguments = {("ref/prompt", p.name): {a.name for a in p.arguments} for p in adapter.prompts}
+    for resource in adapter.resources:
+        variables = set(re.findall(r"\{([^{}]+)\}", resource.uri))
+        if variables:
+            arguments[("ref/resource", resource.uri)] = variables
+    if not any(arguments.values()):
+        return {}
+
+    async def complete(
+        ctx: ServerRequestContext[Any], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        ref = params.ref
+        key = (ref.type, ref.name if isinstance(ref, types.PromptReference) else ref.uri)
+        if params.argument.name not in arguments.get(key, ()):
+            raise MCPError(
+                types.INVALID_PARAMS, f"Nothing to complete for {params.argument.name!r}"
+            )
+        return types.CompleteResult(completion=types.Completion(values=[], total=0, has_more=False))
+
+    return {"on_completion": complete}

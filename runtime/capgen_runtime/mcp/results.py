@@ -27,7 +27,7 @@ def text_result(text: str, *, is_error: bool) -> types.CallToolResult:
 
 def tool_result(outcome: Answer, redactor: Redactor) -> types.CallToolResult:
     media = media_type(outcome.media_type)
-    if outcome.content and outcome.value is NOT_MAPPED and not _is_text(media):
+    if outcome.content and outcome.value is NOT_MAPPED and not is_text(media):
         data = base64.b64encode(outcome.content).decode()
         content: types.ContentBlock
         if media.startswith("image/"):
@@ -80,7 +80,7 @@ def _request_id(ctx: ServerRequestContext[Any]) -> str | None:
     return None if ctx.request_id is None else str(ctx.request_id)
 
 
-def _is_text(media: str) -> bool:
+def is_text(media: str) -> bool:
     return (
         not media
         or media.startswith("text/")

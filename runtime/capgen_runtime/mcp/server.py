@@ -15,7 +15,7 @@ from ..engine import Exchange, Service, json_answer
 from ..errors import CapabilityError, NoHandler
 from ..model import McpAdapter
 from .catalog import Catalog, cursor_position
-from .resources import prompt_handlers, resource_handlers
+from .resources import completion_handler, prompt_handlers, resource_handlers
 from .results import text_result, tool_result, with_progress
 
 
@@ -32,6 +32,7 @@ def build_server(
         handlers.update(resource_handlers(adapter.resources, service))
     if adapter.prompts:
         handlers.update(prompt_handlers(adapter.prompts, service))
+    handlers.update(completion_handler(adapter))
     server: Server[Any] = Server(
         adapter.namespace, version=adapter.version, instructions=adapter.description, **handlers
     )

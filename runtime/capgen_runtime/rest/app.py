@@ -37,23 +37,7 @@ def build_app(
     """The FastAPI application of `adapter`, served on `host`; `dependencies` run before every
     operation, as FastAPI runs them. Raises AuthConfigError when auth has no credential."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with service.running():
-            yield
-
-    app = FastAPI(
-        title=adapter.title,
-        description=adapter.description or "",
-        version=adapter.version,
-        lifespan=lifespan,
-        redirect_slashes=False,
-        docs_url=None,  # docs.py serves them, with their scripts, when they are on
-        redoc_url=None,
-        openapi_url=None,
-        telemetry=TELEMETRY_OFF,  # type: ignore[arg-type]
-    )
+    app = _app(adapter, service)
     hidden = guard.hidden if guard is not None else frozenset()
     routes = [
         OperationRoute(
@@ -85,6 +69,25 @@ def build_app(
     )
     install_observability(app, service, adapter.namespace)  # outermost: 401s are logged too
     return app
+
+
+def _app(adapter: RestAdapter, service: Service) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with service.running():
+            yield
+
+    return FastAPI(
+        title=adapter.title,
+        description=adapter.description or "",
+        version=adapter.version,
+        lifespan=lifespan,
+        redirect_slashes=False,
+        docs_url=None,  # docs.py serves them, with their scripts, when they are on
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=TELEMETRY_OFF,  # type: ignore[arg-type]
+    )
 
 
 def _unique_ids(adapter: RestAdapter) -> list[str]:

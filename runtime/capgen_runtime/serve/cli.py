@@ -99,6 +99,34 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
     prefix = capability.env_prefix
     commands = parser.add_subparsers(dest="command")
     serve_ = commands.add_parser("serve", help="serve the REST and MCP (streamable HTTP) adapters")
+    _listening(serve_, prefix)
+    stdio = commands.add_parser("stdio", help="serve an MCP adapter over standard input/output")
+    stdio.add_argument("--adapter", help="namespace of the MCP adapter (default: the first)")
+    for sub in (serve_, stdio):
+        sub.add_argument(
+            "--mock",
+            action="store_true",
+            help="answer from an embedded mock upstream; no credentials",
+        )
+        sub.add_argument(
+            "--no-auth",
+            action="store_true",
+            help="disable inbound authentication (development only)",
+        )
+        sub.add_argument(
+            "--log-level",
+            choices=LOG_LEVELS,
+            help=f"default ${prefix}_LOG_LEVEL, $LOG_LEVEL, else info",
+        )
+        sub.add_argument(
+            "--service",
+            metavar="MODULE:CLASS",
+            help=f"serve this subclass of the package's service (default ${prefix}_SERVICE)",
+        )
+    return parser
+
+
+def _listening(serve_: argparse.ArgumentParser, prefix: str) -> None:
     serve_.add_argument(
         "--host", help=f"interface to bind (default ${prefix}_HOST, $HOST, else 127.0.0.1)"
     )
@@ -126,30 +154,6 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
         type=int,
         help=f"worker processes (default ${prefix}_WORKERS, $WEB_CONCURRENCY, else 1)",
     )
-    stdio = commands.add_parser("stdio", help="serve an MCP adapter over standard input/output")
-    stdio.add_argument("--adapter", help="namespace of the MCP adapter (default: the first)")
-    for sub in (serve_, stdio):
-        sub.add_argument(
-            "--mock",
-            action="store_true",
-            help="answer from an embedded mock upstream; no credentials",
-        )
-        sub.add_argument(
-            "--no-auth",
-            action="store_true",
-            help="disable inbound authentication (development only)",
-        )
-        sub.add_argument(
-            "--log-level",
-            choices=LOG_LEVELS,
-            help=f"default ${prefix}_LOG_LEVEL, $LOG_LEVEL, else info",
-        )
-        sub.add_argument(
-            "--service",
-            metavar="MODULE:CLASS",
-            help=f"serve this subclass of the package's service (default ${prefix}_SERVICE)",
-        )
-    return parser
 
 
 def _serve(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:

@@ -227,18 +227,7 @@ class UpstreamClient:
                     await asyncio.sleep(self._backoff(attempt))
                     continue
                 raise self._fault(exc) from None
-            elapsed = time.perf_counter() - started
-            namespace = self.upstream.namespace
-            status = response.status if isinstance(response, OpenStream) else response.status_code
-            self.metrics.upstream_requests.labels(namespace, str(status)).inc()
-            self.metrics.upstream_seconds.labels(namespace).observe(elapsed)
-            logger.debug(
-                "upstream %s %s -> %s in %.1f ms",
-                prepared.method,
-                namespace,
-                status,
-                elapsed * 1000,
-            )
+            self._answered(prepared.method, response, time.perf_counter() - started)
             if isinstance(response, OpenStream):
                 return response  # a 2xx or 3xx stream: nothing to retry
             delay = self._retry_delay(response, idempotent, attempt)
@@ -246,6 +235,13 @@ class UpstreamClient:
                 return response
             attempt += 1
             await asyncio.sleep(delay)
+
+    def _answered(self, method: str, response: httpx.Response | OpenStream, elapsed: float) -> None:
+        namespace = self.upstream.namespace
+        status = response.status if isinstance(response, OpenStream) else response.status_code
+        self.metrics.upstream_requests.labels(namespace, str(status)).inc()
+        self.metrics.upstream_seconds.labels(namespace).observe(elapsed)
+        logger.debug("upstream %s %s -> %s in %.1f ms", method, namespace, status, elapsed * 1000)
 
     async def _send_once(
         self,
