@@ -4,6 +4,7 @@ documents that multiply themselves, Retry-After, path values and redaction forms
 from __future__ import annotations
 
 import gzip
+import json
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ from capgen_runtime.engine import gateway_status
 from capgen_runtime.errors import InvalidRequest
 from capgen_runtime.request import encode_path_value
 from capgen_runtime.settings import Settings, load_settings
+from capgen_runtime.streams import error_marker
 from capgen_runtime.upstream import parse_retry_after
 from capgen_runtime.wire import BODY_TIMEOUT, HEAD_TIMEOUT, MAX_HEAD_BYTES, MAX_HEADERS
 
@@ -172,3 +174,21 @@ def test_the_wire_bounds_and_their_defaults() -> None:
     assert (defaults.head_timeout, defaults.body_timeout) == (HEAD_TIMEOUT, BODY_TIMEOUT) == (5, 10)
     read = load_settings("X", (), (), {"X_HEAD_TIMEOUT": "2", "X_BODY_TIMEOUT": "3"})
     assert (read.head_timeout, read.body_timeout) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    ("media", "prefix", "suffix"),
+    [
+        ("text/event-stream; charset=utf-8", b"\n\nevent: error\ndata: ", b"\n\n"),
+        ("application/x-ndjson", b'\n{"error":', b"}\n"),
+        ("application/jsonl", b'\n{"error":', b"}\n"),
+    ],
+)
+def test_a_failed_stream_ends_with_a_marker_in_its_own_syntax(
+    media: str, prefix: bytes, suffix: bytes
+) -> None:
+    marker = error_marker(media, 504, "the upstream stream stalled")
+    assert marker.startswith(prefix) and marker.endswith(suffix)
+    problem = json.loads(marker[len(prefix) : -len(suffix)])
+    assert problem["status"] == 504 and problem["title"] == "Gateway Timeout"
+    assert error_marker("application/octet-stream", 502, "x") == b""
