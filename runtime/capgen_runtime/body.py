@@ -69,7 +69,7 @@ def decode_json(raw: bytes, headers: Mapping[str, str], required: bool) -> Any:
         raise UnsupportedMediaType("a JSON request body needs the content type application/json")
     try:
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
-        if _depth(value) > MAX_DEPTH:
+        if depth(value) > MAX_DEPTH:
             raise RecursionError
     except RecursionError:  # a body that was sent is read, required or not (DEV-21)
         raise InvalidRequest(f"request body nests deeper than {MAX_DEPTH} levels") from None
@@ -91,8 +91,8 @@ def _finite(text: str) -> float:
     return value
 
 
-def _depth(value: Any) -> int:
-    """How deep containers nest, without recursion."""
+def depth(value: Any) -> int:
+    """How deep containers nest (counted up to one past MAX_DEPTH), without recursion."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -21,6 +21,7 @@ import mcp.types as types
 from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
 
+from .body import MAX_DEPTH, depth
 from .contract import Checker, mcp_output_schema, structured
 from .engine import Outcome, Service, execute, json_outcome
 from .errors import CapabilityError, NoHandler
@@ -270,6 +271,9 @@ class ToolContract:
             return result
         if result.structured_content is None:
             value = json_value(outcome)
+            if value is not NOT_MAPPED and depth(value) > MAX_DEPTH:  # the SDK cannot send it
+                message = f"the upstream's answer nests deeper than {MAX_DEPTH} levels"
+                return _text_result(message, is_error=True)
             if value is not NOT_MAPPED:
                 result.structured_content = structured(service.redact_value(value), self.wrapped)
             elif self.output is not None and not self.wrapped:
@@ -295,7 +299,7 @@ def json_value(outcome: Outcome) -> Any:
         return NOT_MAPPED
     try:
         return json.loads(outcome.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return NOT_MAPPED
 
 

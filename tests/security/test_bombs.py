@@ -16,6 +16,7 @@ import time
 import zlib
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -184,3 +185,26 @@ def test_an_ordinary_yaml_document_is_still_read(make) -> None:  # type: ignore[
         response = client.get("/things")
     assert response.status_code == 200
     assert response.json() == [{"k": "v"}, {"k": "v"}, {"k": "w"}]
+
+
+@pytest.mark.parametrize("levels", [150, 300, 990, 100_000])
+def test_an_upstream_answer_nested_past_what_can_be_followed_is_no_crash(
+    make, levels: int
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.security.test_faults import SPEC
+
+    built: Built = make(SPEC)
+    body = b"[" * levels + b"]" * levels
+    built.upstream.responder = lambda request: Answer(
+        200, body, {"content-type": "application/json"}
+    )
+    with built.rest() as client:
+        assert client.get("/items").status_code == 200  # the body itself, as the upstream sent it
+
+    async def call() -> tuple[bool, str]:
+        async with built.mcp() as client:
+            result = await client.call_tool("list", {})
+            return bool(result.is_error), result.content[0].text  # type: ignore[union-attr]
+
+    is_error, text = anyio.run(call)
+    assert text.startswith("[[[") or (is_error and "nests deeper than 100" in text)
