@@ -112,6 +112,12 @@ CODES: dict[str, Code] = {
         "strict mode: spec does not follow the published schema",
         "fix the spec or drop --strict",
     ),
+    # -- text that reaches deployment files
+    "E060": Code(
+        "error",
+        "environment variable name is not portable",
+        "use letters, digits and `_` only, not starting with a digit (`API_KEY`)",
+    ),
     # -- warnings: accepted, but capgen had to interpret or skip something
     "W100": Code("warning", "unknown key ignored", "remove it, or check its spelling"),
     "W101": Code("warning", "spec version is not 1.0.0-alpha2", "capgen implements alpha2"),

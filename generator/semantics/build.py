@@ -13,6 +13,7 @@ from . import naming
 from .consumes import build_upstreams
 from .context import Calls, Context
 from .endpoints import build_endpoint, collect_extra_params
+from .environment import check_bind_names, portable
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
 from .selection import ToolSelection
@@ -27,6 +28,7 @@ def build_package(
     module: str | None = None,
     selection: ToolSelection | None = None,
 ) -> ir.Package:
+    check_bind_names(spec, diagnostics)
     binds = tuple(ir.Bind(b.namespace, tuple(b.keys.items()), b.location) for b in spec.binds)
     binds += _implicit_binds(spec, diagnostics, frozenset(k for b in binds for k, _ in b.keys))
     ctx = Context(spec, diagnostics, bind_names=frozenset(k for b in binds for k, _ in b.keys))
@@ -106,7 +108,7 @@ def _implicit_binds(
             continue  # reported where the template is read
         for name in used:
             head, _, key = name.rpartition(".")
-            if key in declared or key in found.get(head or "env", {}) or not key.isidentifier():
+            if key in declared or key in found.get(head or "env", {}) or not portable(key):
                 continue
             diagnostics.warning(
                 "W133",

@@ -92,10 +92,11 @@ def build_upstreams(ctx: Context) -> None:
 def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upstream:
     spec = entry.model
     locations = entry.locations
-    base_url = _base_url(ctx, spec, locations)
     auth = outbound_auth(ctx, spec.authentication, locations, spec.pointer)
-    # an API key placed in the path fills the placeholder its key names (a bot token)
+    # an API key placed in the path fills the placeholder its key names (a bot token), in the
+    # operations' paths or in the base URL
     credential = {auth.key: auth.value} if auth and auth.placement == "path" and auth.key else {}
+    base_url = _base_url(ctx, spec, locations, frozenset(credential))
     params = tuple(_params(ctx, spec.input_parameters, locations))
     operations: list[ir.Operation] = []
     seen: dict[str, Span] = {}
@@ -139,7 +140,9 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
     )
 
 
-def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
+def _base_url(
+    ctx: Context, spec: m.HttpConsumes, locations: Locations, credential: frozenset[str]
+) -> str:
     span = locations.span((*spec.pointer, "baseUri"))
     raw = spec.base_uri.strip()
     if _SHELL_VAR.search(raw):
@@ -160,7 +163,9 @@ def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
     concrete = re.sub(r"\{\{[^{}]+\}\}", "x", base)
     if not (base.startswith("{{") or re.match(r"^https?://[^/]+", concrete)):
         ctx.error("E021", f"baseUri {spec.base_uri!r} is not an http(s) URL", span)
-    unbound = [p for p in placeholders if p.split(".")[-1] not in ctx.bind_names]
+    unbound = [
+        p for p in placeholders if p.split(".")[-1] not in ctx.bind_names and p not in credential
+    ]
     if unbound:
         ctx.warning(
             "W122",

@@ -3,8 +3,9 @@
 REST operations keep their paths, the (first) MCP adapter answers at `/mcp` and any further
 one at `/<namespace>/mcp`; `/healthz`, `/readyz` and `/metrics` are shared, since every adapter
 reads the same service. This is what single-port platforms run, through `serve` (one-port
-mode) or an ASGI server (`uvicorn --factory <package>.app:create_app`, gunicorn with uvicorn
-workers).
+mode) or an ASGI server (`uvicorn --factory <package>.app:create_app --http
+capgen_runtime.wire:HttpProtocol`, whose protocol bounds request heads and idle reads where the
+bytes arrive; a server without it still gets 431 for a head over the bounds, once parsed).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .observability import configure_logging
 from .routing import OperationRoutes
 from .security import METADATA_PATH, AuthConfigError
 from .settings import SettingsError, conventional, load_settings
+from .wire import refuse_large_head
 
 if TYPE_CHECKING:
     from .serve import Capability
@@ -46,6 +48,8 @@ class OnePortApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+            return
+        if scope["type"] == "http" and await refuse_large_head(scope, send):
             return
         app, path = self._route(scope.get("path", "/"))
         if path != scope.get("path"):

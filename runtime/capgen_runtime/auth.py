@@ -15,7 +15,7 @@ import httpx
 
 from .errors import InvalidRequest, UpstreamUnavailable
 from .model import Auth
-from .request import PreparedRequest, header_value
+from .request import PreparedRequest, encode_path_value, header_value
 from .templating import render
 
 
@@ -84,8 +84,8 @@ class Authenticator:
                 auth.placement,
             )
         elif auth.kind == "basic":
-            pair = f"{self._text(auth.username, params)}:{self._text(auth.password, params)}"
-            request.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+            user, password = self._text(auth.username, params), self._text(auth.password, params)
+            request.headers["Authorization"] = "Basic " + basic_credentials(user, password)
         elif auth.kind == "oauth2" and auth.token_url:
             token = await self._client_credentials_token(client, params)
             request.headers["Authorization"] = header_value("Authorization", f"Bearer {token}")
@@ -145,6 +145,39 @@ def _lifetime(payload: dict[str, Any]) -> float:
         return float(payload.get("expires_in", 3600))
     except (TypeError, ValueError):
         return 3600.0
+
+
+def built_credentials(auth: Auth | None, bind_scope: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the service composes from bound values and sends in place of them: the base64 of
+    basic authentication's `user:password` (or an OAuth2 client's `id:secret`), which an
+    upstream that echoes its request would otherwise show."""
+    if auth is None or auth.kind not in ("basic", "oauth2"):
+        return ()
+    user, password = (
+        (auth.username, auth.password)
+        if auth.kind == "basic"
+        else (auth.client_id, auth.client_secret)
+    )
+    user_text, password_text = render(user or "", bind_scope), render(password or "", bind_scope)
+    if not password_text or "{{" in user_text + password_text:
+        return ()
+    return (basic_credentials(user_text, password_text),)
+
+
+def path_credential(auth: Auth | None, bind_scope: Mapping[str, Any]) -> dict[str, str]:
+    """An API key placed in the path (a bot token), as the path segment of the placeholder its
+    key names: `{token: "123%3Aabc"}`; empty for other credentials or an unbound key."""
+    if auth is None or auth.kind != "apikey" or auth.placement != "path" or not auth.key:
+        return {}
+    value = render(auth.value or "", bind_scope)
+    if not value or "{{" in value:
+        return {}
+    return {auth.key: encode_path_value(auth.key, value)}
+
+
+def basic_credentials(user: str, password: str) -> str:
+    """The token of `Authorization: Basic` (RFC 7617)."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def client_certificate(auth: Auth | None, bind_scope: Mapping[str, Any]) -> ssl.SSLContext | None:

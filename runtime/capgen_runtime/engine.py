@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,10 +23,13 @@ from .errors import (
 )
 from .model import Endpoint, Operation, Output, Step, StepMapping, Upstream, With
 from .observability import Metrics
+from .redaction import Redactor
 from .request import find
 from .settings import Settings
 from .templating import render
-from .upstream import OpenStream, UpstreamClient
+from .upstream import OpenStream, UpstreamClient, parse_retry_after
+
+MAX_RETRY_AFTER = 3600  # seconds: the longest wait an upstream's Retry-After can ask of callers
 
 
 @dataclass
@@ -63,12 +67,7 @@ class Service:
         self.draining = False  # set on SIGTERM: /readyz answers 503 while requests finish
         self._users = 0
         self._flushing: asyncio.Task[None] | None = None
-        values = settings.secret_values()
-        self.secrets = tuple(sorted({v for v in values if len(v) >= 6}, key=len, reverse=True))
-        # what a relayed stream must hold back at a chunk's end, as it may begin a secret
-        self.secret_tail = max((len(s.encode()) for s in self.secrets), default=1) - 1
-        # a secret with a line break can hide across lines; otherwise a line is complete
-        self.secrets_span_lines = any("\n" in secret for secret in self.secrets)
+        self.redactor = Redactor(settings.secret_values())
 
     @property
     def ready(self) -> bool:
@@ -77,30 +76,14 @@ class Service:
 
     def redact(self, text: str) -> str:
         """Known secrets never leave the service, even when an upstream echoes them."""
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
+        return self.redactor.text(text)
 
     def redact_value(self, value: Any) -> Any:
-        """A JSON value with every string (and key) redacted; the value itself when no secret
-        is known."""
-        if not self.secrets:
-            return value
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, list):
-            return [self.redact_value(item) for item in value]
-        if isinstance(value, dict):
-            return {self.redact(str(k)): self.redact_value(v) for k, v in value.items()}
-        return value
+        """A JSON value with every string (and key) redacted."""
+        return self.redactor.value(value)
 
     def redact_bytes(self, data: bytes) -> bytes:
-        for secret in self.secrets:
-            raw = secret.encode()
-            if raw in data:
-                data = data.replace(raw, b"***")
-        return data
+        return self.redactor.binary(data)
 
     @asynccontextmanager
     async def running(self) -> Any:
@@ -234,15 +217,16 @@ def maps_whole_body(outputs: Sequence[Output]) -> bool:
 def gateway_status(response: httpx.Response) -> tuple[int, dict[str, str]]:
     """Upstream 4xx keep their status; throttling and upstream failures become gateway statuses
     (429 and 503 → 503 with Retry-After, 504 → 504, other 5xx → 502). The upstream body is
-    kept either way, and X-Upstream-Status says what the upstream answered."""
+    kept either way, and X-Upstream-Status says what the upstream answered. Retry-After is
+    passed on as whole seconds up to `MAX_RETRY_AFTER`; one that does not parse is dropped."""
     status = response.status_code
     if status != 429 and status < 500:
         return status, {}
     headers = {"X-Upstream-Status": str(status)}
-    retry_after = response.headers.get("retry-after")
     if status in (429, 503):
-        if retry_after:
-            headers["Retry-After"] = retry_after
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if retry_after is not None:  # whole seconds, at most an hour; a date becomes a delay
+            headers["Retry-After"] = str(math.ceil(min(retry_after, MAX_RETRY_AFTER)))
         return UpstreamThrottled.status, headers
     return (504 if status == 504 else 502), headers
 

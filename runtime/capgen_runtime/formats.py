@@ -12,6 +12,8 @@ from xml.etree import ElementTree
 
 import yaml
 
+from .bounds import TooLarge, budget, check_xml, load_yaml
+
 
 class FormatError(ValueError):
     """The body does not parse in the declared format."""
@@ -43,10 +45,9 @@ def decode(content: bytes, fmt: str | None, selector: str | None = None) -> Any:
         if name == "xml":
             return _xml(text)
         if name in ("yaml", "yml"):
-            return yaml.safe_load(text)
+            return load_yaml(text)
         if name in _SEPARATORS:
-            reader = csv.DictReader(io.StringIO(text), delimiter=_SEPARATORS[name])
-            return [dict(row) for row in reader]
+            return _rows(text, _SEPARATORS[name])
         if name in ("text", "plain"):
             return text
         if name == "html":
@@ -55,12 +56,29 @@ def decode(content: bytes, fmt: str | None, selector: str | None = None) -> Any:
             return _markdown(text)
     except (ValueError, ElementTree.ParseError, yaml.YAMLError, csv.Error) as exc:
         raise FormatError(f"upstream body is not valid {name}: {exc}") from None
+    except RecursionError:
+        raise FormatError(f"upstream body nests too deeply to read as {name}") from None
     raise UnsupportedFormat(f'Unsupported "{fmt}" format specified')
 
 
 def _xml(text: str) -> Any:
+    check_xml(text)
     root = ElementTree.fromstring(text)
     return _element(root)
+
+
+def _rows(text: str, delimiter: str) -> list[dict[str, Any]]:
+    """The records of a CSV text, within the budget of its size (a short row is filled out
+    to the header's width)."""
+    left = budget(len(text))
+    rows = []
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    for row in reader:
+        left -= max(len(reader.fieldnames or ()), len(row)) + 1
+        if left < 0:
+            raise TooLarge("the table expands past its size budget")
+        rows.append(dict(row))
+    return rows
 
 
 def _element(element: ElementTree.Element) -> Any:
@@ -220,7 +238,7 @@ def _markdown(text: str) -> dict[str, Any]:
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
         if end != -1:
-            loaded = yaml.safe_load(text[4:end])
+            loaded = load_yaml(text[4:end])
             front = loaded if isinstance(loaded, dict) else {}
             text = text[end + 4 :].lstrip("\n")
     sections: list[dict[str, Any]] = []

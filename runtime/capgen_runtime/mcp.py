@@ -1,6 +1,6 @@
 """MCP adapters: the descriptors the generated `mcp_server` module declares.
 
-The SDK-bound implementation lives in `mcp_sdk.py` and is imported on first use, so a
+The SDK-bound implementation lives in `mcp_sdk.py` (its HTTP side in `mcp_http.py`) and is imported on first use, so a
 service can answer REST requests while the MCP SDK (the heaviest import) is still loading.
 """
 
@@ -26,9 +26,9 @@ def build_server(adapter: McpAdapter, service: Service) -> Server[Any]:
 
 def build_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -> Starlette:
     """Streamable HTTP at /mcp (stateless, JSON responses), plus health and metrics routes."""
-    from . import mcp_sdk
+    from . import mcp_http
 
-    return mcp_sdk.create_app(adapter, service, host)
+    return mcp_http.create_app(adapter, service, host)
 
 
 async def run_stdio(adapter: McpAdapter, service: Service) -> None:

@@ -12,29 +12,23 @@ import base64
 import json
 import mimetypes
 import re
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
 import mcp.types as types
 from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
-from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
-from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .body import MAX_DEPTH, depth
 from .contract import Checker, mcp_output_schema, structured
 from .engine import Outcome, Service, execute, json_outcome
-from .errors import CapabilityError, NoHandler, UpstreamUnavailable
+from .errors import CapabilityError, NoHandler
 from .formats import media_type
-from .hosts import install_checks
 from .mapping import NOT_MAPPED
+from .mcp_stream import stream_result, with_progress
 from .model import (
-    MCP_PATH,
     Endpoint,
     McpAdapter,
     Prompt,
@@ -44,10 +38,7 @@ from .model import (
     object_schema,
     result_schema,
 )
-from .observability import install_observability
-from .security import answer, resolve_guard
 from .settings import Settings
-from .upstream import OpenStream
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -113,7 +104,7 @@ def build_server(
             outcome = await execute(tool.endpoint, arguments, service, stream=token is not None)
             if outcome.stream is not None:
                 assert token is not None
-                outcome = await _with_progress(outcome, outcome.stream, ctx, token, service)
+                outcome = await with_progress(outcome, outcome.stream, ctx, token, service)
         except NoHandler:  # §6.5: neither call nor steps nor mock values: the mock `{}`
             outcome = json_outcome(200, {})
         except CapabilityError as exc:
@@ -280,6 +271,9 @@ class ToolContract:
             return result
         if result.structured_content is None:
             value = json_value(outcome)
+            if value is not NOT_MAPPED and depth(value) > MAX_DEPTH:  # the SDK cannot send it
+                message = f"the upstream's answer nests deeper than {MAX_DEPTH} levels"
+                return _text_result(message, is_error=True)
             if value is not NOT_MAPPED:
                 result.structured_content = structured(service.redact_value(value), self.wrapped)
             elif self.output is not None and not self.wrapped:
@@ -305,7 +299,7 @@ def json_value(outcome: Outcome) -> Any:
         return NOT_MAPPED
     try:
         return json.loads(outcome.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return NOT_MAPPED
 
 
@@ -331,43 +325,8 @@ def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
             content = types.EmbeddedResource(type="resource", resource=blob)
         return types.CallToolResult(content=[content], is_error=outcome.is_error)
     if media == "text/event-stream":
-        return _stream_result(outcome, service)
+        return stream_result(outcome, service)
     return _text_result(service.redact(outcome.text), is_error=outcome.is_error)
-
-
-async def _with_progress(
-    outcome: Outcome,
-    stream: OpenStream,
-    ctx: ServerRequestContext[Any],
-    token: str | int,
-    service: Service,
-) -> Outcome:
-    """Read a streamed answer whole, telling the caller the text so far at each event."""
-    received, pending, text, count = b"", b"", "", 0
-    try:
-        async for chunk in stream.chunks():
-            received += chunk
-            pending += chunk
-            end = pending.rfind(b"\n\n")
-            if end < 0:  # no event completed since the last notification
-                continue
-            events, pending = pending[: end + 2], pending[end + 2 :]
-            piece = sse_text(events)
-            if not piece:  # events that add no text ([DONE], a keep-alive)
-                continue
-            text, count = text + piece, count + 1
-            await ctx.session.send_progress_notification(
-                token, count, message=service.redact(text), related_request_id=_request_id(ctx)
-            )
-    except httpx.HTTPError as exc:
-        raise UpstreamUnavailable(f"the upstream stream broke off ({type(exc).__name__})") from None
-    if stream.truncated:
-        raise UpstreamUnavailable(f"the upstream stream is larger than {stream.limit} bytes")
-    return Outcome(outcome.status, received, outcome.media_type, headers=outcome.headers)
-
-
-def _request_id(ctx: ServerRequestContext[Any]) -> str | None:
-    return None if ctx.request_id is None else str(ctx.request_id)
 
 
 def _is_text(media: str) -> bool:
@@ -377,45 +336,6 @@ def _is_text(media: str) -> bool:
         or media.endswith(("json", "+xml", "/xml", "yaml", "ndjson"))
         or media in ("application/x-www-form-urlencoded", "application/javascript")
     )
-
-
-def sse_data(content: bytes) -> list[str]:
-    """The data of each event of a server-sent-event stream, in order (`[DONE]` left out)."""
-    found = []
-    for block in content.decode("utf-8", errors="replace").replace("\r\n", "\n").split("\n\n"):
-        data = "\n".join(
-            line[5:].removeprefix(" ") for line in block.split("\n") if line.startswith("data:")
-        )
-        if data and data.strip() != "[DONE]":
-            found.append(data)
-    return found
-
-
-def sse_text(content: bytes) -> str:
-    """The text a stream carries: the `response` (or `text`) field of JSON events, the data of
-    others, in order."""
-    parts: list[str] = []
-    for data in sse_data(content):
-        try:
-            event = json.loads(data)
-        except ValueError:
-            parts.append(data)
-            continue
-        piece = event.get("response", event.get("text")) if isinstance(event, dict) else None
-        parts.append(piece if isinstance(piece, str) else data)
-    return "".join(parts)
-
-
-def _stream_result(outcome: Outcome, service: Service) -> types.CallToolResult:
-    """The text of the stream, and its events as structured content when each is JSON."""
-    redacted = service.redact_bytes(outcome.content)
-    result = _text_result(sse_text(redacted), is_error=outcome.is_error)
-    try:
-        events = [json.loads(data) for data in sse_data(redacted)]
-    except ValueError:
-        return result
-    result.structured_content = {"events": events}
-    return result
 
 
 def _resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict[str, Any]:
@@ -604,119 +524,3 @@ def _prompt_handlers(prompts: tuple[Prompt, ...]) -> dict[str, Any]:
 def fill_prompt(template: str, arguments: Mapping[str, str]) -> str:
     """One pass: a missing argument keeps its placeholder; values are never re-expanded."""
     return _PROMPT_ARG.sub(lambda m: arguments.get(m.group(1), m.group(0)), template)
-
-
-class ProgressRouter:
-    """JSON responses, except for a `tools/call` whose caller asked for progress
-    (`_meta.progressToken`): that one is answered as an SSE stream, so the notifications sent
-    while the upstream streams reach the caller before the result.
-
-    The endpoint is stateless: a GET (which would open a stream nothing is ever sent on) is a
-    405, and a body that is JSON but not a JSON-RPC 2.0 message is a one-line -32600."""
-
-    def __init__(self, json_app: ASGIApp, sse_app: ASGIApp, limit: int) -> None:
-        self.json_app, self.sse_app, self.limit = json_app, sse_app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") == "GET":
-            headers = [(b"allow", b"POST, DELETE"), (b"content-type", b"text/plain")]
-            await answer(send, 405, headers, b"GET not supported: this endpoint is stateless")
-            return
-        if scope["type"] != "http" or scope.get("method") != "POST":
-            await self.json_app(scope, receive, send)
-            return
-        body, more = b"", True
-        while more and len(body) <= self.limit:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-        invalid = envelope_problem(body)
-        if invalid is not None:
-            error = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": invalid}}
-            headers = [(b"content-type", b"application/json")]
-            await answer(send, 400, headers, json.dumps(error).encode())
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": more}
-            return await receive()
-
-        target = self.sse_app if _asks_progress(body) else self.json_app
-        await target(scope, replay, send)
-
-
-def envelope_problem(body: bytes) -> str | None:
-    """Why a JSON body is not a JSON-RPC 2.0 message, or None (also for what is not JSON: the
-    SDK answers that with -32700). Bodies that name a method and version 2.0, as every real
-    request does, are not parsed here."""
-    if b'"2.0"' in body and b'"method"' in body:
-        return None
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return None
-    if isinstance(message, list):
-        return "Invalid Request: batches are not supported"
-    if not isinstance(message, dict):
-        return "Invalid Request: a JSON-RPC message is a JSON object"
-    if message.get("jsonrpc") != "2.0":
-        return 'Invalid Request: "jsonrpc" must be "2.0"'
-    if not isinstance(message.get("method"), str) and not (
-        "result" in message or "error" in message
-    ):
-        return 'Invalid Request: "method" must be a string'
-    return None
-
-
-def _asks_progress(body: bytes) -> bool:
-    if b"progressToken" not in body:  # most calls: no JSON parsed twice
-        return False
-    try:
-        message = json.loads(body)
-    except ValueError:
-        return False
-    if not isinstance(message, dict) or message.get("method") != "tools/call":
-        return False
-    params = message.get("params")
-    meta = params.get("_meta") if isinstance(params, dict) else None
-    return isinstance(meta, dict) and meta.get("progressToken") is not None
-
-
-def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -> Starlette:
-    """Streamable HTTP at /mcp (stateless, JSON responses), plus health and metrics routes."""
-    guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
-    catalog = Catalog(adapter, service.settings)  # one for both servers
-    server = build_server(adapter, service, catalog)
-    # Host and Origin are checked by HostCheckMiddleware, the same check as REST's
-    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    streaming = build_server(adapter, service, catalog)  # answers calls that asked for progress
-    apps = [
-        s.streamable_http_app(
-            streamable_http_path=MCP_PATH,
-            stateless_http=True,
-            json_response=json_response,
-            transport_security=security,
-            host=host,
-            max_request_body_size=service.settings.max_request_bytes,
-        )
-        for s, json_response in ((server, True), (streaming, False))
-    ]
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with (
-            service.running(),
-            server.session_manager.run(),
-            streaming.session_manager.run(),
-        ):
-            yield
-
-    router = ProgressRouter(apps[0], apps[1], service.settings.max_request_bytes)
-    app = Starlette(routes=[Mount("/", app=router)], lifespan=lifespan)
-    install_checks(app, service.settings, guard, host, loopback_default=True)
-    install_observability(app, service, adapter.namespace)
-    return app

@@ -14,10 +14,12 @@ from typing import Any
 JSON = Any
 
 # A path value: no control character or backslash, no `.` or `..` part (some servers decode
-# %2F before they route); one that ends the path may carry `/` but has no empty part. The
-# OpenAPI document publishes these same patterns.
+# %2F before they route), nor one once a `;` suffix is removed (Tomcat, Jetty and Spring read
+# `..;x` as `..`, matrix parameters dropped); one that ends the path may carry `/` but has no
+# empty part. The OpenAPI document publishes these same patterns.
 _CHAR, _NOT_DOT = r"[^\x00-\x1f\x7f\\/]", r"[^\x00-\x1f\x7f\\/.]"
-_PART = rf"(?:{_NOT_DOT}{_CHAR}*|\.{_NOT_DOT}{_CHAR}*|\.\.{_CHAR}+)"
+_AFTER_DOT, _AFTER_DOTS = r"[^\x00-\x1f\x7f\\/.;]", r"[^\x00-\x1f\x7f\\/;]"
+_PART = rf"(?:{_NOT_DOT}{_CHAR}*|\.{_AFTER_DOT}{_CHAR}*|\.\.{_AFTER_DOTS}{_CHAR}*)"
 PATH_VALUE = rf"^(?:{_PART})?(?:/(?:{_PART})?)*$"  # `/` is sent encoded
 PATH_SEGMENT = rf"^{_PART}$"  # one segment of an exposed REST path
 PATH_TAIL = rf"^{_PART}(?:/{_PART})*$"  # the last placeholder: `/` is sent as it is

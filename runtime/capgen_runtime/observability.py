@@ -24,6 +24,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .redaction import Redactor
+
 if TYPE_CHECKING:
     from .settings import Settings
 
@@ -153,17 +155,15 @@ def _escape(value: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces every known secret by `***` in formatted log messages."""
+    """Replaces every known secret by `***` in formatted log messages, by the rule answers
+    follow (redaction.py)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = tuple(s for s in secrets if s)
+        self.redactor = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self.secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, None
+        record.msg, record.args = self.redactor.text(record.getMessage()), None
         return True
 
 
@@ -324,7 +324,11 @@ def metrics_app(service: Observed) -> Starlette:
     async def metrics(_: Request) -> Response:
         return _exposition(service)
 
-    return Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])
+    from .problem import install_problem_handlers  # problem.py reads this module's request id
+
+    app = Starlette(routes=[Route("/metrics", metrics, methods=["GET"])])
+    install_problem_handlers(app)
+    return app
 
 
 def _exposition(service: Observed) -> Response:

@@ -20,7 +20,7 @@ from .model import HEADER_VALUE, PATH_TAIL, PATH_VALUE, Body, Operation, Paramet
 from .templating import lookup, render, to_text
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_SEGMENT_SAFE = ":@!$&'()*+,;=-._~"  # RFC 3986 pchar, without "/"
+_SEGMENT_SAFE = ":@!$&'()*+,=-._~"  # RFC 3986 pchar, without "/" and ";" (matrix parameters)
 _PATH_VALUE, _PATH_TAIL = re.compile(PATH_VALUE), re.compile(PATH_TAIL)
 _HEADER_VALUE = re.compile(HEADER_VALUE)
 _SOLE_PLACEHOLDER = re.compile(r"^\{\{\s*([^{}#^/!&]+?)\s*\}\}$")
@@ -154,7 +154,8 @@ def encode_path_value(name: str, text: str, slashes: bool = False) -> str:
     """Percent-encode one path value so it cannot change the URL's structure.
 
     `.` and `..` parts are refused even where `/` is encoded, since some servers decode
-    %2F before they route.
+    %2F before they route, and so are `.;x` and `..;x`, which Java servers read as `.` and
+    `..`; `;` itself is sent encoded.
     """
     if not text or not (_PATH_TAIL if slashes else _PATH_VALUE).match(text):
         raise InvalidRequest(

@@ -14,20 +14,22 @@ import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from . import jsonpath
-from .body import RawBody, decode_json, raw_media
+from .body import RawBody, check_encoding, decode_json, raw_media
 from .contract import Checker, coerce
 from .docs import ASSETS, DOCS_PATHS, install_docs
 from .engine import Outcome, Service, execute
-from .errors import CapabilityError, InvalidInput, NoHandler
+from .errors import CapabilityError, InvalidInput, InvalidRequest, NoHandler
 from .hosts import install_checks
 from .model import Input, RestAdapter, Route, object_schema
 from .observability import install_observability
 from .openapi import openapi_document, security_schemes
-from .problem import phrase, problem
+from .problem import internal_error, phrase, problem
 from .routing import OperationRoutes
 from .security import Guard, resolve_guard
+from .streams import error_marker, stream_failure
 from .upstream import OpenStream
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ def build_app(adapter: RestAdapter, service: Service, host: str | None = None) -
     document = functools.cache(lambda: openapi_document(adapter, schemes))
     app.openapi = document  # type: ignore[method-assign]
     app.add_exception_handler(StarletteHTTPException, _no_handler)
+    app.add_exception_handler(Exception, internal_error)
     if docs:
         install_docs(app, adapter.title, document)
     install_checks(  # the docs hold no secret: open without credentials
@@ -69,7 +72,7 @@ def build_app(adapter: RestAdapter, service: Service, host: str | None = None) -
         service.settings,
         guard,
         host,
-        loopback_default=False,
+        loopback_default=True,
         also_open=DOCS_PATHS if docs else frozenset(),
         open_prefix=ASSETS + "/" if docs else None,
     )
@@ -148,25 +151,29 @@ def to_response(outcome: Outcome, service: Service) -> Response:
 async def relay(stream: OpenStream, service: Service) -> AsyncIterator[bytes]:
     """The upstream's chunks as they arrive, secrets redacted even when one is split across two
     chunks (the end of a chunk that could begin a secret waits for the next). A stall longer
-    than the read timeout, or a broken upstream, ends the stream and is logged; a caller who
-    goes away closes the upstream stream."""
-    pending = b""
+    than the read timeout, a broken upstream or a stream over the size limit ends the stream
+    with an error marker (streams.py) and is logged; a caller who goes away closes the
+    upstream stream."""
+    held = service.redactor.held_bytes()
+    failure: tuple[int, str] | None = None
     try:
         async for chunk in stream.chunks():
-            data = service.redact_bytes(pending + chunk)
-            cut = max(len(data) - service.secret_tail, 0)
-            if not service.secrets_span_lines:  # what ends in a line break holds no secret start
-                cut = max(cut, data.rfind(b"\n") + 1)
-            pending = data[cut:]
-            if cut:
-                yield data[:cut]
+            data = held.feed(chunk)
+            if data:
+                yield data
+        if stream.truncated:
+            failure = 502, f"the upstream stream is larger than {stream.limit} bytes"
     except httpx.HTTPError as exc:
         logger.warning("upstream stream ended early: %s", type(exc).__name__)
+        failure = stream_failure(exc)
     finally:
         with anyio.CancelScope(shield=True):  # also when the caller went away (cancelled)
             await stream.aclose()
-    if pending:
-        yield service.redact_bytes(pending)
+    rest = held.end()
+    if rest:
+        yield rest
+    if failure is not None:
+        yield error_marker(stream.media_type, *failure)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -174,11 +181,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise _TooLarge(limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or its body stalled (wire.py): nobody reads the answer
+        raise InvalidRequest("the request body did not arrive") from None
     return b"".join(chunks)
 
 
@@ -193,6 +203,7 @@ async def extract_inputs(
     request: Request, route: Route, limit: int, guard: Guard | None
 ) -> dict[str, Any]:
     """Collect the inputs of a REST request (SEMANTICS §5.1 with DEV-15, 16, 17)."""
+    check_encoding(request.scope)
     values: dict[str, Any] = {}
     for identifier, name in route.variables:
         if identifier in request.path_params and name not in values:
@@ -207,7 +218,7 @@ async def extract_inputs(
     elif any(i.location == "body" for i in route.endpoint.inputs):
         raw = await read_body(request, limit)
         required = any(i.required for i in body_inputs)
-        body = decode_json(raw, request.headers.get("content-encoding"), required)
+        body = decode_json(raw, request.headers, required)
         fields = whole is None  # the inputs are fields of a JSON object
         if raw.strip() == b"null" or (fields and body is not None and not isinstance(body, dict)):
             raise InvalidInput(
@@ -302,6 +313,7 @@ async def _forward(request: Request, route: Route, service: Service) -> Response
     forward = route.endpoint.forward
     assert forward is not None
     try:
+        check_encoding(request.scope)
         rest = ""
         if forward.path_variable:
             identifiers = {name: identifier for identifier, name in route.variables}

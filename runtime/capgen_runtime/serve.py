@@ -34,6 +34,7 @@ from .observability import configure_logging, metrics_app
 from .rest import build_app as build_rest_app
 from .security import AuthConfigError, resolve_guard
 from .settings import Settings, SettingsError, conventional, load_settings
+from .wire import HttpProtocol, raise_descriptor_limit
 
 
 @dataclass(frozen=True)
@@ -261,10 +262,17 @@ def _bind(host: str, port: int) -> socket.socket:
 
 
 def _server(app: object, settings: Settings | None = None) -> _Server:
-    """A uvicorn server for `app`; with `settings`, one that drains for their drain period
-    and trusts forwarded headers from their proxies only."""
+    """A uvicorn server for `app`, its request heads, idle connections and stalled bodies
+    bounded (wire.py); with `settings`, one that drains for their drain period, times out
+    reads as they say and trusts forwarded headers from their proxies only."""
+    protocol = (
+        HttpProtocol.configured(settings.head_timeout, settings.body_timeout)
+        if settings
+        else HttpProtocol
+    )
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
+        http=protocol,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_timeout) if settings else 1,
@@ -300,6 +308,7 @@ def _serve(
             file=sys.stderr,
         )
         return 2
+    raise_descriptor_limit()
     sockets = _sockets(capability, adapters, settings, args, listen)
     _announce(capability, adapters, sockets, listen, settings)
     if listen.workers == 1:

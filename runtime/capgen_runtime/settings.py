@@ -6,9 +6,11 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .auth import client_certificate
+from .auth import built_credentials, client_certificate, path_credential
 from .binds import BindContext, resolve_binds
+from .errors import InvalidRequest
 from .model import Bind, Upstream
 from .templating import lookup, placeholders, render
 
@@ -56,10 +58,14 @@ class Settings:
     metrics_dir: str = ""  # where the workers of one server share their metrics
     metrics_token: str = ""  # a bearer token /metrics requires instead of the adapter's auth
     metrics_port: int = 0  # /metrics on its own port (open there, absent from the adapters)
+    credentials: tuple[str, ...] = ()  # what the service builds from bound values (auth.py)
+    head_timeout: float = 5.0  # seconds a caller has to send a whole request head (wire.py)
+    body_timeout: float = 10.0  # seconds a request body may pause before the request is ended
 
     def secret_values(self) -> list[str]:
-        """Every value no log line, error or answer may show: bound values, inbound tokens."""
-        return [*self.binds.secrets(), *self.inbound_tokens.values()]
+        """Every value no log line, error or answer may show: bound values, inbound tokens and
+        the credentials built from them (redaction.py decides which are long enough)."""
+        return [*self.binds.secrets(), *self.inbound_tokens.values(), *self.credentials]
 
     def with_base_url(self, url: str) -> Settings:
         """Every consumed API pointed at `url` (mock mode)."""
@@ -67,6 +73,25 @@ class Settings:
 
 
 MOCK_OPERATION_HEADER = "X-Capgen-Mock-Operation"  # names the operation, to the mock upstream only
+
+
+# Numeric settings: field -> (variable after the prefix, default); counts are whole numbers
+_SECONDS = {
+    "connect_timeout": ("CONNECT_TIMEOUT", 5.0),
+    "read_timeout": ("TIMEOUT", 30.0),
+    "max_retry_after": ("MAX_RETRY_AFTER", 10.0),
+    "drain_grace": ("DRAIN_GRACE", 5.0),
+    "head_timeout": ("HEAD_TIMEOUT", 5.0),
+    "body_timeout": ("BODY_TIMEOUT", 10.0),
+}
+_COUNTS = {
+    "retries": ("RETRIES", 2),
+    "max_request_bytes": ("MAX_REQUEST_BYTES", 4 * 1024 * 1024),
+    "max_response_bytes": ("MAX_RESPONSE_BYTES", 16 * 1024 * 1024),
+    "max_connections": ("MAX_CONNECTIONS", 100),
+    "page_size": ("MCP_PAGE_SIZE", 0),
+    "metrics_port": ("METRICS_PORT", 0),
+}
 
 
 def load_settings(
@@ -86,18 +111,16 @@ def load_settings(
     base_urls = {u.namespace: _base_url(u, env, binds_context, mock) for u in upstreams}
     if not mock:
         _check_certificates(upstreams, binds_context)
-    return Settings(
+    numbers: dict[str, Any] = {
+        field: _number(env, f"{env_prefix}_{name}", default)
+        for field, (name, default) in _SECONDS.items()
+    }
+    numbers |= {f: int(_number(env, f"{env_prefix}_{n}", d)) for f, (n, d) in _COUNTS.items()}
+    settings = Settings(
         env_prefix=env_prefix,
         base_urls=base_urls,
         binds=binds_context,
-        connect_timeout=_number(env, f"{env_prefix}_CONNECT_TIMEOUT", 5.0),
-        read_timeout=_number(env, f"{env_prefix}_TIMEOUT", 30.0),
         total_timeout=total_timeout,
-        retries=int(_number(env, f"{env_prefix}_RETRIES", 2)),
-        max_retry_after=_number(env, f"{env_prefix}_MAX_RETRY_AFTER", 10.0),
-        max_request_bytes=int(_number(env, f"{env_prefix}_MAX_REQUEST_BYTES", 4 * 1024 * 1024)),
-        max_response_bytes=int(_number(env, f"{env_prefix}_MAX_RESPONSE_BYTES", 16 * 1024 * 1024)),
-        max_connections=int(_number(env, f"{env_prefix}_MAX_CONNECTIONS", 100)),
         inbound_tokens=_inbound(env, env_prefix),
         auth_disabled=auth_disabled or _flag(env, f"{env_prefix}_AUTH_DISABLED"),
         cors_origins=tuple(o for o in env.get(f"{env_prefix}_CORS_ORIGINS", "").split(",") if o),
@@ -105,7 +128,6 @@ def load_settings(
         docs=_flag(env, f"{env_prefix}_DOCS", default=True),
         tools=_patterns(env.get(f"{env_prefix}_MCP_TOOLS", "")),
         exclude_tools=_patterns(env.get(f"{env_prefix}_MCP_EXCLUDE_TOOLS", "")),
-        page_size=int(_number(env, f"{env_prefix}_MCP_PAGE_SIZE", 0)),
         discovery=_flag(env, f"{env_prefix}_MCP_DISCOVERY"),
         allowed_hosts=_patterns(env.get(f"{env_prefix}_ALLOWED_HOSTS", "")),
         allowed_origins=_patterns(env.get(f"{env_prefix}_ALLOWED_ORIGINS", "")),
@@ -113,13 +135,15 @@ def load_settings(
             env, f"{env_prefix}_TRUSTED_PROXIES", "FORWARDED_ALLOW_IPS", "127.0.0.1"
         ),
         digest_secret=env.get(f"{env_prefix}_DIGEST_SECRET", ""),
-        drain_grace=_number(env, f"{env_prefix}_DRAIN_GRACE", 5.0),
         # the default lets the slowest request the upstream deadline allows finish
         drain_timeout=_number(env, f"{env_prefix}_DRAIN_TIMEOUT", total_timeout + DRAIN_MARGIN),
         metrics_dir=env.get(f"{env_prefix}_METRICS_DIR", ""),
         metrics_token=env.get(f"{env_prefix}_METRICS_TOKEN", ""),
-        metrics_port=int(_number(env, f"{env_prefix}_METRICS_PORT", 0)),
+        credentials=tuple(
+            c for u in upstreams for c in built_credentials(u.auth, binds_context.scope)
+        ),
     )
+    return replace(settings, **numbers)
 
 
 def conventional(env: Mapping[str, str], prefixed: str, common: str, default: str = "") -> str:
@@ -156,12 +180,20 @@ def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
 
 
 def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mock: bool) -> str:
-    """The override variable, else the spec's baseUri with placeholders from binds or the environment."""
+    """The override variable, else the spec's baseUri with placeholders from the API key placed
+    in the path (`https://api.telegram.org/bot{{token}}`), binds or the environment."""
     override = env.get(upstream.base_url_env)
     if override:
         return override.rstrip("/")
     template = upstream.base_url
-    missing = [n for n in placeholders(template) if lookup(n, [binds.scope, env]) in (None, "")]
+    try:
+        credential = path_credential(upstream.auth, binds.scope)
+    except InvalidRequest:
+        raise SettingsError(
+            f"the API key of {upstream.namespace} cannot be placed in a URL path"
+        ) from None
+    scopes = [credential, binds.scope, env]
+    missing = [n for n in placeholders(template) if lookup(n, scopes) in (None, "")]
     if mock:
         return template
     if not template or missing:
@@ -169,7 +201,7 @@ def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mo
         raise SettingsError(
             f"no base URL for {upstream.namespace}{needs}: set {upstream.base_url_env}"
         )
-    return render(template, binds.scope, env).rstrip("/")
+    return render(template, *scopes).rstrip("/")
 
 
 def _check_certificates(upstreams: Sequence[Upstream], binds: BindContext) -> None:

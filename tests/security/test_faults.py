@@ -6,6 +6,7 @@ Idempotent requests are retried (honouring Retry-After); non-idempotent ones nev
 
 from __future__ import annotations
 
+import email.utils
 import time
 
 import anyio
@@ -130,6 +131,30 @@ def test_a_long_retry_after_is_not_waited_for(built: Built, upstream: FakeUpstre
     status, headers, _, elapsed = get(built)
     assert status == 503 and headers["retry-after"] == "3600" and elapsed < 2
     assert len(upstream.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "passed_on"),
+    [
+        ("100000", "3600"),  # capped: an hour at most
+        ("Wed, 21 Oct 2015 07:28:00 GMT", "0"),  # a date past is no wait
+        ("soon", None),  # what does not parse is not passed on
+        ("9" * 400, "3600"),
+    ],
+)
+def test_retry_after_is_passed_on_normalised_and_capped(
+    built: Built, upstream: FakeUpstream, given: str, passed_on: str | None
+) -> None:
+    upstream.answer(Answer(503, {}, {"Retry-After": given}, repeat=10))
+    status, headers, _, _ = get(built, "POST")
+    assert status == 503 and headers.get("retry-after") == passed_on
+
+
+def test_a_future_retry_after_date_becomes_seconds(built: Built, upstream: FakeUpstream) -> None:
+    when = email.utils.formatdate(time.time() + 120, usegmt=True)
+    upstream.answer(Answer(429, {}, {"Retry-After": when}, repeat=10))
+    status, headers, _, _ = get(built, "POST")
+    assert status == 503 and 100 <= int(headers["retry-after"]) <= 121
 
 
 def test_post_429_is_not_retried(built: Built, upstream: FakeUpstream) -> None:
