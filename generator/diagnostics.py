@@ -163,6 +163,11 @@ CODES: dict[str, Code] = {
         "`call` target not declared; the operation answers 501",
         "declare the operation under `consumes`, or fix the reference (an error with --strict)",
     ),
+    "W150": Code(
+        "warning",
+        "optional parameter without a name dropped (DEV-28)",
+        "give it a name, or remove it",
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
 from .selection import ToolSelection
 from .templates import TemplateError, collect_names
+from .unnamed import named
 
 A = TypeVar("A", m.RestExposes, m.McpExposes)
 
@@ -152,7 +153,7 @@ def _functions(ctx: Context) -> tuple[ir.Function, ...]:
             built = ir.Function(const, ref, endpoint, function.description)
             ctx.functions[ref] = built
             ctx.function_calls[ref] = Calls(calls.pairs)
-            ctx.function_inputs[ref] = tuple(function.input_parameters)
+            ctx.function_inputs[ref] = tuple(named(ctx, function.input_parameters))
             result.append(built)
     return tuple(result)
 

@@ -20,6 +20,7 @@ from .context import Context
 from .outputs import outputs
 from .schemas import constraints, json_type
 from .templates import TemplateError, collect_names, names, normalise_path
+from .unnamed import named
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")  # methods whose data goes in the query
@@ -95,7 +96,11 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
     base_url = _base_url(ctx, spec, locations)
     auth = outbound_auth(ctx, spec.authentication, locations, spec.pointer)
     # an API key placed in the path fills the placeholder its key names (a bot token)
-    credential = {auth.key: auth.value} if auth and auth.placement == "path" and auth.key else {}
+    credential = (
+        {k: v for k, v in ((auth.key, auth.value), *auth.more) if k}
+        if auth and auth.placement == "path"
+        else {}
+    )
     params = tuple(_params(ctx, spec.input_parameters, locations))
     operations: list[ir.Operation] = []
     seen: dict[str, Span] = {}
@@ -109,7 +114,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
                 ctx.warning(
                     "W131",
                     f"operation {op.name!r} is declared twice in {spec.namespace}; a call to it "
-                    "is resolved by the caller's method and path",
+                    "is resolved by the caller's method, path, inputs and description",
                     op_span,
                 )
             seen[op.name] = op_span
@@ -130,7 +135,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
         module=module,
         class_name=naming.pascal(spec.namespace) + "Client",
         base_url=base_url,
-        base_url_env=naming.constant(spec.namespace) + "_BASE_URL",
+        base_url_env=naming.base_url_env(spec.namespace),
         auth=auth,
         parameters=params,
         operations=tuple(operations),
@@ -151,7 +156,7 @@ def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
         ctx.error("E023", f"malformed baseUri {spec.base_uri!r}", span)
         return raw
     base = re.sub(r"\{([^{}]+)\}", r"{{\1}}", base)
-    env = naming.constant(spec.namespace) + "_BASE_URL"
+    env = naming.base_url_env(spec.namespace)
     if not base:
         ctx.warning("W122", f"empty baseUri: the service needs {env} at start-up", span)
         return base
@@ -172,12 +177,9 @@ def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
 
 def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -> list[ir.Param]:
     result = []
-    for item in items:
+    for item in named(ctx, items, locations):
         location = (item.in_ or "query").lower()
         span = locations.span(item.pointer)
-        if not item.name.strip():  # it would go on the wire as `&=value`
-            ctx.error("E012", "a parameter needs a non-empty `name`", span)
-            continue
         if item.in_ is None:
             ctx.warning(
                 "W122", f"parameter {item.name!r} has no `in`; sent as a query parameter", span
@@ -326,6 +328,7 @@ def _operation(
         output_selector=_selector(ctx, op, fmt, span),
         summary=summary.rstrip(".") + ".",
         details=details.strip(),
+        described=" ".join((op.description or "").split()),
         result=result,
         data_annotation=data,
         span=span,

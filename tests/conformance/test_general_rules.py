@@ -1,0 +1,185 @@
+"""General rules of SEMANTICS §10 DEV-22 to DEV-29 (issue 27), each from a small spec written
+here: the expected requests and answers come from the spec text and SEMANTICS, never from
+capgen's IR."""
+
+from __future__ import annotations
+
+import anyio
+
+from tests.conformance.test_consumed import _auth_spec, _call_list, last
+from tests.support.fake_upstream import FakeUpstream
+from tests.support.packages import codes
+
+KEYS = "binds:\n- namespace: env\n  keys: {API_KEY: DD_API, APP_KEY: DD_APP}\n"
+KEY_VALUES = {"DD_API": "api-7c1e", "DD_APP": "app-93fd"}
+
+
+def test_dev27_every_apikey_header_is_sent_each_from_its_own_bind(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    auth = "{type: apikey, headers: {DD-API-KEY: '{{API_KEY}}', DD-APPLICATION-KEY: '{{APP_KEY}}'}}"
+    built = make(_auth_spec(auth, KEYS), env=KEY_VALUES)
+    _call_list(built)
+    seen = last(upstream).headers
+    assert (seen["dd-api-key"], seen["dd-application-key"]) == ("api-7c1e", "app-93fd")
+    assert not [c for c in codes(built) if c.startswith("E")]
+
+
+def test_dev27_a_headers_list_in_the_query(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    auth = (
+        "{type: apikey, placement: query, headers: [{name: org, value: '{{env.API_KEY}}'},"
+        " {name: key, value: '{{env.APP_KEY}}'}]}"
+    )
+    _call_list(make(_auth_spec(auth, KEYS), env=KEY_VALUES))
+    assert last(upstream).query == "org=api-7c1e&key=app-93fd"
+
+
+CATALOGUE = """
+naftiko: 1.0.0-alpha2
+info: {label: Catalogue, description: written by a catalogue generator}
+capability:
+  consumes:
+  - type: http
+    namespace: cat
+    baseUri: https://api.example.com
+    resources:
+    - name: things
+      path: /things
+      operations:
+      - name: list-things
+        method: GET
+        inputParameters:
+        - {name: '', in: query, type: string, required: false}
+        - {name: kind, in: query, type: string}
+  exposes:
+  - type: mcp
+    namespace: cat-mcp
+    port: 9090
+    tools:
+    - name: list-things
+      description: List things
+      call: cat.list-things
+      inputParameters:
+      - {name: '', type: string, required: false}
+      - {name: kind, type: string}
+"""
+
+
+def test_dev28_optional_unnamed_parameters_are_dropped_with_a_warning(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    built = make(CATALOGUE)
+    warned = [d for d in built.result.diagnostics if d.code == "W150"]
+    assert [d.span.line for d in warned] == [15, 26]  # each located where it is written
+
+    async def run() -> None:
+        async with built.mcp(adapter="mcp_server") as client:
+            listed = (await client.list_tools()).tools[0]
+            assert list(listed.input_schema["properties"]) == ["kind"]
+            result = await client.call_tool("list-things", {"kind": "big"})
+            assert not result.is_error, result.content
+
+    anyio.run(run)
+    assert last(upstream).query == "kind=big"
+
+
+ODD_NAMESPACES = """
+naftiko: 1.0.0-alpha2
+info: {label: Odd namespaces, description: namespaces that start with a digit or hold --}
+capability:
+  consumes:
+  - type: http
+    namespace: 1factory
+    baseUri: https://one.example.com
+    resources: [{name: a, path: /a, operations: [{name: get-a, method: GET}]}]
+  - type: http
+    namespace: radar--radar
+    baseUri: https://radar.example.com
+    resources: [{name: b, path: /b, operations: [{name: get-b, method: GET}]}]
+  - type: http
+    namespace: myApi
+    baseUri: https://mine.example.com
+    resources: [{name: c, path: /c, operations: [{name: get-c, method: GET}]}]
+  exposes:
+  - type: mcp
+    namespace: odd-mcp
+    port: 9090
+    tools:
+    - {name: a, description: A, call: 1factory.get-a}
+    - {name: b, description: B, call: radar--radar.get-b}
+    - {name: c, description: C, call: myApi.get-c}
+"""
+# README: the namespace upper-cased, each character other than an ASCII letter or digit
+# replaced by `_`, one for one, then `_BASE_URL`
+DOCUMENTED = {"a": "1FACTORY_BASE_URL", "b": "RADAR__RADAR_BASE_URL", "c": "MYAPI_BASE_URL"}
+
+
+def test_the_base_url_variable_follows_one_documented_rule(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    built = make(ODD_NAMESPACES)
+    env = {name: f"{upstream.url}/documented-{tool}" for tool, name in DOCUMENTED.items()}
+    readme = (built.project / "README.md").read_text()
+    shown = subprocess.run(
+        [sys.executable, "-m", built.module.__name__, "serve", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=built.project,
+        check=True,
+    ).stdout
+    for name in DOCUMENTED.values():
+        assert f"`{name}`" in readme and name in shown
+
+    async def run() -> None:
+        async with built.mcp(**env) as client:
+            for tool in DOCUMENTED:
+                result = await client.call_tool(tool, {})
+                assert not result.is_error, result.content
+
+    anyio.run(run)
+    paths = [r.raw_path for r in upstream.requests[-3:]]
+    assert paths == ["/documented-a/a", "/documented-b/b", "/documented-c/c"]
+
+
+GENERATED_CATALOGUE = """
+naftiko: 1.0.0-alpha2
+info: {label: Billing, description: a catalogue naming every operation by its method}
+capability:
+  consumes:
+  - type: http
+    namespace: billing
+    baseUri: https://billing.example.com
+    resources:
+    - name: invoices
+      path: /invoices
+      operations: [{name: get, method: GET, description: List the invoices}]
+    - name: customers
+      path: /customers
+      operations: [{name: get, method: GET, description: List the customers}]
+  exposes:
+  - type: mcp
+    namespace: billing-mcp
+    port: 9090
+    tools:
+    - {name: customers, description: List the customers, call: billing.get}
+    - {name: invoices, label: List the  invoices, call: billing.get}
+    - {name: anything, description: Something else, call: billing.get}
+"""
+
+
+def test_dev22_a_duplicate_name_is_told_apart_by_the_callers_description(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    built = make(GENERATED_CATALOGUE.replace("    - {name: anything, description: Something else, call: billing.get}\n", ""))
+
+    async def run() -> None:
+        async with built.mcp() as client:
+            for tool in ("customers", "invoices"):
+                result = await client.call_tool(tool, {})
+                assert not result.is_error, result.content
+
+    anyio.run(run)
+    assert [r.raw_path for r in upstream.requests[-2:]] == ["/billing/customers", "/billing/invoices"]
+
+
+def test_dev22_a_caller_nothing_tells_apart_is_an_error_naming_the_candidates(make) -> None:  # type: ignore[no-untyped-def]
+    built = make(GENERATED_CATALOGUE, expect_ok=False)
+    errors = [d for d in built.result.diagnostics if d.severity == "error"]
+    assert [d.code for d in errors] == ["E032"]
+    assert "GET /invoices" in errors[0].message and "GET /customers" in errors[0].message
+    assert errors[0].span.line == 22  # the `anything` tool
