@@ -282,7 +282,7 @@ class ToolContract:
             value = json_value(outcome)
             if value is not NOT_MAPPED:
                 result.structured_content = structured(service.redact_value(value), self.wrapped)
-            elif self.output is not None and not self.wrapped:
+            elif not self.wrapped:
                 media = media_type(outcome.media_type) or "application/octet-stream"
                 result.structured_content = {"mimeType": media, "size": len(outcome.content)}
         if self.output is None or result.structured_content is None:

@@ -212,36 +212,48 @@ def object_schema(items: tuple[Input, ...] | list[Input], placed: bool = True) -
     return result
 
 
-def output_schema(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any] | None:
+def output_schema(
+    outputs: tuple[Output, ...] | list[Output], loose: bool = False
+) -> dict[str, Any] | None:
     """The JSON Schema of what the outputs produce, None when the spec declares none (the
-    upstream's answer then passes unchanged). Several top-level outputs are alternatives."""
-    schemas = [value_schema(output, top=True) for output in outputs]
-    if not schemas:
+    upstream's answer then passes unchanged) or when nothing about it can be asserted. Several
+    top-level outputs are alternatives. With `loose` (a body that is not JSON), no declared
+    scalar type is asserted (DEV-26)."""
+    schemas = [value_schema(output, top=True, loose=loose) for output in outputs]
+    if not schemas or any(not set(schema) - {"description"} for schema in schemas):
         return None
     return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
 
 
-def value_schema(output: Output, top: bool = False) -> dict[str, Any]:
-    """One output. Below the top, a mapped value may be absent from the answer: null too."""
+def value_schema(output: Output, top: bool = False, loose: bool = False) -> dict[str, Any]:
+    """One output, asserting only what its mapping guarantees (DEV-26): arrays and objects it
+    builds, text for a static value, and a declared scalar type only where the body is JSON
+    and the mapping is not the whole body (`$.`, whose answer may be anything). Below the top,
+    a mapped value may be absent from the answer: null too."""
     result: dict[str, Any]
     if output.value is not None:
         result = {"type": "string"}  # a static value is rendered as text
     elif output.type == "array":
         result = {"type": "array"}
         if output.items is not None:
-            result["items"] = value_schema(output.items)
-    elif output.type == "object":
-        result = {"type": "object"}
-        if output.properties:
-            result["properties"] = {
-                (prop.name or "value"): value_schema(prop) for prop in output.properties
-            }
-        elif output.values is not None:
-            result["additionalProperties"] = value_schema(output.values)
-    elif output.type in SCALAR_TYPES:
-        result = {"type": output.type}
-    else:
+            result["items"] = value_schema(output.items, loose=loose)
+    elif output.type == "object" and output.properties:
+        result = {
+            "type": "object",
+            "properties": {
+                (prop.name or "value"): value_schema(prop, loose=loose)
+                for prop in output.properties
+            },
+        }
+    elif output.type == "object" and output.values is not None and output.mapping:
+        result = {
+            "type": "object",
+            "additionalProperties": value_schema(output.values, loose=loose),
+        }
+    elif loose or (output.mapping or "").strip() in ("$", "$.") or output.type not in TYPES:
         result = {}
+    else:
+        result = {"type": output.type}
     if not top and "type" in result:
         result["type"] = [result["type"], "null"]
     if output.description:
@@ -249,7 +261,7 @@ def value_schema(output: Output, top: bool = False) -> dict[str, Any]:
     return result
 
 
-SCALAR_TYPES = ("string", "number", "integer", "boolean")
+TYPES = ("string", "number", "integer", "boolean", "object")
 
 
 def chosen(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
@@ -268,7 +280,9 @@ def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:
     if not endpoint.outputs and endpoint.function is not None:
         return result_schema(endpoint.function)
     if endpoint.call is not None or (endpoint.steps and not endpoint.mappings):
-        return output_schema(endpoint.outputs)
+        calls = [endpoint.call] if endpoint.call else [s.call for s in endpoint.steps if s.call]
+        loose = bool(calls) and calls[-1].operation.output_format.lower() != "json"
+        return output_schema(endpoint.outputs, loose)
     named = [output for output in endpoint.outputs if output.name]
     if not named:
         return {"type": "object"} if endpoint.outputs or endpoint.mappings else None

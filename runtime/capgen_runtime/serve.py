@@ -146,12 +146,12 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
     )
     prefix = capability.env_prefix
     commands = parser.add_subparsers(dest="command")
-    described = {
-        "epilog": _environment(capability),
-        "formatter_class": argparse.RawTextHelpFormatter,
-    }
+    epilog, raw = _environment(capability), argparse.RawTextHelpFormatter
     serve = commands.add_parser(
-        "serve", help="serve the REST and MCP (streamable HTTP) adapters", **described
+        "serve",
+        help="serve the REST and MCP (streamable HTTP) adapters",
+        epilog=epilog,
+        formatter_class=raw,
     )
     serve.add_argument(
         "--host", help=f"interface to bind (default ${prefix}_HOST, $HOST, else 127.0.0.1)"
@@ -179,7 +179,10 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
         help=f"worker processes (default ${prefix}_WORKERS, $WEB_CONCURRENCY, else 1)",
     )
     stdio = commands.add_parser(
-        "stdio", help="serve an MCP adapter over standard input/output", **described
+        "stdio",
+        help="serve an MCP adapter over standard input/output",
+        epilog=epilog,
+        formatter_class=raw,
     )
     stdio.add_argument("--adapter", help="namespace of the MCP adapter (default: the first)")
     for sub in (serve, stdio):

@@ -4,10 +4,13 @@ capgen's IR."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import anyio
 
 from tests.conformance.test_consumed import _auth_spec, _call_list, last
-from tests.support.fake_upstream import FakeUpstream
+from tests.support.fake_upstream import Answer, FakeUpstream, Recorded
 from tests.support.packages import codes
 
 KEYS = "binds:\n- namespace: env\n  keys: {API_KEY: DD_API, APP_KEY: DD_APP}\n"
@@ -183,3 +186,86 @@ def test_dev22_a_caller_nothing_tells_apart_is_an_error_naming_the_candidates(ma
     assert [d.code for d in errors] == ["E032"]
     assert "GET /invoices" in errors[0].message and "GET /customers" in errors[0].message
     assert errors[0].span.line == 22  # the `anything` tool
+
+
+SHIPYARD = """
+naftiko: 1.0.0-alpha2
+info: {label: Shipyard, description: a ship and its crew}
+capability:
+  consumes:
+  - type: http
+    namespace: registry
+    baseUri: https://registry.example.com
+    resources:
+    - name: ship
+      path: /ships/{{imo}}
+      operations: [{name: get-ship, method: GET}]
+    - name: crew
+      path: /crew
+      operations: [{name: list-crew, method: GET}]
+    - name: manifest
+      path: /manifest
+      operations: [{name: manifest, method: GET, outputRawFormat: csv}]
+  exposes:
+  - type: mcp
+    namespace: shipyard
+    port: 9090
+    tools:
+    - name: ship-with-crew
+      description: A ship with its crew's names
+      inputParameters: [{name: imo, type: string}]
+      steps:
+      - {name: ship, type: call, call: registry.get-ship, with: {imo: shipyard.imo}}
+      - {name: crew, type: call, call: registry.list-crew}
+      - {name: named, type: lookup, index: crew, match: crewId, lookupValue: $.ship.crew,
+         outputParameters: [fullName, role]}
+      mappings:
+      - {targetName: name, value: $.ship.name}
+      - {targetName: crew, value: $.named}
+      outputParameters:
+      - {name: name, type: string}
+      - name: crew
+        type: array
+        items:
+        - {name: fullName, type: string}
+        - {name: role, type: string}
+    - name: manifest
+      description: The cargo manifest
+      call: registry.manifest
+      outputParameters: [{type: string, mapping: $.}]
+"""
+
+
+def _shipyard_answers(request: Recorded) -> Answer:
+    if request.path.startswith("/registry/ships/"):
+        return Answer(200, {"name": "Northern Star", "crew": ["c-1", "c-2"]})
+    if request.path == "/registry/crew":
+        return Answer(200, [{"crewId": "c-1", "fullName": "Ann Lee", "role": "master"},
+                            {"crewId": "c-2", "fullName": "Bo Kim", "role": "cook"},
+                            {"crewId": "c-3", "fullName": "Cy Orr", "role": "mate"}])
+    return Answer(200, "item,weight\ncoal,12\nsalt,3\n", {"content-type": "text/csv"})
+
+
+def test_dev26_items_written_as_named_fields_and_a_csv_body_are_never_refused(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    built = make(SHIPYARD)
+    upstream.responder = _shipyard_answers
+
+    async def run() -> tuple[Any, Any, Any]:
+        async with built.mcp() as client:
+            tools = {t.name: t for t in (await client.list_tools()).tools}
+            crew = await client.call_tool("ship-with-crew", {"imo": "IMO-1"})
+            manifest = await client.call_tool("manifest", {})
+            return tools, crew, manifest
+
+    tools, crew, manifest = anyio.run(run)
+    item = tools["ship-with-crew"].output_schema["properties"]["crew"]["items"]
+    assert item["type"] == ["object", "null"]
+    assert set(item["properties"]) == {"fullName", "role"}
+    assert not crew.is_error, crew.content
+    assert crew.structured_content == {
+        "name": "Northern Star",
+        "crew": [{"fullName": "Ann Lee", "role": "master"}, {"fullName": "Bo Kim", "role": "cook"}],
+    }
+    rows = [{"item": "coal", "weight": "12"}, {"item": "salt", "weight": "3"}]
+    assert not manifest.is_error, manifest.content
+    assert json.loads(manifest.content[0].text) == rows  # SEMANTICS §3.7: rows of strings
