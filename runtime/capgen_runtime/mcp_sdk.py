@@ -316,6 +316,10 @@ def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
 
 
 def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
+    if outcome.is_error:  # DEV-25: the upstream's error body, whatever its type, as text
+        status = outcome.headers.get("X-Upstream-Status", str(outcome.status))
+        text = outcome.text or f"No response entity received (HTTP {status})"
+        return _text_result(service.redact(text), is_error=True)
     media = media_type(outcome.media_type)
     if outcome.content and outcome.value is NOT_MAPPED and not _is_text(media):
         data = base64.b64encode(outcome.content).decode()

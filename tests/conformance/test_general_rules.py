@@ -269,3 +269,96 @@ def test_dev26_items_written_as_named_fields_and_a_csv_body_are_never_refused(ma
     rows = [{"item": "coal", "weight": "12"}, {"item": "salt", "weight": "3"}]
     assert not manifest.is_error, manifest.content
     assert json.loads(manifest.content[0].text) == rows  # SEMANTICS §3.7: rows of strings
+
+
+FLEET = """
+naftiko: 1.0.0-alpha2
+info: {label: Fleet, description: errors keep their bodies}
+binds:
+- namespace: env
+  keys: {TOKEN: FLEET_TOKEN}
+capability:
+  consumes:
+  - type: http
+    namespace: fleet
+    baseUri: https://fleet.example.com
+    authentication: {type: bearer, token: '{{TOKEN}}'}
+    resources:
+    - name: ship
+      path: /ships/{{imo}}
+      operations: [{name: get-ship, method: GET}]
+    - name: manifest
+      path: /manifest
+      operations: [{name: manifest, method: GET, outputRawFormat: csv}]
+    - name: telemetry
+      path: /telemetry
+      operations: [{name: telemetry, method: GET, outputRawFormat: avro, outputSchema: t.avsc}]
+  exposes:
+  - type: rest
+    namespace: fleet-rest
+    port: 8080
+    resources:
+    - path: /ships/{imo}
+      operations:
+      - method: GET
+        call: fleet.get-ship
+        outputParameters:
+        - type: object
+          properties:
+            imo: {type: string, mapping: $.imo}
+            name: {type: string, mapping: $.name}
+    - path: /manifest
+      operations:
+      - {method: GET, call: fleet.manifest, outputParameters: [{type: array, mapping: $.}]}
+    - path: /telemetry
+      operations:
+      - {method: GET, call: fleet.telemetry, outputParameters: [{type: object, mapping: $.}]}
+  - type: mcp
+    namespace: fleet-mcp
+    port: 9090
+    tools:
+    - name: get-ship
+      description: One ship
+      inputParameters: [{name: imo, type: string}]
+      call: fleet.get-ship
+      with: {imo: fleet-mcp.imo}
+      outputParameters:
+      - type: object
+        properties:
+          imo: {type: string, mapping: $.imo}
+    - {name: manifest, description: The manifest, call: fleet.manifest,
+       outputParameters: [{type: array, mapping: $.}]}
+"""
+SECRET = "fleet-s3cret-token"
+
+
+def test_dev25_an_upstream_error_keeps_its_body_redacted(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    built = make(FLEET, env={"FLEET_TOKEN": SECRET})
+    missing = {"error": "no ship IMO-9", "token": SECRET}  # an upstream that echoes the token
+    upstream.responder = lambda request: (
+        Answer(404, missing)
+        if "/ships/" in request.path
+        else Answer(400, "bad request for " + SECRET, {"content-type": "text/plain"})
+    )
+    redacted = json.dumps({"error": "no ship IMO-9", "token": "***"}, separators=(",", ":"))
+    with built.rest(adapter="rest") as client:
+        ship = client.get("/ships/IMO-9")
+        manifest = client.get("/manifest")
+        telemetry = client.get("/telemetry")
+    assert ship.status_code == 404 and ship.headers["content-type"] == "application/json"
+    assert json.loads(ship.content) == json.loads(redacted)  # not {"imo": null, "name": null}
+    for answer in (manifest, telemetry):  # CSV not read as rows, avro not "unsupported"
+        assert answer.status_code == 400, answer.text
+        assert answer.headers["content-type"].startswith("text/plain")
+        assert answer.text == "bad request for ***"
+
+    async def run() -> tuple[Any, Any]:
+        async with built.mcp() as client:
+            return (
+                await client.call_tool("get-ship", {"imo": "IMO-9"}),
+                await client.call_tool("manifest", {}),
+            )
+
+    ship_tool, manifest_tool = anyio.run(run)
+    assert ship_tool.is_error and json.loads(ship_tool.content[0].text) == json.loads(redacted)
+    assert manifest_tool.is_error and manifest_tool.content[0].text == "bad request for ***"
