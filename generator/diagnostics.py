@@ -112,6 +112,11 @@ CODES: dict[str, Code] = {
         "strict mode: spec does not follow the published schema",
         "fix the spec or drop --strict",
     ),
+    "E080": Code(
+        "error",
+        "strict mode: a template name nothing supplies (DEV-24)",
+        "declare the input, add a `with` entry or a bind, or fix the name",
+    ),
     # -- warnings: accepted, but capgen had to interpret or skip something
     "W100": Code("warning", "unknown key ignored", "remove it, or check its spelling"),
     "W101": Code("warning", "spec version is not 1.0.0-alpha2", "capgen implements alpha2"),
@@ -162,6 +167,11 @@ CODES: dict[str, Code] = {
         "warning",
         "`call` target not declared; the operation answers 501",
         "declare the operation under `consumes`, or fix the reference (an error with --strict)",
+    ),
+    "W151": Code(
+        "warning",
+        "a template name nothing supplies renders empty (DEV-24)",
+        "declare the input, add a `with` entry or a bind, or fix the name (an error with --strict)",
     ),
     "W150": Code(
         "warning",

@@ -20,6 +20,7 @@ from .context import Context
 from .outputs import outputs
 from .schemas import constraints, json_type
 from .templates import TemplateError, collect_names, names, normalise_path
+from .scope import readable
 from .unnamed import named
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -194,7 +195,7 @@ def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -
         if location in ("header", "cookie") and not _FIELD_NAME.match(item.name):
             message = f"{location} name {item.name!r} cannot be sent over HTTP; calls that send it answer 400"
             ctx.warning("W123", message, span)
-        value = item.value if item.value is not None else item.template
+        value = readable(item.value if item.value is not None else item.template, ctx.caller_heads)
         if isinstance(value, str):
             _check_template(ctx, value, span)
         param = _param(item.name, location, item.type, item.required, item.description, value)
@@ -433,6 +434,7 @@ def _arguments(params: list[ir.Param]) -> tuple[ir.Param, ...]:
 def _body(ctx: Context, body: Any, span: Span) -> ir.Body | None:
     if body is None:
         return None
+    body = readable(body, ctx.caller_heads)  # DEV-24: `{{tools.x}}` is input x
     if isinstance(body, str):
         _check_template(ctx, body, span)
         return ir.Body("raw", "application/json", body)

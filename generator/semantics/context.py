@@ -44,6 +44,7 @@ class Context:
     functions: dict[str, ir.Function] = field(default_factory=dict)
     function_calls: dict[str, Calls] = field(default_factory=dict)
     function_inputs: dict[str, tuple[m.InputParameter, ...]] = field(default_factory=dict)
+    caller_heads: frozenset[str] = frozenset()  # `{{tools.x}}` in a consumed template is input x
     broken: set[tuple[str, str]] = field(
         default_factory=set
     )  # operations already reported as invalid

@@ -15,6 +15,7 @@ from .interface import derive, feeds
 from .naming import normalise
 from .rest import endpoint_modules
 from .schemas import constraints, json_type
+from .scope import unsupplied
 from .selection import ToolSelection
 from .templates import TemplateError, collect_names
 from .unnamed import named
@@ -132,6 +133,7 @@ def _tool(
             inputs.setdefault(var, ir.Input(var))
     fed = feeds(calls.pairs, ctx.bind_names)
     inputs = {name: replace(i, feeds=fed.get(normalise(name))) for name, i in inputs.items()}
+    unsupplied(ctx, endpoint, calls.pairs, inputs, f"tool {name!r}", ctx.span(op))
     description = op.description
     if op.ref and description is None and op.ref in ctx.functions:
         description = ctx.functions[op.ref].description

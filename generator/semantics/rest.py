@@ -16,6 +16,7 @@ from .endpoints import build_endpoint
 from .interface import Derived, derive, feeds
 from .naming import normalise
 from .schemas import constraints, json_type
+from .scope import unsupplied
 from .templates import TemplateError, normalise_path
 from .unnamed import named
 
@@ -134,6 +135,8 @@ def _operation(
         function.ref.split(".")[-1] if function else naming.snake(f"{method} {path}")
     )
     endpoint = replace(endpoint, name=name, inputs=inputs, with_=(*endpoint.with_, *paired))
+    supplied = [*(i.name for i in inputs), *variables]
+    unsupplied(ctx, endpoint, pairs, supplied, f"{method} {path}", span)
     declared_action = op.call is not None or op.ref is not None or bool(op.steps)
     if not declared_action and not _has_values(endpoint.outputs):
         ctx.warning(

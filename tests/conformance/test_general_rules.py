@@ -362,3 +362,78 @@ def test_dev25_an_upstream_error_keeps_its_body_redacted(make, upstream: FakeUps
     ship_tool, manifest_tool = anyio.run(run)
     assert ship_tool.is_error and json.loads(ship_tool.content[0].text) == json.loads(redacted)
     assert manifest_tool.is_error and manifest_tool.content[0].text == "bad request for ***"
+
+
+ALARM = """
+naftiko: 1.0.0-alpha2
+info: {label: Alarm, description: caller references inside templates}
+binds:
+- namespace: env
+  keys: {SITE: ALARM_SITE}
+capability:
+  consumes:
+  - type: http
+    namespace: alarm
+    baseUri: https://alarm.example.com
+    resources:
+    - name: mode
+      path: /sites/{{env.SITE}}/mode
+      operations:
+      - name: set-mode
+        method: PUT
+        body: {type: json, data: {mode: '{{tools.mode}}', by: '{{alarm-rest.who}}'}}
+    - name: images
+      path: /images
+      operations:
+      - {name: tag-image, method: POST, inputParameters: [{name: body, in: body, type: object}]}
+  exposes:
+  - type: mcp
+    namespace: alarm-mcp
+    port: 9090
+    tools:
+    - {name: arm-away, description: Arm the alarm, call: alarm.set-mode, with: {mode: away, who: agent}}
+    - name: tag-image
+      description: Tag an image
+      call: alarm.tag-image
+      with: {body: '{"image_id": "{{tools.image_id}}", "value": {{tools.value}}}'}
+    - name: typo
+      description: Says who
+      inputParameters: [{name: who, type: string}]
+      call: alarm.set-mode
+      with: {mode: '{{tools.mood}}'}
+  - type: rest
+    namespace: alarm-rest
+    port: 8080
+    resources:
+    - path: /mode
+      operations:
+      - {method: POST, call: alarm.set-mode, inputParameters: [{name: mode, in: query}, {name: who, in: query}]}
+"""
+
+
+def test_dev24_caller_references_inside_templates_read_the_callers_inputs(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    built = make(ALARM, env={"ALARM_SITE": "home"})
+
+    async def run() -> dict[str, Any]:
+        async with built.mcp() as client:
+            listed = {t.name: t for t in (await client.list_tools()).tools}
+            for tool, arguments in (("arm-away", {}), ("tag-image", {"image_id": "i-7", "value": "3"})):
+                result = await client.call_tool(tool, arguments)
+                assert not result.is_error, result.content
+            return listed
+
+    listed = anyio.run(run)
+    assert set(listed["tag-image"].input_schema["properties"]) == {"image_id", "value"}
+    armed, tagged = upstream.requests[-2:]
+    assert (armed.method, armed.path, armed.json()) == ("PUT", "/alarm/sites/home/mode", {"mode": "away", "by": "agent"})
+    assert tagged.json() == {"image_id": "i-7", "value": 3}
+    with built.rest() as client:
+        assert client.post("/mode", params={"mode": "home", "who": "ann"}).status_code == 200
+    assert last(upstream).json() == {"mode": "home", "by": "ann"}
+
+
+def test_dev24_a_template_name_nothing_supplies_is_reported_where_it_is(make) -> None:  # type: ignore[no-untyped-def]
+    built = make(ALARM, env={"ALARM_SITE": "home"})
+    (found,) = [d for d in built.result.diagnostics if d.code == "W151"]
+    assert found.span.line == 32  # the `typo` tool, whose `with` reads `{{tools.mood}}`
+    assert "tool 'typo'" in found.message and "`{{mood}}`" in found.message
