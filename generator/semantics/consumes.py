@@ -19,8 +19,8 @@ from .auth import outbound_auth
 from .context import Context
 from .outputs import outputs
 from .schemas import constraints, json_type
-from .templates import TemplateError, collect_names, names, normalise_path
 from .scope import readable
+from .templates import TemplateError, collect_names, names, normalise_path
 from .unnamed import named
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")

@@ -168,7 +168,11 @@ capability:
 
 
 def test_dev22_a_duplicate_name_is_told_apart_by_the_callers_description(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
-    built = make(GENERATED_CATALOGUE.replace("    - {name: anything, description: Something else, call: billing.get}\n", ""))
+    built = make(
+        GENERATED_CATALOGUE.replace(
+            "    - {name: anything, description: Something else, call: billing.get}\n", ""
+        )
+    )
 
     async def run() -> None:
         async with built.mcp() as client:
@@ -177,7 +181,10 @@ def test_dev22_a_duplicate_name_is_told_apart_by_the_callers_description(make, u
                 assert not result.is_error, result.content
 
     anyio.run(run)
-    assert [r.raw_path for r in upstream.requests[-2:]] == ["/billing/customers", "/billing/invoices"]
+    assert [r.raw_path for r in upstream.requests[-2:]] == [
+        "/billing/customers",
+        "/billing/invoices",
+    ]
 
 
 def test_dev22_a_caller_nothing_tells_apart_is_an_error_naming_the_candidates(make) -> None:  # type: ignore[no-untyped-def]
@@ -240,9 +247,14 @@ def _shipyard_answers(request: Recorded) -> Answer:
     if request.path.startswith("/registry/ships/"):
         return Answer(200, {"name": "Northern Star", "crew": ["c-1", "c-2"]})
     if request.path == "/registry/crew":
-        return Answer(200, [{"crewId": "c-1", "fullName": "Ann Lee", "role": "master"},
-                            {"crewId": "c-2", "fullName": "Bo Kim", "role": "cook"},
-                            {"crewId": "c-3", "fullName": "Cy Orr", "role": "mate"}])
+        return Answer(
+            200,
+            [
+                {"crewId": "c-1", "fullName": "Ann Lee", "role": "master"},
+                {"crewId": "c-2", "fullName": "Bo Kim", "role": "cook"},
+                {"crewId": "c-3", "fullName": "Cy Orr", "role": "mate"},
+            ],
+        )
     return Answer(200, "item,weight\ncoal,12\nsalt,3\n", {"content-type": "text/csv"})
 
 
@@ -417,7 +429,10 @@ def test_dev24_caller_references_inside_templates_read_the_callers_inputs(make, 
     async def run() -> dict[str, Any]:
         async with built.mcp() as client:
             listed = {t.name: t for t in (await client.list_tools()).tools}
-            for tool, arguments in (("arm-away", {}), ("tag-image", {"image_id": "i-7", "value": "3"})):
+            for tool, arguments in (
+                ("arm-away", {}),
+                ("tag-image", {"image_id": "i-7", "value": "3"}),
+            ):
                 result = await client.call_tool(tool, arguments)
                 assert not result.is_error, result.content
             return listed
@@ -425,7 +440,11 @@ def test_dev24_caller_references_inside_templates_read_the_callers_inputs(make, 
     listed = anyio.run(run)
     assert set(listed["tag-image"].input_schema["properties"]) == {"image_id", "value"}
     armed, tagged = upstream.requests[-2:]
-    assert (armed.method, armed.path, armed.json()) == ("PUT", "/alarm/sites/home/mode", {"mode": "away", "by": "agent"})
+    assert (armed.method, armed.path, armed.json()) == (
+        "PUT",
+        "/alarm/sites/home/mode",
+        {"mode": "away", "by": "agent"},
+    )
     assert tagged.json() == {"image_id": "i-7", "value": 3}
     with built.rest() as client:
         assert client.post("/mode", params={"mode": "home", "who": "ann"}).status_code == 200

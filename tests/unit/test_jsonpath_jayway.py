@@ -18,7 +18,9 @@ def same(got: Any, expected: Any, ordered: bool) -> bool:
     return sorted(map(json.dumps, got)) == sorted(map(json.dumps, expected))
 
 
-@pytest.mark.parametrize(("selector", "document", "expected", "ordered"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("selector", "document", "expected", "ordered"), CASES, ids=[c[0] for c in CASES]
+)
 def test_answers_as_jayway(selector: str, document: Any, expected: Any, ordered: bool) -> None:
     got = query(document, selector)
     assert same(got, expected, ordered), f"{selector}: {got!r} != {expected!r}"
