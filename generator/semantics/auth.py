@@ -79,6 +79,28 @@ def outbound_auth(ctx: Context, data: Any, locations: Locations, owner: Pointer)
     return None
 
 
+def check_body_key(ctx: Context, auth: ir.Auth | None, operations: list[ir.Operation]) -> None:
+    """DEV-29: a key placed in the body goes into a JSON object or a form (a multipart form
+    included); an operation whose body is text, XML, SPARQL, bytes or a JSON array cannot
+    carry it, which is an error where that operation is written."""
+    if auth is None or auth.kind != "apikey" or auth.placement != "body":
+        return
+    for operation in operations:
+        body = operation.body
+        if body is None or body.kind in ("form", "multipart"):
+            continue
+        if body.kind == "json" and not isinstance(body.data, list):
+            continue
+        if body.kind == "raw" and "json" in body.content_type:
+            continue  # a JSON template: the key joins the object it renders
+        ctx.error(
+            "E081",
+            f"operation {operation.name!r}: the API key goes in the body, which is "
+            f"{'a JSON array' if body.kind == 'json' else body.kind}; it takes a JSON object or a form",
+            operation.span,
+        )
+
+
 def _check_templates(ctx: Context, auth: m.Authentication, span: Span) -> None:
     for field in ("token", "key", "value", "username", "password", "client_id", "client_secret"):
         text = getattr(auth, field)

@@ -15,7 +15,7 @@ from ..loader import Locations
 from ..spec import models as m
 from ..spec.parse import Consumes
 from . import naming
-from .auth import outbound_auth
+from .auth import check_body_key, outbound_auth
 from .context import Context
 from .outputs import outputs
 from .schemas import constraints, json_type
@@ -131,6 +131,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
                 same = ctx.duplicates.setdefault((spec.namespace, op.name), [first])
                 if operation is not first:
                     same.append(operation)
+    check_body_key(ctx, auth, operations)
     return ir.Upstream(
         namespace=spec.namespace,
         module=module,

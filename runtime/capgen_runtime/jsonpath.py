@@ -88,10 +88,10 @@ class Path:
         """The answer, or raises Missing where a definite step finds nothing."""
         if self.keys is not None:
             node = root
-            for key in self.keys:
-                if type(node) is not dict or key not in node:
-                    raise Missing(key)
-                node = node[key]
+            for name in self.keys:
+                if type(node) is not dict or name not in node:
+                    raise Missing(name)
+                node = node[name]
             value = node
         else:
             nodes, strict = [root], True
