@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from .jsonpath_filter import Predicate, parse_filter
+from .jsonpath_filter import FilterError, Predicate, closing, outside_quotes, parse_filter
 
 # A step: (node, root, strict, require) -> the nodes it selects. `strict`: every step before
 # was definite, so a node without what the step needs ends the query with no value;
@@ -213,46 +213,24 @@ def _dotted(text: str, i: int) -> tuple[str, int]:
 def bracket(text: str, i: int) -> tuple[str, int]:
     """The content of the bracket opening at `i` (quotes and nested brackets kept), and the
     position after it."""
-    depth, quote, j = 0, "", i
-    while j < len(text):
-        ch = text[j]
-        if quote:
-            if ch == "\\":
-                j += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1 : j], j + 1
-        j += 1
-    raise JsonPathError("unclosed [")
+    try:
+        end = closing(text, i)
+    except FilterError:
+        raise JsonPathError("unclosed [") from None
+    return text[i + 1 : end], end + 1
 
 
 def split_top(text: str, separator: str = ",") -> list[str]:
     """`text` split at `separator`s outside quotes, brackets and parentheses."""
-    parts, quote, depth, start, j = [], "", 0, 0, 0
-    while j < len(text):
-        ch = text[j]
-        if quote:
-            if ch == "\\":
-                j += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[({":
+    parts, depth, start = [], 0, 0
+    for j, ch in outside_quotes(text):
+        if ch in "[({":
             depth += 1
         elif ch in "])}":
             depth -= 1
         elif ch == separator and depth == 0:
             parts.append(text[start:j].strip())
             start = j + 1
-        j += 1
     parts.append(text[start:].strip())
     return parts
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 Predicate = Callable[[Any, Any], bool]  # (item, document) -> matches
@@ -41,7 +41,7 @@ class FilterError(ValueError):
 
 def parse_filter(text: str, compile_path: Callable[[str], CompiledPath]) -> Predicate:
     """The predicate of `(<expression>)`, the text after `?` in a bracket."""
-    if not text.startswith("(") or _closing(text, 0) != len(text) - 1:
+    if not text.startswith("(") or closing(text, 0) != len(text) - 1:
         raise FilterError(f"a filter is ?(<expression>), not ?{text}")
     parser = _Parser(text[1:-1], compile_path)
     predicate = parser.either()
@@ -51,10 +51,10 @@ def parse_filter(text: str, compile_path: Callable[[str], CompiledPath]) -> Pred
     return predicate
 
 
-def _closing(text: str, i: int) -> int:
-    """The position of the bracket closing the one at `i` (quotes and regexes skipped)."""
-    depth, quote = 0, ""
-    j = i
+def outside_quotes(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Each character of `text` from `start` that is not inside a quoted text, with its
+    position (a backslash escapes the next character in a quote)."""
+    quote, j = "", start
     while j < len(text):
         ch = text[j]
         if quote:
@@ -64,14 +64,22 @@ def _closing(text: str, i: int) -> int:
                 quote = ""
         elif ch in "'\"":
             quote = ch
-        elif ch in "([{":
+        else:
+            yield j, ch
+        j += 1
+
+
+def closing(text: str, i: int) -> int:
+    """The position of the bracket closing the one at `i`, quotes skipped."""
+    depth = 0
+    for j, ch in outside_quotes(text, i):
+        if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
             if depth == 0:
                 return j
-        j += 1
-    raise FilterError("unbalanced brackets in a filter")
+    raise FilterError("unbalanced brackets")
 
 
 class _Parser:
@@ -153,7 +161,7 @@ class _Parser:
         start = j = self.i
         while j < len(self.text) and self.text[j] not in _PATH_END:
             if self.text[j] == "[":
-                j = _closing(self.text, j)
+                j = closing(self.text, j)
             elif self.text.startswith("()", j):
                 j += 1
             j += 1
@@ -185,7 +193,7 @@ class _Parser:
             self.i = end + 1
             return re.sub(r"\\(.)", r"\1", text[i + 1 : end])
         if text[i] in "[{":
-            end = _closing(text, i)
+            end = closing(text, i)
             self.i = end + 1
             inner = text[i : end + 1]
             if text[i] == "{":
