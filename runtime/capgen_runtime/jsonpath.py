@@ -1,16 +1,12 @@
 """JSONPath as Jayway JsonPath (the reference engine's library) answers it.
 
-`$` and `$.` are the root (a path without `$` starts at it). A definite path (names and
-indexes only) gives one value, an indefinite one (`..`, `*`, filters, slices, several
-indexes) a list; a union of names at the end of a path gives a map of those found (Jayway's
-multi-property leaf). A definite step that finds nothing, a syntax Jayway refuses or an
-error give None (Jayway: PathNotFoundException, InvalidPathException); after an indefinite
-step what is missing is skipped. Dotted names may contain spaces (`$.user details.email`,
-SEMANTICS §4.4). min(), max(), avg(), stddev(), sum(), length(), size() and keys() may end a
-path. Filters: jsonpath_filter.py.
-
-Each path is compiled once (cached); a path of names only (`$.a.b`) is a chain of dict
-lookups, and `$`, `$.` answer the root at once.
+`$` and `$.` are the root (so is the start of a path without `$`). A definite path (names,
+indexes) gives a value, an indefinite one (`..`, `*`, filters, slices, several indexes) a list,
+a union of names ending a path a map of those found. A definite step that finds nothing, a
+syntax Jayway refuses or an error give None; after an indefinite step what is missing is
+skipped. Dotted names may hold spaces (SEMANTICS §4.4). min(), max(), avg(), stddev(), sum(),
+length(), size() and keys() may end a path; filters: jsonpath_filter.py. Each path is compiled
+once; a path of names only (`$.a.b`) is a chain of dict lookups.
 """
 
 from __future__ import annotations
@@ -37,34 +33,27 @@ class Missing(LookupError):
     """A definite step found nothing (Jayway's PathNotFoundException)."""
 
 
-def _numbers(value: Any) -> list[float] | None:
-    if not isinstance(value, list) or not value:
-        return None
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-        return None
-    return [float(v) for v in value]
+_AGGREGATES: dict[str, Callable[[list[float]], float]] = {
+    "sum": sum,
+    "min": min,
+    "max": max,
+    "avg": statistics.fmean,
+    "stddev": statistics.pstdev,
+}
+_FUNCTIONS = frozenset(("length", "size", "keys", *_AGGREGATES))
 
 
 def _apply(function: str, value: Any) -> Any:
+    """A function ending a path, on what the path gives (Jayway answers a Double)."""
     if function in ("length", "size"):
         return len(value) if isinstance(value, (list, dict, str)) else None
     if function == "keys":
         return list(value) if isinstance(value, dict) else None
-    numbers = _numbers(value)
-    if numbers is None:
+    if not isinstance(value, list) or not value:
         return None
-    if function == "sum":
-        return sum(numbers)
-    if function == "min":
-        return min(numbers)
-    if function == "max":
-        return max(numbers)
-    if function == "avg":
-        return sum(numbers) / len(numbers)
-    return statistics.pstdev(numbers)  # stddev
-
-
-_FUNCTIONS = frozenset(("length", "size", "keys", "sum", "min", "max", "avg", "stddev"))
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        return None
+    return _AGGREGATES[function]([float(v) for v in value])
 
 
 class Path:
@@ -125,13 +114,6 @@ def query(root: Any, path: str | None) -> Any:
         return compile_path(text).evaluate(root)
     except (JsonPathError, Missing, TypeError, ValueError, re.error, RecursionError):
         return None
-
-
-def is_definite(path: str) -> bool:
-    try:
-        return compile_path(path.strip()).definite
-    except JsonPathError:
-        return False
 
 
 @lru_cache(maxsize=4096)
