@@ -27,7 +27,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .contract import Checker, mcp_output_schema, structured
+from .contract import Checker, mcp_output_schema, result_schema, structured
 from .engine import Outcome, Service, execute, json_outcome
 from .errors import CapabilityError, NoHandler, UpstreamUnavailable
 from .formats import media_type
@@ -42,7 +42,6 @@ from .model import (
     Tool,
     chosen,
     object_schema,
-    result_schema,
 )
 from .observability import install_observability
 from .security import answer, resolve_guard

@@ -212,82 +212,12 @@ def object_schema(items: tuple[Input, ...] | list[Input], placed: bool = True) -
     return result
 
 
-def output_schema(
-    outputs: tuple[Output, ...] | list[Output], loose: bool = False
-) -> dict[str, Any] | None:
-    """The JSON Schema of what the outputs produce, None when the spec declares none (the
-    upstream's answer then passes unchanged) or when nothing about it can be asserted. Several
-    top-level outputs are alternatives. With `loose` (a body that is not JSON), no declared
-    scalar type is asserted (DEV-26)."""
-    schemas = [value_schema(output, top=True, loose=loose) for output in outputs]
-    if not schemas or any(not set(schema) - {"description"} for schema in schemas):
-        return None
-    return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
-
-
-def value_schema(output: Output, top: bool = False, loose: bool = False) -> dict[str, Any]:
-    """One output, asserting only what its mapping guarantees (DEV-26): arrays and objects it
-    builds, text for a static value, and a declared scalar type only where the body is JSON
-    and the mapping is not the whole body (`$.`, whose answer may be anything). Below the top,
-    a mapped value may be absent from the answer: null too."""
-    result: dict[str, Any]
-    if output.value is not None:
-        result = {"type": "string"}  # a static value is rendered as text
-    elif output.type == "array":
-        result = {"type": "array"}
-        if output.items is not None:
-            result["items"] = value_schema(output.items, loose=loose)
-    elif output.type == "object" and output.properties:
-        result = {
-            "type": "object",
-            "properties": {
-                (prop.name or "value"): value_schema(prop, loose=loose)
-                for prop in output.properties
-            },
-        }
-    elif output.type == "object" and output.values is not None and output.mapping:
-        result = {
-            "type": "object",
-            "additionalProperties": value_schema(output.values, loose=loose),
-        }
-    elif loose or (output.mapping or "").strip() in ("$", "$.") or output.type not in TYPES:
-        result = {}
-    else:
-        result = {"type": output.type}
-    if not top and "type" in result:
-        result["type"] = [result["type"], "null"]
-    if output.description:
-        result["description"] = output.description
-    return result
-
-
-TYPES = ("string", "number", "integer", "boolean", "object")
-
-
 def chosen(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     """A name that matches an `include` pattern (any, when there is none) and no `exclude`
     pattern: the one rule of the MCP tool settings and of capgen's build options."""
     if include and not any(fnmatchcase(name, p) for p in include):
         return False
     return not any(fnmatchcase(name, p) for p in exclude)
-
-
-def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:
-    """The JSON Schema of what an endpoint answers, None when the spec does not say (the
-    upstream's answer then passes unchanged). A call's top-level outputs are alternatives (the
-    first that maps wins); a mock result or an orchestration's mapped result is an object with
-    one property per named output."""
-    if not endpoint.outputs and endpoint.function is not None:
-        return result_schema(endpoint.function)
-    if endpoint.call is not None or (endpoint.steps and not endpoint.mappings):
-        calls = [endpoint.call] if endpoint.call else [s.call for s in endpoint.steps if s.call]
-        loose = bool(calls) and calls[-1].operation.output_format.lower() != "json"
-        return output_schema(endpoint.outputs, loose)
-    named = [output for output in endpoint.outputs if output.name]
-    if not named:
-        return {"type": "object"} if endpoint.outputs or endpoint.mappings else None
-    properties = {output.name: value_schema(output) for output in named if output.name}
-    return {"type": "object", "properties": properties}
 
 
 @dataclass(frozen=True, slots=True)
