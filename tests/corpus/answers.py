@@ -103,14 +103,14 @@ def _element(items: Any) -> Any:
 
 
 def _at(mapping: Any, node: Any) -> Any:
-    """`node` placed where a JSONPath of names, indexes and `[*]` points; NOTHING for any
-    other path, and `node` itself for the whole body (`$`, `$.`)."""
+    """`node` placed where a JSONPath of names, indexes and `[*]` points: the whole body for
+    `$` and `$.` (an array output's answer is an array); NOTHING for any other path."""
     if not isinstance(mapping, str) or node is NOTHING:
         return NOTHING
     text = mapping.strip()
     text = text[1:] if text.startswith("$") else "." + text
     if text in ("", "."):
-        return NOTHING  # the whole body: the canned answer is already one
+        return node
     steps: list[Any] = []
     position = 0
     for match in _STEP.finditer(text):

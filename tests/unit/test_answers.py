@@ -36,13 +36,14 @@ def test_an_answer_holds_what_each_output_maps_with_its_type() -> None:
     }
 
 
-def test_whole_bodies_static_values_and_filters_ask_for_nothing() -> None:
+def test_static_values_and_filters_ask_for_nothing_a_whole_body_for_its_type() -> None:
     nothing = outputs("""
-- {type: object, mapping: $.}
 - {name: kind, type: string, value: fixed}
 - {type: array, mapping: "$.items[?(@.id)]"}
 """)
     assert answers.shape(nothing) is answers.NOTHING
+    assert answers.shape(outputs("[{type: object, mapping: $.}]")) == {}
+    assert answers.shape(outputs("[{name: tasks, type: array, mapping: $.}]")) == ["sample-text"]
     assert answers.merge(answers.NOTHING, {"a": 1}) == {"a": 1}
     assert answers.merge({"a": {"b": 1}}, {"a": {"c": 2}, "d": 3}) == {
         "a": {"b": 1, "c": 2},
