@@ -89,7 +89,11 @@ def _own_templates(
     endpoint: ir.Endpoint, pairs: list[tuple[ir.Operation, Iterable[ir.With]]]
 ) -> Iterator[tuple[str, Any]]:
     entries = [*endpoint.with_, *(w for _, ws in pairs for w in ws)]
-    for entry in dict.fromkeys(entries):
+    seen: set[int] = set()
+    for entry in entries:  # a `with` value may be a mapping: told apart by identity
+        if id(entry) in seen:
+            continue
+        seen.add(id(entry))
         if entry.ref is None and isinstance(entry.value, str):
             yield f"`with: {entry.key}`", entry.value
     if not (endpoint.call or endpoint.steps or endpoint.function):  # a mock renders its values

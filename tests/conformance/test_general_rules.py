@@ -456,3 +456,37 @@ def test_dev24_a_template_name_nothing_supplies_is_reported_where_it_is(make) ->
     (found,) = [d for d in built.result.diagnostics if d.code == "W151"]
     assert found.span.line == 32  # the `typo` tool, whose `with` reads `{{tools.mood}}`
     assert "tool 'typo'" in found.message and "`{{mood}}`" in found.message
+
+
+def test_dev24_a_raw_body_read_by_a_template_is_its_text(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    spec = """
+naftiko: 1.0.0-alpha2
+info: {label: Notes, description: a body input read by the upstream body template}
+capability:
+  consumes:
+  - type: http
+    namespace: notes
+    baseUri: https://notes.example.com
+    resources:
+    - name: notes
+      path: /notes
+      operations: [{name: add, method: POST, body: {type: json, data: {text: '{{tools.text}}'}}}]
+  exposes:
+  - type: rest
+    namespace: notes-rest
+    port: 8080
+    resources:
+    - path: /notes
+      operations:
+      - {method: POST, call: notes.add, inputParameters: [{name: text, in: body, type: string}]}
+"""
+    with make(spec).rest() as client:
+        raw = client.post(
+            "/notes", content=b"plain words", headers={"content-type": "application/octet-stream"}
+        )
+        fields = client.post("/notes", json={"text": "as JSON"})
+    assert raw.status_code == fields.status_code == 200
+    assert [r.json() for r in upstream.requests[-2:]] == [
+        {"text": "plain words"},
+        {"text": "as JSON"},
+    ]
