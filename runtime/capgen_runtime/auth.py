@@ -76,13 +76,11 @@ class Authenticator:
             token = self._text(auth.token, params)
             if token:
                 request.headers["Authorization"] = header_value("Authorization", f"Bearer {token}")
-        elif auth.kind == "apikey":
-            self._apply_key(
-                request,
-                self._text(auth.key, params),
-                self._text(auth.value, params),
-                auth.placement,
-            )
+        elif auth.kind == "apikey":  # DEV-27: every key written, each from its own template
+            for key, value in ((auth.key, auth.value), *auth.more):
+                self._apply_key(
+                    request, self._text(key, params), self._text(value, params), auth.placement
+                )
         elif auth.kind == "basic":
             user, password = self._text(auth.username, params), self._text(auth.password, params)
             request.headers["Authorization"] = "Basic " + basic_credentials(user, password)

@@ -1,7 +1,7 @@
 """The contract of an exposed unit: its inputs and outputs as JSON Schema, checked before
 anything is sent upstream (SEMANTICS DEV-21) and published by every adapter.
 
-The schemas are the ones `model.object_schema` and `model.output_schema` build from the
+The schemas are the ones `model.object_schema` and `result_schema` below build from the
 descriptors, so what a caller reads in `tools/list` or the OpenAPI document is exactly what
 is enforced. Each validator is compiled once, on its first use.
 """
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from .model import Endpoint, Output
 
 if TYPE_CHECKING:  # jsonschema is imported on the first check, not at start-up
     from jsonschema import Draft202012Validator
@@ -136,3 +138,74 @@ def mcp_output_schema(schema: Mapping[str, Any] | None) -> tuple[dict[str, Any] 
     if schema.get("type") == "object":
         return dict(schema), False
     return {"type": "object", "properties": {"result": dict(schema)}, "required": ["result"]}, True
+
+
+def output_schema(
+    outputs: tuple[Output, ...] | list[Output], loose: bool = False
+) -> dict[str, Any] | None:
+    """The JSON Schema of what the outputs produce, None when the spec declares none (the
+    upstream's answer then passes unchanged) or when nothing about it can be asserted. Several
+    top-level outputs are alternatives. With `loose` (a body that is not JSON), no declared
+    scalar type is asserted (DEV-26)."""
+    schemas = [value_schema(output, top=True, loose=loose) for output in outputs]
+    if not schemas or any(not set(schema) - {"description"} for schema in schemas):
+        return None
+    return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
+
+
+def value_schema(output: Output, top: bool = False, loose: bool = False) -> dict[str, Any]:
+    """One output, asserting only what its mapping guarantees (DEV-26): arrays and objects it
+    builds, text for a static value, and a declared scalar type only where the body is JSON
+    and the mapping is not the whole body (`$.`, whose answer may be anything). Below the top,
+    a mapped value may be absent from the answer: null too."""
+    result: dict[str, Any]
+    if output.value is not None:
+        result = {"type": "string"}  # a static value is rendered as text
+    elif output.type == "array":
+        result = {"type": "array"}
+        if output.items is not None:
+            result["items"] = value_schema(output.items, loose=loose)
+    elif output.type == "object" and output.properties:
+        result = {
+            "type": "object",
+            "properties": {
+                (prop.name or "value"): value_schema(prop, loose=loose)
+                for prop in output.properties
+            },
+        }
+    elif output.type == "object" and output.values is not None and output.mapping:
+        result = {
+            "type": "object",
+            "additionalProperties": value_schema(output.values, loose=loose),
+        }
+    elif loose or (output.mapping or "").strip() in ("$", "$.") or output.type not in TYPES:
+        result = {}
+    else:
+        result = {"type": output.type}
+    if not top and "type" in result:
+        result["type"] = [result["type"], "null"]
+    if output.description:
+        result["description"] = output.description
+    return result
+
+
+TYPES = ("string", "number", "integer", "boolean", "object")
+
+
+def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:
+    """The JSON Schema of what an endpoint answers, None when the spec does not say (the
+    upstream's answer then passes unchanged). A call's top-level outputs are alternatives (the
+    first that maps wins); a mock result or an orchestration's mapped result is an object with
+    one property per named output."""
+    if not endpoint.outputs and endpoint.function is not None:
+        return result_schema(endpoint.function)
+    calls = [endpoint.call] if endpoint.call else [s.call for s in endpoint.steps if s.call]
+    formats = [call.operation.output_format.lower() for call in calls]
+    if endpoint.call is not None or (endpoint.steps and not endpoint.mappings):
+        return output_schema(endpoint.outputs, bool(formats) and formats[-1] != "json")
+    named = [output for output in endpoint.outputs if output.name]
+    if not named:
+        return {"type": "object"} if endpoint.outputs or endpoint.mappings else None
+    loose = any(f != "json" for f in formats)  # step values read from a body that is not JSON
+    properties = {o.name: value_schema(o, loose=loose) for o in named if o.name}
+    return {"type": "object", "properties": properties}

@@ -177,7 +177,8 @@ def apply_with(
 def from_response(
     response: httpx.Response, outputs: Sequence[Output], operation: Operation
 ) -> Outcome:
-    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body.
+    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body; an error
+    status (≥ 400) always with the raw body, whatever the declared format (DEV-25).
 
     Where the outputs take the whole body (`$.`) and it is not of the declared format (a PNG,
     audio, a server-sent-event stream), it goes to the caller byte for byte with its media
@@ -186,15 +187,13 @@ def from_response(
     status, headers = gateway_status(response)
     media_type = response.headers.get("content-type")
     raw = Outcome(status, response.content, media_type, headers=headers)
-    if not outputs or output_format.lower() in formats.PASSTHROUGH:
-        return raw
+    if not outputs or output_format.lower() in formats.PASSTHROUGH or status >= 400:
+        return raw  # DEV-25: an error answer is the upstream's own, never decoded nor mapped
     try:
         tree = formats.decode(response.content, output_format, operation.output_selector)
     except formats.UnsupportedFormat as exc:
         raise MappingFailed(f"Failed to map output parameters: {exc}") from None
     except formats.FormatError:
-        if status >= 400:
-            return raw  # keep the upstream's own error page
         if maps_whole_body(outputs):
             return raw  # the body is the product (an image, audio, an event stream): as sent
         raise UpstreamUnavailable(

@@ -22,7 +22,7 @@ from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
 
 from .body import MAX_DEPTH, depth
-from .contract import Checker, mcp_output_schema, structured
+from .contract import Checker, mcp_output_schema, result_schema, structured
 from .engine import Outcome, Service, execute, json_outcome
 from .errors import CapabilityError, NoHandler
 from .formats import media_type
@@ -36,7 +36,6 @@ from .model import (
     Tool,
     chosen,
     object_schema,
-    result_schema,
 )
 from .settings import Settings
 
@@ -276,7 +275,7 @@ class ToolContract:
                 return _text_result(message, is_error=True)
             if value is not NOT_MAPPED:
                 result.structured_content = structured(service.redact_value(value), self.wrapped)
-            elif self.output is not None and not self.wrapped:
+            elif not self.wrapped:
                 media = media_type(outcome.media_type) or "application/octet-stream"
                 result.structured_content = {"mimeType": media, "size": len(outcome.content)}
         if self.output is None or result.structured_content is None:
@@ -310,6 +309,10 @@ def _text_result(text: str, *, is_error: bool) -> types.CallToolResult:
 
 
 def _tool_result(outcome: Outcome, service: Service) -> types.CallToolResult:
+    if outcome.is_error:  # DEV-25: the upstream's error body, whatever its type, as text
+        status = outcome.headers.get("X-Upstream-Status", str(outcome.status))
+        text = outcome.text or f"No response entity received (HTTP {status})"
+        return _text_result(service.redact(text), is_error=True)
     media = media_type(outcome.media_type)
     if outcome.content and outcome.value is NOT_MAPPED and not _is_text(media):
         data = base64.b64encode(outcome.content).decode()

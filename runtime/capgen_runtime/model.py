@@ -64,7 +64,8 @@ class Auth:
     token: str | None = None
     key: str | None = None
     value: str | None = None
-    placement: str = "header"  # header | query | cookie
+    placement: str = "header"  # header | query | cookie | body | path
+    more: tuple[tuple[str, str], ...] = ()  # apikey: further (key, value), each sent the same way
     username: str | None = None
     password: str | None = None
     token_url: str | None = None
@@ -213,68 +214,12 @@ def object_schema(items: tuple[Input, ...] | list[Input], placed: bool = True) -
     return result
 
 
-def output_schema(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any] | None:
-    """The JSON Schema of what the outputs produce, None when the spec declares none (the
-    upstream's answer then passes unchanged). Several top-level outputs are alternatives."""
-    schemas = [value_schema(output, top=True) for output in outputs]
-    if not schemas:
-        return None
-    return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
-
-
-def value_schema(output: Output, top: bool = False) -> dict[str, Any]:
-    """One output. Below the top, a mapped value may be absent from the answer: null too."""
-    result: dict[str, Any]
-    if output.value is not None:
-        result = {"type": "string"}  # a static value is rendered as text
-    elif output.type == "array":
-        result = {"type": "array"}
-        if output.items is not None:
-            result["items"] = value_schema(output.items)
-    elif output.type == "object":
-        result = {"type": "object"}
-        if output.properties:
-            result["properties"] = {
-                (prop.name or "value"): value_schema(prop) for prop in output.properties
-            }
-        elif output.values is not None:
-            result["additionalProperties"] = value_schema(output.values)
-    elif output.type in SCALAR_TYPES:
-        result = {"type": output.type}
-    else:
-        result = {}
-    if not top and "type" in result:
-        result["type"] = [result["type"], "null"]
-    if output.description:
-        result["description"] = output.description
-    return result
-
-
-SCALAR_TYPES = ("string", "number", "integer", "boolean")
-
-
 def chosen(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     """A name that matches an `include` pattern (any, when there is none) and no `exclude`
     pattern: the one rule of the MCP tool settings and of capgen's build options."""
     if include and not any(fnmatchcase(name, p) for p in include):
         return False
     return not any(fnmatchcase(name, p) for p in exclude)
-
-
-def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:
-    """The JSON Schema of what an endpoint answers, None when the spec does not say (the
-    upstream's answer then passes unchanged). A call's top-level outputs are alternatives (the
-    first that maps wins); a mock result or an orchestration's mapped result is an object with
-    one property per named output."""
-    if not endpoint.outputs and endpoint.function is not None:
-        return result_schema(endpoint.function)
-    if endpoint.call is not None or (endpoint.steps and not endpoint.mappings):
-        return output_schema(endpoint.outputs)
-    named = [output for output in endpoint.outputs if output.name]
-    if not named:
-        return {"type": "object"} if endpoint.outputs or endpoint.mappings else None
-    properties = {output.name: value_schema(output) for output in named if output.name}
-    return {"type": "object", "properties": properties}
 
 
 @dataclass(frozen=True, slots=True)

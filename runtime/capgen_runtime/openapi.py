@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .contract import result_schema
 from .engine import maps_whole_body
 from .model import (
     HEADER_VALUE,
@@ -20,7 +21,6 @@ from .model import (
     RestAdapter,
     Route,
     object_schema,
-    result_schema,
     schema,
     with_pattern,
 )

@@ -105,7 +105,7 @@ def _parameter_value(
     if param.value is not None:
         if not isinstance(param.value, str):
             return param.value
-        rendered = render(param.value, bind_scope, values)
+        rendered = render(param.value, bind_scope, _as_text(values))
         return None if "{{" in rendered else rendered
     value = find(values, param.name)
     if value is None and param.location == "environment":
@@ -184,10 +184,21 @@ def _json(value: Any) -> bytes:
         raise InvalidRequest("the input nests too deeply") from None
 
 
+def _as_text(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The values a template reads: a caller's raw body (sent as it came when no template
+    uses it) is read as its text there, as a text input would be."""
+    if not any(isinstance(v, RawBody) for v in values.values()):
+        return values
+    return {
+        k: v.data.decode("utf-8", errors="replace") if isinstance(v, RawBody) else v
+        for k, v in values.items()
+    }
+
+
 def _apply_body(
     request: PreparedRequest, body: Body, values: dict[str, Any], bind_scope: Mapping[str, Any]
 ) -> None:
-    scopes = (bind_scope, values)  # binds first: a caller can never shadow them
+    scopes = (bind_scope, _as_text(values))  # binds first: a caller can never shadow them
     request.headers.setdefault("Content-Type", body.content_type)
     if body.kind == "multipart":
         request.headers.pop("Content-Type")  # httpx writes it with the boundary

@@ -147,7 +147,13 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
     )
     prefix = capability.env_prefix
     commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="serve the REST and MCP (streamable HTTP) adapters")
+    epilog, raw = _environment(capability), argparse.RawTextHelpFormatter
+    serve = commands.add_parser(
+        "serve",
+        help="serve the REST and MCP (streamable HTTP) adapters",
+        epilog=epilog,
+        formatter_class=raw,
+    )
     serve.add_argument(
         "--host", help=f"interface to bind (default ${prefix}_HOST, $HOST, else 127.0.0.1)"
     )
@@ -173,7 +179,12 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
         type=int,
         help=f"worker processes (default ${prefix}_WORKERS, $WEB_CONCURRENCY, else 1)",
     )
-    stdio = commands.add_parser("stdio", help="serve an MCP adapter over standard input/output")
+    stdio = commands.add_parser(
+        "stdio",
+        help="serve an MCP adapter over standard input/output",
+        epilog=epilog,
+        formatter_class=raw,
+    )
     stdio.add_argument("--adapter", help="namespace of the MCP adapter (default: the first)")
     for sub in (serve, stdio):
         sub.add_argument(
@@ -192,6 +203,16 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
             help=f"default ${prefix}_LOG_LEVEL, $LOG_LEVEL, else info",
         )
     return parser
+
+
+def _environment(capability: Capability) -> str:
+    """The base-URL variables by their exact names: the namespace upper-cased, each character
+    other than a letter or digit replaced by `_`, then `_BASE_URL`."""
+    lines = [
+        f"  {u.base_url_env}  base URL of {u.namespace} (default {u.base_url or 'none'})"
+        for u in capability.upstreams
+    ]
+    return "environment:\n" + "\n".join(lines) if lines else ""
 
 
 def _listen(capability: Capability, args: argparse.Namespace, env: Mapping[str, str]) -> Listen:

@@ -168,7 +168,8 @@ def test_500_is_retried_for_get_then_a_502_with_the_body(
 ) -> None:
     upstream.answer(Answer(503, {"e": 1}, repeat=1), Answer(500, {"e": 2}, repeat=10))
     status, headers, text, _ = get(built)
-    assert status == 502 and headers["x-upstream-status"] == "500" and text == '{"e":2}'
+    # DEV-25: the upstream's own body, byte for byte (never decoded nor mapped)
+    assert status == 502 and headers["x-upstream-status"] == "500" and text == '{"e": 2}'
 
 
 def test_a_whole_body_that_is_not_json_passes_as_sent(built: Built, upstream: FakeUpstream) -> None:
@@ -219,7 +220,7 @@ def test_mcp_turns_faults_into_error_results(built: Built, upstream: FakeUpstrea
     results = anyio.run(run)
     assert [error for error, _ in results] == [True, True, True]
     assert "could not be reached" in results[0][1] and "did not answer in time" in results[1][1]
-    assert results[2][1] == '{"e":1}'
+    assert results[2][1] == '{"e": 1}'  # DEV-25: the upstream's own body as text
 
 
 def _with_header(make, header: str) -> Built:  # type: ignore[no-untyped-def]
