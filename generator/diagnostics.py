@@ -112,6 +112,22 @@ CODES: dict[str, Code] = {
         "strict mode: spec does not follow the published schema",
         "fix the spec or drop --strict",
     ),
+    # -- text that reaches deployment files
+    "E060": Code(
+        "error",
+        "environment variable name is not portable",
+        "use letters, digits and `_` only, not starting with a digit (`API_KEY`)",
+    ),
+    "E080": Code(
+        "error",
+        "strict mode: a template name nothing supplies (DEV-24)",
+        "declare the input, add a `with` entry or a bind, or fix the name",
+    ),
+    "E081": Code(
+        "error",
+        "an API key placed in the body of an operation whose body cannot carry it (DEV-29)",
+        "send a JSON object or a form body, or place the key in a header or the query",
+    ),
     # -- warnings: accepted, but capgen had to interpret or skip something
     "W100": Code("warning", "unknown key ignored", "remove it, or check its spelling"),
     "W101": Code("warning", "spec version is not 1.0.0-alpha2", "capgen implements alpha2"),
@@ -162,6 +178,16 @@ CODES: dict[str, Code] = {
         "warning",
         "`call` target not declared; the operation answers 501",
         "declare the operation under `consumes`, or fix the reference (an error with --strict)",
+    ),
+    "W150": Code(
+        "warning",
+        "optional parameter without a name dropped (DEV-28)",
+        "give it a name, or remove it",
+    ),
+    "W151": Code(
+        "warning",
+        "a template name nothing supplies renders empty (DEV-24)",
+        "declare the input, add a `with` entry or a bind, or fix the name (an error with --strict)",
     ),
 }
 

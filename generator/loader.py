@@ -88,10 +88,11 @@ def load_document(
 
 
 def _read_regular_file(path: Path) -> bytes:
-    """The bytes of a regular file of at most MAX_BYTES (never a device, a FIFO or a folder)."""
+    """The bytes of a regular file of at most MAX_BYTES (never a device, a FIFO or a folder).
+    Opened without blocking: opening a FIFO for reading would wait for a writer forever."""
     if "\x00" in str(path):
         raise ValueError("the path contains a NUL character")
-    with path.open("rb") as handle:
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode):
             raise ValueError("not a regular file")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,9 @@ def environment() -> jinja2.Environment:
     env.filters["inline"] = inline
     env.filters["toml"] = toml_string
     env.filters["yaml"] = toml_string  # a JSON string is a YAML double-quoted scalar too
+    env.filters["md"] = markdown
+    env.filters["md_code"] = markdown_code
+    env.filters["html_comment"] = html_comment
     return env
 
 
@@ -119,6 +123,34 @@ def inline(text: object) -> str:
 def comment(text: str | None) -> str:
     """Text safe on one comment line."""
     return " ".join(_visible(text or "").split())
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#!~])")
+_LINE_START = re.compile(r"^(?:([-+=])|(\d+)([.)]))")
+
+
+def markdown(text: object) -> str:
+    """Spec text as inline Markdown on one line: nothing in it opens a block (heading, list,
+    quote, fence, table, HTML), a link, an image or inline HTML; it reads as written."""
+    line = _MARKDOWN_SPECIAL.sub(r"\\\1", comment(str(text)))
+    return _LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", line)
+
+
+def markdown_code(text: object, table: bool = False) -> str:
+    """Spec text as a Markdown code span on one line (in a table cell, `|` escaped as GFM
+    requires)."""
+    line = comment(str(text))
+    if table:
+        line = line.replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", line)), default=0) + 1)
+    if not line or line[0] in "` " or line[-1] in "` ":
+        line = f" {line} "
+    return f"{fence}{line}{fence}"
+
+
+def html_comment(text: str) -> str:
+    """Text safe inside an HTML comment on one line: nothing in it ends the comment."""
+    return re.sub(r"--(!?)>", r"--\1&gt;", comment(text))
 
 
 def toml_string(text: str) -> str:

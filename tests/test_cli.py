@@ -207,3 +207,31 @@ def test_serve_builds_and_serves_with_the_mock(workdir: Path) -> None:
         process.send_signal(signal.SIGINT)  # SIGTERM would wait out the drain grace
         _, stderr = process.communicate(timeout=30)
     assert "CLOUDFLARE_API_KEY not set: serving against the embedded mock upstream" in stderr
+
+
+def test_an_import_from_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    """Opening a FIFO for reading waits for a writer; 13 of 800 mutants hung `validate` and
+    `build` forever (issue 21). A FIFO, given or imported, is refused at once."""
+    os.mkfifo(tmp_path / "shared.yaml")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "naftiko: 1.0.0-alpha2\ninfo: {label: Fifo, description: imports from a FIFO}\n"
+        "capability:\n  consumes:\n  - {location: ./shared.yaml, import: api, as: api}\n"
+        "  exposes: []\n"
+    )
+    for command in (["validate", str(spec)], ["build", str(spec), "-o", str(tmp_path / "out")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "generator", *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "error[E024]" in done.stderr and "not a regular file" in done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "generator", "validate", str(tmp_path / "shared.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and "error[E001]" in done.stderr

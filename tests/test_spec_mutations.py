@@ -3,7 +3,8 @@
 Each case takes a spec of the CI corpus sample, applies a few seeded random edits (a key
 removed, a value of the wrong type, an unknown key, an odd string) and runs the pipeline up to
 rendering. Whatever the edit, capgen either renders the package or reports errors located in
-the file, `file:line:col: error[CODE]: message`.
+the file, `file:line:col: error[CODE]: message`; every file it renders parses as its format
+(Python, YAML, TOML, Markdown and its shell commands, Dockerfile: tests/security/emitted.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import yaml
 from generator import pipeline
 from generator.render import render
 from generator.targets.package import plan
+from tests.security.emitted import check_file
 from tests.security.spec_mutants import paths as _paths
 
 SAMPLE = Path(__file__).parent / "data" / "corpus"
@@ -73,7 +75,5 @@ def test_mutated_spec_gives_code_or_located_errors(index: int, tmp_path: Path) -
     if result.package is None:
         assert result.diagnostics.has_errors
         return
-    for file in plan(result.package):
-        text = render(file)
-        if file.is_python:
-            compile(text, file.path, "exec")
+    problems = [check_file(file.path, render(file)) for file in plan(result.package)]
+    assert [p for p in problems if p is not None] == []

@@ -65,6 +65,7 @@ class Operation(rt.Operation):
     documented: tuple[Param, ...]  # the arguments with a description, for the docstring
     summary: str
     details: str  # the description beyond its first sentence, or ""
+    described: str = ""  # the spec's `description`, spaces collapsed: tells a duplicate apart
     result: ResultType | None = None
     data_annotation: str = "Any"  # what `.data` of its Result is
     span: Span = NO_SPAN

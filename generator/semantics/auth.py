@@ -47,8 +47,8 @@ def outbound_auth(ctx: Context, data: Any, locations: Locations, owner: Pointer)
         return ir.Auth("bearer", token=auth.token or auth.value)
     if kind in ("apikey", "api-key", "header"):
         key, placement = _key_and_placement(ctx, auth, span)
-        key, value = _key_value(ctx, auth, key, span)
-        return ir.Auth("apikey", key=key, value=value, placement=placement)
+        key, value, more = _key_value(ctx, auth, key, span)
+        return ir.Auth("apikey", key=key, value=value, placement=placement, more=more)
     if kind in ("basic", "digest"):
         return ir.Auth(kind, username=auth.username, password=auth.password)
     if kind == "oauth2":
@@ -79,6 +79,28 @@ def outbound_auth(ctx: Context, data: Any, locations: Locations, owner: Pointer)
     return None
 
 
+def check_body_key(ctx: Context, auth: ir.Auth | None, operations: list[ir.Operation]) -> None:
+    """DEV-29: a key placed in the body goes into a JSON object or a form (a multipart form
+    included); an operation whose body is text, XML, SPARQL, bytes or a JSON array cannot
+    carry it, which is an error where that operation is written."""
+    if auth is None or auth.kind != "apikey" or auth.placement != "body":
+        return
+    for operation in operations:
+        body = operation.body
+        if body is None or body.kind in ("form", "multipart"):
+            continue
+        if body.kind == "json" and not isinstance(body.data, list):
+            continue
+        if body.kind == "raw" and "json" in body.content_type:
+            continue  # a JSON template: the key joins the object it renders
+        ctx.error(
+            "E081",
+            f"operation {operation.name!r}: the API key goes in the body, which is "
+            f"{'a JSON array' if body.kind == 'json' else body.kind}; it takes a JSON object or a form",
+            operation.span,
+        )
+
+
 def _check_templates(ctx: Context, auth: m.Authentication, span: Span) -> None:
     for field in ("token", "key", "value", "username", "password", "client_id", "client_secret"):
         text = getattr(auth, field)
@@ -91,37 +113,30 @@ def _check_templates(ctx: Context, auth: m.Authentication, span: Span) -> None:
 
 def _key_value(
     ctx: Context, auth: m.Authentication, key: str | None, span: Span
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, str | None, tuple[tuple[str, str], ...]]:
     """The key's value, as written (`value`), or in the other ways people write it: `token`, or
-    a `headers` map or list of one header. A key with no value is an error, never dropped."""
+    a `headers` map or list, whose every header is sent, each with its own value (DEV-27:
+    Datadog's API and application keys). A key with no value is an error, never dropped."""
     value = auth.value
     if value is None and auth.token is not None:
         ctx.warning("W120", "apikey `token` read as `value`", span)
         value = auth.token
-    headers = (auth.model_extra or {}).get("headers")
-    if value is None and key is None and headers:
-        pairs = _header_pairs(headers)
-        if len(pairs) != 1:
-            ctx.error(
-                "E013",
-                "apikey `headers` must name exactly one header (use `key` and `value`)",
-                span,
-            )
-            return None, None
-        ctx.warning("W120", "apikey `headers` read as `key` and `value`", span)
-        key, value = pairs[0]
+    pairs = _header_pairs((auth.model_extra or {}).get("headers"))
+    if value is None and key is None and pairs:
+        ctx.warning("W120", "apikey `headers` read as the keys and values to send", span)
+        (key, value), pairs = pairs[0], pairs[1:]
     if not key or not value:
         ctx.error(
             "E012",
             "apikey authentication needs `key` and `value`: no credential would be sent",
             span,
         )
-    return key, value
+    return key, value, tuple(pairs)
 
 
 def _header_pairs(headers: Any) -> list[tuple[str, str]]:
     if isinstance(headers, dict):
-        return [(str(k), str(v)) for k, v in headers.items()]
+        return [(str(k), str(v)) for k, v in headers.items() if v is not None]
     if isinstance(headers, list):
         return [
             (str(h.get("name") or h.get("key")), str(h.get("value")))

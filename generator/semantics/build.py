@@ -13,11 +13,14 @@ from . import naming
 from .consumes import build_upstreams
 from .context import Calls, Context
 from .endpoints import build_endpoint, collect_extra_params
+from .environment import check_bind_names, portable
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
+from .scope import caller_heads
 from .selection import ToolSelection
 from .service import bind_service
 from .templates import TemplateError, collect_names
+from .unnamed import named
 
 A = TypeVar("A", m.RestExposes, m.McpExposes)
 
@@ -28,9 +31,12 @@ def build_package(
     module: str | None = None,
     selection: ToolSelection | None = None,
 ) -> ir.Package:
+    check_bind_names(spec, diagnostics)
     binds = tuple(ir.Bind(b.namespace, tuple(b.keys.items()), b.location) for b in spec.binds)
     binds += _implicit_binds(spec, diagnostics, frozenset(k for b in binds for k, _ in b.keys))
     ctx = Context(spec, diagnostics, bind_names=frozenset(k for b in binds for k, _ in b.keys))
+    callers = [a.namespace for a in _all_adapters(spec)] + [a.namespace for a in spec.aggregates]
+    ctx.caller_heads = caller_heads(ctx, ["rest", "tools", *callers])
     for op in _exposed_operations(spec):
         collect_extra_params(ctx, op, ctx.span(op))
     build_upstreams(ctx)
@@ -108,7 +114,7 @@ def _implicit_binds(
             continue  # reported where the template is read
         for name in used:
             head, _, key = name.rpartition(".")
-            if key in declared or key in found.get(head or "env", {}) or not key.isidentifier():
+            if key in declared or key in found.get(head or "env", {}) or not portable(key):
                 continue
             diagnostics.warning(
                 "W133",
@@ -154,7 +160,7 @@ def _functions(ctx: Context) -> tuple[ir.Function, ...]:
             built = ir.Function(const, ref, endpoint, function.description)
             ctx.functions[ref] = built
             ctx.function_calls[ref] = Calls(calls.pairs)
-            ctx.function_inputs[ref] = tuple(function.input_parameters)
+            ctx.function_inputs[ref] = tuple(named(ctx, function.input_parameters))
             result.append(built)
     return tuple(result)
 

@@ -16,11 +16,13 @@ from ..loader import Locations
 from ..spec import models as m
 from ..spec.parse import Consumes
 from . import naming
-from .auth import outbound_auth
+from .auth import check_body_key, outbound_auth
 from .context import Context
 from .outputs import outputs
 from .schemas import constraints, json_type
+from .scope import readable
 from .templates import TemplateError, collect_names, names, normalise_path
+from .unnamed import named
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")  # methods whose data goes in the query
@@ -80,10 +82,15 @@ def build_upstreams(ctx: Context) -> None:
 def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upstream:
     spec = entry.model
     locations = entry.locations
-    base_url = _base_url(ctx, spec, locations)
     auth = outbound_auth(ctx, spec.authentication, locations, spec.pointer)
-    # an API key placed in the path fills the placeholder its key names (a bot token)
-    credential = {auth.key: auth.value} if auth and auth.placement == "path" and auth.key else {}
+    # an API key placed in the path fills the placeholder its key names (a bot token), in the
+    # operations' paths or in the base URL
+    credential = (
+        {k: v for k, v in ((auth.key, auth.value), *auth.more) if k}
+        if auth and auth.placement == "path"
+        else {}
+    )
+    base_url = _base_url(ctx, spec, locations, frozenset(credential))
     params = tuple(_params(ctx, spec.input_parameters, locations))
     operations: list[ir.Operation] = []
     seen: dict[str, Span] = {}
@@ -97,7 +104,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
                 ctx.warning(
                     "W131",
                     f"operation {op.name!r} is declared twice in {spec.namespace}; a call to it "
-                    "is resolved by the caller's method and path",
+                    "is resolved by the caller's method, path, inputs and description",
                     op_span,
                 )
             seen[op.name] = op_span
@@ -113,12 +120,13 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
                 same = ctx.duplicates.setdefault((spec.namespace, op.name), [first])
                 if operation is not first:
                     same.append(operation)
+    check_body_key(ctx, auth, operations)
     return ir.Upstream(
         namespace=spec.namespace,
         module=module,
         class_name=naming.pascal(spec.namespace) + "Client",
         base_url=base_url,
-        base_url_env=naming.constant(spec.namespace) + "_BASE_URL",
+        base_url_env=naming.base_url_env(spec.namespace),
         auth=auth,
         parameters=params,
         operations=tuple(operations),
@@ -127,7 +135,9 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
     )
 
 
-def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
+def _base_url(
+    ctx: Context, spec: m.HttpConsumes, locations: Locations, credential: frozenset[str]
+) -> str:
     span = locations.span((*spec.pointer, "baseUri"))
     raw = spec.base_uri.strip()
     if _SHELL_VAR.search(raw):
@@ -139,7 +149,7 @@ def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
         ctx.error("E023", f"malformed baseUri {spec.base_uri!r}", span)
         return raw
     base = re.sub(r"\{([^{}]+)\}", r"{{\1}}", base)
-    env = naming.constant(spec.namespace) + "_BASE_URL"
+    env = naming.base_url_env(spec.namespace)
     if not base:
         ctx.warning("W122", f"empty baseUri: the service needs {env} at start-up", span)
         return base
@@ -148,7 +158,9 @@ def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
     concrete = re.sub(r"\{\{[^{}]+\}\}", "x", base)
     if not (base.startswith("{{") or re.match(r"^https?://[^/]+", concrete)):
         ctx.error("E021", f"baseUri {spec.base_uri!r} is not an http(s) URL", span)
-    unbound = [p for p in placeholders if p.split(".")[-1] not in ctx.bind_names]
+    unbound = [
+        p for p in placeholders if p.split(".")[-1] not in ctx.bind_names and p not in credential
+    ]
     if unbound:
         ctx.warning(
             "W122",
@@ -160,12 +172,9 @@ def _base_url(ctx: Context, spec: m.HttpConsumes, locations: Locations) -> str:
 
 def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -> list[ir.Param]:
     result = []
-    for item in items:
+    for item in named(ctx, items, locations):
         location = (item.in_ or "query").lower()
         span = locations.span(item.pointer)
-        if not item.name.strip():  # it would go on the wire as `&=value`
-            ctx.error("E012", "a parameter needs a non-empty `name`", span)
-            continue
         if item.in_ is None:
             ctx.warning(
                 "W122", f"parameter {item.name!r} has no `in`; sent as a query parameter", span
@@ -180,7 +189,7 @@ def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -
         if location in ("header", "cookie") and not _FIELD_NAME.match(item.name):
             message = f"{location} name {item.name!r} cannot be sent over HTTP; calls that send it answer 400"
             ctx.warning("W123", message, span)
-        value = item.value if item.value is not None else item.template
+        value = readable(item.value if item.value is not None else item.template, ctx.caller_heads)
         if isinstance(value, str):
             _check_template(ctx, value, span)
         param = _param(item.name, location, item.type, item.required, item.description, value)
@@ -318,6 +327,7 @@ def _operation(
         output_selector=_selector(ctx, op, fmt, span),
         summary=summary.rstrip(".") + ".",
         details=details.strip(),
+        described=" ".join((op.description or "").split()),
         result=result,
         data_annotation=data,
         span=span,
@@ -422,6 +432,7 @@ def _arguments(params: list[ir.Param]) -> tuple[ir.Param, ...]:
 def _body(ctx: Context, body: Any, span: Span) -> ir.Body | None:
     if body is None:
         return None
+    body = readable(body, ctx.caller_heads)  # DEV-24: `{{tools.x}}` is input x
     if isinstance(body, str):
         _check_template(ctx, body, span)
         return ir.Body("raw", "application/json", body)

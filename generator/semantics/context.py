@@ -44,6 +44,7 @@ class Context:
     functions: dict[str, ir.Function] = field(default_factory=dict)
     function_calls: dict[str, Calls] = field(default_factory=dict)
     function_inputs: dict[str, tuple[m.InputParameter, ...]] = field(default_factory=dict)
+    caller_heads: frozenset[str] = frozenset()  # `{{tools.x}}` in a consumed template is input x
     broken: set[tuple[str, str]] = field(
         default_factory=set
     )  # operations already reported as invalid
@@ -74,6 +75,8 @@ class Context:
         for narrower in (context.on_path, exact):
             if len(fitting) > 1:  # a path like the caller's, then exactly what it feeds
                 fitting = [op for op in fitting if narrower(op)] or fitting
+        if len(fitting) > 1:  # DEV-22: the caller's description names one of them
+            fitting = context.described(fitting) or fitting
         if len(fitting) == 1:
             return fitting[0]
         if context.order and context.order[1] == len(same) == len(fitting):
@@ -82,7 +85,7 @@ class Context:
         self.error(
             "E032",
             f"`call: {call}` is ambiguous: the name is declared for {where}, and the caller's "
-            "method, path and inputs do not tell which; rename one of them",
+            "method, path, inputs and description do not tell which; rename one of them",
             span,
         )
         return None
@@ -128,6 +131,17 @@ class CallContext:
     path: str | None = None
     keys: frozenset[str] = frozenset()
     order: tuple[int, int] | None = None  # this caller's place among the adapter's callers
+    texts: tuple[str, ...] = ()  # the caller's description, then its label
+
+    def described(self, candidates: list[ir.Operation]) -> list[ir.Operation]:
+        """The one candidate whose description equals the caller's (or, failing that, its
+        label), spaces collapsed and case ignored; [] when none or several do."""
+        for text in self.texts:
+            wanted = " ".join(text.split()).casefold()
+            same = [op for op in candidates if wanted and op.described.casefold() == wanted]
+            if len(same) == 1:
+                return same
+        return []
 
     def fits(self, operation: ir.Operation) -> bool:
         """The caller's method, and a parameter for each key its `with` feeds."""
@@ -143,6 +157,11 @@ class CallContext:
         mine = [_shape(part) for part in operation.path.strip("/").split("/") if part]
         theirs = [_shape(part) for part in self.path.strip("/").split("/") if part]
         return bool(mine) and theirs[-len(mine) :] == mine
+
+
+def caller_texts(op: m.ExposedOperation) -> tuple[str, ...]:
+    """What a caller says it does: its description, then its label."""
+    return tuple(t for t in (op.description, op.label) if isinstance(t, str) and t.strip())
 
 
 def caller_order(calls: Sequence[object]) -> list[tuple[int, int]]:

@@ -12,6 +12,7 @@ from ..ir import model as ir
 from ..spec import models as m
 from .context import CallContext, Calls, Context, ExtraParam
 from .outputs import outputs
+from .scope import caller_heads, readable
 from .templates import TemplateError, names
 
 _LOCATIONS = ("path", "query", "header", "cookie", "body")
@@ -54,12 +55,25 @@ def with_entries(
             if prefix is not None:
                 entries.append(ir.With(str(key), ref=value[len(prefix) :]))
                 continue
-            try:
-                names(value)
-            except TemplateError as exc:
-                ctx.error("E026", str(exc), span)
+            value = _template(ctx, value, kind, namespace, span)
         entries.append(ir.With(str(key), value=value))
     return tuple(entries)
+
+
+def _template(ctx: Context, value: str, kind: str, namespace: str, span: Span) -> str:
+    """A `with` template, its caller references read as DEV-5 reads `with` values (DEV-24)."""
+    try:
+        names(value)
+    except TemplateError as exc:
+        ctx.error("E026", str(exc), span)
+        return value
+    own = [p.removeprefix("$this.")[:-1] for p in ref_prefixes(kind, namespace)]
+    text = str(readable(value, caller_heads(ctx, own)))
+    other = "tools" if kind == "rest" else "rest" if kind == "mcp" else ""
+    if other and str(readable(text, caller_heads(ctx, [other]))) != text:
+        ctx.warning("W122", f"`{value}` in a {kind} adapter: `{other}.x` read as input x", span)
+        text = str(readable(text, caller_heads(ctx, [other])))
+    return text
 
 
 def mapping_target(

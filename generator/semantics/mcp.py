@@ -9,14 +9,16 @@ from ..diagnostics import not_one_of
 from ..ir import model as ir
 from ..spec import models as m
 from .auth import inbound_auth
-from .context import CallContext, Context, caller_order
+from .context import CallContext, Context, caller_order, caller_texts
 from .endpoints import build_endpoint
 from .interface import derive, feeds
 from .naming import normalise
 from .rest import endpoint_modules
 from .schemas import constraints, json_type
+from .scope import unsupplied
 from .selection import ToolSelection
 from .templates import TemplateError, collect_names
+from .unnamed import named
 
 _HINTS = (
     ("read_only", "read_only_hint"),
@@ -43,7 +45,9 @@ def build_mcp(
             ctx.problem("E041", "W131", message, span)
             continue
         names.add(tool_name)
-        tools.append(_tool(ctx, adapter, op, tool_name, CallContext(order=place)))
+        tools.append(
+            _tool(ctx, adapter, op, tool_name, CallContext(order=place, texts=caller_texts(op)))
+        )
     if selection is not None and not selection.everything:  # chosen by the build options
         tools = [tool for tool in tools if selection.keeps(tool)]
     resources = tuple(_resource(ctx, adapter, r) for r in adapter.resources)
@@ -103,7 +107,7 @@ def _tool(
 ) -> ir.Tool:
     """Declared inputs shape the schema (SEMANTICS §6.4); without them the inputs are derived
     from the consumed operation (DEV-18). Placeholders nobody feeds are required either way."""
-    declared = list(op.input_parameters) or list(ctx.function_inputs.get(op.ref or "", ()))
+    declared = named(ctx, op.input_parameters) or list(ctx.function_inputs.get(op.ref or "", ()))
     inputs = {
         i.name: ir.Input(
             i.name,
@@ -129,6 +133,7 @@ def _tool(
             inputs.setdefault(var, ir.Input(var))
     fed = feeds(calls.pairs, ctx.bind_names)
     inputs = {name: replace(i, feeds=fed.get(normalise(name))) for name, i in inputs.items()}
+    unsupplied(ctx, endpoint, calls.pairs, inputs, f"tool {name!r}", ctx.span(op))
     description = op.description
     if op.ref and description is None and op.ref in ctx.functions:
         description = ctx.functions[op.ref].description

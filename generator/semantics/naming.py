@@ -61,6 +61,15 @@ def constant(name: str, fallback: str = "VALUE") -> str:
     return f"{fallback}_{text}" if text[0].isdigit() else text
 
 
+def base_url_env(namespace: str) -> str:
+    """The variable that overrides a consumed API's base URL, by one rule for every namespace:
+    the namespace upper-cased, each character other than an ASCII letter or digit replaced by
+    `_` (one for one, nothing dropped or added), then `_BASE_URL`: `billing-api` →
+    `BILLING_API_BASE_URL`, `1factory` → `1FACTORY_BASE_URL`, `radar--radar` →
+    `RADAR__RADAR_BASE_URL`, `myApi` → `MYAPI_BASE_URL`."""
+    return re.sub(r"[^A-Za-z0-9]", "_", namespace).upper() + "_BASE_URL"
+
+
 def pascal(name: str, fallback: str = "Generated") -> str:
     text = "".join(w.capitalize() for w in words(name)) or fallback
     return f"N{text}" if text[0].isdigit() else text

@@ -42,7 +42,7 @@ def output(ctx: Context, item: m.OutputParameter, locations: Locations | None = 
         )
     elif isinstance(item.properties, list):
         properties = outputs(ctx, item.properties, locations)
-    items = item.items[0] if isinstance(item.items, list) and item.items else item.items
+    items = _items(item.items)
     return ir.Output(
         type=(item.type or ("object" if properties else "string")).lower(),
         name=item.name,
@@ -54,6 +54,16 @@ def output(ctx: Context, item: m.OutputParameter, locations: Locations | None = 
         max_length=item.max_length,
         description=" ".join(item.description.split()) if item.description else None,
     )
+
+
+def _items(items: m.OutputParameter | list[m.OutputParameter] | None) -> m.OutputParameter | None:
+    """`items` as one parameter. A list of named fields (`- name: fullName`) is an object with
+    those properties (DEV-26); any other list is its first element, as the engine reads it."""
+    if not isinstance(items, list):
+        return items
+    if items and all(field.name for field in items):
+        return m.OutputParameter(type="object", properties=list(items))
+    return items[0] if items else None
 
 
 def _named(out: ir.Output, key: str) -> ir.Output:

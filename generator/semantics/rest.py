@@ -11,12 +11,14 @@ from ..spec import models as m
 from . import naming
 from .auth import inbound_auth
 from .consumes import NO_BODY
-from .context import CallContext, Calls, Context, caller_order
+from .context import CallContext, Calls, Context, caller_order, caller_texts
 from .endpoints import build_endpoint
 from .interface import Derived, derive, feeds
 from .naming import normalise
 from .schemas import constraints, json_type
+from .scope import unsupplied
 from .templates import TemplateError, normalise_path
+from .unnamed import named
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
@@ -118,7 +120,7 @@ def _operation(
     if not own and op.ref:  # a `ref` inherits its function's inputs, as MCP tools do (§6.4)
         own = list(ctx.function_inputs.get(op.ref, ()))
     declared = _inputs(ctx, [*adapter.input_parameters, *own], variables, method)
-    where = CallContext(method, path, order=place)
+    where = CallContext(method, path, order=place, texts=caller_texts(op))
     endpoint, calls = build_endpoint(ctx, op, "rest", adapter.namespace, declared, where)
     paired = _pair_path_variables(calls, variables, declared)
     pairs = [(operation, (*entries, *paired)) for operation, entries in calls.pairs]
@@ -133,6 +135,8 @@ def _operation(
         function.ref.split(".")[-1] if function else naming.snake(f"{method} {path}")
     )
     endpoint = replace(endpoint, name=name, inputs=inputs, with_=(*endpoint.with_, *paired))
+    supplied = [*(i.name for i in inputs), *variables]
+    unsupplied(ctx, endpoint, pairs, supplied, f"{method} {path}", span)
     declared_action = op.call is not None or op.ref is not None or bool(op.steps)
     if not declared_action and not _has_values(endpoint.outputs):
         ctx.warning(
@@ -185,11 +189,8 @@ def _inputs(
     ctx: Context, items: list[m.InputParameter], variables: tuple[str, ...], method: str
 ) -> tuple[ir.Input, ...]:
     result: dict[str, ir.Input] = {}
-    for item in items:
+    for item in named(ctx, items):
         location = (item.in_ or "").lower()
-        if not item.name.strip():
-            ctx.error("E012", "an input needs a non-empty `name`", ctx.span(item))
-            continue
         if location and location not in _INPUT_LOCATIONS:
             ctx.error(
                 "E014",

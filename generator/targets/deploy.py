@@ -80,7 +80,8 @@ def deployment(package: ir.Package) -> Deployment:
         EnvVar(f"{prefix}_DRAIN_GRACE", str(DRAIN_GRACE), "seconds /readyz is 503 before closing"),
         EnvVar(
             f"{prefix}_ALLOWED_HOSTS",
-            f"{name},{name}.*,localhost,127.0.0.1",
+            # the Service's cluster names; never `<name>.*`, which `<name>.attacker.example` fits
+            f"{name},{name}.*.svc,{name}.*.svc.cluster.local,localhost,127.0.0.1",
             "the Host names callers use (add your public name)",
         ),
     )

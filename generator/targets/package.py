@@ -28,6 +28,12 @@ def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
         "runtime": runtime_requirement(package),
         "requirements": requirements(package, vendored),
         "compatible": capgen_runtime.compatible_version(),
+        # what `uvicorn --http` takes to bound request heads and idle reads (wire.py)
+        "http_protocol": (
+            f"{module}.{VENDORED_DIR}.serve.wire:HttpProtocol"
+            if vendored
+            else f"{RUNTIME_PACKAGE}.serve.wire:HttpProtocol"
+        ),
     }
 
     def python(path: str, template: str, module_: Module, **context: object) -> FileSpec:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +32,8 @@ class BindContext:
         return {**self.namespaces, **self.values}
 
     def secrets(self) -> tuple[str, ...]:
-        """Every bound value long enough to be worth redacting from logs and errors."""
-        return tuple(
-            sorted({v for v in self.values.values() if len(v) >= 4}, key=len, reverse=True)
-        )
+        """Every bound value (redaction.py decides which are long enough to redact)."""
+        return tuple(sorted(set(self.values.values()), key=len, reverse=True))
 
 
 def resolve_binds(
@@ -69,8 +68,8 @@ def resolve_binds(
 def _file_source(location: str, cwd: Path | None, placeholder: bool) -> Mapping[str, Any]:
     path = _location_path(location, cwd or Path.cwd())
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
+        text = _regular_file_text(path)
+    except (OSError, ValueError):
         if placeholder:
             return {}
         raise BindError(f"Invalid bind: cannot read {location}") from None
@@ -81,6 +80,14 @@ def _file_source(location: str, cwd: Path | None, placeholder: bool) -> Mapping[
     if not isinstance(data, dict):
         raise BindError(f"Invalid bind: {location} must hold a mapping")
     return data
+
+
+def _regular_file_text(path: Path) -> str:
+    """The text of a regular file; a FIFO or a device is refused before anything waits on it."""
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValueError(f"{path} is not a regular file")
+        return handle.read().decode("utf-8")
 
 
 def _location_path(location: str, cwd: Path) -> Path:

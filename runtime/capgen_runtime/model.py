@@ -62,7 +62,8 @@ class Auth:
     token: str | None = None
     key: str | None = None
     value: str | None = None
-    placement: str = "header"  # header | query | cookie
+    placement: str = "header"  # header | query | cookie | body | path
+    more: tuple[tuple[str, str], ...] = ()  # apikey: further (key, value), each sent the same way
     username: str | None = None
     password: str | None = None
     token_url: str | None = None

@@ -10,10 +10,12 @@ from typing import Any
 from .model import Endpoint, Input, Output
 
 # A path value: no control character or backslash, no `.` or `..` part (some servers decode
-# %2F before they route); one that ends the path may carry `/` but has no empty part. The
-# OpenAPI document publishes these same patterns.
+# %2F before they route), nor one once a `;` suffix is removed (Tomcat, Jetty and Spring read
+# `..;x` as `..`, matrix parameters dropped); one that ends the path may carry `/` but has no
+# empty part. The OpenAPI document publishes these same patterns.
 _CHAR, _NOT_DOT = r"[^\x00-\x1f\x7f\\/]", r"[^\x00-\x1f\x7f\\/.]"
-_PART = rf"(?:{_NOT_DOT}{_CHAR}*|\.{_NOT_DOT}{_CHAR}*|\.\.{_CHAR}+)"
+_AFTER_DOT, _AFTER_DOTS = r"[^\x00-\x1f\x7f\\/.;]", r"[^\x00-\x1f\x7f\\/;]"
+_PART = rf"(?:{_NOT_DOT}{_CHAR}*|\.{_AFTER_DOT}{_CHAR}*|\.\.{_AFTER_DOTS}{_CHAR}*)"
 PATH_VALUE = rf"^(?:{_PART})?(?:/(?:{_PART})?)*$"  # `/` is sent encoded
 PATH_SEGMENT = rf"^{_PART}$"  # one segment of an exposed REST path
 PATH_TAIL = rf"^{_PART}(?:/{_PART})*$"  # the last placeholder: `/` is sent as it is
@@ -61,36 +63,48 @@ def object_schema(items: tuple[Input, ...] | list[Input], placed: bool = True) -
     return result
 
 
-def output_schema(outputs: tuple[Output, ...] | list[Output]) -> dict[str, Any] | None:
+def output_schema(
+    outputs: tuple[Output, ...] | list[Output], loose: bool = False
+) -> dict[str, Any] | None:
     """The JSON Schema of what the outputs produce, None when the spec declares none (the
-    upstream's answer then passes unchanged). Several top-level outputs are alternatives."""
-    schemas = [value_schema(output, top=True) for output in outputs]
-    if not schemas:
+    upstream's answer then passes unchanged) or when nothing about it can be asserted. Several
+    top-level outputs are alternatives. With `loose` (a body that is not JSON), no declared
+    scalar type is asserted (DEV-26)."""
+    schemas = [value_schema(output, top=True, loose=loose) for output in outputs]
+    if not schemas or any(not set(schema) - {"description"} for schema in schemas):
         return None
     return schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
 
 
-def value_schema(output: Output, top: bool = False) -> dict[str, Any]:
-    """One output. Below the top, a mapped value may be absent from the answer: null too."""
+def value_schema(output: Output, top: bool = False, loose: bool = False) -> dict[str, Any]:
+    """One output, asserting only what its mapping guarantees (DEV-26): arrays and objects it
+    builds, text for a static value, and a declared scalar type only where the body is JSON
+    and the mapping is not the whole body (`$.`, whose answer may be anything). Below the top,
+    a mapped value may be absent from the answer: null too."""
     result: dict[str, Any]
     if output.value is not None:
         result = {"type": "string"}  # a static value is rendered as text
     elif output.type == "array":
         result = {"type": "array"}
         if output.items is not None:
-            result["items"] = value_schema(output.items)
-    elif output.type == "object":
-        result = {"type": "object"}
-        if output.properties:
-            result["properties"] = {
-                (prop.name or "value"): value_schema(prop) for prop in output.properties
-            }
-        elif output.values is not None:
-            result["additionalProperties"] = value_schema(output.values)
-    elif output.type in SCALAR_TYPES:
-        result = {"type": output.type}
-    else:
+            result["items"] = value_schema(output.items, loose=loose)
+    elif output.type == "object" and output.properties:
+        result = {
+            "type": "object",
+            "properties": {
+                (prop.name or "value"): value_schema(prop, loose=loose)
+                for prop in output.properties
+            },
+        }
+    elif output.type == "object" and output.values is not None and output.mapping:
+        result = {
+            "type": "object",
+            "additionalProperties": value_schema(output.values, loose=loose),
+        }
+    elif loose or (output.mapping or "").strip() in ("$", "$.") or output.type not in TYPES:
         result = {}
+    else:
+        result = {"type": output.type}
     if not top and "type" in result:
         result["type"] = [result["type"], "null"]
     if output.description:
@@ -98,7 +112,7 @@ def value_schema(output: Output, top: bool = False) -> dict[str, Any]:
     return result
 
 
-SCALAR_TYPES = ("string", "number", "integer", "boolean")
+TYPES = ("string", "number", "integer", "boolean", "object")
 
 
 def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:
@@ -108,10 +122,13 @@ def result_schema(endpoint: Endpoint) -> dict[str, Any] | None:
     one property per named output."""
     if not endpoint.outputs and endpoint.function is not None:
         return result_schema(endpoint.function)
+    calls = [endpoint.call] if endpoint.call else [s.call for s in endpoint.steps if s.call]
+    formats = [call.operation.output_format.lower() for call in calls]
     if endpoint.call is not None or (endpoint.steps and not endpoint.mappings):
-        return output_schema(endpoint.outputs)
+        return output_schema(endpoint.outputs, bool(formats) and formats[-1] != "json")
     named = [output for output in endpoint.outputs if output.name]
     if not named:
         return {"type": "object"} if endpoint.outputs or endpoint.mappings else None
-    properties = {output.name: value_schema(output) for output in named if output.name}
+    loose = any(f != "json" for f in formats)  # step values read from a body that is not JSON
+    properties = {o.name: value_schema(o, loose=loose) for o in named if o.name}
     return {"type": "object", "properties": properties}

@@ -19,7 +19,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources import EnvSettingsSource
 
+from .auth.outbound import built_credentials, path_credential
 from .binds import BindContext, resolve_binds
+from .errors import InvalidRequest
 from .expr.templating import lookup, placeholders, render
 from .model import Bind, Upstream
 
@@ -57,6 +59,7 @@ class Settings(BaseSettings):
     base_urls: Mapping[str, str] = Field(default_factory=dict, exclude=True)
     binds: BindContext = Field(default_factory=BindContext, exclude=True)
     mock: bool = Field(False, exclude=True)
+    credentials: tuple[str, ...] = Field((), exclude=True)  # built from bound values (auth)
 
     # <PREFIX>_<NAME>
     connect_timeout: float = Field(5.0, ge=0)  # upstream connect timeout, seconds
@@ -82,6 +85,8 @@ class Settings(BaseSettings):
     digest_secret: str = ""  # signs digest nonces; one value for every replica and worker
     drain_grace: float = Field(5.0, ge=0)  # after SIGTERM: /readyz 503 while still serving
     drain_timeout: float = Field(-1.0)  # then in-flight requests have this long (see below)
+    head_timeout: float = Field(5.0, ge=0)  # seconds a caller has to send a whole request head
+    body_timeout: float = Field(10.0, ge=0)  # seconds a request body may pause before it ends
     metrics_dir: str = ""  # where the workers of one server keep their metrics
     metrics_token: str = ""  # a bearer token /metrics requires instead of the adapter's auth
     metrics_port: int = Field(0, ge=0, le=65535)  # /metrics on its own port
@@ -132,8 +137,10 @@ class Settings(BaseSettings):
         return {kind: value for kind, value in found.items() if value}
 
     def secret_values(self) -> list[str]:
-        """Every value no log line, error or answer may show: bound values, inbound tokens."""
-        return [*self.binds.secrets(), *self.inbound_tokens.values(), self.metrics_token]
+        """Every value no log line, error or answer may show: bound values, inbound tokens and
+        the credentials built from them (engine/redaction.py decides which are long enough)."""
+        tokens = [*self.inbound_tokens.values(), self.metrics_token]
+        return [*self.binds.secrets(), *tokens, *self.credentials]
 
     def with_base_url(self, url: str) -> Settings:
         """Every consumed API pointed at `url` (mock mode)."""
@@ -183,6 +190,9 @@ def load_settings(
             base_urls=base_urls,
             binds=context,
             mock=mock,
+            credentials=tuple(
+                c for u in upstreams for c in built_credentials(u.auth, context.scope)
+            ),
             **given,
         )
     except ValidationError as exc:
@@ -207,12 +217,20 @@ def conventional(env: Mapping[str, str], prefixed: str, common: str, default: st
 
 
 def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mock: bool) -> str:
-    """The override variable, else the spec's baseUri with placeholders from binds or the environment."""
+    """The override variable, else the spec's baseUri with placeholders from the API key placed
+    in the path, binds or the environment."""
     override = env.get(upstream.base_url_env)
     if override:
         return override.rstrip("/")
     template = upstream.base_url
-    missing = [n for n in placeholders(template) if lookup(n, [binds.scope, env]) in (None, "")]
+    try:  # an API key placed in the path: `https://api.telegram.org/bot{{token}}`
+        credential = path_credential(upstream.auth, binds.scope)
+    except InvalidRequest:
+        raise SettingsError(
+            f"the API key of {upstream.namespace} cannot be placed in a URL path"
+        ) from None
+    scopes = [credential, binds.scope, env]
+    missing = [n for n in placeholders(template) if lookup(n, scopes) in (None, "")]
     if mock:
         return template
     if not template or missing:
@@ -220,4 +238,4 @@ def _base_url(upstream: Upstream, env: Mapping[str, str], binds: BindContext, mo
         raise SettingsError(
             f"no base URL for {upstream.namespace}{needs}: set {upstream.base_url_env}"
         )
-    return render(template, binds.scope, env).rstrip("/")
+    return render(template, *scopes).rstrip("/")

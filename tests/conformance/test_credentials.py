@@ -76,3 +76,24 @@ def test_an_apikey_as_a_path_segment(make, upstream: FakeUpstream) -> None:  # t
     spec = spec.replace("path: /items", "path: /bot{{bot_token}}/getMe")
     _call_list(make(spec, env=ENV))
     assert last(upstream).path == "/api/bottok-9f2/getMe"
+
+
+def test_an_apikey_placed_in_the_base_url_serves_with_its_bound_token(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    """`https://api.telegram.org/bot{token}` with the key placed in the path (issue 21): the
+    service starts, sends the bound token in that segment (encoded as a path segment), and
+    says nothing of reading `token` from the environment."""
+    import anyio
+
+    spec = _auth_spec("{type: apikey, key: token, value: '{{TOKEN}}', placement: path}", BINDS)
+    spec = spec.replace("baseUri: https://api.example.com", f"baseUri: {upstream.url}/bot{{token}}")
+    built = make(spec, env={"TOKEN": "123456:AAE-x/y"})
+    assert not [d for d in built.result.diagnostics if "baseUri placeholder" in d.message]
+    no_override = {built.result.package.upstreams[0].base_url_env: ""}
+
+    async def run() -> None:
+        async with built.mcp(**no_override) as client:
+            result = await client.call_tool("list", {})
+            assert not result.is_error, result.content
+
+    anyio.run(run)
+    assert last(upstream).raw_path == "/bot123456:AAE-x%2Fy/v1/items"

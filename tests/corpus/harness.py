@@ -28,9 +28,7 @@ import httpx
 import yaml
 
 from generator import pipeline
-from generator.ir import model as ir
-from generator.mock import merge_shape, output_shapes
-from tests.corpus import reading
+from tests.corpus import answers, reading
 from tests.support.certificates import write_certificate
 from tests.support.fake_upstream import Answer, FakeUpstream, Recorded
 from tests.support.service import free_port
@@ -89,7 +87,7 @@ class Responder:
 
     def __init__(self) -> None:
         self.formats: dict[str, str] = {}
-        self.shapes: dict[str, Any] = {}  # what the exposed outputs of the call map
+        self.shapes: dict[str, Any] = {}  # what the unit's outputs map (answers.NOTHING: none)
         self.digest: dict[str, bool] = {}  # answer 401 with a digest challenge first
         self.lock = threading.Lock()
 
@@ -97,7 +95,7 @@ class Responder:
         prefix = "/".join(request.raw_path.split("/")[:2])  # /<spec id>, as _mark keys it
         with self.lock:
             fmt = self.formats.get(prefix, "json")
-            shape = self.shapes.get(prefix)
+            shape = self.shapes.get(prefix, answers.NOTHING)
             digest = self.digest.get(prefix, False)
         if digest and not request.headers.get("authorization", "").startswith("Digest "):
             challenge = f'Digest realm="{DIGEST_REALM}", nonce="{DIGEST_NONCE}", qop="auth"'
@@ -105,7 +103,7 @@ class Responder:
         if fmt in _RAW:
             body, media = _RAW[fmt]
             return Answer(200, body, {"content-type": media})
-        return Answer(200, _CANNED if shape is None else merge_shape(shape, _CANNED))
+        return Answer(200, answers.merge(shape, _CANNED))
 
 
 class SpecRun:
@@ -150,16 +148,17 @@ class SpecRun:
         loaded = yaml.safe_load(self.spec.read_text(encoding="utf-8"))
         self.text = loaded if isinstance(loaded, dict) else {}
         self.reading = reading.Reading(self.text, self.binds, self.spec.parent)
-        package = result.package
-        self.report.adapters = len(package.rest) + len(package.mcp)
+        package = result.package  # only how to run it: its import name and variable prefix
+        rest, mcp = self._adapters("rest"), self._adapters("mcp")
+        self.report.adapters = len(rest) + len(mcp)
         project = self.work / "out" / result.folder
-        self._environment(package)
+        self._environment(package.env_prefix)
         if not self._imports(project, package.module):
             return
         self.report.imported = True
         for attempt in range(3):
-            ports = {a.namespace: free_port() for a in package.rest}
-            ports.update({a.namespace: free_port() for a in package.mcp if a.transport == "http"})
+            ports = {str(a.get("namespace")): free_port() for a in rest}
+            ports.update({str(a.get("namespace")): free_port() for a in mcp if _http(a)})
             process = self._start(project, package.module, ports)
             ready = self._ready(process, ports)
             taken = "cannot listen on" in self.log.read_text(errors="replace")
@@ -170,7 +169,7 @@ class SpecRun:
             if not ready:
                 return
             self.report.served = True
-            self._exercise(package, ports, project)
+            self._exercise(ports, project)
         finally:
             process.send_signal(signal.SIGINT)  # SIGTERM would wait out the drain grace
             try:
@@ -178,7 +177,10 @@ class SpecRun:
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    def _environment(self, package: ir.Package) -> None:
+    def _adapters(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.reading.exposes if e.get("type") == kind]
+
+    def _environment(self, env_prefix: str) -> None:
         """Every bound variable a sample value, from the spec's own `binds` (files written
         with every key of every bind that shares them), plus the variables consumed
         authentication uses without a bind, which the service reads from the environment."""
@@ -188,7 +190,7 @@ class SpecRun:
                 continue
             scope = self.binds.setdefault(str(bind.get("namespace", "")), {})
             keys = bind.get("keys") or {}
-            for variable, key in keys.items() if isinstance(keys, dict) else []:
+            for variable, key in (keys.items() if isinstance(keys, dict) else []):
                 value = f"bind-{str(key).lower().replace('_', '-')}"
                 scope[str(variable)] = self.binds[str(variable)] = value
                 if bind.get("location"):
@@ -213,16 +215,21 @@ class SpecRun:
                 if not target.suffix.startswith(".y")
                 else "\n".join(f"{k}: {v}" for k, v in file_values.items())
             )
-        for upstream in package.upstreams:
-            if upstream.auth is not None and upstream.auth.kind == "certificate":
-                certificate = reading.render(upstream.auth.certificate or "", [self.binds])
-                password = reading.render(upstream.auth.password or "", [self.binds])
-                write_certificate(self.work / certificate, password)
-            self.env[upstream.base_url_env] = (
-                f"{self.upstream.url}/{self.id}/{_slug(upstream.namespace)}"
+        for adapter in self.reading.consumes:
+            auth = adapter.get("authentication") or {}
+            if str(auth.get("type", "")).lower() in ("certificate", "mtls", "tls"):
+                path = auth.get("certPath") or auth.get("cert_path") or ""
+                password = auth.get("certPassword") or auth.get("cert_password") or ""
+                certificate = reading.render(str(path), [self.binds])
+                write_certificate(
+                    self.work / certificate, reading.render(str(password), [self.binds])
+                )
+            namespace = str(adapter.get("namespace", ""))
+            self.env[answers.base_url_env(namespace)] = (
+                f"{self.upstream.url}/{self.id}/{_slug(namespace)}"
             )
-        self.env[f"{package.env_prefix}_API_TOKEN"] = TOKEN
-        self.env[f"{package.env_prefix}_TIMEOUT"] = "10"
+        self.env[f"{env_prefix}_API_TOKEN"] = TOKEN
+        self.env[f"{env_prefix}_TIMEOUT"] = "10"
 
     def _process_env(self, project: Path) -> dict[str, str]:
         inherited = os.environ.get("PYTHONPATH")
@@ -276,18 +283,18 @@ class SpecRun:
                 time.sleep(0.05)
         return True
 
-    def _exercise(self, package: ir.Package, ports: dict[str, int], project: Path) -> None:
-        endpoints = _endpoints(package)
-        for adapter in package.rest:
-            headers = _credentials(adapter.auth, self.binds)
+    def _exercise(self, ports: dict[str, int], project: Path) -> None:
+        for adapter in self._adapters("rest"):
+            namespace = str(adapter.get("namespace"))
+            headers = answers.credentials(adapter.get("authentication"), self.binds, TOKEN)
             hidden = {k.lower() for k in headers}
-            base = f"http://127.0.0.1:{ports[adapter.namespace]}"
-            units = [u for ns, u in self.reading.rest_units(hidden) if ns == adapter.namespace]
+            base = f"http://127.0.0.1:{ports[namespace]}"
+            units = [u for ns, u in self.reading.rest_units(hidden) if ns == namespace]
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
                 for unit in units:
-                    self._rest(client, unit, endpoints.get((adapter.namespace, unit.label)))
-        for adapter in package.mcp:
-            anyio.run(self._mcp, adapter, ports.get(adapter.namespace), project, endpoints)
+                    self._rest(client, unit)
+        for adapter in self._adapters("mcp"):
+            anyio.run(self._mcp, adapter, ports.get(str(adapter.get("namespace"))), project)
         if not self.reading.exposes:
             self.report.note = "exposes nothing: a consumes file other specs import, or a workflow"
         elif self.report.rest[1] + self.report.mcp[1] == 0:
@@ -296,9 +303,9 @@ class SpecRun:
                 "aggregate or a mock, or calls nothing the spec consumes"
             )
 
-    def _rest(self, client: httpx.Client, unit: reading.Unit, endpoint: ir.Endpoint | None) -> None:
+    def _rest(self, client: httpx.Client, unit: reading.Unit) -> None:
         self.report.rest[1] += 1
-        before = self._mark(unit, endpoint)
+        before = self._mark(unit)
         kwargs: dict[str, Any] = {"params": unit.query, "headers": unit.headers}
         if unit.body is not None:
             kwargs["json"] = unit.body
@@ -336,27 +343,22 @@ class SpecRun:
             )
         return ok
 
-    async def _mcp(
-        self,
-        adapter: ir.McpAdapter,
-        port: int | None,
-        project: Path,
-        endpoints: dict[tuple[str, str], ir.Endpoint],
-    ) -> None:
+    async def _mcp(self, adapter: dict[str, Any], port: int | None, project: Path) -> None:
         import httpx2
         from mcp import Client, StdioServerParameters
         from mcp.client.streamable_http import streamable_http_client
 
-        headers = _credentials(adapter.auth, self.binds)
-        if adapter.transport == "stdio":
+        namespace = str(adapter.get("namespace"))
+        headers = answers.credentials(adapter.get("authentication"), self.binds, TOKEN)
+        if not _http(adapter):
             params = StdioServerParameters(
                 command=sys.executable,
-                args=["-m", project_module(project), "stdio", "--adapter", adapter.namespace],
+                args=["-m", project_module(project), "stdio", "--adapter", namespace],
                 env=self._process_env(project),
                 cwd=str(self.work),
             )
             async with Client(params) as client:
-                await self._mcp_calls(client, adapter, endpoints)
+                await self._mcp_calls(client, namespace)
             return
         async with (
             httpx2.AsyncClient(headers=headers, timeout=30) as http,
@@ -365,20 +367,18 @@ class SpecRun:
                 mode="legacy",
             ) as client,
         ):
-            await self._mcp_calls(client, adapter, endpoints)
+            await self._mcp_calls(client, namespace)
 
-    async def _mcp_calls(
-        self, client: Any, adapter: ir.McpAdapter, endpoints: dict[tuple[str, str], ir.Endpoint]
-    ) -> None:
+    async def _mcp_calls(self, client: Any, namespace: str) -> None:
         listed = {t.name: t.input_schema for t in (await client.list_tools()).tools}
-        for namespace, unit in self.reading.mcp_units(listed):
-            if namespace != adapter.namespace:
+        for adapter_namespace, unit in self.reading.mcp_units(listed):
+            if adapter_namespace != namespace:
                 continue
             self.report.mcp[1] += 1
             if unit.tool not in listed:
                 self.report.failures.append(f"{unit.label}: not listed")
                 continue
-            before = self._mark(unit, endpoints.get((adapter.namespace, unit.label)))
+            before = self._mark(unit)
             try:
                 result = await client.call_tool(unit.tool, unit.arguments)
             except Exception as exc:
@@ -421,16 +421,17 @@ class SpecRun:
     def _prefix(self, namespace: str) -> str:
         return f"/{self.id}/{_slug(namespace)}"
 
-    def _mark(self, unit: reading.Unit, endpoint: ir.Endpoint | None) -> int:
+    def _mark(self, unit: reading.Unit) -> int:
         """Tell the fake upstream how to answer this unit's call: in the consumed operation's
-        declared format, shaped so the exposed outputs find their values, behind a digest
-        challenge where the consumed side declares digest."""
+        declared format, shaped from the YAML so the unit's outputs (and the consumed
+        operation's named ones) find values of their types, behind a digest challenge where
+        the consumed side declares digest."""
         if unit.refused:
             return len(self._all())
-        shapes = output_shapes([endpoint]) if endpoint is not None else {}
+        shape = answers.shape([*unit.outputs[:1], *unit.expected.outputs])
         with self.responder.lock:
             self.responder.formats[f"/{self.id}"] = unit.expected.output_format
-            self.responder.shapes[f"/{self.id}"] = next(iter(shapes.values()), None)
+            self.responder.shapes[f"/{self.id}"] = shape
             self.responder.digest[f"/{self.id}"] = unit.expected.digest is not None
         return len(self._seen(unit.namespace))
 
@@ -487,23 +488,6 @@ class SpecRun:
         return problems
 
 
-def _endpoints(package: ir.Package) -> dict[tuple[str, str], ir.Endpoint]:
-    """The IR endpoint of each unit, only to shape the fake upstream's answers."""
-    found = {
-        (a.namespace, f"REST {r.method} {r.path}"): r.endpoint
-        for a in package.rest
-        for r in a.routes
-    }
-    found.update(
-        {
-            (a.namespace, f"MCP {a.namespace} {t.name}"): t.endpoint
-            for a in package.mcp
-            for t in a.tools
-        }
-    )
-    return found
-
-
 def _decoded(request: Recorded, kind: str) -> Any:
     if kind == "form":
         return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -545,19 +529,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _credentials(auth: ir.InboundAuth | None, binds: dict[str, Any]) -> dict[str, str]:
-    if auth is None:
-        return {"Authorization": f"Bearer {TOKEN}"}
-    if auth.kind == "apikey":
-        return {
-            reading.render(auth.key or "X-API-Key", [binds]): reading.render(
-                auth.value or "", [binds]
-            )
-        }
-    if auth.kind == "basic":
-        pair = f"{reading.render(auth.username or '', [binds])}:{reading.render(auth.password or '', [binds])}"
-        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
-    return {"Authorization": "Bearer " + reading.render(auth.token or "", [binds])}
+def _http(adapter: dict[str, Any]) -> bool:
+    return str(adapter.get("transport") or "http").lower() != "stdio"
 
 
 def select(specs: Iterable[Path], corpus_root: Path, count: int, max_bytes: int) -> list[Path]:

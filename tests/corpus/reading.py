@@ -94,6 +94,7 @@ class Expected:
     digest: tuple[str, str] | None = None  # username, password of a digest handshake
     output_format: str = "json"  # the consumed operation's `outputRawFormat`
     cookies: dict[str, str] = field(default_factory=dict)
+    outputs: list[Any] = field(default_factory=list)  # the consumed operation's named outputs
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Unit:
     tool: str = ""  # MCP
     arguments: dict[str, Any] = field(default_factory=dict)
     refused: str = ""  # the call, when it names nothing the spec consumes: refused, nothing sent
+    outputs: list[Any] = field(default_factory=list)  # the unit's own `outputParameters`
 
 
 class Reading:
@@ -129,6 +131,20 @@ class Reading:
             for imported in _imported(c, folder)
         ]
         self.exposes = [e for e in capability.get("exposes") or [] if isinstance(e, dict)]
+        # DEV-24: `{{tools.x}}`, `{{rest.x}}`, `{{<ns>.x}}`, `{{$this.<ns>.x}}` in a template
+        # read the caller's input x (a bind namespace of that name wins, being first)
+        self.callers = {"rest", "tools"} | {
+            str(e.get("namespace"))
+            for e in [*self.exposes, *(capability.get("aggregates") or [])]
+            if isinstance(e, dict) and e.get("namespace")
+        }
+
+    def _scopes(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Binds first (a caller never shadows one, §2.1), then the caller's inputs, then the
+        caller prefixes of DEV-24, each naming those same inputs."""
+        prefixes: dict[str, Any] = {head: params for head in self.callers}
+        prefixes["$this"] = {head: params for head in self.callers}
+        return [self.binds, params, prefixes]
 
     # -- the consumed side ------------------------------------------------------------------
 
@@ -173,9 +189,12 @@ class Reading:
         if located is None:
             return None
         adapter, resource, op = located
-        scopes = [self.binds, params]  # binds first: a caller never shadows one (§2.1)
+        scopes = self._scopes(params)
         expected = Expected(str(op.get("method", "GET")).upper(), "")
         expected.output_format = str(op.get("outputRawFormat") or "json").lower()
+        expected.outputs = [
+            o for o in op.get("outputParameters") or [] if isinstance(o, dict) and o.get("name")
+        ]
         body_values: dict[str, Any] = {}
         declared = _parameters(adapter, resource, op)
         for param in declared:
@@ -345,6 +364,7 @@ class Reading:
             params[name] = value
             path = path.replace("{" + name + "}", value)
         unit = Unit(f"REST {method} {template}", "", Expected("", ""), method=method, path=path)
+        unit.outputs = list(op.get("outputParameters") or [])
         whole, fields = [], {}
         declared = _parameters(adapter, resource, op)
         if not [p for p in declared if p.get("name")]:
@@ -492,6 +512,7 @@ class Reading:
                     expected,
                     tool=name,
                     arguments=arguments,
+                    outputs=list(tool.get("outputParameters") or []),
                 )
                 units.append((ns, unit))
         return units
@@ -510,7 +531,7 @@ class Reading:
                     if found is not None:
                         result[str(key)] = found
                     continue
-                result[str(key)] = render(value, [self.binds, params])
+                result[str(key)] = render(value, self._scopes(params))
             else:
                 result[str(key)] = value
         return result

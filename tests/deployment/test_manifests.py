@@ -216,3 +216,24 @@ def test_the_dockerfile_commands_install_and_start_an_answering_service(tmp_path
         finally:
             service.terminate()
             service.wait(timeout=30)
+
+
+def test_the_shipped_allowed_hosts_admit_cluster_names_only() -> None:
+    """`<name>.*` admitted `<name>.attacker.example` (DNS rebinding from a page on that
+    domain, issue 21): the manifests list the Service's cluster names instead."""
+    from capgen_runtime.hosts import HostPolicy
+
+    compose = yaml.safe_load((PROJECT / "compose.yaml").read_text())
+    deployment = yaml.safe_load((PROJECT / "kubernetes" / "deployment.yaml").read_text())
+    ((name, service),) = compose["services"].items()
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    variable = "WORKERS_AI_AI_INFERENCE_ALLOWED_HOSTS"
+    shipped = {service["environment"][variable]} | {
+        e["value"] for e in container["env"] if e["name"] == variable
+    }
+    (patterns,) = shipped
+    policy = HostPolicy(tuple(patterns.split(",")))
+    for host in (name, f"{name}.default.svc", f"{name}.prod.svc.cluster.local:80", "localhost"):
+        assert policy.host_allowed(host), host
+    for host in (f"{name}.attacker.example", f"{name}.evil.com:8080", f"x{name}", "evil.example"):
+        assert not policy.host_allowed(host), host

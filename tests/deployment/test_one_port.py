@@ -4,19 +4,25 @@ refusal. Real processes, real sockets."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from unittest import mock
 
 import anyio
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.testclient import TestClient
 
 from tests.deployment.cluster import (
     INBOUND_TOKEN,
@@ -128,7 +134,9 @@ def _posts(path: Path, work: Path) -> float:
 
 
 def test_the_asgi_factory_serves_under_uvicorn(tmp_path: Path) -> None:
-    """`uvicorn --factory <pkg>.app:create_app`, as the package README says."""
+    """`uvicorn --factory <pkg>.app:create_app --http capgen_runtime.serve.wire:HttpProtocol`, as
+    the package README says: heads bounded and idle connections closed (after the default 5 s)
+    where the bytes arrive, as under `serve`."""
     with WorkersAi() as upstream:
         package = build_seed(tmp_path, "seed_factory", upstream)
         port = free_port()
@@ -136,7 +144,7 @@ def test_the_asgi_factory_serves_under_uvicorn(tmp_path: Path) -> None:
         env = {**os.environ, "PYTHONPATH": str(package.project), **package.env}
         command = [
             sys.executable, "-m", "uvicorn", "--factory", f"{package.module}.app:create_app",
-            "--host", "127.0.0.1", "--port", str(port),
+            "--http", "capgen_runtime.serve.wire:HttpProtocol", "--host", "127.0.0.1", "--port", str(port),
         ]  # fmt: skip
         with open(log, "wb") as out:
             process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
@@ -146,6 +154,11 @@ def test_the_asgi_factory_serves_under_uvicorn(tmp_path: Path) -> None:
             assert httpx.post(f"{url}{CHAT}", json=BODY, headers=AUTH).status_code == 200
             assert httpx.post(f"{url}{CHAT}", json=BODY).status_code == 401
             assert "answer for acct-7" in anyio.run(_tool_call, f"{url}/mcp")
+            huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8_000_000 + b"\r\n\r\n"
+            assert _raw(port, huge).startswith(b"HTTP/1.1 431 ")
+            started = time.monotonic()
+            assert _raw(port, b"") == b""  # an idle connection, closed by the server
+            assert 4 <= time.monotonic() - started < 8
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -155,6 +168,39 @@ def test_the_asgi_factory_serves_under_uvicorn(tmp_path: Path) -> None:
         assert failed.returncode == 2
         assert "error: " in failed.stderr and "CLOUDFLARE_API_KEY" in failed.stderr
         assert "Traceback" not in failed.stderr
+
+
+def _raw(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(data)
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+        return answer
+
+
+def test_a_server_without_the_protocol_still_refuses_a_large_head(tmp_path: Path) -> None:
+    """Under an ASGI server run without `--http capgen_runtime.serve.wire:HttpProtocol`, the
+    application itself answers 431 once the server has parsed the head."""
+    with WorkersAi() as upstream:
+        package = build_seed(tmp_path, "seed_plain", upstream)
+        sys.path.insert(0, str(package.project))
+        try:
+            app_module = importlib.import_module(f"{package.module}.app")
+            with mock.patch.dict(os.environ, package.env):
+                app = app_module.create_app()
+            with TestClient(app) as client:
+                many = {f"x-h{i}": "1" for i in range(100)}
+                assert client.get("/healthz", headers=many).status_code == 431
+                big = {"x-big": "a" * 70_000}
+                response = client.get("/healthz", headers=big)
+                assert response.status_code == 431
+                assert response.headers["content-type"] == "application/problem+json"
+                assert client.get("/healthz").status_code == 200
+        finally:
+            sys.path.remove(str(package.project))
 
 
 def test_allowed_hosts_keep_the_host_and_origin_checks_behind_a_proxy(tmp_path: Path) -> None:

@@ -131,6 +131,16 @@ def test_vendored_package_installs_and_serves_without_the_runtime(
         assert anyio.run(tools) == ["cloudflare-execute-ai-model"]
     finally:
         service.stop()
+    # the protocol the README gives uvicorn (`--http module:Class`) is the vendored copy's
+    readme = (project / "README.md").read_text()
+    target = readme.split("--http ", 1)[1].split()[0]
+    module, _, name = target.partition(":")
+    program = f"import importlib; print(importlib.import_module({module!r}).{name}.__name__)"
+    done = subprocess.run(
+        [bare_python, "-c", program], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "HttpProtocol", done.stderr
+    assert module.startswith(f"{MODULE}._runtime.")
 
 
 def test_a_package_without_its_runtime_says_how_to_install_it(

@@ -7,8 +7,9 @@ code-looking strings) in keys, values and file names. One `capgen build` process
 all; the verdict is independent of capgen's internals:
 
 - the exit code is 0 or 1, never 3, and nothing says "internal error" or shows a traceback;
-- every package written imports (in a fresh interpreter), and its modules hold only the
-  statements capgen emits (see `test_spec_text_injection.check_statement`).
+- every package written imports (in a fresh interpreter), its modules hold only the
+  statements capgen emits (see `test_spec_text_injection.check_statement`), and every other
+  file it holds parses as its format with only what capgen means to write (`emitted.py`).
 
 `python -m tests.security.spec_mutants --count 1500` (`nox -s fuzz`) runs a long campaign; the
 test suite runs a short one.
@@ -28,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from tests.security.emitted import check_project
 from tests.security.test_spec_text_injection import NASTY, check_statement
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "corpus"
@@ -117,6 +119,7 @@ def run(count: int, seed: int, folder: Path) -> Campaign:
     packages = sorted(p for p in out.iterdir() if p.is_dir()) if out.exists() else []
     campaign.built = [p.name for p in packages]
     for package in packages:
+        campaign.problems.extend(check_project(package))
         for path in sorted((package / package.name).glob("*.py")):
             try:
                 tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ Idempotent requests are retried (honouring Retry-After); non-idempotent ones nev
 
 from __future__ import annotations
 
+import email.utils
 import time
 
 import anyio
@@ -132,6 +133,30 @@ def test_a_long_retry_after_is_not_waited_for(built: Built, upstream: FakeUpstre
     assert len(upstream.requests) == 1
 
 
+@pytest.mark.parametrize(
+    ("given", "passed_on"),
+    [
+        ("100000", "3600"),  # capped: an hour at most
+        ("Wed, 21 Oct 2015 07:28:00 GMT", "0"),  # a date past is no wait
+        ("soon", None),  # what does not parse is not passed on
+        ("9" * 400, "3600"),
+    ],
+)
+def test_retry_after_is_passed_on_normalised_and_capped(
+    built: Built, upstream: FakeUpstream, given: str, passed_on: str | None
+) -> None:
+    upstream.answer(Answer(503, {}, {"Retry-After": given}, repeat=10))
+    status, headers, _, _ = get(built, "POST")
+    assert status == 503 and headers.get("retry-after") == passed_on
+
+
+def test_a_future_retry_after_date_becomes_seconds(built: Built, upstream: FakeUpstream) -> None:
+    when = email.utils.formatdate(time.time() + 120, usegmt=True)
+    upstream.answer(Answer(429, {}, {"Retry-After": when}, repeat=10))
+    status, headers, _, _ = get(built, "POST")
+    assert status == 503 and 100 <= int(headers["retry-after"]) <= 121
+
+
 def test_post_429_is_not_retried(built: Built, upstream: FakeUpstream) -> None:
     upstream.answer(Answer(429, {}, {"Retry-After": "0"}, repeat=10))
     status, _, _, _ = get(built, "POST")
@@ -143,7 +168,8 @@ def test_500_is_retried_for_get_then_a_502_with_the_body(
 ) -> None:
     upstream.answer(Answer(503, {"e": 1}, repeat=1), Answer(500, {"e": 2}, repeat=10))
     status, headers, text, _ = get(built)
-    assert status == 502 and headers["x-upstream-status"] == "500" and text == '{"e":2}'
+    # DEV-25: the upstream's own body, byte for byte (never decoded nor mapped)
+    assert status == 502 and headers["x-upstream-status"] == "500" and text == '{"e": 2}'
 
 
 def test_a_whole_body_that_is_not_json_passes_as_sent(built: Built, upstream: FakeUpstream) -> None:
@@ -194,7 +220,7 @@ def test_mcp_turns_faults_into_error_results(built: Built, upstream: FakeUpstrea
     results = anyio.run(run)
     assert [error for error, _ in results] == [True, True, True]
     assert "could not be reached" in results[0][1] and "did not answer in time" in results[1][1]
-    assert results[2][1] == '{"e":1}'
+    assert results[2][1] == '{"e": 1}'  # DEV-25: the upstream's own body as text
 
 
 def _with_header(make, header: str) -> Built:  # type: ignore[no-untyped-def]

@@ -124,6 +124,8 @@ def test_no_request_makes_a_generated_app_fail(
     body = (
         data.draw(json_values) if "requestBody" in operation and data.draw(st.booleans()) else None
     )
+    if body is not None:
+        headers["Content-Type"] = "application/json"
     before = len(fake_upstream_server.requests)
     response = client.request(
         method,
@@ -141,8 +143,9 @@ def test_no_request_makes_a_generated_app_fail(
         response.text[:300],
     )
     for request in fake_upstream_server.requests[before:]:
-        segments = unquote(request.raw_path).split("/")
-        assert ".." not in segments and "." not in segments, request.raw_path
+        # as a Java server reads them: decoded, matrix parameters (`;x`) removed
+        segments = {segment.split(";")[0] for segment in unquote(request.raw_path).split("/")}
+        assert not segments & {".", ".."}, request.raw_path
 
 
 def test_every_spec_under_test_exposes_rest(apps) -> None:  # type: ignore[no-untyped-def]

@@ -97,8 +97,9 @@ def test_no_arguments_make_a_generated_tool_fail(
         assert SECRET not in text and "Traceback" not in text, (tool, arguments, text[:300])
         assert not (is_error and text.startswith("internal")), (tool, arguments, text[:300])
     for request in fake_upstream_server.requests[before:]:
-        segments = unquote(request.raw_path).split("/")
-        assert ".." not in segments and "." not in segments, request.raw_path
+        # as a Java server reads them: decoded, matrix parameters (`;x`) removed
+        segments = {segment.split(";")[0] for segment in unquote(request.raw_path).split("/")}
+        assert not segments & {".", ".."}, request.raw_path
 
 
 def test_the_specs_under_test_expose_tools(servers) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,9 @@
-"""Spec text never becomes code: arbitrary text in every spec field that reaches generated source
+"""Spec text never becomes code: arbitrary text in every spec field that reaches generated output
 (the file name, info, binds, namespaces, base URI, paths, names, descriptions, labels, values)
 gives either located diagnostics or a package that compiles, whose statements are only those
-capgen means to emit (checked on the AST), and that imports.
+capgen means to emit (checked on the AST), that imports, and whose every other file (YAML,
+TOML, Markdown and its shell commands, Dockerfile) parses as its format and holds only the
+documents, keys and commands capgen means to write (tests/security/emitted.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generator import pipeline
+from tests.security.emitted import ENV, check_project
 
 NASTY = [
     '"""', "'''", "\\N{BULLET}", "\\", "\n", "\r\n", "\x00", "\x0c", "\x1c", "\u2028", "\u202e",
@@ -34,6 +37,8 @@ text = st.lists(
     max_size=4,
 ).map("".join)
 name_text = text.map(lambda t: t.replace("/", "_"))  # a file name holds no "/" (nor NUL)
+# an environment variable name: half portable (so that builds reach the other fields), half not
+env_name = st.one_of(st.from_regex(ENV, fullmatch=True), text)
 
 # What generated modules may do at import: bind data to names, import, define functions and
 # classes; nothing else. Data is built only from runtime descriptors and plain literals.
@@ -181,7 +186,10 @@ def check_statement(stmt: ast.stmt, where: str) -> None:
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(file_name=name_text, texts=st.fixed_dictionaries({f: text for f in FIELDS}))
+@given(
+    file_name=name_text,
+    texts=st.fixed_dictionaries({f: env_name if f == "bind_key" else text for f in FIELDS}),
+)
 def test_spec_text_never_becomes_code(
     tmp_path: Path, file_name: str, texts: dict[str, str]
 ) -> None:
@@ -189,11 +197,14 @@ def test_spec_text_never_becomes_code(
     spec = folder / f"{file_name.replace(chr(0), '')}.yaml"
     spec.write_text(yaml.safe_dump(_spec(texts), allow_unicode=True), encoding="utf-8")
     result, written = pipeline.build(spec, folder / "out", pipeline.Options(module="injected"))
+    codes = {d.code for d in result.diagnostics if d.severity == "error"}
+    assert ("E060" in codes) == (ENV.fullmatch(texts["bind_key"]) is None), codes
     if written is None:
         rendered = [d.render() for d in result.diagnostics if d.severity == "error"]
         assert rendered and all(":" in line for line in rendered)
         return
     project = folder / "out" / "injected"
+    assert check_project(project) == []
     for path in sorted((project / "injected").glob("*.py")):
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source, filename=str(path))

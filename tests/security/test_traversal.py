@@ -28,11 +28,23 @@ NASTY = [
     "x%0d%0aHost:%20evil",
     "x%09y",
     "%2F",
+    # Tomcat, Jetty and Spring read `..;x` as `..` (matrix parameters removed): issue 21
+    "..;",
+    "..;x",
+    ".;",
+    ".;/x",
+    "%2e%2e;",
+    "%2E%2E;jsessionid=1/x",
+    "@cf/..;/..;/zones",
+    "x/..;/y",
+    "x/.;x/y",
 ]
 ENCODED_OK = {
     "x%3Fq=1": "x%3Fq=1",
     "x%23frag": "x%23frag",
     "x y": "x%20y",
+    "a;b": "a%3Bb",  # never a matrix parameter the upstream would strip
+    "...;x": "...%3Bx",
     "@cf/meta/llama-3.1-8b-instruct": "@cf/meta/llama-3.1-8b-instruct",
 }
 
@@ -91,6 +103,9 @@ capability:
     [
         {"id": "a/../../admin", "X-Tag": "t"},
         {"id": "..", "X-Tag": "t"},
+        {"id": "..;", "X-Tag": "t"},
+        {"id": ".;x", "X-Tag": "t"},
+        {"id": "..;x/../admin", "X-Tag": "t"},
         {"id": "ok", "X-Tag": "x\r\nX-Injected: 1"},
         {"id": "ok", "X-Tag": "x\nSet-Cookie: a=b"},
         {"id": "ok\u0000", "X-Tag": "t"},

@@ -96,10 +96,10 @@ def raw_request(
         "Connection: close",
         f"Content-Length: {len(body)}",
     ]
-    lines += [
-        f"{k}: {v}"
-        for k, v in (headers or {"Authorization": "Bearer test-inbound-token-7f3a"}).items()
-    ]
+    given = headers or {"Authorization": "Bearer test-inbound-token-7f3a"}
+    if body and not any(k.lower() == "content-type" for k in given):
+        lines.append("Content-Type: application/json")
+    lines += [f"{k}: {v}" for k, v in given.items()]
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         data = b""

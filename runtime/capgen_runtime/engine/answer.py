@@ -4,6 +4,7 @@ how an upstream answer becomes one (SEMANTICS §7.4)."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +15,10 @@ from .. import formats
 from ..errors import MappingFailed, UpstreamThrottled, UpstreamUnavailable
 from ..expr import mapping
 from ..model import Operation, Output
-from ..upstream.client import OpenStream
+from ..upstream.client import OpenStream, parse_retry_after
 from ..upstream.result import Result
+
+MAX_RETRY_AFTER = 3600  # seconds: the longest wait an upstream's Retry-After can ask of callers
 
 
 @dataclass(slots=True)
@@ -45,7 +48,8 @@ class Answer:
 def from_response(
     response: httpx.Response, outputs: Sequence[Output], operation: Operation
 ) -> Answer:
-    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body.
+    """SEMANTICS §7.4: the upstream status, with the mapped JSON or the raw body; an error
+    status (≥ 400) always with the raw body, whatever the declared format (DEV-25).
 
     Where the outputs take the whole body (`$.`) and it is not of the declared format (a PNG,
     audio, a server-sent-event stream), it goes to the caller byte for byte with its media
@@ -54,15 +58,13 @@ def from_response(
     status, headers = gateway_status(response)
     media_type = response.headers.get("content-type")
     raw = Answer(status, response.content, media_type, headers=headers)
-    if not outputs or output_format.lower() in formats.PASSTHROUGH:
-        return raw
+    if not outputs or output_format.lower() in formats.PASSTHROUGH or status >= 400:
+        return raw  # DEV-25: an error answer is the upstream's own, never decoded nor mapped
     try:
         tree = formats.decode(response.content, output_format, operation.output_selector)
     except formats.UnsupportedFormat as exc:
         raise MappingFailed(f"Failed to map output parameters: {exc}") from None
     except formats.FormatError:
-        if status >= 400:
-            return raw  # keep the upstream's own error page
         if maps_whole_body(outputs):
             return raw  # the body is the product (an image, audio, an event stream): as sent
         raise UpstreamUnavailable(
@@ -85,15 +87,16 @@ def maps_whole_body(outputs: Sequence[Output]) -> bool:
 def gateway_status(response: httpx.Response) -> tuple[int, dict[str, str]]:
     """Upstream 4xx keep their status; throttling and upstream failures become gateway statuses
     (429 and 503 → 503 with Retry-After, 504 → 504, other 5xx → 502). The upstream body is
-    kept either way, and X-Upstream-Status says what the upstream answered."""
+    kept either way, and X-Upstream-Status says what the upstream answered. Retry-After is
+    passed on as whole seconds up to `MAX_RETRY_AFTER`; one that does not parse is dropped."""
     status = response.status_code
     if status != 429 and status < 500:
         return status, {}
     headers = {"X-Upstream-Status": str(status)}
-    retry_after = response.headers.get("retry-after")
     if status in (429, 503):
-        if retry_after:
-            headers["Retry-After"] = retry_after
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        if retry_after is not None:  # whole seconds, at most an hour; a date becomes a delay
+            headers["Retry-After"] = str(math.ceil(min(retry_after, MAX_RETRY_AFTER)))
         return UpstreamThrottled.status, headers
     return (504 if status == 504 else 502), headers
 

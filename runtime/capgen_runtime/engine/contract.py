@@ -1,7 +1,7 @@
 """The contract of an exposed unit: its inputs and outputs as JSON Schema, checked before
 anything is sent upstream (SEMANTICS DEV-21) and published by every adapter.
 
-The schemas are the ones `model.object_schema` and `model.output_schema` build from the
+The schemas are the ones `schemas.object_schema` and `schemas.result_schema` build from the
 descriptors, so what a caller reads in `tools/list` or the OpenAPI document is exactly what
 is enforced. Each validator is compiled once, on its first use.
 """

@@ -35,6 +35,8 @@ def decode(content: bytes, fmt: str | None, selector: str | None = None) -> Any:
         raise UnsupportedFormat(f'Unsupported "{fmt}" format specified')
     try:
         return found.decode(content.decode("utf-8", errors="replace"), selector)
+    except RecursionError:
+        raise FormatError(f"upstream body nests too deeply to read as {name}") from None
     except found.errors as exc:
         raise FormatError(f"upstream body is not valid {name}: {exc}") from None
 

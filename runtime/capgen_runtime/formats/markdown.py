@@ -7,6 +7,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from .bounds import load_yaml
 from .scheme import Format
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -17,7 +18,7 @@ def _markdown(text: str) -> dict[str, Any]:
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
         if end != -1:
-            loaded = yaml.safe_load(text[4:end])
+            loaded = load_yaml(text[4:end])
             front = loaded if isinstance(loaded, dict) else {}
             text = text[end + 4 :].lstrip("\n")
     sections: list[dict[str, Any]] = []

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any, Final, Literal
 from xml.etree import ElementTree
 
+from .bounds import check_xml
 from .scheme import Format
 
 
 def _decode(text: str, selector: str | None) -> Any:
+    check_xml(text)  # no entity declarations: they can expand without a bound
     root = ElementTree.fromstring(text)
     return _element(root)
 

@@ -6,11 +6,12 @@ from typing import Any, Final, Literal
 
 import yaml as _yaml
 
+from .bounds import load_yaml
 from .scheme import Format
 
 
 def _decode(text: str, selector: str | None) -> Any:
-    return _yaml.safe_load(text)
+    return load_yaml(text)
 
 
 FORMAT: Final[Format[Literal["yaml"]]] = Format(

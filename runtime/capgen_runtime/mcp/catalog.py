@@ -18,6 +18,7 @@ from ..engine.redaction import Redactor
 from ..expr.mapping import NOT_MAPPED
 from ..formats import media_type
 from ..model import McpAdapter, Tool, chosen
+from ..rest.body import MAX_DEPTH, depth
 from ..schemas import object_schema, result_schema
 from ..settings import Settings
 from .results import text_result
@@ -179,9 +180,12 @@ class ToolContract:
             return result
         if result.structured_content is None:
             value = json_value(outcome)
+            if value is not NOT_MAPPED and depth(value) > MAX_DEPTH:  # the SDK cannot send it
+                message = f"the upstream's answer nests deeper than {MAX_DEPTH} levels"
+                return text_result(message, is_error=True)
             if value is not NOT_MAPPED:
                 result.structured_content = structured(redactor.value(value), self.wrapped)
-            elif self.output is not None and not self.wrapped:
+            elif not self.wrapped:
                 media = media_type(outcome.media_type) or "application/octet-stream"
                 result.structured_content = {"mimeType": media, "size": len(outcome.content)}
         if self.output is None or result.structured_content is None:
@@ -204,5 +208,5 @@ def json_value(outcome: Answer) -> Any:
         return NOT_MAPPED
     try:
         return json.loads(outcome.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return NOT_MAPPED

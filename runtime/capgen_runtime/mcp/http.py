@@ -1,13 +1,23 @@
 """An MCP adapter over streamable HTTP, stateless: one SDK server behind two of the SDK's
 session managers, JSON responses for every request but a `tools/call` whose caller asked for
 progress, answered as an SSE stream. The SDK's own DNS-rebinding protection is configured
-from the service's host policy, which the service also applies in front of it."""
+from the service's host policy, which the service also applies in front of it.
+
+Before the SDK sees a request, `ProgressRouter` reads its body (at most the request limit: a
+larger declared or sent body is a 413 at once), refuses a JSON body that is not one JSON-RPC
+2.0 request (-32600: batches, other versions, ids that are neither a string nor an integer,
+nesting too deep to read), and sends a `tools/call` that asked for progress to the manager
+that answers with an event stream. Every error the adapter answers outside JSON-RPC is an
+RFC 9457 problem, Starlette's own included.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
@@ -21,8 +31,14 @@ from ..model import MCP_PATH, McpAdapter
 from ..web.guard import answer
 from ..web.hosts import HostPolicy, host_policy, install_checks
 from ..web.observability import install_observability
+from ..web.problem import MEDIA_TYPE, install_problem_handlers, problem_body
 from .catalog import Catalog
 from .server import build_server
+
+_PROBLEM = (b"content-type", MEDIA_TYPE.encode())
+# an `"id"` member whose value is not plainly a string or an integer: the body is then read
+# whole to check the message's own id (most bodies never are)
+_ODD_ID = re.compile(rb'"id"\s*+:\s*+(?!"|-?\d++\s*+[,}\]])')
 
 
 class ProgressRouter:
@@ -31,24 +47,32 @@ class ProgressRouter:
     while the upstream streams reach the caller before the result.
 
     The endpoint is stateless: a GET (which would open a stream nothing is ever sent on) is a
-    405, and a body that is JSON but not a JSON-RPC 2.0 message is a one-line -32600."""
+    405, and a body that is JSON but not a JSON-RPC 2.0 request is a one-line -32600."""
 
     def __init__(self, json_app: ASGIApp, sse_app: ASGIApp, limit: int) -> None:
         self.json_app, self.sse_app, self.limit = json_app, sse_app, limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope.get("method") == "GET":
-            headers = [(b"allow", b"POST, DELETE"), (b"content-type", b"text/plain")]
-            await answer(send, 405, headers, b"GET not supported: this endpoint is stateless")
+        if scope["type"] == "http" and scope.get("method") == "GET" and scope["path"] == MCP_PATH:
+            detail = problem_body(405, "GET is not supported: this endpoint is stateless")
+            await answer(send, 405, [(b"allow", b"POST, DELETE"), _PROBLEM], detail)
             return
         if scope["type"] != "http" or scope.get("method") != "POST":
             await self.json_app(scope, receive, send)
             return
+        if _declared_length(scope) > self.limit:  # refused before a byte of it is read
+            await self._too_large(send)
+            return
         body, more = b"", True
         while more and len(body) <= self.limit:
             message = await receive()
+            if message["type"] != "http.request":  # the caller went away, or its body stalled
+                return
             body += message.get("body", b"")
             more = message.get("more_body", False)
+        if len(body) > self.limit:
+            await self._too_large(send)
+            return
         invalid = envelope_problem(body)
         if invalid is not None:
             error = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": invalid}}
@@ -61,21 +85,34 @@ class ProgressRouter:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": body, "more_body": more}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        target = self.sse_app if _asks_progress(body) else self.json_app
+        target = self.sse_app if asks_progress(body) else self.json_app
         await target(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        detail = problem_body(413, f"request body is larger than {self.limit} bytes")
+        await answer(send, 413, [_PROBLEM, (b"connection", b"close")], detail)
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
 
 
 def envelope_problem(body: bytes) -> str | None:
-    """Why a JSON body is not a JSON-RPC 2.0 message, or None (also for what is not JSON: the
-    SDK answers that with -32700). Bodies that name a method and version 2.0, as every real
-    request does, are not parsed here."""
-    if b'"2.0"' in body and b'"method"' in body:
+    """Why a JSON body is not a JSON-RPC 2.0 request, or None (also for what is not JSON: the
+    SDK answers that with -32700). Bodies that name a method and version 2.0 and whose ids
+    are plain, as every real request's are, are not parsed here."""
+    if b'"2.0"' in body and b'"method"' in body and not _ODD_ID.search(body):
         return None
     try:
         message = json.loads(body)
+    except RecursionError:
+        return "Invalid Request: the message nests too deeply"
     except ValueError:
         return None
     if isinstance(message, list):
@@ -88,15 +125,22 @@ def envelope_problem(body: bytes) -> str | None:
         "result" in message or "error" in message
     ):
         return 'Invalid Request: "method" must be a string'
+    if "id" in message and not _valid_id(message["id"]):
+        return 'Invalid Request: "id" must be a string or an integer'
     return None
 
 
-def _asks_progress(body: bytes) -> bool:
+def _valid_id(value: Any) -> bool:
+    """MCP request ids: a string or an integer, never null (a bool is not an integer here)."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def asks_progress(body: bytes) -> bool:
     if b"progressToken" not in body:  # most calls: no JSON parsed twice
         return False
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     if not isinstance(message, dict) or message.get("method") != "tools/call":
         return False
@@ -131,6 +175,7 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
     )
     endpoint = Route(MCP_PATH, router, methods=None)  # the SDK answers every method
     app = Starlette(routes=[endpoint], lifespan=lifespan)
+    install_problem_handlers(app)  # Starlette's own 404 and 405 on paths besides /mcp
     install_checks(app, service.settings, guard, host, loopback_default=True)
     install_observability(app, service, adapter.namespace)
     return app

@@ -109,7 +109,7 @@ async def _read(resource: Resource, uri: str, service: Service) -> Contents | No
         ) from None
     media = media_type(answer.media_type)
     if answer.value is NOT_MAPPED and answer.content and not is_text(media):
-        return _contents(uri, resource.mime_type or media, service.redactor.bytes(answer.content))
+        return _contents(uri, resource.mime_type or media, service.redactor.binary(answer.content))
     mime = resource.mime_type or "application/json"
     return types.TextResourceContents(
         uri=uri, mime_type=mime, text=service.redactor.text(answer.text)

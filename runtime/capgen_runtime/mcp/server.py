@@ -16,7 +16,8 @@ from ..errors import CapabilityError, NoHandler
 from ..model import McpAdapter
 from .catalog import Catalog, cursor_position
 from .resources import completion_handler, prompt_handlers, resource_handlers
-from .results import text_result, tool_result, with_progress
+from .results import text_result, tool_result
+from .stream import with_progress
 
 
 def build_server(

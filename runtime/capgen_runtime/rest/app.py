@@ -18,7 +18,7 @@ from ..errors import NoHandler
 from ..model import RestAdapter
 from ..web.hosts import install_checks
 from ..web.observability import install_observability
-from ..web.problem import phrase, problem
+from ..web.problem import internal_error, phrase, problem
 from .docs import ASSETS, DOCS_PATHS, install_docs
 from .openapi import openapi_document, security_schemes
 from .routes import OperationDispatch, OperationHandler, OperationRoute
@@ -55,6 +55,7 @@ def build_app(
         lambda: openapi_document(app, adapter, security_schemes(guard))
     )
     app.add_exception_handler(HTTPException, _no_handler)
+    app.add_exception_handler(Exception, internal_error)
     docs = service.settings.docs
     if docs:
         install_docs(app, adapter.title, app.openapi)
@@ -63,7 +64,7 @@ def build_app(
         service.settings,
         guard,
         host,
-        loopback_default=False,
+        loopback_default=True,
         also_open=DOCS_PATHS if docs else frozenset(),
         open_prefix=ASSETS + "/" if docs else None,
     )

@@ -1,6 +1,9 @@
-"""Caller request bodies: decoded once, strictly, before anything is sent upstream.
+"""Caller requests: decoded once, strictly, before anything is sent upstream.
 
-A body must arrive without a content encoding (415). A required body must be present, not null,
+Path and query text must be UTF-8 once percent-decoded (400: a server would otherwise pass on
+U+FFFD for what it could not read). A body must arrive without a content encoding (415), and
+a JSON body with a JSON content type (415: a browser can send `text/plain` across sites
+without asking, never `application/json`). A required body must be present, not null,
 valid JSON of finite numbers, nesting at most `MAX_DEPTH` deep (400 otherwise), never forwarded
 as an empty body. A body nobody requires that is not such JSON reads as no body: inputs from the
 path, query and headers are still collected (SEMANTICS §11 case 23).
@@ -10,7 +13,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from ..errors import InvalidRequest, UnsupportedMediaType
 from ..formats import media_type
@@ -24,17 +29,37 @@ def raw_media(content_type: str | None) -> bool:
     return bool(media) and media.startswith(_RAW_MEDIA)
 
 
-def decode_json(raw: bytes, content_encoding: str | None, required: bool) -> Any:
+def check_encoding(scope: Mapping[str, Any]) -> None:
+    """Raise InvalidRequest when the path or the query is not UTF-8 once percent-decoded."""
+    if "\ufffd" in scope.get("path", ""):  # what the server could not decode, or a real U+FFFD
+        _utf8(scope.get("raw_path") or b"", "path")
+    query = scope.get("query_string", b"")
+    if b"%" in query:
+        _utf8(query.replace(b"+", b" "), "query")
+
+
+def _utf8(raw: bytes, where: str) -> None:
+    try:
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest(f"the {where} is not UTF-8 once percent-decoded") from None
+
+
+def decode_json(raw: bytes, headers: Mapping[str, str], required: bool) -> Any:
     """The decoded body, or None when there is none (and none is required)."""
+    content_encoding = headers.get("content-encoding")
     if content_encoding and content_encoding.strip().lower() not in ("", "identity"):
         raise UnsupportedMediaType("compressed request bodies are not accepted")
     if not raw.strip():
         if required:
             raise InvalidRequest("request body is required")
         return None
+    media = media_type(headers.get("content-type"))
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType("a JSON request body needs the content type application/json")
     try:
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
-        if _depth(value) > MAX_DEPTH:
+        if depth(value) > MAX_DEPTH:
             raise RecursionError
     except RecursionError:  # a body that was sent is read, required or not (DEV-21)
         raise InvalidRequest(f"request body nests deeper than {MAX_DEPTH} levels") from None
@@ -56,8 +81,8 @@ def _finite(text: str) -> float:
     return value
 
 
-def _depth(value: Any) -> int:
-    """How deep containers nest, without recursion."""
+def depth(value: Any) -> int:
+    """How deep containers nest (counted up to one past MAX_DEPTH), without recursion."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -6,14 +6,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..engine.contract import Checker, coerce
-from ..errors import CapabilityError, InvalidInput
+from ..errors import CapabilityError, InvalidInput, InvalidRequest
 from ..expr import jsonpath
 from ..model import Input, RawBody, Route
 from ..schemas import object_schema
-from .body import decode_json, raw_media
+from .body import check_encoding, decode_json, raw_media
 
 
 class TooLarge(CapabilityError):
@@ -28,11 +28,14 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or its body stalled (serve/wire.py): nobody reads the answer
+        raise InvalidRequest("the request body did not arrive") from None
     return b"".join(chunks)
 
 
@@ -41,6 +44,7 @@ async def extract_inputs(
 ) -> dict[str, Any]:
     """Collect the inputs of a REST request; `hidden` are where inbound credentials travel
     (lower-case header names, `?name` for query keys), never read as inputs."""
+    check_encoding(request.scope)
     values: dict[str, Any] = {}
     for identifier, name in route.variables:
         if identifier in request.path_params and name not in values:
@@ -54,7 +58,7 @@ async def extract_inputs(
     elif any(i.location == "body" for i in route.endpoint.inputs):
         raw = await read_body(request, limit)
         required = any(i.required for i in body_inputs)
-        body = decode_json(raw, request.headers.get("content-encoding"), required)
+        body = decode_json(raw, request.headers, required)
         fields = whole is None  # the inputs are fields of a JSON object
         if raw.strip() == b"null" or (fields and body is not None and not isinstance(body, dict)):
             raise InvalidInput(

@@ -186,7 +186,9 @@ def _responses(route: Route, has_body: bool, guarded: bool) -> dict[str, Any]:
     responses["404"] = _problem("Nothing answers this request", upstream=True)
     if has_body:
         responses["413"] = _problem("The request body is larger than the service accepts")
-        responses["415"] = _problem("The request body is compressed")
+        responses["415"] = _problem(
+            "The request body is compressed, or JSON without its content type"
+        )
     responses["422"] = _problem("An input does not match its schema", upstream=True)
     if route.endpoint.unavailable:
         responses["501"] = _problem("This operation cannot run: " + route.endpoint.unavailable)

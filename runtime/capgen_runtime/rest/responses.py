@@ -17,6 +17,8 @@ from ..errors import CapabilityError, InvalidInput
 from ..model import Route
 from ..upstream.client import OpenStream
 from ..web.problem import problem
+from ..web.streams import error_marker, stream_failure
+from .body import check_encoding
 from .inputs import read_body
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ def to_response(answer: Answer, redactor: Redactor) -> Response:
         )
     if answer.status == 204:
         return Response(status_code=204, headers=answer.headers)
-    content = redactor.bytes(answer.content)
+    content = redactor.binary(answer.content)
     headers = dict(answer.headers)
     if answer.media_type:  # as the upstream wrote it (Response would add a charset to text/*)
         headers["content-type"] = answer.media_type
@@ -49,25 +51,29 @@ def to_response(answer: Answer, redactor: Redactor) -> Response:
 async def relay(stream: OpenStream, redactor: Redactor) -> AsyncIterator[bytes]:
     """The upstream's chunks as they arrive, secrets redacted even when one is split across two
     chunks (the end of a chunk that could begin a secret waits for the next). A stall longer
-    than the read timeout, or a broken upstream, ends the stream and is logged; a caller who
-    goes away closes the upstream stream."""
-    pending = b""
+    than the read timeout, a broken upstream or a stream over the size limit ends the stream
+    with an error marker (web/streams.py) and is logged; a caller who goes away closes the
+    upstream stream."""
+    held = redactor.held_bytes()
+    failure: tuple[int, str] | None = None
     try:
         async for chunk in stream.chunks():
-            data = redactor.bytes(pending + chunk)
-            cut = max(len(data) - redactor.tail, 0)
-            if not redactor.spans_lines:  # what ends in a line break holds no secret start
-                cut = max(cut, data.rfind(b"\n") + 1)
-            pending = data[cut:]
-            if cut:
-                yield data[:cut]
+            data = held.feed(chunk)
+            if data:
+                yield data
+        if stream.truncated:
+            failure = 502, f"the upstream stream is larger than {stream.limit} bytes"
     except httpx.HTTPError as exc:
         logger.warning("upstream stream ended early: %s", type(exc).__name__)
+        failure = stream_failure(exc)
     finally:
         with anyio.CancelScope(shield=True):  # also when the caller went away (cancelled)
             await stream.aclose()
-    if pending:
-        yield redactor.bytes(pending)
+    rest = held.end()
+    if rest:
+        yield rest
+    if failure is not None:
+        yield error_marker(stream.media_type, *failure)
 
 
 async def forward(request: Request, route: Route, service: Service) -> Response:
@@ -80,6 +86,7 @@ async def forward(request: Request, route: Route, service: Service) -> Response:
             identifiers = {name: identifier for identifier, name in route.variables}
             variable = identifiers.get(target.path_variable, target.path_variable)
             rest = str(request.path_params.get(variable, ""))
+        check_encoding(request.scope)
         trusted = {h.lower() for h in target.trusted_headers}
         headers = {k: v for k, v in request.headers.items() if k.lower() in trusted}
         body = await read_body(request, service.settings.max_request_bytes)
@@ -89,7 +96,7 @@ async def forward(request: Request, route: Route, service: Service) -> Response:
     except CapabilityError as exc:
         return error_response(exc, service.redactor)
     return Response(
-        service.redactor.bytes(response.content),
+        service.redactor.binary(response.content),
         response.status_code,
         media_type=response.headers.get("content-type"),
     )

@@ -15,7 +15,6 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..auth.inbound import METADATA_PATH, AuthConfigError
-from ..auth.outbound import check_certificates
 from ..binds import BindError
 from ..engine import Service
 from ..mcp import build_app as build_mcp_app
@@ -25,6 +24,7 @@ from ..settings import SettingsError, load_settings
 from ..web.observability import configure_logging
 from .capability import Capability
 from .drain import Drain
+from .wire import refuse_large_head
 
 App = Any  # a Starlette (or FastAPI) application: an ASGI app with a lifespan context
 
@@ -71,6 +71,8 @@ class OnePortApp:
         if scope["type"] == "lifespan":
             await self.lifespans(receive, send)
             return
+        if scope["type"] == "http" and await refuse_large_head(scope, send):
+            return  # an ASGI server run without serve/wire.py's protocol held it already
         app, path = self._route(scope.get("path", "/"))
         if path != scope.get("path"):
             scope = {**scope, "path": path, "raw_path": path.encode()}
@@ -153,7 +155,7 @@ def factory(capability: Capability, environ: Mapping[str, str] | None = None) ->
     env = os.environ if environ is None else environ
     try:
         settings = load_settings(capability.env_prefix, capability.upstreams, capability.binds, env)
-        check_certificates(capability.upstreams, settings.binds.scope)
+        capability.check_certificates(settings)
         configure_logging(settings.secret_values(), settings.log_level)
         service = capability.create_service(settings)
         return one_port_app(capability, service, settings.host)

@@ -7,6 +7,7 @@ import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..auth.outbound import client_certificate
 from ..engine import Service
 from ..model import Bind, Endpoint, McpAdapter, Operation, RestAdapter, Upstream
 from ..settings import Settings, SettingsError
@@ -55,6 +56,18 @@ class Capability:
                 f"{self.service.__qualname__}"
             )
         return found
+
+    def check_certificates(self, settings: Settings) -> None:
+        """Load every client certificate once at start-up: a missing or unreadable one stops
+        the service with a message naming the upstream, not the first request."""
+        for upstream in self.upstreams:
+            try:
+                client_certificate(upstream.auth, settings.binds.scope)
+            except (OSError, ValueError) as exc:
+                reason = getattr(exc, "strerror", None) or type(exc).__name__
+                raise SettingsError(
+                    f"cannot load the client certificate of {upstream.namespace}: {reason}"
+                ) from None
 
     def create_service(self, settings: Settings) -> Service:
         """The service of `settings` (its class from `<PREFIX>_SERVICE` when set)."""

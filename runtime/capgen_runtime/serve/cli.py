@@ -15,7 +15,6 @@ from typing import Any
 import uvicorn
 
 from ..auth.inbound import AuthConfigError, resolve_guard
-from ..auth.outbound import check_certificates
 from ..binds import BindError
 from ..mcp import run_stdio
 from ..model import MCP_PATH, McpAdapter, RestAdapter, mcp_paths
@@ -69,7 +68,7 @@ def _configured(capability: Capability, args: argparse.Namespace) -> Settings:
         **_given(args),
     )
     if not args.mock:
-        check_certificates(capability.upstreams, settings.binds.scope)
+        capability.check_certificates(settings)
     capability.service_class(settings.service)  # a wrong --service stops here, not in a worker
     return settings
 
@@ -98,9 +97,20 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
     )
     prefix = capability.env_prefix
     commands = parser.add_subparsers(dest="command")
-    serve_ = commands.add_parser("serve", help="serve the REST and MCP (streamable HTTP) adapters")
+    epilog, raw = _environment(capability), argparse.RawTextHelpFormatter
+    serve_ = commands.add_parser(
+        "serve",
+        help="serve the REST and MCP (streamable HTTP) adapters",
+        epilog=epilog,
+        formatter_class=raw,
+    )
     _listening(serve_, prefix)
-    stdio = commands.add_parser("stdio", help="serve an MCP adapter over standard input/output")
+    stdio = commands.add_parser(
+        "stdio",
+        help="serve an MCP adapter over standard input/output",
+        epilog=epilog,
+        formatter_class=raw,
+    )
     stdio.add_argument("--adapter", help="namespace of the MCP adapter (default: the first)")
     for sub in (serve_, stdio):
         sub.add_argument(
@@ -124,6 +134,16 @@ def _parser(capability: Capability) -> argparse.ArgumentParser:
             help=f"serve this subclass of the package's service (default ${prefix}_SERVICE)",
         )
     return parser
+
+
+def _environment(capability: Capability) -> str:
+    """The base-URL variables by their exact names: the namespace upper-cased, each character
+    other than a letter or digit replaced by `_`, then `_BASE_URL`."""
+    lines = [
+        f"  {u.base_url_env}  base URL of {u.namespace} (default {u.base_url or 'none'})"
+        for u in capability.upstreams
+    ]
+    return "environment:\n" + "\n".join(lines) if lines else ""
 
 
 def _listening(serve_: argparse.ArgumentParser, prefix: str) -> None:

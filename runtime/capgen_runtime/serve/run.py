@@ -31,6 +31,7 @@ from ..web.observability import configure_logging, metrics_app
 from .apps import App, OnePortApp, PortApp, one_port_app
 from .capability import Capability
 from .drain import Drain
+from .wire import HttpProtocol, raise_descriptor_limit
 
 ONE_PORT = ""  # the socket role of one-port mode
 METRICS = "/metrics"  # the socket role of `<PREFIX>_METRICS_PORT`
@@ -108,7 +109,9 @@ def serve(
         server_header=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
+        http=HttpProtocol,  # request heads, idle connections and stalled bodies bounded
     )
+    raise_descriptor_limit()
     if plan.workers == 1:
         server = _Server(config)
         server.run(sockets=sockets)
@@ -145,6 +148,10 @@ def process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
         **plan.given,
     )
     configure_logging(settings.secret_values(), settings.log_level)
+    HttpProtocol.head_timeout, HttpProtocol.body_timeout = (
+        settings.head_timeout,
+        settings.body_timeout,
+    )
     if plan.workers > 1:
         os.setpgrp()  # a terminal's Ctrl-C reaches the first process, which passes it on once
     mock = next((p for p, role in plan.roles.items() if role == MOCK), None)

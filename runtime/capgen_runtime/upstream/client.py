@@ -7,6 +7,7 @@ import email.utils
 import logging
 import random
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Literal, overload
 
@@ -20,6 +21,7 @@ from ..model import Operation, Upstream
 from ..settings import MOCK_OPERATION_HEADER, Settings
 from ..upstream.request import PreparedRequest, prepare, prepare_forward
 from ..upstream.transport import AiohttpTransport
+from .decoding import ACCEPT_ENCODING, UnboundedEncoding, decoded
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class OpenStream:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self.response.aiter_bytes():  # decoded: no content-encoding left
+            async for chunk in body_pieces(self.response):  # decoded: no content-encoding left
                 self.size += len(chunk)
                 if self.size > self.limit:
                     logger.warning("upstream stream cut at the %d-byte limit", self.limit)
@@ -65,6 +67,16 @@ class OpenStream:
         if not self.response.is_closed:
             await self.response.aclose()
             self._on_close(self.size, time.perf_counter() - self._started)
+
+
+async def body_pieces(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body of `response` decoded a bounded piece at a time (decoding.py); a body that
+    cannot be decoded, or only without a bound, is an httpx.DecodingError as httpx says it."""
+    try:
+        async for piece in decoded(response.aiter_raw(), response.headers.get("content-encoding")):
+            yield piece
+    except (UnboundedEncoding, zlib.error):
+        raise httpx.DecodingError("undecodable body", request=response.request) from None
 
 
 class UpstreamClient:
@@ -106,6 +118,7 @@ class UpstreamClient:
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             follow_redirects=False,
             trust_env=False,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},  # the codings decoding.py bounds
         )
 
     async def __aenter__(self) -> UpstreamClient:
@@ -274,11 +287,16 @@ class UpstreamClient:
                 )  # the common case: a known, acceptable size, nothing to inflate
                 return response
             chunks, size = [], 0
-            async for chunk in response.aiter_bytes():  # decoded, so the cap also stops zip bombs
+            async for chunk in body_pieces(response):  # decoded piece by piece: bombs stop too
                 size += len(chunk)
                 if size > limit:
                     raise UpstreamUnavailable(too_large)
                 chunks.append(chunk)
+        except httpx.DecodingError:
+            raise UpstreamUnavailable(
+                f"upstream {self.upstream.namespace} answered with a body it did not encode as "
+                "it said (or in a content encoding that cannot be read within the size limit)"
+            ) from None
         finally:
             await response.aclose()
         headers = [
@@ -334,7 +352,7 @@ def parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

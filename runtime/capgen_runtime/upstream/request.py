@@ -20,7 +20,7 @@ from ..model import Body, Operation, Parameter, RawBody, Upstream
 from ..schemas import HEADER_VALUE, PATH_TAIL, PATH_VALUE
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_SEGMENT_SAFE = ":@!$&'()*+,;=-._~"  # RFC 3986 pchar, without "/"
+_SEGMENT_SAFE = ":@!$&'()*+,=-._~"  # RFC 3986 pchar, without "/" and ";" (matrix parameters)
 _PATH_VALUE, _PATH_TAIL = re.compile(PATH_VALUE), re.compile(PATH_TAIL)
 _HEADER_VALUE = re.compile(HEADER_VALUE)
 _SOLE_PLACEHOLDER = re.compile(r"^\{\{\s*([^{}#^/!&]+?)\s*\}\}$")
@@ -105,7 +105,7 @@ def _parameter_value(
     if param.value is not None:
         if not isinstance(param.value, str):
             return param.value
-        rendered = render(param.value, bind_scope, values)
+        rendered = render(param.value, bind_scope, _as_text(values))
         return None if "{{" in rendered else rendered
     value = find(values, param.name)
     if value is None and param.location == "environment":
@@ -154,7 +154,8 @@ def encode_path_value(name: str, text: str, slashes: bool = False) -> str:
     """Percent-encode one path value so it cannot change the URL's structure.
 
     `.` and `..` parts are refused even where `/` is encoded, since some servers decode
-    %2F before they route.
+    %2F before they route, and so are `.;x` and `..;x`, which Java servers read as `.` and
+    `..`; `;` itself is sent encoded.
     """
     if not text or not (_PATH_TAIL if slashes else _PATH_VALUE).match(text):
         raise InvalidRequest(
@@ -183,10 +184,21 @@ def _json(value: Any) -> bytes:
         raise InvalidRequest("the input nests too deeply") from None
 
 
+def _as_text(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The values a template reads: a caller's raw body (sent as it came when no template
+    uses it) is read as its text there, as a text input would be."""
+    if not any(isinstance(v, RawBody) for v in values.values()):
+        return values
+    return {
+        k: v.data.decode("utf-8", errors="replace") if isinstance(v, RawBody) else v
+        for k, v in values.items()
+    }
+
+
 def _apply_body(
     request: PreparedRequest, body: Body, values: dict[str, Any], bind_scope: Mapping[str, Any]
 ) -> None:
-    scopes = (bind_scope, values)  # binds first: a caller can never shadow them
+    scopes = (bind_scope, _as_text(values))  # binds first: a caller can never shadow them
     request.headers.setdefault("Content-Type", body.content_type)
     if body.kind == "multipart":
         request.headers.pop("Content-Type")  # httpx writes it with the boundary

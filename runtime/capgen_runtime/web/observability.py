@@ -19,25 +19,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..engine.redaction import Redactor
 from ..metrics import MEDIA_TYPE, Metrics
 from ..settings import Settings
-from .problem import problem, request_id
+from .problem import install_problem_handlers, problem, request_id
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces every known secret by `***` in formatted log messages."""
+    """Replaces every known secret by `***` in formatted log messages, by the rule answers
+    follow (engine/redaction.py)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = tuple(s for s in secrets if s)
+        self.redactor = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in self.secrets:
-            message = message.replace(secret, "***")
-        record.msg, record.args = message, None
+        record.msg, record.args = self.redactor.text(record.getMessage()), None
         return True
 
 
@@ -189,7 +188,9 @@ def metrics_app(service: Observed) -> Starlette:
     async def metrics(_: Request) -> Response:
         return _exposition(service)
 
-    return Starlette(routes=[_get("/metrics", metrics)])
+    app = Starlette(routes=[_get("/metrics", metrics)])
+    install_problem_handlers(app)
+    return app
 
 
 def _exposition(service: Observed) -> Response:

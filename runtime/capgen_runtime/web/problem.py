@@ -12,6 +12,9 @@ from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")  # of the request answered
@@ -66,3 +69,20 @@ def problem(
     errors: list[str] | None = None,
 ) -> Response:
     return Response(problem_body(status, detail, errors), status, headers, MEDIA_TYPE)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (an unknown path, a method a route lacks) as problems."""
+    status = getattr(exc, "status_code", 500)
+    return problem(status, phrase(status), getattr(exc, "headers", None))
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """What a failure nothing else caught answers: a problem that says nothing of the cause."""
+    return problem(500, "the service failed to answer this request")
+
+
+def install_problem_handlers(app: Starlette) -> None:
+    """Every error `app` answers by itself becomes a problem (none costs a request anything)."""
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, internal_error)

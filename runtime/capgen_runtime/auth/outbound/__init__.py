@@ -4,15 +4,15 @@ registered here by its `kind`."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from ...model import Auth, Upstream
-from ...settings import SettingsError
+from ...model import Auth
 from ...upstream.request import PreparedRequest, header_value
 from . import apikey, basic, bearer, certificate, digest, oauth2
+from .apikey import path_credential
 from .scheme import OutboundScheme, Signer
 
 SCHEMES: Mapping[str, OutboundScheme[Any]] = {
@@ -53,17 +53,18 @@ def client_certificate(auth: Auth | None, bind_scope: Mapping[str, Any]) -> ssl.
     return SCHEMES[auth.kind].signer(auth, bind_scope).ssl_context() if auth is not None else None
 
 
-def check_certificates(upstreams: Sequence[Upstream], bind_scope: Mapping[str, Any]) -> None:
-    """Load every client certificate once at start-up: a missing or unreadable one stops the
-    service with a message naming the upstream, not the first request."""
-    for upstream in upstreams:
-        try:
-            client_certificate(upstream.auth, bind_scope)
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise SettingsError(
-                f"cannot load the client certificate of {upstream.namespace}: {reason}"
-            ) from None
+def built_credentials(auth: Auth | None, bind_scope: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the service composes from bound values and sends in place of them (the base64 of
+    basic authentication's `user:password`), which an upstream that echoes its request would
+    otherwise show: redacted like the values themselves."""
+    return SCHEMES[auth.kind].signer(auth, bind_scope).composed() if auth is not None else ()
 
 
-__all__ = ["SCHEMES", "Authenticator", "OutboundScheme", "check_certificates", "client_certificate"]
+__all__ = [
+    "SCHEMES",
+    "Authenticator",
+    "OutboundScheme",
+    "built_credentials",
+    "client_certificate",
+    "path_credential",
+]

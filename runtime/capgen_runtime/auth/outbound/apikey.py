@@ -11,7 +11,9 @@ from urllib.parse import quote_plus
 import httpx
 
 from ...errors import InvalidRequest
-from ...upstream.request import PreparedRequest, header_value
+from ...expr.templating import render
+from ...model import Auth
+from ...upstream.request import PreparedRequest, encode_path_value, header_value
 from .scheme import OutboundScheme, Plain
 
 
@@ -19,7 +21,10 @@ class ApiKeySigner(Plain):
     async def apply(
         self, request: PreparedRequest, params: Mapping[str, Any], http: httpx.AsyncClient
     ) -> None:
-        key, value = self.text(self.auth.key, params), self.text(self.auth.value, params)
+        for key, value in ((self.auth.key, self.auth.value), *self.auth.more):  # DEV-27: each
+            self._place(request, self.text(key, params), self.text(value, params))
+
+    def _place(self, request: PreparedRequest, key: str, value: str) -> None:
         placement = self.auth.placement
         if not key or not value or placement == "path":
             return
@@ -50,6 +55,17 @@ def _add_body_field(request: PreparedRequest, key: str, value: str) -> None:
         request.content = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
     else:
         raise InvalidRequest("the API key goes in the body, which is neither JSON nor a form")
+
+
+def path_credential(auth: Auth | None, bind_scope: Mapping[str, Any]) -> dict[str, str]:
+    """An API key placed in the path (a bot token), as the path segment of the placeholder its
+    key names: `{token: "123%3Aabc"}`; empty for other credentials or an unbound key."""
+    if auth is None or auth.kind != "apikey" or auth.placement != "path" or not auth.key:
+        return {}
+    value = render(auth.value or "", bind_scope)
+    if not value or "{{" in value:
+        return {}
+    return {auth.key: encode_path_value(auth.key, value)}
 
 
 SCHEME: Final[OutboundScheme[Literal["apikey"]]] = OutboundScheme("apikey", ApiKeySigner)

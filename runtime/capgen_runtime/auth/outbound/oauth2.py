@@ -13,6 +13,7 @@ import httpx
 from ...errors import UpstreamUnavailable
 from ...model import Auth
 from ...upstream.request import PreparedRequest, header_value
+from .basic import basic_credentials
 from .scheme import OutboundScheme, Plain
 
 EARLY = 30.0  # a token is renewed this many seconds before it expires
@@ -31,6 +32,11 @@ class ClientCredentialsSigner(Plain):
         if self.auth.token_url:
             token = await self._token_for(http, params)
             request.headers["Authorization"] = header_value("Authorization", f"Bearer {token}")
+
+    def composed(self) -> tuple[str, ...]:
+        """The client's `id:secret` as the basic credential the token request sends."""
+        client, secret = self.bound(self.auth.client_id), self.bound(self.auth.client_secret)
+        return (basic_credentials(client, secret),) if client is not None and secret else ()
 
     async def _token_for(self, http: httpx.AsyncClient, params: Mapping[str, Any]) -> str:
         async with self._lock:

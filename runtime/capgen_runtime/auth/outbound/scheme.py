@@ -33,6 +33,10 @@ class Signer(Protocol):
         """A client certificate (mutual TLS); raises OSError or ValueError when unreadable."""
         ...
 
+    def composed(self) -> tuple[str, ...]:
+        """Credentials it builds from bound values (never to be shown, like the values)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OutboundScheme(Generic[K]):
@@ -59,3 +63,11 @@ class Plain:
 
     def ssl_context(self) -> ssl.SSLContext | None:
         return None
+
+    def composed(self) -> tuple[str, ...]:
+        return ()
+
+    def bound(self, template: str | None) -> str | None:
+        """A template over the binds alone; None while something in it is unbound."""
+        text = render(template or "", self.scope)
+        return None if "{{" in text else text
