@@ -221,7 +221,7 @@ def test_the_dockerfile_commands_install_and_start_an_answering_service(tmp_path
 def test_the_shipped_allowed_hosts_admit_cluster_names_only() -> None:
     """`<name>.*` admitted `<name>.attacker.example` (DNS rebinding from a page on that
     domain, issue 21): the manifests list the Service's cluster names instead."""
-    from capgen_runtime.hosts import HostPolicy
+    from capgen_runtime.web.hosts import HostPolicy
 
     compose = yaml.safe_load((PROJECT / "compose.yaml").read_text())
     deployment = yaml.safe_load((PROJECT / "kubernetes" / "deployment.yaml").read_text())
