@@ -26,6 +26,7 @@ from capgen_runtime.model import (
     Prompt,
     PromptArgument,
     Resource,
+    Response,
     Step,
     StepMapping,
     With,
@@ -133,6 +134,7 @@ class Package:
     function_imports: tuple[str, ...]
     modules: tuple[str, ...]  # the spec-derived modules, sorted
     runtime_extras: tuple[str, ...] = ()  # capgen-runtime extras the package needs (oauth2)
+    version: str = "0.1.0"  # the distribution's version: the spec's `info.version`
 
 
 __all__ = [
@@ -154,6 +156,7 @@ __all__ = [
     "Prompt",
     "PromptArgument",
     "Resource",
+    "Response",
     "RestAdapter",
     "Route",
     "Step",

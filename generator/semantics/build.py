@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ..diagnostics import Diagnostics
@@ -13,6 +14,7 @@ from . import naming
 from .consumes import build_upstreams
 from .context import Calls, Context
 from .endpoints import build_endpoint, collect_extra_params
+from .extensions import package_version
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
 from .selection import ToolSelection
@@ -85,6 +87,7 @@ def build_package(
             )
         ),
         runtime_extras=("oauth2",) if oauth else (),
+        version=package_version(ctx),
     )
 
 
@@ -147,6 +150,7 @@ def _functions(ctx: Context) -> tuple[ir.Function, ...]:
         for function in aggregate.functions:
             ref = f"{aggregate.namespace}.{function.name}"
             endpoint, calls = build_endpoint(ctx, function, "aggregate", aggregate.namespace, ())
+            endpoint = replace(endpoint, media_type=function.output_media_type)
             const = naming.unique([naming.constant(ref)], consts)[0]
             consts.add(const)
             built = ir.Function(const, ref, endpoint, function.description)

@@ -17,6 +17,7 @@ from ..spec.parse import Consumes
 from . import naming
 from .auth import outbound_auth
 from .context import Context
+from .extensions import binary_size, tunnel
 from .outputs import outputs
 from .schemas import constraints, json_type
 from .templates import TemplateError, collect_names, names, normalise_path
@@ -93,6 +94,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
     spec = entry.model
     locations = entry.locations
     base_url = _base_url(ctx, spec, locations)
+    tunnel(ctx, spec, locations.key_span((*spec.pointer, "tunnel")))
     auth = outbound_auth(ctx, spec.authentication, locations, spec.pointer)
     # an API key placed in the path fills the placeholder its key names (a bot token)
     credential = {auth.key: auth.value} if auth and auth.placement == "path" and auth.key else {}
@@ -324,6 +326,10 @@ def _operation(
         output_format=fmt,
         outputs=read,
         output_selector=_selector(ctx, op, fmt, span),
+        media_type=op.output_media_type,
+        max_binary_size=binary_size(
+            ctx, op.max_binary_size, locations.key_span((*op.pointer, "maxBinarySize"))
+        ),
         summary=summary.rstrip(".") + ".",
         details=details.strip(),
         result=result,

@@ -11,6 +11,7 @@ from ..spec import models as m
 from .auth import inbound_auth
 from .context import CallContext, Context, caller_order
 from .endpoints import build_endpoint
+from .extensions import adapter_version, binary_size, caching
 from .interface import derive, feeds
 from .naming import normalise
 from .rest import endpoint_modules
@@ -73,6 +74,11 @@ def build_mcp(
         resources=resources,
         prompts=prompts,
         imports=tuple(sorted(modules)),
+        version=adapter_version(ctx),
+        max_binary_size=binary_size(
+            ctx, adapter.max_binary_size, ctx.key_span(adapter, "maxBinarySize")
+        ),
+        **caching(ctx, adapter),
     )
 
 
@@ -142,6 +148,7 @@ def _tool(
         annotations=_annotations(ctx, op),
         endpoint=replace(endpoint, name=name),
         span=ctx.span(op),
+        tags=tuple(op.tags),
     )
 
 
@@ -209,6 +216,7 @@ def _resource(ctx: Context, adapter: m.McpExposes, resource: m.McpResource) -> i
         mime_type=resource.mime_type,
         endpoint=endpoint,
         location=resource.location,
+        binary=resource.binary is True,
     )
 
 

@@ -13,6 +13,7 @@ from .auth import inbound_auth
 from .consumes import NO_BODY
 from .context import CallContext, Calls, Context, caller_order
 from .endpoints import build_endpoint
+from .extensions import adapter_version, binary_size, responses, route_tags
 from .interface import Derived, derive, feeds
 from .naming import normalise
 from .schemas import constraints, json_type
@@ -34,7 +35,8 @@ class _Draft:
     summary: str | None
     description: str | None
     span: Span
-    tag: str
+    tags: tuple[str, ...]
+    responses: tuple[ir.Response, ...] = ()
 
 
 def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdapter:
@@ -67,6 +69,10 @@ def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdap
         auth=inbound_auth(ctx, adapter.authentication, adapter.pointer),
         routes=routes,
         imports=_imports(routes),
+        version=adapter_version(ctx),
+        max_binary_size=binary_size(
+            ctx, adapter.max_binary_size, ctx.key_span(adapter, "maxBinarySize")
+        ),
     )
 
 
@@ -147,9 +153,19 @@ def _operation(
     )
     if description and summary and description.rstrip(".") == summary.rstrip("."):
         description = None
-    tag = resource.name or resource.path
+    tags = route_tags(resource, op)
     return _Draft(
-        const, name, method, path, list(variables), endpoint, summary, description, span, tag
+        const,
+        name,
+        method,
+        path,
+        list(variables),
+        endpoint,
+        summary,
+        description,
+        span,
+        tags,
+        responses(ctx, op),
     )
 
 
@@ -271,7 +287,9 @@ def _forward(
         endpoint = ir.Endpoint(name=name, forward=target)
         summary = f"Forward {method} to {forward.target_namespace}"
         result.append(
-            _Draft(const, name, method, path, list(variables), endpoint, summary, None, span, path)
+            _Draft(
+                const, name, method, path, list(variables), endpoint, summary, None, span, (path,)
+            )
         )
     return result
 
@@ -303,7 +321,8 @@ def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
                     endpoint=draft.endpoint,
                     summary=draft.summary,
                     description=draft.description,
-                    tags=(draft.tag,),
+                    tags=draft.tags,
+                    responses=draft.responses,
                     span=draft.span,
                 ),
             )

@@ -112,6 +112,8 @@ class Operation:
     output_format: str = "json"
     outputs: tuple[Output, ...] = ()  # named consumed outputs, used by orchestration steps
     output_selector: str | None = None  # html: the CSS selector of the tables to read
+    media_type: str | None = None  # `outputMediaType` to advertise (how it is read stays)
+    max_binary_size: int | None = None  # bytes a binary answer may have (None: the adapter's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +291,7 @@ class Endpoint:
     forward: Forward | None = None
     function: Endpoint | None = None  # the aggregate function behind a `ref`
     unavailable: str | None = None  # why it cannot run: answered with 501
+    media_type: str | None = None  # an aggregate flow's advertised `outputMediaType` (ikanos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +312,17 @@ class InboundAuth:
 
 
 @dataclass(frozen=True, slots=True)
+class Response:
+    """A declared answer (`responses`/`responseBinary`): status, media type, raw bytes?"""
+
+    status: str
+    media_type: str | None = None
+    binary: bool = False
+    schema: dict[str, JSON] | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One exposed REST operation."""
 
@@ -320,7 +334,8 @@ class Route:
     variables: tuple[tuple[str, str], ...] = ()  # (route identifier, name in the spec)
     summary: str | None = None
     description: str | None = None
-    tags: tuple[str, ...] = ()  # the exposed resource it belongs to
+    tags: tuple[str, ...] = ()  # the spec's `tags`, else the exposed resource it belongs to
+    responses: tuple[Response, ...] = ()  # the answers it declares (ikanos beta1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +347,8 @@ class RestAdapter:
     description: str | None = None
     address: str | None = None
     auth: InboundAuth | None = None
+    version: str = "1.0.0"  # the spec's `info.version` (ikanos beta4)
+    max_binary_size: int | None = None  # the most bytes of a binary answer (None: 10 MiB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +359,7 @@ class Tool:
     title: str | None = None
     description: str | None = None
     annotations: dict[str, Any] | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +371,7 @@ class Resource:
     description: str | None = None
     mime_type: str | None = None
     location: str | None = None  # a file:// directory served as static resources
+    binary: bool = False  # read as a blob (base64) rather than text (ikanos beta1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +404,9 @@ class McpAdapter:
     transport: str = "http"
     auth: InboundAuth | None = None
     version: str = "1.0.0"
+    max_binary_size: int | None = None  # the most bytes of a binary answer (None: 10 MiB)
+    ttl_ms: int | None = None  # MCP 2026-07-28 caching hints of list and read results
+    cache_scope: str | None = None  # public | private
 
 
 MCP_PATH = "/mcp"  # where an MCP adapter over HTTP answers

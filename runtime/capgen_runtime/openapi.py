@@ -52,7 +52,7 @@ def openapi_document(adapter: RestAdapter, schemes: Schemes) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": adapter.title,
-            "version": "1.0.0",
+            "version": adapter.version,
             **({"description": adapter.description} if adapter.description else {}),
         },
         "paths": paths,
