@@ -17,7 +17,7 @@ from .loader import load_document
 from .render import render
 from .semantics.build import build_package
 from .semantics.selection import ToolSelection
-from .spec.eras import ALPHA2, BETA5, Era
+from .spec.eras import ALPHA2, BETA5, Era, readable
 from .spec.parse import parse
 from .spec.strict import check_schema
 from .targets.package import plan
@@ -37,7 +37,7 @@ SHARED_ONLY = ("exposes", "aggregates", "binds")  # standalone documents built b
 def era_note(result: Result) -> None:
     """`capgen validate` says which era a spec is written in, and how to move it."""
     era = result.era
-    if era is None:
+    if era is None or not readable(era):
         return
     other = ALPHA2 if era.maps else BETA5
     shown = f"{era.name} (read as {era.read_as})" if era.read_as != era.version else era.name

@@ -102,14 +102,15 @@ def carried(migrated: set[tuple[Any, ...]], source: set[tuple[Any, ...]]) -> set
 def _canonical(data: Any, path: Any) -> tuple[Any, ...]:
     node, found, parent = data, [], None
     for part in path:
-        if parent in _NAMED and isinstance(node, dict) and part in node:
+        entry = parent in _NAMED and isinstance(node, dict | list)  # an entry of a named list
+        if entry and isinstance(node, dict) and part in node:
             found.append(list(node).index(part))
         elif isinstance(node, dict) and isinstance(node.get(part), str | dict):
             found.append(_RENAMED.get(part, part))
         else:
             found.append(part)
         try:
-            node, parent = node[part], part
+            node, parent = node[part], None if entry else part
         except (KeyError, IndexError, TypeError):
             node, parent = None, None
     return tuple(found)

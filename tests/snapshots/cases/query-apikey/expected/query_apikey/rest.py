@@ -38,12 +38,12 @@ SEARCH_ARTICLES = Route(
 )
 
 GET_V1_ARTICLES_ARTICLE_ID = Route(
-    name="get_v1_articles_article_id",
+    name="get-v1-articles-article-id",
     method="GET",
     path="/v1/articles/{article-id}",
     route="/v1/articles/{article_id:path}",
     endpoint=Endpoint(
-        "get_v1_articles_article_id",
+        "get-v1-articles-article-id",
         with_=(With("id", ref="article-id"),),
         call=Call(client.GET_ARTICLE),
     ),

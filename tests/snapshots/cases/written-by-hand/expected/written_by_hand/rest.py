@@ -11,16 +11,16 @@ from fastapi import FastAPI
 from . import client_search
 
 GET_BOOKS = Route(
-    name="get_books",
+    name="get-books",
     method="GET",
     path="/books",
     route="/books",
     endpoint=Endpoint(
-        "get_books",
+        "get-books",
         inputs=(Input("q", location="query", required=True),),
         call=Call(client_search.FIND),
     ),
-    tags=("/books",),
+    tags=("books",),
 )
 
 ADAPTER = RestAdapter(
