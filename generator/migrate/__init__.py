@@ -43,6 +43,14 @@ def migrate(spec: Path, target: eras.Era, name: str | None = None) -> Migration:
     if not isinstance(document.data, dict):
         diagnostics.error("E010", "the spec root must be a mapping", Span(display, 1, 1))
         return result
+    if eras.detect(document.data) is None:  # never stamp a version on some other YAML file
+        diagnostics.error(
+            "E011",
+            "the document says neither `naftiko` nor `ikanos`: migrate rewrites only specs "
+            "that say their era",
+            Span(display, 1, 1),
+        )
+        return result
     era = eras.check(document.data, document.locations, diagnostics)
     if era is None or diagnostics.has_errors:
         return result

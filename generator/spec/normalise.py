@@ -57,7 +57,8 @@ class Mapped(Locations):
             origin = self.origin.get(pointer[:end])
             if origin is not None:
                 rest = tuple(
-                    self.term(str(p), pointer[: end + i]) for i, p in enumerate(pointer[end:])
+                    self.term(p, pointer[: end + i]) if isinstance(p, str) else p
+                    for i, p in enumerate(pointer[end:])
                 )
                 return describe_pointer((*origin, *rest))
         return describe_pointer(pointer)

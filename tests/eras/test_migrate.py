@@ -196,3 +196,10 @@ def test_capability_binds_alpha2_ignores_are_not_silently_made_live(tmp_path: Pa
     assert [d.span.line for d in result.diagnostics if d.code == "E072"] == [
         _first_line(tmp_path / "shipyard.yaml", "binds:")
     ]
+
+
+def test_a_yaml_file_that_says_no_era_is_left_alone(tmp_path: Path) -> None:
+    other = _write(tmp_path, "services:\n  web:\n    image: nginx\n", "compose.yaml")
+    result = migrate(other, eras.BETA5)
+    assert result.text is None
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E011"]
