@@ -93,6 +93,17 @@ def _answers(ctx: Context, status: str, answer: Any, span: Span) -> list[ir.Resp
     return found
 
 
+def adapter_fields(ctx: Context, adapter: m.RestExposes | m.McpExposes) -> dict[str, Any]:
+    """What an exposed adapter's descriptor takes from the ikanos eras: the version it
+    announces, its binary size limit and (MCP) its caching hints."""
+    span = ctx.key_span(adapter, "maxBinarySize")
+    found = {
+        "version": adapter_version(ctx),
+        "max_binary_size": binary_size(ctx, adapter.max_binary_size, span),
+    }
+    return {**found, **caching(ctx, adapter)} if isinstance(adapter, m.McpExposes) else found
+
+
 def caching(ctx: Context, adapter: m.McpExposes) -> dict[str, Any]:
     """`ttlMs` and `cacheScope` of an MCP adapter, as McpAdapter fields."""
     found: dict[str, Any] = {}

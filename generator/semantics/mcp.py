@@ -11,7 +11,7 @@ from ..spec import models as m
 from .auth import inbound_auth
 from .context import CallContext, Context, caller_order
 from .endpoints import build_endpoint
-from .extensions import adapter_version, binary_size, caching
+from .extensions import adapter_fields
 from .interface import derive, feeds
 from .naming import normalise
 from .rest import endpoint_modules
@@ -74,11 +74,7 @@ def build_mcp(
         resources=resources,
         prompts=prompts,
         imports=tuple(sorted(modules)),
-        version=adapter_version(ctx),
-        max_binary_size=binary_size(
-            ctx, adapter.max_binary_size, ctx.key_span(adapter, "maxBinarySize")
-        ),
-        **caching(ctx, adapter),
+        **adapter_fields(ctx, adapter),
     )
 
 

@@ -13,7 +13,7 @@ from .auth import inbound_auth
 from .consumes import NO_BODY
 from .context import CallContext, Calls, Context, caller_order
 from .endpoints import build_endpoint
-from .extensions import adapter_version, binary_size, responses, route_tags
+from .extensions import adapter_fields, responses, route_tags
 from .interface import Derived, derive, feeds
 from .naming import normalise
 from .schemas import constraints, json_type
@@ -69,10 +69,7 @@ def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdap
         auth=inbound_auth(ctx, adapter.authentication, adapter.pointer),
         routes=routes,
         imports=_imports(routes),
-        version=adapter_version(ctx),
-        max_binary_size=binary_size(
-            ctx, adapter.max_binary_size, ctx.key_span(adapter, "maxBinarySize")
-        ),
+        **adapter_fields(ctx, adapter),
     )
 
 
