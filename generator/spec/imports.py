@@ -97,7 +97,12 @@ class _Importer:
             return entry
         found = _find(loaded.data, section)
         if found is None or not any(_namespace(e) == wanted for e in found[0]):
-            self.diagnostics.error("E025", f"namespace {wanted!r} not found in {source}", span)
+            leaf = found is not None and any(
+                isinstance(e, dict) and "import" in e for e in found[0]
+            )
+            why = " (it imports in turn: a source file is a leaf, its imports are not followed)"
+            message = f"namespace {wanted!r} not found in {source}{why if leaf else ''}"
+            self.diagnostics.error("E025", message, span)
             return entry
         items, pointer = found
         if pointer[0] == "capability":

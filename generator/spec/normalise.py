@@ -150,6 +150,7 @@ class Walk:
         if kind == "import" and self.importer is not None:
             self.place(user, norm)
             return self.importer(item, section, user, norm)
+
         return self.value(item, None if kind == "other" else kind, user, norm)
 
     def _named(self, item: dict[str, Any], kind: str, user: Pointer, norm: Pointer) -> Any:

@@ -219,3 +219,17 @@ def test_validate_names_the_era_and_the_migration(examples: Path) -> None:
     assert "note: written in ikanos 1.0.0-beta5; `capgen migrate --to naftiko-1.0.0-alpha2`" in (
         run.stderr
     )
+
+
+def test_an_import_of_an_import_is_not_followed(examples: Path) -> None:
+    shared = examples / "imports" / "shared" / "weather.exposes.yml"
+    shared.write_text(
+        "ikanos: 1.0.0-beta5\nexposes:\n  - from: ./other.yml\n    import: weather-rest\n"
+    )
+    spec = examples / "imports" / "capability.yaml"
+    result = pipeline.validate(spec)
+    found = [d for d in result.diagnostics if d.code == "E025"]
+    assert [(Path(d.span.file).name, d.span.line) for d in found] == [
+        ("capability.yaml", _line_of(spec, "./shared/weather.exposes.yml"))
+    ]
+    assert "a source file is a leaf" in found[0].message
