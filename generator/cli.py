@@ -12,7 +12,8 @@ import click
 
 from . import __version__, batch, pipeline
 from .format import FORMATTERS, Formatter
-from .reporting import Session, serve_spec
+from .reporting import Session, migrate_specs, serve_spec
+from .spec import eras
 
 OUT_HELP = (
     "Folder receiving one package folder per spec (default: [tool.capgen] out, else generated/)."
@@ -31,6 +32,7 @@ def cli(debug: bool) -> None:
       capgen build specs/ -o generated  # one package per spec, written atomically
       capgen serve specs/x.yaml --mock  # try it without credentials
       capgen check specs/               # in CI: exit 1 and a diff when generated/ is stale
+      capgen migrate specs/ --to ikanos-1.0.0-beta5   # rewrite specs in another era
     """
 
 
@@ -78,7 +80,9 @@ def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
     """Check SPECS (files or folders) and print every diagnostic; exit 1 on errors."""
     session = Session(strict=strict, fmt=fmt)
     for spec in session.specs(specs):
-        session.report(pipeline.validate(spec, session.options(spec)).diagnostics)
+        result = pipeline.validate(spec, session.options(spec))
+        pipeline.era_note(result)
+        session.report(result.diagnostics)
     sys.exit(session.finish())
 
 
@@ -146,6 +150,31 @@ def diff(specs: tuple[Path, ...], out: Path | None) -> None:
     session = Session(out=out)
     session.check(session.specs(specs), advise=False)
     sys.exit(session.finish(summary=False))
+
+
+@cli.command()
+@_specs
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Choice(sorted(eras.TARGETS)),
+    help="The era to write: ikanos-1.0.0-beta5 (maps keyed by name) or naftiko-1.0.0-alpha2.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write into this folder (keeping paths below the folders given) instead of in place.",
+)
+def migrate(specs: tuple[Path, ...], target: str, out: Path | None) -> None:
+    """Rewrite SPECS (files or folders) in another spec era, keeping comments and key order.
+
+    Nothing is written for a spec that holds what the target era cannot express (E072).
+    """
+    if not specs:
+        raise click.UsageError("give at least one spec or folder")
+    sys.exit(migrate_specs(list(specs), eras.TARGETS[target], out, Session()))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

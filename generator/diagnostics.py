@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 
 class Span(NamedTuple):
@@ -46,7 +46,11 @@ CODES: dict[str, Code] = {
     "E010": Code(
         "error", "spec root is not a mapping", "a spec is a mapping with `naftiko` and `capability`"
     ),
-    "E011": Code("error", "unsupported `naftiko` version", "capgen reads `1.0.0-alpha*` specs"),
+    "E011": Code(
+        "error",
+        "unsupported spec format or version",
+        "capgen reads `naftiko: 1.0.0-alpha*` and `ikanos: 1.0.0-alpha3` … `1.0.0-beta5` specs",
+    ),
     "E012": Code("error", "required field missing", "add the field"),
     "E013": Code("error", "field has the wrong type", "see the expected type in the message"),
     "E014": Code("error", "value not allowed here", "use one of the listed values"),
@@ -65,11 +69,11 @@ CODES: dict[str, Code] = {
     "E023": Code("error", "malformed path template", "placeholders are `{name}` or `{{name}}`"),
     "E024": Code(
         "error",
-        "shared consumes file cannot be imported",
-        "check `location` (relative to the spec)",
+        "imported file cannot be read",
+        "check `location` (alpha2) or `from` (ikanos), relative to the spec",
     ),
     "E025": Code(
-        "error", "imported namespace not found", "`import` must name a namespace of the shared file"
+        "error", "imported namespace not found", "`import` must name a namespace of the source file"
     ),
     "E026": Code("error", "malformed template", "close every `{{` with `}}`"),
     # -- references between parts
@@ -128,10 +132,57 @@ CODES: dict[str, Code] = {
         "an API key placed in the body of an operation whose body cannot carry it (DEV-29)",
         "send a JSON object or a form body, or place the key in a header or the query",
     ),
+    # -- spec eras (ikanos) and `capgen migrate`
+    "E070": Code(
+        "error",
+        "`maxBinarySize` is not a size",
+        "write a number and a unit: B, KiB, MiB or GiB (e.g. 512KiB)",
+    ),
+    "E071": Code(
+        "error",
+        "REST response contract malformed",
+        "`responses` maps a status (200, 4XX) to `content` by media type; `responseBinary` "
+        "needs `mediaType`",
+    ),
+    "E072": Code(
+        "error",
+        "cannot be expressed in the target era",
+        "change the spec (or migrate to an era that holds it); nothing was written",
+    ),
+    "E073": Code("error", "migrated document cannot be written", "check the output folder"),
     # -- warnings: accepted, but capgen had to interpret or skip something
     "W100": Code("warning", "unknown key ignored", "remove it, or check its spelling"),
-    "W101": Code("warning", "spec version is not 1.0.0-alpha2", "capgen implements alpha2"),
+    "W101": Code(
+        "warning",
+        "spec version not given or not known; read as the closest one",
+        "write `naftiko: 1.0.0-alpha2` or `ikanos: 1.0.0-beta5`",
+    ),
     "W102": Code("warning", "recommended field missing", "add it for better generated docs"),
+    "W140": Code(
+        "warning",
+        "field newer than the document's version; read anyway",
+        "raise the version, or run `capgen migrate --to ikanos-1.0.0-beta5`",
+    ),
+    "W141": Code(
+        "warning",
+        "named entries written in the other era's shape; read anyway",
+        "`capgen migrate` writes them in the document's era",
+    ),
+    "W142": Code(
+        "warning",
+        "key spelled as in the other era; read anyway",
+        "use the spelling of the document's era (ikanos: display, flows, target, from)",
+    ),
+    "W143": Code(
+        "warning",
+        "consumes `tunnel` not opened; requests go to `baseUri` directly",
+        "make the upstream reachable from where the service runs, or set <NAMESPACE>_BASE_URL",
+    ),
+    "W144": Code(
+        "warning",
+        "`info.version` is not a Python package version; the package is 0.1.0",
+        "write a PEP 440 version such as 1.2.0",
+    ),
     "W110": Code(
         "warning", "expose type not generated; skipped", "capgen generates rest and mcp adapters"
     ),
@@ -208,7 +259,8 @@ class Diagnostic:
     hint: str | None = None
 
     def render(self) -> str:
-        head = f"{self.span.file}:{self.span.line}:{self.span.col}: {self.severity}[{self.code}]: {self.message}"
+        kind = f"{self.severity}[{self.code}]" if self.code else self.severity
+        head = f"{self.span.file}:{self.span.line}:{self.span.col}: {kind}: {self.message}"
         return f"{head}\n  hint: {self.hint}" if self.hint else head
 
     def as_json(self) -> dict[str, object]:
@@ -217,7 +269,7 @@ class Diagnostic:
             "line": self.span.line,
             "column": self.span.col,
             "severity": self.severity,
-            "code": self.code,
+            "code": self.code or None,
             "message": self.message,
             "hint": self.hint,
         }
@@ -235,6 +287,11 @@ class Diagnostics:
 
     def warning(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self._add("warning", code, message, span, hint)
+
+    def note(self, message: str, span: Span) -> None:
+        """Information, not a problem: no code, never an error (the era a file is written in,
+        what `capgen migrate` did)."""
+        self.items.append(Diagnostic("note", "", message, span))
 
     def _add(
         self, severity: Severity, code: str, message: str, span: Span, hint: str | None

@@ -57,6 +57,23 @@ class Locations:
         found = self.nodes.get((*pointer, "<key>"))
         return Span(self.file, *found) if found else self.span(pointer)
 
+    def describe(self, pointer: Pointer) -> str:
+        """`capability.exposes[0].tools[2]`: how messages name a node."""
+        return describe(pointer)
+
+    def term(self, key: str, owner: Pointer) -> str:
+        """How the document spells the key `key` (alpha2 spelling) of the node at `owner`."""
+        return key
+
+
+def describe(pointer: Pointer) -> str:
+    if not pointer:
+        return "the spec"
+    text = ""
+    for part in pointer:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return f"`{text}`"
+
 
 @dataclass
 class Document:

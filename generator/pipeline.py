@@ -17,6 +17,7 @@ from .loader import load_document
 from .render import render
 from .semantics.build import build_package
 from .semantics.selection import ToolSelection
+from .spec.eras import ALPHA2, BETA5, Era, readable
 from .spec.parse import parse
 from .spec.strict import check_schema
 from .targets.package import plan
@@ -29,6 +30,22 @@ from .writer import (
     reusable,
     write_package,
 )
+
+SHARED_ONLY = ("exposes", "aggregates", "binds")  # standalone documents built by importers
+
+
+def era_note(result: Result) -> None:
+    """`capgen validate` says which era a spec is written in, and how to move it."""
+    era = result.era
+    if era is None or not readable(era):
+        return
+    other = ALPHA2 if era.maps else BETA5
+    shown = f"{era.name} (read as {era.read_as})" if era.read_as != era.version else era.name
+    span = result.diagnostics.items[0].span if result.diagnostics.items else None
+    result.diagnostics.note(
+        f"written in {shown}; `capgen migrate --to {other.target}` rewrites it in {other.name}",
+        Span(span.file if span else _display(result.spec), 1, 1),
+    )
 
 
 @dataclass
@@ -49,6 +66,7 @@ class Result:
     package: Package | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     spec_sha256: str = ""
+    era: Era | None = None  # the era the spec is written in, once read
 
     @property
     def ok(self) -> bool:
@@ -71,7 +89,16 @@ def validate(spec_path: Path, options: Options | None = None) -> Result:
     if options.strict:  # reported with the others, but the semantic checks still run
         check_schema(document, schema)
     spec = parse(document, diagnostics)
+    result.era = spec.era if spec is not None else None
     if spec is None or diagnostics.has_errors:
+        diagnostics.extend(schema.items)
+        return result
+    if spec.standalone in SHARED_ONLY:  # read by the capabilities that import it
+        diagnostics.note(
+            f"a standalone {spec.standalone} document: capgen builds the capabilities that "
+            "import it, not the document itself",
+            document.locations.key_span((spec.standalone,)),
+        )
         diagnostics.extend(schema.items)
         return result
     package = build_package(spec, diagnostics, options.module, options.selection)

@@ -16,10 +16,12 @@ from pathlib import Path
 import click
 
 from . import batch, pipeline
+from . import migrate as migration
 from .batch import Outcome
 from .config import load_config
 from .diagnostics import Diagnostic, Diagnostics
 from .format import Formatter
+from .spec.eras import Era
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -132,10 +134,38 @@ class Session:
         if self.fmt == "json":
             click.echo(json.dumps([d.as_json() for d in self.items], indent=2))
         elif summary and self.items:
-            click.echo(
-                f"{self.errors} error(s), {len(self.items) - self.errors} warning(s)", err=True
-            )
+            warnings = sum(d.severity == "warning" for d in self.items)
+            click.echo(f"{self.errors} error(s), {warnings} warning(s)", err=True)
         return 1 if self.errors else 0
+
+
+def migrate_specs(given: list[Path], target: Era, out: Path | None, session: Session) -> int:
+    """`capgen migrate`: each spec rewritten in `target`, in place or under `out`."""
+    written = 0
+    for spec, destination in migration.targets(given, out):
+        result = migration.migrate(spec, target, _shown(spec))
+        session.report(result.diagnostics)
+        if result.text is None:
+            continue
+        if out is None and result.text == spec.read_text(encoding="utf-8"):
+            click.echo(f"{_shown(spec)}: already {target.name}", err=True)
+            continue
+        migration.write(destination, result.text)
+        written += 1
+        click.echo(
+            f"{_shown(spec)}: {result.era and result.era.name} -> {target.name}: "
+            f"{_shown(destination)}",
+            err=True,
+        )
+    click.echo(f"{written} file(s) written; {session.errors} error(s)", err=True)
+    return 1 if session.errors else 0
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def serve_spec(

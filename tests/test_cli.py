@@ -53,8 +53,11 @@ def test_validate_exit_codes_and_json(workdir: Path) -> None:
     assert invoke("validate", "missing.yaml").exit_code == 2
     result = invoke("validate", "--format", "json", "bad.yaml", "warn.yaml")
     entries = json.loads(result.output)
-    assert {e["severity"] for e in entries} == {"error", "warning"}
+    assert {e["severity"] for e in entries} == {"error", "warning", "note"}
     assert {"file", "line", "column", "code", "message", "hint"} <= set(entries[0])
+    notes = [e for e in entries if e["severity"] == "note"]  # the era of warn.yaml, no code
+    assert [(e["file"], e["code"]) for e in notes] == [("warn.yaml", None)]
+    assert "naftiko 1.0.0-alpha2" in notes[0]["message"]
 
 
 def test_strict_adds_the_published_schema(workdir: Path) -> None:

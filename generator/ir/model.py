@@ -24,6 +24,7 @@ from capgen_runtime.model import (
     Input,
     Output,
     PromptArgument,
+    Response,
     Step,
     StepMapping,
     With,
@@ -177,6 +178,7 @@ class Package:
     modules: tuple[str, ...]  # the spec-derived modules, sorted
     runtime_extras: tuple[str, ...] = ()  # capgen-runtime extras the package needs (oauth2)
     service: ServiceClass = ServiceClass("Service", ())
+    version: str = "0.1.0"  # the distribution's version: the spec's `info.version`
 
 
 __all__ = [
@@ -200,6 +202,7 @@ __all__ = [
     "Prompt",
     "PromptArgument",
     "Resource",
+    "Response",
     "RestAdapter",
     "Route",
     "ServiceClass",

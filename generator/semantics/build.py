@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from ..diagnostics import Diagnostics
@@ -14,6 +15,7 @@ from .consumes import build_upstreams
 from .context import Calls, Context
 from .endpoints import build_endpoint, collect_extra_params
 from .environment import check_bind_names, portable
+from .extensions import package_version
 from .mcp import build_mcp
 from .rest import build_rest, endpoint_modules
 from .scope import caller_heads
@@ -92,6 +94,7 @@ def build_package(
             )
         ),
         runtime_extras=("oauth2",) if oauth else (),
+        version=package_version(ctx),
     )
     return bind_service(package, ctx.service_methods)
 
@@ -155,6 +158,7 @@ def _functions(ctx: Context) -> tuple[ir.Function, ...]:
         for function in aggregate.functions:
             ref = f"{aggregate.namespace}.{function.name}"
             endpoint, calls = build_endpoint(ctx, function, "aggregate", aggregate.namespace, ())
+            endpoint = replace(endpoint, media_type=function.output_media_type)
             const = naming.unique([naming.constant(ref)], consts)[0]
             consts.add(const)
             built = ir.Function(const, ref, endpoint, function.description)

@@ -18,6 +18,7 @@ from ..spec.parse import Consumes
 from . import naming
 from .auth import check_body_key, outbound_auth
 from .context import Context
+from .extensions import binary_size, tunnel
 from .outputs import outputs
 from .schemas import constraints, json_type
 from .scope import readable
@@ -82,6 +83,7 @@ def build_upstreams(ctx: Context) -> None:
 def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upstream:
     spec = entry.model
     locations = entry.locations
+    tunnel(ctx, spec, locations.key_span((*spec.pointer, "tunnel")))
     auth = outbound_auth(ctx, spec.authentication, locations, spec.pointer)
     # an API key placed in the path fills the placeholder its key names (a bot token), in the
     # operations' paths or in the base URL
@@ -325,6 +327,10 @@ def _operation(
         output_format=fmt,
         outputs=read,
         output_selector=_selector(ctx, op, fmt, span),
+        media_type=op.output_media_type,
+        max_binary_size=binary_size(
+            ctx, op.max_binary_size, locations.key_span((*op.pointer, "maxBinarySize"))
+        ),
         summary=summary.rstrip(".") + ".",
         details=details.strip(),
         described=" ".join((op.description or "").split()),

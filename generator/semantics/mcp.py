@@ -11,6 +11,7 @@ from ..spec import models as m
 from .auth import inbound_auth
 from .context import CallContext, Context, caller_order, caller_texts
 from .endpoints import build_endpoint
+from .extensions import adapter_fields
 from .interface import derive, feeds
 from .naming import normalise
 from .rest import endpoint_modules
@@ -77,6 +78,7 @@ def build_mcp(
         resources=resources,
         prompts=prompts,
         imports=tuple(sorted(modules)),
+        **adapter_fields(ctx, adapter),
     )
 
 
@@ -147,6 +149,7 @@ def _tool(
         annotations=_annotations(ctx, op),
         endpoint=replace(endpoint, name=name),
         span=ctx.span(op),
+        tags=tuple(op.tags),
     )
 
 
@@ -214,6 +217,7 @@ def _resource(ctx: Context, adapter: m.McpExposes, resource: m.McpResource) -> i
         mime_type=resource.mime_type,
         endpoint=endpoint,
         location=resource.location,
+        binary=resource.binary is True,
     )
 
 

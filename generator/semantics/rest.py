@@ -13,6 +13,7 @@ from .auth import inbound_auth
 from .consumes import NO_BODY
 from .context import CallContext, Calls, Context, caller_order, caller_texts
 from .endpoints import build_endpoint
+from .extensions import adapter_fields, responses, route_tags
 from .interface import Derived, derive, feeds
 from .naming import normalise
 from .schemas import constraints, json_type
@@ -36,7 +37,8 @@ class _Draft:
     summary: str | None
     description: str | None
     span: Span
-    tag: str
+    tags: tuple[str, ...]
+    responses: tuple[ir.Response, ...] = ()
 
 
 def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdapter:
@@ -69,6 +71,7 @@ def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdap
         auth=inbound_auth(ctx, adapter.authentication, adapter.pointer),
         routes=routes,
         imports=_imports(routes),
+        **adapter_fields(ctx, adapter),
     )
 
 
@@ -151,9 +154,19 @@ def _operation(
     )
     if description and summary and description.rstrip(".") == summary.rstrip("."):
         description = None
-    tag = resource.name or resource.path
+    tags = route_tags(resource, op)
     return _Draft(
-        const, name, method, path, list(variables), endpoint, summary, description, span, tag
+        const,
+        name,
+        method,
+        path,
+        list(variables),
+        endpoint,
+        summary,
+        description,
+        span,
+        tags,
+        responses(ctx, op),
     )
 
 
@@ -272,7 +285,9 @@ def _forward(
         endpoint = ir.Endpoint(name=name, forward=target)
         summary = f"Forward {method} to {forward.target_namespace}"
         result.append(
-            _Draft(const, name, method, path, list(variables), endpoint, summary, None, span, path)
+            _Draft(
+                const, name, method, path, list(variables), endpoint, summary, None, span, (path,)
+            )
         )
     return result
 
@@ -304,7 +319,8 @@ def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
                     endpoint=draft.endpoint,
                     summary=draft.summary,
                     description=draft.description,
-                    tags=(draft.tag,),
+                    tags=draft.tags,
+                    responses=draft.responses,
                     span=draft.span,
                 ),
             )

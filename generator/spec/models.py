@@ -54,6 +54,7 @@ class Info(SpecModel):
     tags: list[str] = []
     created: str | None = None
     modified: str | None = None
+    version: str | None = None  # ikanos beta4: the capability's version
 
 
 class Bind(SpecModel):
@@ -130,6 +131,9 @@ class ConsumedOperation(SpecModel):
     output_schema: Any = None
     output_parameters: list[OutputParameter] = []
     body: Any = None
+    tags: list[str] = []
+    output_media_type: str | None = None  # ikanos beta1
+    max_binary_size: Any = None  # ikanos beta1: `512KiB`
 
 
 class ConsumedResource(SpecModel):
@@ -139,6 +143,7 @@ class ConsumedResource(SpecModel):
     path: str = ""
     input_parameters: list[InputParameter] = []
     operations: list[ConsumedOperation] = []
+    tags: list[str] = []
 
 
 class HttpConsumes(SpecModel):
@@ -150,13 +155,7 @@ class HttpConsumes(SpecModel):
     authentication: Any = None
     input_parameters: list[InputParameter] = []
     resources: list[ConsumedResource] = []
-
-
-class ImportedConsumes(SpecModel):
-    location: str
-    import_: str = Field(alias="import")
-    as_: str | None = Field(None, alias="as")
-    description: str | None = None
+    tunnel: Any = None  # ikanos: an OpenZiti reverse tunnel (not opened by capgen)
 
 
 class Hints(SpecModel):
@@ -207,6 +206,10 @@ class ExposedOperation(SpecModel):
     mappings: list[StepMapping] = []
     hints: Hints | None = None
     semantics: dict[str, Any] | None = None
+    tags: list[str] = []
+    responses: Any = None  # ikanos beta1: {status: {description, content: {type: ...}}}
+    response_binary: Any = None  # ikanos beta1: {status, mediaType, description}
+    output_media_type: str | None = None  # ikanos beta1 (aggregate flows)
 
 
 class ExposedResource(SpecModel):
@@ -217,6 +220,7 @@ class ExposedResource(SpecModel):
     input_parameters: list[InputParameter] = []
     operations: list[ExposedOperation] = []
     forward: Forward | None = None
+    tags: list[str] = []
 
 
 class RestExposes(SpecModel):
@@ -228,6 +232,7 @@ class RestExposes(SpecModel):
     authentication: Any = None
     input_parameters: list[InputParameter] = []
     resources: list[ExposedResource] = []
+    max_binary_size: Any = None  # ikanos beta1
 
 
 class McpResource(SpecModel):
@@ -242,6 +247,7 @@ class McpResource(SpecModel):
     mappings: list[StepMapping] = []
     output_parameters: list[OutputParameter] = []
     location: str | None = None
+    binary: bool | None = None  # ikanos beta1: read as a blob
 
 
 class PromptArgument(SpecModel):
@@ -276,6 +282,9 @@ class McpExposes(SpecModel):
     tools: list[ExposedOperation] = []
     resources: list[McpResource] = []
     prompts: list[McpPrompt] = []
+    max_binary_size: Any = None  # ikanos beta1
+    ttl_ms: int | None = None  # ikanos beta4: MCP caching hints
+    cache_scope: str | None = None
 
 
 class AggregateFunction(ExposedOperation):
@@ -291,6 +300,9 @@ class Aggregate(SpecModel):
 class Document(SpecModel):
     naftiko: str | None = None
     info: Info | None = None
-    binds: list[Bind] = []
+    binds: list[Any] = []
     capability: dict[str, Any] | None = None
+    # the sections of a standalone document (alpha2: consumes only)
     consumes: list[Any] | None = None
+    exposes: list[Any] | None = None
+    aggregates: list[Any] | None = None

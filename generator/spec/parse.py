@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +11,10 @@ from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostics
 from ..loader import Document as LoadedDocument
-from ..loader import Locations, Pointer, load_document
+from ..loader import Locations, Pointer
+from . import eras
 from . import models as m
+from .imports import normalise_document
 
 M = TypeVar("M", bound=m.SpecModel)
 
@@ -35,6 +36,8 @@ class Spec:
     locations: Locations
     text: str
     document: m.Document
+    era: eras.Era = eras.ALPHA2
+    standalone: str | None = None  # a standalone consumes/exposes/aggregates/binds document
     info: m.Info | None = None
     binds: list[m.Bind] = field(default_factory=list)
     consumes: list[Consumes] = field(default_factory=list)
@@ -60,7 +63,7 @@ class Validator:
         if not isinstance(data, dict):
             self.diagnostics.error(
                 "E013",
-                f"expected a mapping for {_describe(pointer)}, got {_kind(data)}",
+                f"expected a mapping for {self.locations.describe(pointer)}, got {_kind(data)}",
                 self.locations.span(pointer),
             )
             return None
@@ -79,7 +82,7 @@ class Validator:
         if not isinstance(data, list):
             self.diagnostics.error(
                 "E013",
-                f"expected a list for {_describe(pointer)}, got {_kind(data)}",
+                f"expected a list for {self.locations.describe(pointer)}, got {_kind(data)}",
                 self.locations.span(pointer),
             )
             return []
@@ -91,15 +94,17 @@ class Validator:
         where = (*pointer, *loc)
         kind = error["type"]
         if kind == "missing":
-            field_name = error["loc"][-1]
+            field_name = self.locations.term(str(error["loc"][-1]), where)
             self.diagnostics.error(
-                "E012", f"{_describe(where)} needs `{field_name}`", self.locations.span(where)
+                "E012",
+                f"{self.locations.describe(where)} needs `{field_name}`",
+                self.locations.span(where),
             )
             return
         got = _kind(error.get("input"))
         self.diagnostics.error(
             "E013",
-            f"{_describe(where)}: {error['msg'].lower()} (got {got})",
+            f"{self.locations.describe(where)}: {error['msg'].lower()} (got {got})",
             self.locations.span(where),
         )
 
@@ -129,41 +134,38 @@ class Validator:
 
 
 def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
-    """Validate a loaded spec; imports of shared consumes files are read here too."""
-    locations = document.locations
-    data = document.data
-    if not isinstance(data, dict):
+    """Validate a loaded spec of any era (read into the alpha2 shape, imports included)."""
+    if not isinstance(document.data, dict):
         diagnostics.error(
-            "E010", f"the spec root must be a mapping, got {_kind(data)}", locations.span(())
+            "E010",
+            f"the spec root must be a mapping, got {_kind(document.data)}",
+            document.locations.span(()),
         )
         return None
-    other = _other_format(data)
-    if other is not None:  # one clear error, not the structural errors of a different format
-        key, version = other
-        diagnostics.error(
-            "E011",
-            f"the document says `{key}: {version}`: it is not a Naftiko capability; capgen reads "
-            "`naftiko: 1.0.0-alpha2` specs (alpha1 and alpha3 are read as alpha2)",
-            locations.key_span((key,)),
-        )
+    era = eras.check(document.data, document.locations, diagnostics)
+    if era is None:
         return None
+    read = normalise_document(document, era, diagnostics).document
+    locations, data = read.locations, read.data
     unknown: dict[tuple[str, str], list[Pointer]] = {}
     check = Validator(locations, diagnostics, unknown)
     root = check.model(m.Document, data, ())
     if root is None:
         return None
-    _check_version(root, locations, diagnostics)
-    spec = Spec(document.path, locations, document.text, root)
+    spec = Spec(document.path, locations, document.text, root, era)
     spec.info = check.model(m.Info, data["info"], ("info",)) if "info" in data else None
-    if spec.info is None and "info" not in data:
-        diagnostics.warning(
-            "W102", "the spec has no `info` (label and description)", locations.span(())
-        )
     spec.binds = check.models(m.Bind, data.get("binds"), ("binds",))
     capability = data.get("capability")
-    if capability is None and data.get("consumes") is None:
+    standalone = next((k for k in eras.STANDALONE if data.get(k) is not None), None)
+    if spec.info is None and "info" not in data and capability is not None:
+        label = "display" if era.maps else "label"
+        diagnostics.warning(
+            "W102", f"the spec has no `info` ({label} and description)", locations.span(())
+        )
+    if capability is None and standalone is None:
+        sections = "consumes, exposes, aggregates or binds" if era.maps else "consumes"
         diagnostics.error(
-            "E012", "the spec needs `capability` (or a root `consumes` list)", locations.span(())
+            "E012", f"the spec needs `capability` (or a root {sections} list)", locations.span(())
         )
         return None
     if capability is not None and not isinstance(capability, dict):
@@ -173,61 +175,38 @@ def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
             locations.span(("capability",)),
         )
         return None
-    cap = capability or {}
-    _capability_keys(cap, locations, diagnostics)
-    consumes_data, consumes_pointer = (
-        (cap.get("consumes"), ("capability", "consumes"))
-        if capability
-        else (data.get("consumes"), ("consumes",))
-    )
-    spec.consumes = _consumes(consumes_data, consumes_pointer, check, document.path, diagnostics)
-    _exposes(cap.get("exposes"), spec, check)
-    spec.aggregates = check.models(m.Aggregate, cap.get("aggregates"), ("capability", "aggregates"))
+    spec.standalone = None if capability is not None else standalone
+    _sections(spec, data, check)
     _report_unknown(unknown, locations, diagnostics)
     return spec
 
 
-_VERSION = re.compile(r"\d+\.\d+(\.\d+)?(-[\w.]+)?")
-_ROOT_KEYS = frozenset({"naftiko", "info", "binds", "capability", "consumes", "exposes"})
+def _sections(spec: Spec, data: dict[str, Any], check: Validator) -> None:
+    """consumes, exposes and aggregates: under `capability`, or at the root of a standalone
+    document; binds at the root (and, in ikanos, under `capability` too)."""
+    given = data.get("capability")
+    cap: dict[str, Any] = given if isinstance(given, dict) else {}
+    base: Pointer = ("capability",) if isinstance(given, dict) else ()
+    section = cap if isinstance(given, dict) else data
+    _capability_keys(cap, spec.era, check.locations, check.diagnostics)
+    spec.consumes = _consumes(section.get("consumes"), (*base, "consumes"), check)
+    _exposes(section.get("exposes"), (*base, "exposes"), spec, check)
+    spec.aggregates = check.models(m.Aggregate, section.get("aggregates"), (*base, "aggregates"))
+    if base and spec.era.maps:
+        spec.binds += check.models(m.Bind, cap.get("binds"), ("capability", "binds"))
 
 
-def _other_format(data: dict[str, Any]) -> tuple[str, str] | None:
-    """`ikanos: 1.0.0-beta5`, `openapi: 3.1.0`: a root key naming another format's version, in
-    a document that does not say `naftiko`."""
-    if "naftiko" in data:
-        return None
-    for key, value in data.items():
-        given = str(value).strip() if isinstance(value, str | float) else ""
-        if isinstance(key, str) and key not in _ROOT_KEYS and _VERSION.fullmatch(given):
-            return key, given
-    return None
-
-
-def _check_version(root: m.Document, locations: Locations, diagnostics: Diagnostics) -> None:
-    version = root.naftiko
-    if version is None:
-        diagnostics.warning(
-            "W101", "the spec does not say `naftiko: 1.0.0-alpha2`", locations.span(())
-        )
-    elif not str(version).startswith("1.0.0-alpha"):
-        diagnostics.error(
-            "E011", f"unsupported naftiko version {version!r}", locations.span(("naftiko",))
-        )
-    elif version != "1.0.0-alpha2":
-        diagnostics.warning(
-            "W101", f"spec version {version} read as 1.0.0-alpha2", locations.span(("naftiko",))
-        )
-
-
-def _capability_keys(cap: dict[str, Any], locations: Locations, diagnostics: Diagnostics) -> None:
+def _capability_keys(
+    cap: dict[str, Any], era: eras.Era, locations: Locations, diagnostics: Diagnostics
+) -> None:
     for key in cap:
-        if key == "binds":
+        if key == "binds" and not era.maps:
             diagnostics.warning(
                 "W100",
                 "`capability.binds` is ignored; binds belong at the root",
                 locations.key_span(("capability", key)),
             )
-        elif key not in ("consumes", "exposes", "aggregates"):
+        elif key not in ("consumes", "exposes", "aggregates", "binds"):
             diagnostics.warning(
                 "W100",
                 f"unknown key `capability.{key}` ignored",
@@ -235,26 +214,21 @@ def _capability_keys(cap: dict[str, Any], locations: Locations, diagnostics: Dia
             )
 
 
-def _consumes(
-    data: Any, pointer: Pointer, check: Validator, spec_path: Path, diagnostics: Diagnostics
-) -> list[Consumes]:
+def _consumes(data: Any, pointer: Pointer, check: Validator) -> list[Consumes]:
     if data is None:
         return []
     if not isinstance(data, list):
-        diagnostics.error(
+        check.diagnostics.error(
             "E013", f"`consumes` must be a list, got {_kind(data)}", check.locations.span(pointer)
         )
         return []
     found: list[Consumes] = []
     for i, entry in enumerate(data):
         where = (*pointer, i)
-        if isinstance(entry, dict) and ("location" in entry or "import" in entry):
-            imported = check.model(m.ImportedConsumes, entry, where)
-            if imported is not None:
-                found.extend(_import(imported, check.locations.span(where), spec_path, diagnostics))
-            continue
+        if isinstance(entry, dict) and "import" in entry:
+            continue  # an import that could not be read (reported where it was read)
         if isinstance(entry, dict) and entry.get("type", "http") != "http":
-            diagnostics.warning(
+            check.diagnostics.warning(
                 "W111",
                 f"consumes type {entry.get('type')!r} is not supported; skipped",
                 check.locations.span(where),
@@ -266,57 +240,7 @@ def _consumes(
     return found
 
 
-def _import(
-    entry: m.ImportedConsumes, span: Any, spec_path: Path, diagnostics: Diagnostics
-) -> list[Consumes]:
-    """SEMANTICS §3.10: copy namespace `import` of a shared file, renamed to `as`."""
-    location = entry.location.removeprefix("file://")
-    target = (
-        (spec_path.parent / location).resolve()
-        if not Path(location).is_absolute()
-        else Path(location)
-    )
-    shared = Diagnostics()
-    loaded = load_document(target, shared, display_name=_display(target, spec_path))
-    if loaded is None or not isinstance(loaded.data, dict):
-        unread = [d.message for d in shared.items if d.code == "E001"]
-        reason = f": {unread[0]}" if unread else ""
-        diagnostics.error("E024", f"cannot import consumes from {entry.location!r}{reason}", span)
-        diagnostics.extend(d for d in shared.items if d.severity == "error" and d.code != "E001")
-        return []
-    root = loaded.data
-    pointer: Pointer = ("consumes",)
-    items = root.get("consumes")
-    if items is None and isinstance(root.get("capability"), dict):
-        items, pointer = root["capability"].get("consumes"), ("capability", "consumes")
-        diagnostics.warning(
-            "W120",
-            f"{entry.location}: shared consumes read from `capability.consumes` (expected a root `consumes`)",
-            span,
-        )
-    check = Validator(loaded.locations, diagnostics, {})
-    for i, item in enumerate(items if isinstance(items, list) else []):
-        if isinstance(item, dict) and item.get("namespace") == entry.import_:
-            model = check.model(m.HttpConsumes, item, (*pointer, i))
-            if model is None:
-                return []
-            if entry.as_:
-                model = model.model_copy(update={"namespace": entry.as_})
-                model._pointer = (*pointer, i)
-            return [Consumes(model, loaded.locations)]
-    diagnostics.error("E025", f"namespace {entry.import_!r} not found in {entry.location}", span)
-    return []
-
-
-def _display(target: Path, spec_path: Path) -> str:
-    try:
-        return str(target.relative_to(spec_path.parent.resolve()))
-    except ValueError:
-        return target.name
-
-
-def _exposes(data: Any, spec: Spec, check: Validator) -> None:
-    pointer: Pointer = ("capability", "exposes")
+def _exposes(data: Any, pointer: Pointer, spec: Spec, check: Validator) -> None:
     if data is None:
         return
     if not isinstance(data, list):
@@ -325,6 +249,8 @@ def _exposes(data: Any, spec: Spec, check: Validator) -> None:
     for i, entry in enumerate(data):
         where = (*pointer, i)
         kind = entry.get("type") if isinstance(entry, dict) else None
+        if isinstance(entry, dict) and "import" in entry:
+            continue  # an import that could not be read (reported where it was read)
         if kind == "rest":
             rest = check.model(m.RestExposes, entry, where)
             spec.rest.extend([rest] if rest else [])
@@ -389,15 +315,6 @@ def _data_loc(data: Any, loc: Iterable[Any]) -> Pointer:
             node = node[part]
             found.append(part)
     return tuple(found)
-
-
-def _describe(pointer: Pointer) -> str:
-    if not pointer:
-        return "the spec"
-    text = ""
-    for part in pointer:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return f"`{text}`"
 
 
 def _kind(value: Any) -> str:

@@ -115,6 +115,8 @@ class Operation:
     output_selector: str | None = None  # html: the CSS selector of the tables to read
     handler: str | None = None  # the service method that sends it (descriptor schema 2)
     signature: Signature = ()
+    media_type: str | None = None  # `outputMediaType` to advertise (how it is read stays)
+    max_binary_size: int | None = None  # bytes a binary answer may have (None: the adapter's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,7 @@ class Endpoint:
     forward: Forward | None = None
     function: Endpoint | None = None  # the aggregate function behind a `ref`
     unavailable: str | None = None  # why it cannot run: answered with 501
+    media_type: str | None = None  # an aggregate flow's advertised `outputMediaType` (ikanos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +219,17 @@ class InboundAuth:
 
 
 @dataclass(frozen=True, slots=True)
+class Response:
+    """A declared answer (`responses`/`responseBinary`): status, media type, raw bytes?"""
+
+    status: str
+    media_type: str | None = None
+    binary: bool = False
+    schema: dict[str, JSON] | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """One exposed REST operation."""
 
@@ -227,9 +241,10 @@ class Route:
     variables: tuple[tuple[str, str], ...] = ()  # (route identifier, name in the spec)
     summary: str | None = None
     description: str | None = None
-    tags: tuple[str, ...] = ()  # the exposed resource it belongs to
     handler: str | None = None  # the service method that answers it (descriptor schema 2)
     signature: Signature = ()
+    tags: tuple[str, ...] = ()  # the spec's `tags`, else the exposed resource it belongs to
+    responses: tuple[Response, ...] = ()  # the answers it declares (ikanos beta1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +256,8 @@ class RestAdapter:
     description: str | None = None
     address: str | None = None
     auth: InboundAuth | None = None
-    version: str = "1.0.0"
+    version: str = "1.0.0"  # the spec's `info.version` (ikanos beta4)
+    max_binary_size: int | None = None  # the most bytes of a binary answer (None: 10 MiB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +270,7 @@ class Tool:
     annotations: dict[str, Any] | None = None
     handler: str | None = None  # the service method that answers it (descriptor schema 2)
     signature: Signature = ()
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +284,7 @@ class Resource:
     location: str | None = None  # a file:// directory served as static resources
     handler: str | None = None  # the service method that answers it (descriptor schema 2)
     signature: Signature = ()
+    binary: bool = False  # read as a blob (base64) rather than text (ikanos beta1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +319,9 @@ class McpAdapter:
     transport: str = "http"
     auth: InboundAuth | None = None
     version: str = "1.0.0"
+    max_binary_size: int | None = None  # the most bytes of a binary answer (None: 10 MiB)
+    ttl_ms: int | None = None  # MCP 2026-07-28 caching hints of list and read results
+    cache_scope: str | None = None  # public | private
 
 
 MCP_PATH = "/mcp"  # where an MCP adapter over HTTP answers

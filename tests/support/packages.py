@@ -62,10 +62,12 @@ class Built:
 def make_fixture(tmp_path: Path, upstream: FakeUpstream) -> Callable[..., Built]:
     upstream.responder = lambda request: Answer(200, {"ok": True})
 
-    def build(spec: str, env: dict[str, str] | None = None, expect_ok: bool = True) -> Built:
+    def build(spec: str | Path, env: dict[str, str] | None = None, expect_ok: bool = True) -> Built:
+        """A spec text, or a spec file (read where it is, beside the files it imports)."""
         name = f"conf_{next(_counter)}_{tmp_path.name.replace('-', '_')[:20]}"
-        path = tmp_path / "spec.yaml"
-        path.write_text(textwrap.dedent(spec).lstrip())
+        path = spec if isinstance(spec, Path) else tmp_path / "spec.yaml"
+        if not isinstance(spec, Path):
+            path.write_text(textwrap.dedent(spec).lstrip())
         result, _ = pipeline.build(path, tmp_path / "out", pipeline.Options(module=name))
         if not expect_ok:
             return Built(ModuleType(name), result.package, tmp_path, upstream, {}, result)

@@ -38,9 +38,9 @@ EXECUTEAIMODEL = Route(
     ),
     variables=(("account_id", "account-id"), ("model", "model")),
     summary="Cloudflare Execute Ai Model",
-    tags=("accounts-account-id-ai-run-model",),
     handler="rest_executeaimodel",
     signature=(("account_id", "account-id"), ("model", "model"), ("body", "body")),
+    tags=("accounts-account-id-ai-run-model",),
 )
 
 ADAPTER = RestAdapter(

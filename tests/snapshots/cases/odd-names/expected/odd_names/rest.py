@@ -14,12 +14,12 @@ from fastapi.params import Depends
 from . import client
 
 GET_USERS_USER_ID_ITEMS = Route(
-    name="get_users_user_id_items",
+    name="get-users-userId-items",
     method="GET",
     path="/users/{userId}/items",
     route="/users/{user_id}/items",
     endpoint=Endpoint(
-        "get_users_user_id_items",
+        "get-users-userId-items",
         inputs=(
             Input("class", location="query"),
             Input("1st", location="query", type="integer"),
@@ -35,7 +35,6 @@ GET_USERS_USER_ID_ITEMS = Route(
         call=Call(client.GET_ITEMS),
     ),
     variables=(("user_id", "userId"),),
-    tags=("/users/{userId}/items",),
     handler="rest_get_users_user_id_items",
     signature=(
         ("user_id", "userId"),
@@ -45,18 +44,19 @@ GET_USERS_USER_ID_ITEMS = Route(
         ("filter_state", "filter[state]"),
         ("uuid", "uuid"),
     ),
+    tags=("users-userId-items",),
 )
 
 DELETE_USERS_USER_ID_ITEMS = Route(
-    name="delete_users_user_id_items",
+    name="delete-users-userId-items",
     method="DELETE",
     path="/users/{userId}/items",
     route="/users/{user_id}/items",
-    endpoint=Endpoint("delete_users_user_id_items", call=Call(client.OPERATION_2ND_ITEMS)),
+    endpoint=Endpoint("delete-users-userId-items", call=Call(client.OPERATION_2ND_ITEMS)),
     variables=(("user_id", "userId"),),
-    tags=("/users/{userId}/items",),
     handler="rest_delete_users_user_id_items",
     signature=(("user_id", "userId"),),
+    tags=("users-userId-items",),
 )
 
 ADAPTER = RestAdapter(

@@ -69,7 +69,7 @@ class OddNamesService(Service):
         filter_state: list[Any] | None = None,
         uuid: str | None = None,
     ) -> Answer:
-        """REST ``GET /users/{userId}/items``: get_users_user_id_items"""
+        """REST ``GET /users/{userId}/items``: get-users-userId-items"""
         return await self.run(
             rest.GET_USERS_USER_ID_ITEMS.endpoint,
             {
@@ -84,7 +84,7 @@ class OddNamesService(Service):
 
     @from_spec
     async def rest_delete_users_user_id_items(self, *, user_id: str) -> Answer:
-        """REST ``DELETE /users/{userId}/items``: delete_users_user_id_items"""
+        """REST ``DELETE /users/{userId}/items``: delete-users-userId-items"""
         return await self.run(rest.DELETE_USERS_USER_ID_ITEMS.endpoint, {"userId": user_id})
 
     @from_spec

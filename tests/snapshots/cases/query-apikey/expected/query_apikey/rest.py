@@ -37,7 +37,6 @@ SEARCH_ARTICLES = Route(
             ),
         ),
     ),
-    tags=("search",),
     handler="rest_search_articles",
     signature=(
         ("q", "q"),
@@ -46,22 +45,23 @@ SEARCH_ARTICLES = Route(
         ("filter_lang", "filter[lang]"),
         ("max_", "max"),
     ),
+    tags=("search",),
 )
 
 GET_V1_ARTICLES_ARTICLE_ID = Route(
-    name="get_v1_articles_article_id",
+    name="get-v1-articles-article-id",
     method="GET",
     path="/v1/articles/{article-id}",
     route="/v1/articles/{article_id:path}",
     endpoint=Endpoint(
-        "get_v1_articles_article_id",
+        "get-v1-articles-article-id",
         with_=(With("id", ref="article-id"),),
         call=Call(client.GET_ARTICLE),
     ),
     variables=(("article_id", "article-id"),),
-    tags=("article",),
     handler="rest_get_v1_articles_article_id",
     signature=(("article_id", "article-id"),),
+    tags=("article",),
 )
 
 ADAPTER = RestAdapter(

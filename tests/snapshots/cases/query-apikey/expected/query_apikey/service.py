@@ -63,7 +63,7 @@ class QueryApikeyService(Service):
 
     @from_spec
     async def rest_get_v1_articles_article_id(self, *, article_id: str) -> Answer:
-        """REST ``GET /v1/articles/{article-id}``: get_v1_articles_article_id"""
+        """REST ``GET /v1/articles/{article-id}``: get-v1-articles-article-id"""
         return await self.run(rest.GET_V1_ARTICLES_ARTICLE_ID.endpoint, {"article-id": article_id})
 
     @from_spec

@@ -14,18 +14,18 @@ from fastapi.params import Depends
 from . import client_search
 
 GET_BOOKS = Route(
-    name="get_books",
+    name="get-books",
     method="GET",
     path="/books",
     route="/books",
     endpoint=Endpoint(
-        "get_books",
+        "get-books",
         inputs=(Input("q", location="query", required=True),),
         call=Call(client_search.FIND),
     ),
-    tags=("/books",),
     handler="rest_get_books",
     signature=(("q", "q"),),
+    tags=("books",),
 )
 
 ADAPTER = RestAdapter(

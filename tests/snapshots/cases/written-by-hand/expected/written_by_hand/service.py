@@ -44,7 +44,7 @@ class WrittenByHandService(Service):
 
     @from_spec
     async def rest_get_books(self, *, q: str) -> Answer:
-        """REST ``GET /books``: get_books"""
+        """REST ``GET /books``: get-books"""
         return await self.run(rest.GET_BOOKS.endpoint, {"q": q})
 
     @from_spec
