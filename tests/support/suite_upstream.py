@@ -15,7 +15,7 @@ import json
 import struct
 import wave
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,6 +23,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.support.service import ThreadedServer
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 SIMPLE_TEXT = "This is a simple text response for testing."
 STATIC_TEXT = "This is the content of the static text resource."
@@ -69,22 +71,17 @@ def template_data(item: str) -> dict[str, object]:
     return {"id": item, "templateTest": True, "data": f"Data for ID: {item}"}
 
 
-class SuiteUpstream:
-    """Starlette under uvicorn in a thread; `requests` lists the paths it was asked for."""
+class SuiteUpstream(ThreadedServer):
+    """Starlette under uvicorn on a free loopback port, in a thread."""
 
     def __init__(self, pause: float = 0.05) -> None:
-        self.requests: list[str] = []
-
-        def fixed(body: bytes, media: str, status: int = 200) -> Route:
+        def fixed(body: bytes, media: str, status: int = 200) -> Endpoint:
             async def answer(request: Request) -> Response:
-                self.requests.append(request.url.path)
                 return Response(body, status, media_type=media)
 
-            return answer  # type: ignore[return-value]
+            return answer
 
         async def progress(request: Request) -> StreamingResponse:
-            self.requests.append(request.url.path)
-
             async def events() -> AsyncIterator[bytes]:
                 for step in PROGRESS_STEPS:
                     yield f"data: {json.dumps({'text': step})}\n\n".encode()
@@ -94,7 +91,6 @@ class SuiteUpstream:
             return StreamingResponse(events(), media_type="text/event-stream")
 
         async def template(request: Request) -> Response:
-            self.requests.append(request.url.path)
             body = json.dumps(template_data(request.path_params["item"]))
             return Response(body, media_type="application/json")
 
@@ -109,16 +105,4 @@ class SuiteUpstream:
             Route("/static-binary.png", fixed(STATIC_BINARY, "image/png")),
             Route("/template/{item}/data", template),
         ]
-        self.server = ThreadedServer(Starlette(routes=routes))
-        self.port = self.server.port
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> SuiteUpstream:
-        self.server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
+        super().__init__(Starlette(routes=routes))
