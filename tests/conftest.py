@@ -31,6 +31,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The conformance tables the official-suite tests recorded (also under .cache/artifacts)."""
+    tables = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for key, value in getattr(report, "user_properties", ())
+        if key == "conformance"
+    ]
+    if tables:
+        terminalreporter.section("MCP conformance")
+        for table in sorted(tables):
+            terminalreporter.write_line(table)
+
+
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))
