@@ -47,26 +47,37 @@ def build_package(
     mcp = _adapters(spec.mcp, "mcp_server" if len(spec.mcp) == 1 else "mcp")
     rest_adapters = tuple(build_rest(ctx, a, name) for a, name in rest)
     mcp_adapters = tuple(build_mcp(ctx, a, name, selection) for a, name in mcp)
-    auths = [a.auth for a in rest_adapters] + [a.auth for a in mcp_adapters]
-    oauth = any(auth is not None and auth.kind == "oauth2" for auth in auths)
     _check_ports(ctx, spec)
     _check_namespaces(ctx, spec)
     if not rest_adapters and not mcp_adapters:
         diagnostics.warning(
             "W112", "the spec exposes no REST or MCP adapter", spec.locations.span(())
         )
+    package = _package(ctx, binds, functions, rest_adapters, mcp_adapters, module)
+    return bind_service(package, ctx.service_methods)
+
+
+def _package(
+    ctx: Context,
+    binds: tuple[ir.Bind, ...],
+    functions: tuple[ir.Function, ...],
+    rest: tuple[ir.RestAdapter, ...],
+    mcp: tuple[ir.McpAdapter, ...],
+    module: str | None,
+) -> ir.Package:
+    """The package of the built parts, with its names."""
+    spec = ctx.spec
     stem = spec.path.name.split(".")[0]
-    package_module, renamed = naming.package_module(module or stem, given=module is not None)
-    if renamed:
-        diagnostics.warning(
-            "W124",
-            f"package name {package_module.removesuffix(naming.PACKAGE_SUFFIX)!r} would shadow "
-            f"the module of that name; the package is {package_module!r}",
-            spec.locations.span(()),
-        )
+    package_module = _package_module(ctx, module or stem, given=module is not None)
     info = spec.info
     title = (info.label if info and info.label else stem).strip()
-    package = ir.Package(
+    auths = [a.auth for a in rest] + [a.auth for a in mcp]
+    oauth = any(auth is not None and auth.kind == "oauth2" for auth in auths)
+    imported = {mod for f in functions for mod in endpoint_modules(f.endpoint)} - {"aggregates"}
+    upstreams = tuple(ctx.upstreams.values())
+    adapters = [a.module for a in rest] + [a.module for a in mcp]
+    modules = {"settings", *(u.module for u in upstreams), *adapters}
+    return ir.Package(
         dist_name=naming.dist_name(package_module),
         module=package_module,
         title=title,
@@ -74,29 +85,27 @@ def build_package(
         spec_name=spec.path.name,
         env_prefix=naming.constant(package_module),
         binds=binds,
-        upstreams=tuple(ctx.upstreams.values()),
-        rest=rest_adapters,
-        mcp=mcp_adapters,
+        upstreams=upstreams,
+        rest=rest,
+        mcp=mcp,
         functions=functions,
-        function_imports=tuple(
-            sorted(
-                {mod for f in functions for mod in endpoint_modules(f.endpoint)} - {"aggregates"}
-            )
-        ),
-        modules=tuple(
-            sorted(
-                {
-                    "settings",
-                    *(u.module for u in ctx.upstreams.values()),
-                    *(a.module for a in rest_adapters),
-                    *(a.module for a in mcp_adapters),
-                }
-            )
-        ),
+        function_imports=tuple(sorted(imported)),
+        modules=tuple(sorted(modules)),
         runtime_extras=("oauth2",) if oauth else (),
         version=package_version(ctx),
     )
-    return bind_service(package, ctx.service_methods)
+
+
+def _package_module(ctx: Context, name: str, *, given: bool) -> str:
+    package_module, renamed = naming.package_module(name, given=given)
+    if renamed:
+        ctx.warning(
+            "W124",
+            f"package name {package_module.removesuffix(naming.PACKAGE_SUFFIX)!r} would shadow "
+            f"the module of that name; the package is {package_module!r}",
+            ctx.spec.locations.span(()),
+        )
+    return package_module
 
 
 def _implicit_binds(

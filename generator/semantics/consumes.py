@@ -5,7 +5,6 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import replace
-from typing import Any
 
 from capgen_runtime.formats import FORMATS as REGISTERED_FORMATS
 from capgen_runtime.formats import PASSTHROUGH, FormatError, check_selector
@@ -17,43 +16,23 @@ from ..spec import models as m
 from ..spec.parse import Consumes
 from . import naming
 from .auth import check_body_key, outbound_auth
+from .bodies import body_of
 from .context import Context
 from .extensions import binary_size, tunnel
 from .outputs import outputs
-from .schemas import constraints, json_type
-from .scope import readable
-from .templates import TemplateError, collect_names, names, normalise_path
-from .unnamed import named
+from .params import (
+    ANNOTATIONS,
+    arguments,
+    make_param,
+    merge,
+    read_params,
+    with_identifiers,
+)
+from .templates import TemplateError, collect_names, normalise_path
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 NO_BODY = ("GET", "HEAD", "DELETE", "OPTIONS")  # methods whose data goes in the query
-LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
 FORMATS = tuple(REGISTERED_FORMATS)  # outputRawFormat names, from the runtime's registry
-ANNOTATIONS = {
-    "string": "str",
-    "integer": "int",
-    "number": "float",
-    "boolean": "bool",
-    "array": "list[Any]",
-    "object": "dict[str, Any]",
-}
-_BODY_KINDS = {
-    "json": ("json", "application/json"),
-    "text": ("text", "text/plain"),
-    "plain": ("text", "text/plain"),
-    "xml": ("xml", "application/xml"),
-    "sparql": ("sparql", "application/sparql-query"),
-    "formurlencoded": ("form", "application/x-www-form-urlencoded"),
-    "form": ("form", "application/x-www-form-urlencoded"),
-    "urlencoded": ("form", "application/x-www-form-urlencoded"),
-    "multipartform": ("multipart", "multipart/form-data"),
-    "multipart": ("multipart", "multipart/form-data"),
-    "formdata": ("multipart", "multipart/form-data"),
-    "raw": ("raw", "application/octet-stream"),
-    "binary": ("raw", "application/octet-stream"),
-    "octetstream": ("raw", "application/octet-stream"),
-}
-_SCHEMA_BODY_TYPES = ("json", "text", "xml", "sparql", "formUrlEncoded", "multipartForm")
 _SHELL_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _FIELD_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an RFC 9110 token
 
@@ -93,7 +72,29 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
         else {}
     )
     base_url = _base_url(ctx, spec, locations, frozenset(credential))
-    params = tuple(_params(ctx, spec.input_parameters, locations))
+    params = tuple(read_params(ctx, spec.input_parameters, locations))
+    operations = _operations(ctx, entry, module, credential)
+    check_body_key(ctx, auth, operations)
+    return ir.Upstream(
+        namespace=spec.namespace,
+        module=module,
+        class_name=naming.pascal(spec.namespace) + "Client",
+        base_url=base_url,
+        base_url_env=naming.base_url_env(spec.namespace),
+        auth=auth,
+        parameters=params,
+        operations=tuple(operations),
+        description=(spec.description or spec.label or "").strip(),
+        span=span,
+    )
+
+
+def _operations(
+    ctx: Context, entry: Consumes, module: str, credential: dict[str, str | None]
+) -> list[ir.Operation]:
+    """The API's operations; one declared twice under a name is kept, for its callers to tell
+    apart (DEV-22)."""
+    spec, locations = entry.model, entry.locations
     operations: list[ir.Operation] = []
     seen: dict[str, Span] = {}
     consts: set[str] = {"UPSTREAM", "OPERATIONS"}
@@ -122,19 +123,7 @@ def _upstream(ctx: Context, entry: Consumes, module: str, span: Span) -> ir.Upst
                 same = ctx.duplicates.setdefault((spec.namespace, op.name), [first])
                 if operation is not first:
                     same.append(operation)
-    check_body_key(ctx, auth, operations)
-    return ir.Upstream(
-        namespace=spec.namespace,
-        module=module,
-        class_name=naming.pascal(spec.namespace) + "Client",
-        base_url=base_url,
-        base_url_env=naming.base_url_env(spec.namespace),
-        auth=auth,
-        parameters=params,
-        operations=tuple(operations),
-        description=(spec.description or spec.label or "").strip(),
-        span=span,
-    )
+    return operations
 
 
 def _base_url(
@@ -172,61 +161,6 @@ def _base_url(
     return base
 
 
-def _params(ctx: Context, items: list[m.InputParameter], locations: Locations) -> list[ir.Param]:
-    result = []
-    for item in named(ctx, items, locations):
-        location = (item.in_ or "query").lower()
-        span = locations.span(item.pointer)
-        if item.in_ is None:
-            ctx.warning(
-                "W122", f"parameter {item.name!r} has no `in`; sent as a query parameter", span
-            )
-        elif location not in LOCATIONS:
-            ctx.error(
-                "E014",
-                not_one_of(f"parameter {item.name!r}: `in`", item.in_, LOCATIONS),
-                span,
-            )
-            continue
-        if location in ("header", "cookie") and not _FIELD_NAME.match(item.name):
-            message = f"{location} name {item.name!r} cannot be sent over HTTP; calls that send it answer 400"
-            ctx.warning("W123", message, span)
-        value = readable(item.value if item.value is not None else item.template, ctx.caller_heads)
-        if isinstance(value, str):
-            _check_template(ctx, value, span)
-        param = _param(item.name, location, item.type, item.required, item.description, value)
-        result.append(replace(param, constraints=constraints(item)))
-    return result
-
-
-def _param(
-    name: str,
-    location: str,
-    kind: str | None,
-    required: bool | None,
-    description: str | None,
-    value: Any,
-) -> ir.Param:
-    kind = json_type(kind)
-    return ir.Param(
-        name=name,
-        location=location,
-        identifier=naming.identifier(name, "param"),
-        annotation=ANNOTATIONS.get(kind, "Any"),
-        value=value,
-        required=bool(required) or location == "path",
-        type=kind,
-        description=" ".join(description.split()) if description else None,
-    )
-
-
-def _check_template(ctx: Context, template: str, span: Span) -> None:
-    try:
-        names(template)
-    except TemplateError as exc:
-        ctx.error("E026", str(exc), span)
-
-
 def _operation(
     ctx: Context,
     spec: m.HttpConsumes,
@@ -239,6 +173,62 @@ def _operation(
     credential: dict[str, str | None],
 ) -> ir.Operation | None:
     span = locations.span(op.pointer)
+    located = _located(ctx, resource, op, span)
+    if located is None:
+        return None
+    method, path, placeholders, fragment_headers = located
+    body = body_of(ctx, op.body, locations.span((*op.pointer, "body")))
+    params = _params(ctx, spec, resource, op, locations, method, placeholders, credential)
+    params = with_identifiers(_template_params(ctx, params, fragment_headers, body), {"self"})
+    fmt = _format(ctx, op, span)
+    const, method_name, handler = _names(ctx, op, consts, methods)
+    read = outputs(ctx, [o for o in op.output_parameters if o.name], locations)
+    result = _result_type(method_name, read, consts)
+    return ir.Operation(
+        namespace=spec.namespace,
+        name=op.name,
+        module=module,
+        const=const,
+        method_name=method_name,
+        method=method,
+        path=path,
+        parameters=tuple(p for p in params if p.location != "template"),
+        arguments=arguments(params),
+        documented=tuple(p for p in arguments(params) if p.description),
+        handler=handler,
+        signature=tuple((p.identifier, p.name) for p in arguments(params)),
+        body=body,
+        output_format=fmt,
+        outputs=read,
+        output_selector=_selector(ctx, op, fmt, span),
+        media_type=op.output_media_type,
+        max_binary_size=binary_size(
+            ctx, op.max_binary_size, locations.key_span((*op.pointer, "maxBinarySize"))
+        ),
+        **_texts(op),
+        result=result,
+        data_annotation="bytes" if fmt in PASSTHROUGH else (result.name if result else "Any"),
+        span=span,
+    )
+
+
+def _texts(op: m.ConsumedOperation) -> dict[str, str]:
+    """The operation's one-sentence summary, the rest of its description, and the description
+    as written."""
+    description = " ".join((op.description or op.label or op.name).split())
+    summary, _, details = description.partition(". ")
+    return {
+        "summary": summary.rstrip(".") + ".",
+        "details": details.strip(),
+        "described": " ".join((op.description or "").split()),
+    }
+
+
+def _located(
+    ctx: Context, resource: m.ConsumedResource, op: m.ConsumedOperation, span: Span
+) -> tuple[str, str, list[str], list[ir.Param]] | None:
+    """The operation's method, normalised path, its placeholders and the headers its path's
+    fragment sets; None (reported) when the method or path cannot be read."""
     method = (op.method or "GET").upper()
     if method not in METHODS:
         ctx.error(
@@ -254,10 +244,24 @@ def _operation(
     except TemplateError:
         ctx.error("E023", f"operation {op.name!r}: malformed path {raw_path!r}", span)
         return None
-    taken: set[str] = {"self"}
-    merged = _merge(
-        _params(ctx, resource.input_parameters, locations)
-        + _params(ctx, op.input_parameters, locations)
+    return method, path, list(placeholders), fragment_headers
+
+
+def _params(
+    ctx: Context,
+    spec: m.HttpConsumes,
+    resource: m.ConsumedResource,
+    op: m.ConsumedOperation,
+    locations: Locations,
+    method: str,
+    placeholders: list[str],
+    credential: dict[str, str | None],
+) -> list[ir.Param]:
+    """Path placeholders, then the resource's and operation's declared parameters, then those
+    only its callers name."""
+    merged = merge(
+        read_params(ctx, resource.input_parameters, locations)
+        + read_params(ctx, op.input_parameters, locations)
     )
     merged = [
         replace(p, value=credential[p.name]) if p.location == "path" and p.name in credential else p
@@ -265,17 +269,26 @@ def _operation(
     ]
     declared = {p.name for p in merged}
     params: list[ir.Param] = [  # a placeholder naming a bind is filled from it, never by callers
-        _param(p, "path", "string", True, None, _fixed_placeholder(ctx, p, credential))
+        make_param(p, "path", "string", True, None, _fixed_placeholder(ctx, p, credential))
         for p in placeholders
         if p not in declared
     ]
     params += merged
-    params += [h for h in fragment_headers if h.name not in {p.name for p in params}]
     for extra in ctx.extra_params.get((spec.namespace, op.name), ()):
         if extra.name not in {p.name for p in params}:
             location = extra.location or ("query" if method in NO_BODY else "body")
-            params.append(_param(extra.name, location, extra.type, False, extra.description, None))
-    body = _body(ctx, op.body, locations.span((*op.pointer, "body")))
+            params.append(
+                make_param(extra.name, location, extra.type, False, extra.description, None)
+            )
+    return params
+
+
+def _template_params(
+    ctx: Context, params: list[ir.Param], headers: list[ir.Param], body: ir.Body | None
+) -> list[ir.Param]:
+    """`params`, the path fragment's `headers` they do not name, and a template-only parameter
+    for each name a request template uses that nothing else supplies."""
+    params = [*params, *(h for h in headers if h.name not in {p.name for p in params})]
     try:
         used = collect_names(
             [body.data if body else None, *(p.value for p in params if isinstance(p.value, str))]
@@ -285,9 +298,14 @@ def _operation(
     for var in used:
         if var not in {p.name for p in params} and not _is_bind(ctx, var) and "." not in var:
             params.append(
-                _param(var, "template", "string", False, "value used by a request template", None)
+                make_param(
+                    var, "template", "string", False, "value used by a request template", None
+                )
             )
-    params = _with_identifiers(params, taken)
+    return params
+
+
+def _format(ctx: Context, op: m.ConsumedOperation, span: Span) -> str:
     fmt = (op.output_raw_format or "json").lower()
     if fmt not in FORMATS:
         ctx.warning(
@@ -297,6 +315,14 @@ def _operation(
             span,
         )
         fmt = str(op.output_raw_format)
+    return fmt
+
+
+def _names(
+    ctx: Context, op: m.ConsumedOperation, consts: set[str], methods: set[str]
+) -> tuple[str, str, str]:
+    """The operation's constant, client method and service method names, unique in their
+    scopes."""
     const = naming.unique([naming.constant(op.name, "OPERATION")], consts)[0]
     consts.add(const)
     method_name = naming.unique(
@@ -305,39 +331,7 @@ def _operation(
     methods.add(method_name)
     handler = naming.unique([method_name], ctx.service_methods | naming.SERVICE_RESERVED)[0]
     ctx.service_methods.add(handler)
-    description = " ".join((op.description or op.label or op.name).split())
-    summary, _, details = description.partition(". ")
-    read = outputs(ctx, [o for o in op.output_parameters if o.name], locations)
-    result = _result_type(method_name, read, consts)
-    data = "bytes" if fmt in PASSTHROUGH else (result.name if result else "Any")
-    return ir.Operation(
-        namespace=spec.namespace,
-        name=op.name,
-        module=module,
-        const=const,
-        method_name=method_name,
-        method=method,
-        path=path,
-        parameters=tuple(p for p in params if p.location != "template"),
-        arguments=_arguments(params),
-        documented=tuple(p for p in _arguments(params) if p.description),
-        handler=handler,
-        signature=tuple((p.identifier, p.name) for p in _arguments(params)),
-        body=body,
-        output_format=fmt,
-        outputs=read,
-        output_selector=_selector(ctx, op, fmt, span),
-        media_type=op.output_media_type,
-        max_binary_size=binary_size(
-            ctx, op.max_binary_size, locations.key_span((*op.pointer, "maxBinarySize"))
-        ),
-        summary=summary.rstrip(".") + ".",
-        details=details.strip(),
-        described=" ".join((op.description or "").split()),
-        result=result,
-        data_annotation=data,
-        span=span,
-    )
+    return const, method_name, handler
 
 
 def _selector(ctx: Context, op: m.ConsumedOperation, fmt: str, span: Span) -> str | None:
@@ -385,7 +379,7 @@ def _fragment(ctx: Context, path: str, span: Span) -> tuple[str, list[ir.Param]]
     target = _AMZ_TARGET.fullmatch(fragment.strip())
     if target is not None:
         ctx.warning("W122", f"`#{fragment}` in the path is sent as the header X-Amz-Target", span)
-        header = _param("X-Amz-Target", "header", "string", True, None, target.group(1))
+        header = make_param("X-Amz-Target", "header", "string", True, None, target.group(1))
         return path or "/", [header]
     ctx.warning("W122", f"`#{fragment}` in the path is never sent over HTTP; it is dropped", span)
     return path or "/", []
@@ -400,71 +394,3 @@ def _fixed_placeholder(ctx: Context, name: str, credential: dict[str, str | None
 
 def _is_bind(ctx: Context, name: str) -> bool:
     return name in ctx.bind_names or name.split(".")[-1] in ctx.bind_names
-
-
-def _merge(params: list[ir.Param]) -> list[ir.Param]:
-    """Later declarations replace earlier ones with the same name and location."""
-    merged: dict[tuple[str, str], ir.Param] = {}
-    for param in params:
-        merged.pop((param.name, param.location), None)
-        merged[(param.name, param.location)] = param
-    return list(merged.values())
-
-
-def _with_identifiers(params: list[ir.Param], taken: set[str]) -> list[ir.Param]:
-    result = []
-    for param in params:
-        ident = naming.unique([naming.identifier(param.name, "param")], taken)[0]
-        taken.add(ident)
-        result.append(ir.Param(**{**_fields(param), "identifier": ident}))
-    return result
-
-
-def _fields(param: ir.Param) -> dict[str, Any]:
-    return {name: getattr(param, name) for name in param.__dataclass_fields__}
-
-
-def _arguments(params: list[ir.Param]) -> tuple[ir.Param, ...]:
-    """Typed-method arguments: path first, then the other required ones, then optional."""
-    usable = [p for p in params if p.value is None and p.location != "environment"]
-    ordered = (
-        [p for p in usable if p.location == "path"]
-        + [p for p in usable if p.location != "path" and p.required]
-        + [p for p in usable if p.location != "path" and not p.required]
-    )
-    return tuple(ordered)
-
-
-def _body(ctx: Context, body: Any, span: Span) -> ir.Body | None:
-    if body is None:
-        return None
-    body = readable(body, ctx.caller_heads)  # DEV-24: `{{tools.x}}` is input x
-    if isinstance(body, str):
-        _check_template(ctx, body, span)
-        return ir.Body("raw", "application/json", body)
-    if not isinstance(body, dict):
-        ctx.error(
-            "E013",
-            f"`body` must be text or a mapping with `type` and `data`, got {type(body).__name__}",
-            span,
-        )
-        return None
-    kind_name = str(body.get("type", "json"))
-    if "type" not in body and "data" not in body:
-        ctx.warning("W120", "a `body` without `type`/`data` is sent as this JSON object", span)
-        return ir.Body("json", "application/json", body)
-    key = re.sub(r"[^a-z]", "", kind_name.lower())
-    if key not in _BODY_KINDS:
-        ctx.warning("W122", f"body type {kind_name!r} unknown; sent as JSON", span)
-        key = "json"
-    elif kind_name not in _SCHEMA_BODY_TYPES:
-        ctx.warning("W120", f"body type {kind_name!r} read as {_BODY_KINDS[key][0]}", span)
-    kind, content_type = _BODY_KINDS[key]
-    data = body.get("data")
-    if kind == "multipart" and isinstance(data, dict):
-        data = [{"name": k, "value": v} for k, v in data.items()]
-    try:
-        collect_names(data)
-    except TemplateError as exc:
-        ctx.error("E026", str(exc), span)
-    return ir.Body(kind, str(body.get("contentType", content_type)), data)

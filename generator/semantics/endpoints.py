@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..diagnostics import Span
@@ -131,29 +131,18 @@ def build_endpoint(
     span = ctx.span(op)
     name = getattr(op, "name", None) or ""
     with_ = with_entries(ctx, op.with_, kind, namespace, span)
-    call_ref: ir.Call | None = None
-    pairs: list[tuple[ir.Operation, tuple[ir.With, ...]]] = []
-    function: ir.Endpoint | None = None
-    unavailable: str | None = None
+    target = _Target(pairs=[])
     ref = getattr(op, "ref", None)
     if ref:
-        found = ctx.functions.get(ref)
-        if found is None:
-            ctx.error("E034", f"`ref: {ref}` names no aggregate function (§7.8: fatal)", span)
-            unavailable = f"this operation refers to {ref}, which the capability does not declare"
-        else:
-            function = found.endpoint
-            pairs.extend(ctx.function_calls[ref].pairs)
+        _resolve_ref(ctx, ref, target, span)
     elif op.call is not None:
-        call_name, call_with = _call_parts(ctx, op.call, kind, namespace, span)
-        keys = frozenset(w.key for w in (*with_, *call_with))
-        operation = ctx.lookup(call_name, span, replace(context or CallContext(), keys=keys))
-        if operation is not None:
-            with_ = (*with_, *_mapped_inputs(ctx, op, call_name, with_, span))
-            call_ref = ir.Call(operation, call_with)
-            pairs.append((operation, (*with_, *call_with)))
-        else:
-            unavailable = _unavailable(call_name)
+        with_ = _resolve_call(ctx, op, kind, namespace, with_, context, target, span)
+    call_ref, pairs, function, unavailable = (
+        target.call,
+        target.pairs,
+        target.function,
+        target.unavailable,
+    )
     steps = tuple(_step(ctx, step, kind, namespace, pairs) for step in op.steps)
     missing = [
         s.name
@@ -175,6 +164,51 @@ def build_endpoint(
         unavailable=unavailable,
     )
     return endpoint, Calls(tuple(pairs))
+
+
+@dataclass
+class _Target:
+    """What an exposed unit calls: a consumed operation, or an aggregate function."""
+
+    pairs: list[tuple[ir.Operation, tuple[ir.With, ...]]]
+    call: ir.Call | None = None
+    function: ir.Endpoint | None = None
+    unavailable: str | None = None
+
+
+def _resolve_ref(ctx: Context, ref: str, target: _Target, span: Span) -> None:
+    found = ctx.functions.get(ref)
+    if found is None:
+        ctx.error("E034", f"`ref: {ref}` names no aggregate function (§7.8: fatal)", span)
+        target.unavailable = (
+            f"this operation refers to {ref}, which the capability does not declare"
+        )
+    else:
+        target.function = found.endpoint
+        target.pairs.extend(ctx.function_calls[ref].pairs)
+
+
+def _resolve_call(
+    ctx: Context,
+    op: m.ExposedOperation | m.McpResource,
+    kind: str,
+    namespace: str,
+    with_: tuple[ir.With, ...],
+    context: CallContext | None,
+    target: _Target,
+    span: Span,
+) -> tuple[ir.With, ...]:
+    assert op.call is not None
+    call_name, call_with = _call_parts(ctx, op.call, kind, namespace, span)
+    keys = frozenset(w.key for w in (*with_, *call_with))
+    operation = ctx.lookup(call_name, span, replace(context or CallContext(), keys=keys))
+    if operation is None:
+        target.unavailable = _unavailable(call_name)
+        return with_
+    with_ = (*with_, *_mapped_inputs(ctx, op, call_name, with_, span))
+    target.call = ir.Call(operation, call_with)
+    target.pairs.append((operation, (*with_, *call_with)))
+    return with_
 
 
 def _unavailable(call: str | None) -> str:

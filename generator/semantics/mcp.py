@@ -60,12 +60,8 @@ def build_mcp(
             not_one_of("MCP transport", adapter.transport, ("http", "stdio")),
             ctx.span(adapter),
         )
-    modules: set[str] = set()
-    for tool in tools:
-        modules.update(endpoint_modules(tool.endpoint))
-    for resource in resources:
-        if resource.endpoint is not None:
-            modules.update(endpoint_modules(resource.endpoint))
+    endpoints = [t.endpoint for t in tools] + [r.endpoint for r in resources if r.endpoint]
+    modules = {module for endpoint in endpoints for module in endpoint_modules(endpoint)}
     return ir.McpAdapter(
         namespace=adapter.namespace,
         module=module,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
@@ -16,6 +16,7 @@ from .endpoints import build_endpoint
 from .extensions import adapter_fields, responses, route_tags
 from .interface import Derived, derive, feeds
 from .naming import normalise
+from .routes import Draft, routes_of
 from .schemas import constraints, json_type
 from .scope import unsupplied
 from .templates import TemplateError, normalise_path
@@ -26,23 +27,8 @@ _VARIABLE = re.compile(r"\{([^{}]+)\}")
 _INPUT_LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
 
 
-@dataclass
-class _Draft:
-    const: str
-    name: str
-    method: str
-    path: str
-    variables: list[str]
-    endpoint: ir.Endpoint
-    summary: str | None
-    description: str | None
-    span: Span
-    tags: tuple[str, ...]
-    responses: tuple[ir.Response, ...] = ()
-
-
 def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdapter:
-    drafts: list[_Draft] = []
+    drafts: list[Draft] = []
     consts: set[str] = set()
     seen: dict[tuple[str, str], Span] = {}
     order = iter(caller_order([op.call for r in adapter.resources for op in r.operations]))
@@ -60,7 +46,7 @@ def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdap
             drafts.append(draft)
         if resource.forward is not None:
             drafts.extend(_forward(ctx, adapter, resource, drafts, consts))
-    routes = _routes(drafts)
+    routes = routes_of(drafts)
     return ir.RestAdapter(
         namespace=adapter.namespace,
         module=module,
@@ -101,24 +87,51 @@ def _operation(
     op: m.ExposedOperation,
     consts: set[str],
     place: tuple[int, int],
-) -> _Draft | None:
+) -> Draft | None:
     span = ctx.span(op)
-    method = (op.method or "").upper()
-    if not method:
-        ctx.error("E012", "a REST operation needs `method`", span)
+    located = _method_and_path(ctx, resource, op, span)
+    if located is None:
         return None
-    if method not in METHODS:
-        ctx.error("E014", not_one_of("method", op.method, METHODS), span)
-        return None
-    raw = _full_path(resource.path, op.path)
-    try:
-        path, variables = normalise_path(raw)
-    except TemplateError:
-        ctx.error("E043", f"REST path {raw!r} has unbalanced braces", ctx.span(resource))
-        return None
-    if not path.startswith("/"):
-        ctx.error("E043", f"REST path {raw!r} must start with '/'", ctx.span(resource))
-        return None
+    method, path, variables = located
+    endpoint, pairs = _endpoint(ctx, adapter, resource, op, (method, path, variables), place)
+    inputs, name = endpoint.inputs, endpoint.name
+    supplied = [*(i.name for i in inputs), *variables]
+    unsupplied(ctx, endpoint, pairs, supplied, f"{method} {path}", span)
+    declared_action = op.call is not None or op.ref is not None or bool(op.steps)
+    if not declared_action and not _has_values(endpoint.outputs):
+        ctx.warning(
+            "W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span
+        )
+    const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
+    consts.add(const)
+    summary, description = _texts(resource, op, ctx.functions.get(op.ref or ""))
+    tags = route_tags(resource, op)
+    return Draft(
+        const,
+        name,
+        method,
+        path,
+        list(variables),
+        endpoint,
+        summary,
+        description,
+        span,
+        tags,
+        responses(ctx, op),
+    )
+
+
+def _endpoint(
+    ctx: Context,
+    adapter: m.RestExposes,
+    resource: m.ExposedResource,
+    op: m.ExposedOperation,
+    located: tuple[str, str, tuple[str, ...]],
+    place: tuple[int, int],
+) -> tuple[ir.Endpoint, list[tuple[ir.Operation, tuple[ir.With, ...]]]]:
+    """The route's endpoint, named, with its declared and derived inputs, and the calls it makes
+    paired with the arguments each is given."""
+    method, path, variables = located
     own = [*resource.input_parameters, *op.input_parameters]
     if not own and op.ref:  # a `ref` inherits its function's inputs, as MCP tools do (§6.4)
         own = list(ctx.function_inputs.get(op.ref, ()))
@@ -137,16 +150,36 @@ def _operation(
     name = op.name or (
         function.ref.split(".")[-1] if function else naming.snake(f"{method} {path}")
     )
-    endpoint = replace(endpoint, name=name, inputs=inputs, with_=(*endpoint.with_, *paired))
-    supplied = [*(i.name for i in inputs), *variables]
-    unsupplied(ctx, endpoint, pairs, supplied, f"{method} {path}", span)
-    declared_action = op.call is not None or op.ref is not None or bool(op.steps)
-    if not declared_action and not _has_values(endpoint.outputs):
-        ctx.warning(
-            "W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span
-        )
-    const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
-    consts.add(const)
+    return replace(endpoint, name=name, inputs=inputs, with_=(*endpoint.with_, *paired)), pairs
+
+
+def _method_and_path(
+    ctx: Context, resource: m.ExposedResource, op: m.ExposedOperation, span: Span
+) -> tuple[str, str, tuple[str, ...]] | None:
+    """The operation's method and its whole path with its variables, or None (reported)."""
+    method = (op.method or "").upper()
+    if not method:
+        ctx.error("E012", "a REST operation needs `method`", span)
+        return None
+    if method not in METHODS:
+        ctx.error("E014", not_one_of("method", op.method, METHODS), span)
+        return None
+    raw = _full_path(resource.path, op.path)
+    try:
+        path, variables = normalise_path(raw)
+    except TemplateError:
+        ctx.error("E043", f"REST path {raw!r} has unbalanced braces", ctx.span(resource))
+        return None
+    if not path.startswith("/"):
+        ctx.error("E043", f"REST path {raw!r} must start with '/'", ctx.span(resource))
+        return None
+    return method, path, tuple(variables)
+
+
+def _texts(
+    resource: m.ExposedResource, op: m.ExposedOperation, function: ir.Function | None
+) -> tuple[str | None, str | None]:
+    """The operation's summary and description (none when it only repeats the summary)."""
     written = op.description or (function.description if function else None)
     description = " ".join((written or resource.description or "").split()) or None
     summary = (
@@ -154,20 +187,7 @@ def _operation(
     )
     if description and summary and description.rstrip(".") == summary.rstrip("."):
         description = None
-    tags = route_tags(resource, op)
-    return _Draft(
-        const,
-        name,
-        method,
-        path,
-        list(variables),
-        endpoint,
-        summary,
-        description,
-        span,
-        tags,
-        responses(ctx, op),
-    )
+    return summary, description
 
 
 def _pair_path_variables(
@@ -254,9 +274,9 @@ def _forward(
     ctx: Context,
     adapter: m.RestExposes,
     resource: m.ExposedResource,
-    drafts: list[_Draft],
+    drafts: list[Draft],
     consts: set[str],
-) -> list[_Draft]:
+) -> list[Draft]:
     forward = resource.forward
     assert forward is not None
     span = ctx.span(resource)
@@ -285,87 +305,11 @@ def _forward(
         endpoint = ir.Endpoint(name=name, forward=target)
         summary = f"Forward {method} to {forward.target_namespace}"
         result.append(
-            _Draft(
+            Draft(
                 const, name, method, path, list(variables), endpoint, summary, None, span, (path,)
             )
         )
     return result
-
-
-def _routes(drafts: list[_Draft]) -> tuple[ir.Route, ...]:
-    """Starlette paths: variables renamed to identifiers; a trailing variable takes slashes
-    (`{x:path}`) unless another route continues past it; catch-all routes go last."""
-    shapes = [_segments(d.path) for d in drafts]
-    built: list[tuple[bool, int, ir.Route]] = []
-    for index, draft in enumerate(drafts):
-        segments = shapes[index]
-        catch_all = (
-            bool(segments)
-            and segments[-1] is None
-            and not any(_continues(segments, other) for j, other in enumerate(shapes) if j != index)
-        )
-        route, variables = _route_path(draft.path, draft.variables, catch_all)
-        built.append(
-            (
-                catch_all or "path" in draft.variables,
-                -len(segments),
-                ir.Route(
-                    const=draft.const,
-                    name=draft.name,
-                    method=draft.method,
-                    path=draft.path,
-                    route=route,
-                    variables=variables,
-                    endpoint=draft.endpoint,
-                    summary=draft.summary,
-                    description=draft.description,
-                    tags=draft.tags,
-                    responses=draft.responses,
-                    span=draft.span,
-                ),
-            )
-        )
-    # Literal segments before variables at the same position (`/a/_history` before `/a/{id}`);
-    # catch-all routes last, longest first. The sort is stable: spec order breaks ties.
-    ordered = sorted(built, key=lambda b: (b[0], b[1] if b[0] else 0, _specificity(b[2].path)))
-    return tuple(route for _, _, route in ordered)
-
-
-def _specificity(path: str) -> tuple[int, ...]:
-    return tuple(1 if segment is None else 0 for segment in _segments(path))
-
-
-def _segments(path: str) -> list[str | None]:
-    return [None if s.startswith("{") else s for s in path.strip("/").split("/")]
-
-
-def _continues(prefix: list[str | None], other: list[str | None]) -> bool:
-    if len(other) <= len(prefix):
-        return False
-    return all(a is None or b is None or a == b for a, b in zip(prefix, other, strict=False))
-
-
-def _route_path(
-    path: str, variables: list[str], catch_all: bool
-) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Each occurrence gets its own identifier (a name may repeat: `/a/{id}/b/{id}`)."""
-    occurrences = list(_VARIABLE.finditer(path))
-    identifiers = naming.unique(
-        [naming.identifier(m.group(1), "var").rstrip("_") or "var" for m in occurrences]
-    )
-    parts, position = [], 0
-    for index, (match, ident) in enumerate(zip(occurrences, identifiers, strict=True)):
-        name = match.group(1)
-        last = index == len(occurrences) - 1 and match.end() == len(path)
-        greedy = name == "path" or (catch_all and last)
-        parts.append(
-            path[position : match.start()] + "{" + ident + (":path" if greedy else "") + "}"
-        )
-        position = match.end()
-    route = "".join(parts) + path[position:]
-    return route, tuple(
-        (ident, m.group(1)) for ident, m in zip(identifiers, occurrences, strict=True)
-    )
 
 
 def _imports(routes: tuple[ir.Route, ...]) -> tuple[str, ...]:

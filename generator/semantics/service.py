@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from ..ir import model as ir
 from . import naming
-from .consumes import ANNOTATIONS
+from .params import ANNOTATIONS
 
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
 _MODULE_NAMES = frozenset({"ADAPTER", "TOOLS", "RESOURCES", "PROMPTS"})

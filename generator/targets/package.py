@@ -21,100 +21,92 @@ VENDORED_DIR = "_runtime"
 
 def plan(package: ir.Package, *, vendored: bool = False) -> list[FileSpec]:
     """Every file of the package, paths relative to the package's project folder."""
-    module = package.module
-    common = {
-        "package": package,
-        "vendored": vendored,
-        "runtime": runtime_requirement(package),
-        "requirements": requirements(package, vendored),
-        "compatible": capgen_runtime.compatible_version(),
-        # what `uvicorn --http` takes to bound request heads and idle reads (wire.py)
-        "http_protocol": (
-            f"{module}.{VENDORED_DIR}.serve.wire:HttpProtocol"
-            if vendored
-            else f"{RUNTIME_PACKAGE}.serve.wire:HttpProtocol"
-        ),
-    }
+    planner = _Planner(package, vendored)
+    files = [*planner.fixed(), *planner.derived()]
+    files.extend(deploy.plan(package, planner.common))
+    if vendored:
+        files.extend(runtime_files(package.module))
+    return files
 
-    def python(path: str, template: str, module_: Module, **context: object) -> FileSpec:
+
+class _Planner:
+    """The files of one package: those every package has, and those its spec derives."""
+
+    def __init__(self, package: ir.Package, vendored: bool) -> None:
+        self.package, self.vendored, module = package, vendored, package.module
+        self.common: dict[str, object] = {
+            "package": package,
+            "vendored": vendored,
+            "runtime": runtime_requirement(package),
+            "requirements": requirements(package, vendored),
+            "compatible": capgen_runtime.compatible_version(),
+            # what `uvicorn --http` takes to bound request heads and idle reads (serve/wire.py)
+            "http_protocol": (
+                f"{module}.{VENDORED_DIR}.serve.wire:HttpProtocol"
+                if vendored
+                else f"{RUNTIME_PACKAGE}.serve.wire:HttpProtocol"
+            ),
+        }
+
+    def python(self, path: str, template: str, module_: Module, **context: object) -> FileSpec:
         imports = import_block(
             stdlib=module_.stdlib,
             third_party=module_.third_party,
             local=module_.local,
             runtime=module_.runtime,
-            vendored=vendored,
+            vendored=self.vendored,
         )
-        return FileSpec(
-            f"{module}/{path}",
-            template,
-            {**common, **context, "imports": imports, "definitions": module_.definitions},
-        )
+        definitions = module_.definitions
+        context = {**self.common, **context, "imports": imports, "definitions": definitions}
+        return FileSpec(f"{self.package.module}/{path}", template, context)
 
-    files = [
-        FileSpec("pyproject.toml", "pyproject.toml.jinja", common),
-        FileSpec(
-            "README.md",
-            "README.md.jinja",
-            {
-                **common,
-                "deploy": deploy.deployment(package) if deploy.serves_http(package) else None,
-            },
-        ),
-        FileSpec(
-            f"{module}/__init__.py",
-            "package/__init__.py.jinja",
-            {**common, "imports": _init_imports(package, vendored)},
-        ),
-        python(
-            "__main__.py",
-            "package/__main__.py.jinja",
-            Module(local=["from .capability import CAPABILITY"], runtime={"serve": ["main"]}),
-        ),
-        python("settings.py", "package/settings.py.jinja", _settings(package)),
-        python(
-            "app.py",
-            "package/app.py.jinja",
-            Module(
-                local=["from .capability import CAPABILITY"],
-                runtime={"asgi": ["OnePortApp", "factory"]},
-            ),
-        ),
-        python(
-            "capability.py",
-            "package/capability.py.jinja",
-            Module(
-                stdlib=["from collections.abc import Mapping"],
-                local=_from_package(sorted({*package.modules, "service"})),
-                runtime={"serve": ["Capability"]},
-            ),
-        ),
-    ]
-    for upstream in package.upstreams:
-        files.append(
-            python(
-                f"{upstream.module}.py",
-                "package/client.py.jinja",
-                _client(upstream),
-                upstream=upstream,
+    def fixed(self) -> list[FileSpec]:
+        package, common = self.package, self.common
+        deployment = deploy.deployment(package) if deploy.serves_http(package) else None
+        init = {**common, "imports": _init_imports(package, self.vendored)}
+        capability = Module(
+            stdlib=["from collections.abc import Mapping"],
+            local=_from_package(sorted({*package.modules, "service"})),
+            runtime={"serve": ["Capability"]},
+        )
+        return [
+            FileSpec("pyproject.toml", "pyproject.toml.jinja", common),
+            FileSpec("README.md", "README.md.jinja", {**common, "deploy": deployment}),
+            FileSpec(f"{package.module}/__init__.py", "package/__init__.py.jinja", init),
+            self.python("__main__.py", "package/__main__.py.jinja", _entry("serve", "main")),
+            self.python("settings.py", "package/settings.py.jinja", _settings(package)),
+            self.python("app.py", "package/app.py.jinja", _entry("asgi", "OnePortApp", "factory")),
+            self.python("capability.py", "package/capability.py.jinja", capability),
+        ]
+
+    def derived(self) -> list[FileSpec]:
+        package = self.package
+        files = [
+            self.python(f"{u.module}.py", "package/client.py.jinja", _client(u), upstream=u)
+            for u in package.upstreams
+        ]
+        files += [
+            self.python(f"{a.module}.py", "package/rest.py.jinja", _rest(package, a), adapter=a)
+            for a in package.rest
+        ]
+        files += [
+            self.python(
+                f"{a.module}.py", "package/mcp_server.py.jinja", _mcp(package, a), adapter=a
             )
-        )
-    for rest in package.rest:
-        files.append(
-            python(f"{rest.module}.py", "package/rest.py.jinja", _rest(package, rest), adapter=rest)
-        )
-    for mcp in package.mcp:
-        files.append(
-            python(
-                f"{mcp.module}.py", "package/mcp_server.py.jinja", _mcp(package, mcp), adapter=mcp
-            )
-        )
-    files.append(python("service.py", "package/service.py.jinja", _service(package)))
-    if package.functions:
-        files.append(python("aggregates.py", "package/aggregates.py.jinja", _aggregates(package)))
-    files.extend(deploy.plan(package, common))
-    if vendored:
-        files.extend(runtime_files(module))
-    return files
+            for a in package.mcp
+        ]
+        files.append(self.python("service.py", "package/service.py.jinja", _service(package)))
+        if package.functions:
+            aggregates = _aggregates(package)
+            files.append(self.python("aggregates.py", "package/aggregates.py.jinja", aggregates))
+        return files
+
+
+def _entry(runtime_module: str, *names: str) -> Module:
+    """A module that hands CAPABILITY to the runtime (`__main__`, `app`)."""
+    return Module(
+        local=["from .capability import CAPABILITY"], runtime={runtime_module: list(names)}
+    )
 
 
 @dataclass

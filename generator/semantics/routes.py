@@ -1,0 +1,107 @@
+"""The Starlette paths of a REST adapter's routes, in the order they are tried: variables
+renamed to identifiers, a trailing variable taking slashes unless another route continues past
+it, catch-all routes last."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..diagnostics import Span
+from ..ir import model as ir
+from . import naming
+
+_VARIABLE = re.compile(r"\{([^{}]+)\}")
+
+
+@dataclass
+class Draft:
+    """A REST operation read from the spec, before its route path is settled."""
+
+    const: str
+    name: str
+    method: str
+    path: str
+    variables: list[str]
+    endpoint: ir.Endpoint
+    summary: str | None
+    description: str | None
+    span: Span
+    tags: tuple[str, ...]
+    responses: tuple[ir.Response, ...] = ()
+
+
+def routes_of(drafts: list[Draft]) -> tuple[ir.Route, ...]:
+    """Starlette paths: variables renamed to identifiers; a trailing variable takes slashes
+    (`{x:path}`) unless another route continues past it; catch-all routes go last."""
+    shapes = [_segments(d.path) for d in drafts]
+    built: list[tuple[bool, int, ir.Route]] = []
+    for index, draft in enumerate(drafts):
+        segments = shapes[index]
+        catch_all = (
+            bool(segments)
+            and segments[-1] is None
+            and not any(_continues(segments, other) for j, other in enumerate(shapes) if j != index)
+        )
+        route, variables = _route_path(draft.path, draft.variables, catch_all)
+        built.append(
+            (
+                catch_all or "path" in draft.variables,
+                -len(segments),
+                ir.Route(
+                    const=draft.const,
+                    name=draft.name,
+                    method=draft.method,
+                    path=draft.path,
+                    route=route,
+                    variables=variables,
+                    endpoint=draft.endpoint,
+                    summary=draft.summary,
+                    description=draft.description,
+                    tags=draft.tags,
+                    responses=draft.responses,
+                    span=draft.span,
+                ),
+            )
+        )
+    # Literal segments before variables at the same position (`/a/_history` before `/a/{id}`);
+    # catch-all routes last, longest first. The sort is stable: spec order breaks ties.
+    ordered = sorted(built, key=lambda b: (b[0], b[1] if b[0] else 0, _specificity(b[2].path)))
+    return tuple(route for _, _, route in ordered)
+
+
+def _specificity(path: str) -> tuple[int, ...]:
+    return tuple(1 if segment is None else 0 for segment in _segments(path))
+
+
+def _segments(path: str) -> list[str | None]:
+    return [None if s.startswith("{") else s for s in path.strip("/").split("/")]
+
+
+def _continues(prefix: list[str | None], other: list[str | None]) -> bool:
+    if len(other) <= len(prefix):
+        return False
+    return all(a is None or b is None or a == b for a, b in zip(prefix, other, strict=False))
+
+
+def _route_path(
+    path: str, variables: list[str], catch_all: bool
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Each occurrence gets its own identifier (a name may repeat: `/a/{id}/b/{id}`)."""
+    occurrences = list(_VARIABLE.finditer(path))
+    identifiers = naming.unique(
+        [naming.identifier(m.group(1), "var").rstrip("_") or "var" for m in occurrences]
+    )
+    parts, position = [], 0
+    for index, (match, ident) in enumerate(zip(occurrences, identifiers, strict=True)):
+        name = match.group(1)
+        last = index == len(occurrences) - 1 and match.end() == len(path)
+        greedy = name == "path" or (catch_all and last)
+        parts.append(
+            path[position : match.start()] + "{" + ident + (":path" if greedy else "") + "}"
+        )
+        position = match.end()
+    route = "".join(parts) + path[position:]
+    return route, tuple(
+        (ident, m.group(1)) for ident, m in zip(identifiers, occurrences, strict=True)
+    )
