@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import keyword
 import re
@@ -19,22 +20,29 @@ SERVICE_RESERVED = frozenset(
     | {"messages", "metrics", "ready", "redactor", "replaced", "run", "running", "settings"}
     | {"upstreams"}
 )
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
 
 def ascii_text(name: str) -> str:
     """Latin letters without their accents (`café` → `cafe`, `Straße` → `Strasse`); other
     scripts are dropped, and `unique` numbers whatever then collides."""
+    if name.isascii():
+        return name
     decomposed = unicodedata.normalize("NFKD", name.replace("ß", "ss").replace("ẞ", "SS"))
     return "".join(c for c in decomposed if c.isascii())
 
 
 def words(name: str) -> list[str]:
     """`listStories` → [list, stories]; `filter[x]` → [filter, x]; `$top` → [top]."""
-    parts: list[str] = []
-    for chunk in re.split(r"[^A-Za-z0-9]+", ascii_text(name)):
-        parts.extend(w.lower() for w in _WORD.findall(chunk))
-    return parts
+    return list(_words(name))
+
+
+@functools.lru_cache(maxsize=65536)  # a large spec asks for the same names many times
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(
+        w.lower() for chunk in _SEPARATORS.split(ascii_text(name)) for w in _WORD.findall(chunk)
+    )
 
 
 def snake(name: str, fallback: str = "value") -> str:

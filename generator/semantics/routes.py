@@ -34,15 +34,11 @@ class Draft:
 def routes_of(drafts: list[Draft]) -> tuple[ir.Route, ...]:
     """Starlette paths: variables renamed to identifiers; a trailing variable takes slashes
     (`{x:path}`) unless another route continues past it; catch-all routes go last."""
-    shapes = [_segments(d.path) for d in drafts]
+    continued = _continued({tuple(_segments(d.path)) for d in drafts})
     built: list[tuple[bool, int, ir.Route]] = []
-    for index, draft in enumerate(drafts):
-        segments = shapes[index]
-        catch_all = (
-            bool(segments)
-            and segments[-1] is None
-            and not any(_continues(segments, other) for j, other in enumerate(shapes) if j != index)
-        )
+    for draft in drafts:
+        segments = _segments(draft.path)
+        catch_all = bool(segments) and segments[-1] is None and tuple(segments) not in continued
         route, variables = _route_path(draft.path, draft.variables, catch_all)
         built.append(
             (
@@ -78,7 +74,25 @@ def _segments(path: str) -> list[str | None]:
     return [None if s.startswith("{") else s for s in path.strip("/").split("/")]
 
 
-def _continues(prefix: list[str | None], other: list[str | None]) -> bool:
+def _continued(shapes: set[tuple[str | None, ...]]) -> set[tuple[str | None, ...]]:
+    """The shapes ending in a variable that some longer shape continues past (a variable
+    matches any segment on either side). Shapes are grouped by their first segment, so a
+    large API compares each path with its neighbours only."""
+    by_first: dict[str | None, list[tuple[str | None, ...]]] = {}
+    for shape in shapes:
+        by_first.setdefault(shape[0] if shape else None, []).append(shape)
+    found = set()
+    for prefix in shapes:
+        if not prefix or prefix[-1] is not None:
+            continue
+        heads = by_first if prefix[0] is None else (prefix[0], None)
+        others = (other for head in heads for other in by_first.get(head, ()))
+        if any(_continues(prefix, other) for other in others):
+            found.add(prefix)
+    return found
+
+
+def _continues(prefix: tuple[str | None, ...], other: tuple[str | None, ...]) -> bool:
     if len(other) <= len(prefix):
         return False
     return all(a is None or b is None or a == b for a, b in zip(prefix, other, strict=False))

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from capgen_runtime.model import mcp_paths
-from capgen_runtime.settings import DRAIN_MARGIN, Settings
+from capgen_runtime.timing import DRAIN_MARGIN, TOTAL_TIMEOUT
 
 from ..ir import model as ir
 from .files import FileSpec
@@ -72,7 +72,7 @@ def deployment(package: ir.Package) -> Deployment:
         secrets.append(
             EnvVar(f"{prefix}_DIGEST_SECRET", note="signs digest nonces: one value everywhere")
         )
-    drain_timeout = math.ceil(_default("total_timeout") + DRAIN_MARGIN)
+    drain_timeout = math.ceil(TOTAL_TIMEOUT + DRAIN_MARGIN)
     plain = (
         EnvVar("HOST", "0.0.0.0"),
         EnvVar("PORT", str(PORT)),
@@ -104,12 +104,6 @@ def deployment(package: ir.Package) -> Deployment:
 def kubernetes_name(name: str) -> str:
     """An RFC 1123 label: what Kubernetes objects, images and DNS names accept."""
     return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63].rstrip("-") or "capability"
-
-
-def _default(name: str) -> float:
-    default = Settings.model_fields[name].default
-    assert isinstance(default, int | float)
-    return float(default)
 
 
 def plan(package: ir.Package, common: dict[str, object]) -> list[FileSpec]:

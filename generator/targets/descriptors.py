@@ -58,10 +58,8 @@ class Renderer:
         return name if name is not None else self.define(value)
 
     def _call(self, value: Any) -> str:
-        cls = _runtime_class(type(value))
+        cls, fields, required = _layout(type(value))
         self.used.add(cls.__name__)
-        fields = [(f.name, _default(f)) for f in dataclasses.fields(cls)]
-        required = [name for name, default in fields if default is dataclasses.MISSING]
         nested = any(self._nested(getattr(value, name)) for name in required)
         positional = required if len(required) <= _POSITIONAL and not nested else []
         parts = [self.expr(getattr(value, name)) for name in positional]
@@ -82,7 +80,23 @@ class Renderer:
 
 
 def _is_descriptor(value: Any) -> bool:
-    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+    return hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type)
+
+
+_Layout = tuple[type, list[tuple[str, Any]], list[str]]
+_LAYOUTS: dict[type, _Layout] = {}
+
+
+def _layout(kind: type) -> _Layout:
+    """The runtime class a descriptor renders as, its fields with their defaults, and the
+    names of those without one (worked out once per class)."""
+    found = _LAYOUTS.get(kind)
+    if found is None:
+        cls = _runtime_class(kind)
+        fields = [(f.name, _default(f)) for f in dataclasses.fields(cls)]
+        required = [name for name, default in fields if default is dataclasses.MISSING]
+        found = _LAYOUTS[kind] = (cls, fields, required)
+    return found
 
 
 def _runtime_class(cls: type) -> type:

@@ -24,9 +24,8 @@ from .binds import BindContext, resolve_binds
 from .errors import InvalidRequest
 from .expr.templating import lookup, placeholders, render
 from .model import Bind, Upstream
+from .timing import DRAIN_MARGIN, TOTAL_TIMEOUT
 
-TOTAL_TIMEOUT = 60.0  # the default overall upstream deadline, seconds
-DRAIN_MARGIN = 5.0  # the default drain period exceeds the total upstream deadline by this much
 MOCK_OPERATION_HEADER = "X-Capgen-Mock-Operation"  # names the operation, to the mock upstream only
 # knob -> the name every process may also carry it under
 CONVENTIONAL = {
