@@ -6,6 +6,7 @@ mock upstream and the metrics port beside them when asked for."""
 from __future__ import annotations
 
 import functools
+import gc
 import importlib
 import os
 import shutil
@@ -138,7 +139,16 @@ def _shared_metrics(settings: Settings) -> Iterator[None]:
 
 
 def process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
-    """The application of one serving process, built in it (workers build their own)."""
+    """The application of one serving process, built in it (workers build their own). What
+    start-up built lives as long as the process: the collector stops scanning it (a full
+    collection over a large package's descriptors is a pause of tens of milliseconds)."""
+    app = _process_app(capability, plan)
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def _process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
     settings = load_settings(
         capability.env_prefix,
         capability.upstreams,

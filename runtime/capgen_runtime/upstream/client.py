@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import random
 import time
@@ -20,8 +21,9 @@ from ..metrics import Metrics
 from ..model import Operation, Upstream
 from ..settings import MOCK_OPERATION_HEADER, Settings
 from ..upstream.request import PreparedRequest, prepare, prepare_forward
-from ..upstream.transport import AiohttpTransport
+from ..upstream.transport import AiohttpTransport, Direct, LazyRequestResponse
 from .decoding import ACCEPT_ENCODING, UnboundedEncoding, decoded
+from .direct import DirectWriter
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +122,7 @@ class UpstreamClient:
             trust_env=False,
             headers={"Accept-Encoding": ACCEPT_ENCODING},  # the codings decoding.py bounds
         )
+        self._direct = DirectWriter(self._http, self.base_url) if self._transport else None
 
     async def __aenter__(self) -> UpstreamClient:
         return self
@@ -208,16 +211,10 @@ class UpstreamClient:
     ) -> httpx.Response | OpenStream:
         idempotent = prepared.method in IDEMPOTENT
         attempt = 0
+        build = functools.partial(self._build, prepared)
         while True:
-            request = self._http.build_request(
-                prepared.method,
-                prepared.url,
-                headers=prepared.headers,
-                cookies=prepared.cookies or None,
-                content=prepared.content,
-                data=prepared.form,
-                files=prepared.files,
-            )
+            direct = self._direct.direct(prepared, build) if self._direct and not auth else None
+            request = direct or build()
             started = time.perf_counter()
             try:
                 response = await self._send_once(request, auth, stream)
@@ -249,6 +246,17 @@ class UpstreamClient:
             attempt += 1
             await asyncio.sleep(delay)
 
+    def _build(self, prepared: PreparedRequest) -> httpx.Request:
+        return self._http.build_request(
+            prepared.method,
+            prepared.url,
+            headers=prepared.headers,
+            cookies=prepared.cookies or None,
+            content=prepared.content,
+            data=prepared.form,
+            files=prepared.files,
+        )
+
     def _answered(self, method: str, response: httpx.Response | OpenStream, elapsed: float) -> None:
         namespace = self.upstream.namespace
         status = response.status if isinstance(response, OpenStream) else response.status_code
@@ -258,11 +266,14 @@ class UpstreamClient:
 
     async def _send_once(
         self,
-        request: httpx.Request,
+        request: httpx.Request | Direct,
         auth: httpx.Auth | None,
         stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
-        if auth is None and self._transport is not None:
+        if isinstance(request, Direct):
+            assert self._transport is not None  # a direct form exists only with it
+            response = await self._transport.send(request)
+        elif auth is None and self._transport is not None:
             response = await self._transport.handle_async_request(request)
             response.request = request
         else:
@@ -302,6 +313,13 @@ class UpstreamClient:
         headers = [
             (k, v) for k, v in response.headers.multi_items() if k.lower() not in _REBUILT_HEADERS
         ]
+        if isinstance(request, Direct):
+            return LazyRequestResponse(
+                response.status_code,
+                headers=headers,
+                content=b"".join(chunks),
+                request_factory=request.request,
+            )
         return httpx.Response(
             response.status_code, headers=headers, content=b"".join(chunks), request=request
         )

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import httpx
@@ -37,7 +39,7 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 
 
 @contextmanager
-def _mapped(request: httpx.Request) -> Iterator[None]:
+def _mapped(request: httpx.Request | None) -> Iterator[None]:
     try:
         yield
     except httpx.HTTPError:
@@ -65,7 +67,7 @@ def _writable(request: httpx.Request) -> None:
 class _Body(httpx.AsyncByteStream):
     """The upstream body, each chunk as it arrives (events of a stream are not held back)."""
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request | None) -> None:
         self._response = response
         self._request = request
 
@@ -76,6 +78,48 @@ class _Body(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._response.release()  # a fully read body keeps its connection for the next request
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    response: aiohttp.ClientResponse
+    status: int
+    headers: list[tuple[str, str]]
+    extensions: dict[str, Any]
+
+
+class LazyRequestResponse(httpx.Response):
+    """An httpx response to a request sent without an httpx request object: the request is
+    built the first time someone reads `.request` (a user's code, an error message)."""
+
+    def __init__(
+        self, *args: Any, request_factory: Callable[[], httpx.Request], **options: Any
+    ) -> None:
+        super().__init__(*args, **options)
+        self._request_factory = request_factory
+
+    @property
+    def request(self) -> httpx.Request:
+        if self._request is None:
+            self._request = self._request_factory()
+        return self._request
+
+    @request.setter
+    def request(self, value: httpx.Request) -> None:
+        self._request = value
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A request as httpx would write it (`direct.py` decides when that is exact), and how to
+    build the httpx request itself should anyone ask for it."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    content: bytes | None
+    timeout: Mapping[str, float | None]
+    request: Callable[[], httpx.Request]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -110,8 +154,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         _writable(request)
-        session = self._session or self._open()
-        timeout = request.extensions.get("timeout", {})
         headers = CIMultiDict(
             (k, v) for k, v in request.headers.multi_items() if k.lower() != "transfer-encoding"
         )
@@ -120,10 +162,47 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data = request.content or None
         except httpx.RequestNotRead:  # a streamed body: aiohttp chunks it
             data = request.stream.__aiter__()  # type: ignore[union-attr]
+        timeout = request.extensions.get("timeout", {})
+        answer = await self._exchange(
+            request.method, str(request.url), headers, data, timeout, request
+        )
+        return httpx.Response(
+            answer.status,
+            headers=answer.headers,
+            stream=_Body(answer.response, request),
+            request=request,
+            extensions=answer.extensions,
+        )
+
+    async def send(self, direct: Direct) -> httpx.Response:
+        """A request that needs none of httpx's request machinery (`Direct`): written as httpx
+        would write it, answered as an httpx response whose request is built if it is read."""
+        headers = CIMultiDict(direct.headers)
+        answer = await self._exchange(
+            direct.method, direct.url, headers, direct.content, direct.timeout, None
+        )
+        return LazyRequestResponse(
+            answer.status,
+            headers=answer.headers,
+            stream=_Body(answer.response, None),
+            extensions=answer.extensions,
+            request_factory=direct.request,
+        )
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: CIMultiDict[str],
+        data: bytes | AsyncIterator[bytes] | None,
+        timeout: Mapping[str, float | None],
+        request: httpx.Request | None,
+    ) -> _Answer:
+        session = self._session or self._open()
         with _mapped(request):
             response = await session.request(
-                request.method,
-                URL(str(request.url), encoded=True),  # sent exactly as the request builder wrote it
+                method,
+                URL(url, encoded=True),  # sent exactly as the request builder wrote it
                 headers=headers,
                 data=data,
                 allow_redirects=False,
@@ -135,16 +214,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     sock_read=timeout.get("read"),
                 ),
             )
-        extensions = {"http_version": b"HTTP/1.1"}
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
-        return httpx.Response(
-            response.status,
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers],
-            stream=_Body(response, request),
-            request=request,
-            extensions=extensions,
-        )
+        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
+        return _Answer(response, response.status, raw, extensions)
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -7,9 +7,9 @@ import hmac
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -24,6 +24,7 @@ from ..metrics import MEDIA_TYPE, Metrics
 from ..settings import Settings
 from .problem import install_problem_handlers, problem, request_id
 
+_MAX_SERIES = 4096  # label sets remembered per adapter (route, method and status)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -80,13 +81,14 @@ class RequestLogMiddleware:
         self.metrics = metrics
         self.adapter = adapter
         self.log = logging.getLogger(f"capgen.{adapter}")
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # label lookups, once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _VALID_ID.match(incoming) else secrets.token_hex(16)
         token = request_id.set(rid)
         started = time.perf_counter()
         status, size = 500, 0
@@ -110,8 +112,16 @@ class RequestLogMiddleware:
         route = scope.get("route")
         path = getattr(getattr(route, "descriptor", route), "path", None) or "unmatched"
         method = scope["method"]
-        self.metrics.requests.labels(self.adapter, method, path, str(status)).inc()
-        self.metrics.request_seconds.labels(self.adapter, method, path).observe(elapsed)
+        series = self._series.get((method, path, status))
+        if series is None:
+            series = (
+                self.metrics.requests.labels(self.adapter, method, path, str(status)),
+                self.metrics.request_seconds.labels(self.adapter, method, path),
+            )
+            if len(self._series) < _MAX_SERIES:
+                self._series[(method, path, status)] = series
+        series[0].inc()
+        series[1].observe(elapsed)
         fields = {
             "status": status,
             "duration_ms": round(elapsed * 1000, 2),  # to the last byte, streams too
