@@ -9,8 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi._body_limit import AppBodyLimitMiddleware
 from fastapi.params import Depends
+from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from ..auth.inbound import resolve_guard
 from ..engine import Service
@@ -22,6 +25,14 @@ from ..web.problem import internal_error, phrase, problem
 from .docs import ASSETS, DOCS_PATHS, install_docs
 from .openapi import openapi_document, security_schemes
 from .routes import OperationDispatch, OperationHandler, OperationRoute
+
+try:  # FastAPI 0.16x's outer layers; earlier releases have neither
+    from fastapi._body_limit import AppBodyLimitMiddleware
+    from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
+
+    _PASS_THROUGH: tuple[type, ...] = (AppBodyLimitMiddleware, ExceptionTelemetryMiddleware)
+except ImportError:  # pragma: no cover
+    _PASS_THROUGH = ()
 
 # FastAPI's own OpenTelemetry hooks, off: the service logs and counts every request itself
 TELEMETRY_OFF: dict[str, Any] = {"tracing": False, "metrics": False, "logs": False}
@@ -78,7 +89,7 @@ def _app(adapter: RestAdapter, service: Service) -> FastAPI:
         async with service.running():
             yield
 
-    return FastAPI(
+    return _FastAPI(
         title=adapter.title,
         description=adapter.description or "",
         version=adapter.version,
@@ -89,6 +100,24 @@ def _app(adapter: RestAdapter, service: Service) -> FastAPI:
         openapi_url=None,
         telemetry=TELEMETRY_OFF,  # type: ignore[arg-type]
     )
+
+
+class _FastAPI(FastAPI):
+    """FastAPI without the two outer layers that do nothing for this app: the telemetry
+    exception hook (telemetry is off) and the app-wide body limit (none is set; each operation
+    enforces `<PREFIX>_MAX_REQUEST_BYTES` itself). Every other layer, a user's middleware
+    included, stays where FastAPI puts it."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if getattr(self, "max_body_size", None) is not None:
+            return stack
+        inner = getattr(stack, "app", None)
+        while isinstance(inner, _PASS_THROUGH):
+            inner = getattr(inner, "app", None)
+        if inner is not None:
+            stack.app = inner  # type: ignore[attr-defined]
+        return stack
 
 
 def _unique_ids(adapter: RestAdapter) -> list[str]:
