@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("CAPGEN_CORPUS", ROOT.parent / "shared" / "corpus"))
 LARGEST = CORPUS / "cloudflare" / "cloudflare-accounts.yaml"
 SEED = ROOT / "specs" / "workers-ai-ai-inference.yaml"
+TOKEN = "bench-token"  # the generated service's inbound bearer token
 MODEL_PATH = "/accounts/bench/ai/run/@cf/meta/llama-3.1-8b-instruct"
 PYTHON = sys.executable
 
@@ -274,6 +275,7 @@ def _services(work: Path) -> Iterator[dict[str, Any]]:
         "CLOUDFLARE_API_KEY": "bench-key",
         "WORKERS_AI_AI_INFERENCE_BASE_URL": f"{upstream}/client/v4",
         "PYTHONPATH": str(work / "seed" / "workers_ai_ai_inference"),
+        "WORKERS_AI_AI_INFERENCE_API_TOKEN": TOKEN,
     }
     pids: dict[str, int] = {}
     with ExitStack() as stack:
@@ -295,10 +297,7 @@ def _services(work: Path) -> Iterator[dict[str, Any]]:
             PYTHON,
             "-m",
             "workers_ai_ai_inference",
-            "serve",
-            "--no-auth",
-            "--log-level",
-            "warning",
+            "serve",  # at its defaults: bearer auth, info request log, metrics, contract check
             "--rest-port",
             str(ports["rest"]),
             "--mcp-port",
@@ -371,13 +370,14 @@ def runtime(services: dict[str, Any], quick: bool) -> dict[str, Any]:
         "handwritten": (ports["handwritten"], "/v1" + MODEL_PATH, pids["handwritten"]),
         "generated": (ports["rest"], "/v1" + MODEL_PATH, pids["generated"]),
     }
+    headers = {"generated": {"Authorization": f"Bearer {TOKEN}"}}
     samples: dict[str, list[Any]] = {name: [] for name in targets}
-    for port, path, _ in targets.values():
-        run_load(port, path, body, 400, concurrency)  # warm-up
+    for name, (port, path, _) in targets.items():
+        run_load(port, path, body, 400, concurrency, headers=headers.get(name))  # warm-up
     for _ in range(runs):
         for name, (port, path, pid) in targets.items():
             before = _cpu_seconds(pid) if pid else 0.0
-            sample = run_load(port, path, body, total, concurrency)
+            sample = run_load(port, path, body, total, concurrency, headers=headers.get(name))
             assert sample.errors == 0, f"{name}: errors under load"
             sample.cpu_ms = (_cpu_seconds(pid) - before) / sample.requests * 1000 if pid else None
             samples[name].append(sample)
@@ -455,11 +455,11 @@ def mcp_rate(services: dict[str, Any], quick: bool) -> dict[str, Any]:
         )
     samples: dict[str, list[Any]] = {name: [] for name in peers}
     for url, tool, _ in peers.values():
-        run_mcp_calls(url, tool, arguments, 1, 10)  # warm-up
+        run_mcp_calls(url, tool, arguments, 1, 10, token=TOKEN)  # warm-up
     for _ in range(runs):
         for name, (url, tool, pid) in peers.items():
             before = _cpu_seconds(pid)
-            sample = run_mcp_calls(url, tool, arguments, sessions, calls)
+            sample = run_mcp_calls(url, tool, arguments, sessions, calls, token=TOKEN)
             assert sample.errors == 0, f"{name}: tool errors"
             sample.cpu_ms = (_cpu_seconds(pid) - before) / sample.requests * 1000
             samples[name].append(sample)
