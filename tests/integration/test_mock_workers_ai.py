@@ -27,9 +27,11 @@ RUN = "/workers-ai-ai-inference/accounts/acct/ai/run/"
 @pytest.fixture(scope="module")
 def mock() -> Iterator[httpx.Client]:
     capability = __import__(f"{SEED_MODULE}.capability", fromlist=["CAPABILITY"]).CAPABILITY
-    with ThreadedServer(create_mock_upstream(capability.operations)) as server:
-        with httpx.Client(base_url=server.url, headers=TOKEN, timeout=10) as client:
-            yield client
+    with (
+        ThreadedServer(create_mock_upstream(capability.operations)) as server,
+        httpx.Client(base_url=server.url, headers=TOKEN, timeout=10) as client,
+    ):
+        yield client
 
 
 def _is_png(data: bytes) -> bool:
