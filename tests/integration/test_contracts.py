@@ -367,5 +367,9 @@ def test_the_seed_document_serves_real_clients(seed_service: RunningService) -> 
         "application/json",
         "application/octet-stream",
     }
-    assert "text/event-stream" not in operation["responses"]["200"]["content"]  # covered by */*
-    assert "*/*" in operation["responses"]["200"]["content"]
+    # the seed maps the whole body: JSON, an event stream when asked (`"stream": true`), an
+    # image or audio from such models, all passed on as sent (issue 26)
+    answers = operation["responses"]["200"]["content"]
+    assert {"application/json", "text/event-stream", "image/*", "audio/*", "*/*"} <= set(answers)
+    model = next(p for p in operation["parameters"] if p["name"] == "model")
+    assert model["description"].startswith("The model identifier to execute")  # the spec's
