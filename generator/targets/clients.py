@@ -49,44 +49,34 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
+def _servers(package: ir.Package, value: str, **kind: str) -> dict[str, Any]:
+    """Every MCP adapter as a stdio server entry; `value` gives each secret's value, `{name}`
+    standing for the environment variable's name."""
+    return {
+        a.namespace: {
+            **kind,
+            "command": "python",
+            "args": stdio_args(package, a),
+            "env": {n: value.format(name=n, id=_input_id(n)) for n in secrets(package)},
+        }
+        for a in package.mcp
+    }
+
+
 def configs(package: ir.Package) -> list[ClientConfig]:
     """The three clients' files, each starting every MCP adapter of the package."""
-    names = secrets(package)
-    claude = {
-        a.namespace: {
-            "command": "python",
-            "args": stdio_args(package, a),
-            "env": {n: f"<your {n}>" for n in names},
-        }
-        for a in package.mcp
-    }
-    cursor = {
-        a.namespace: {
-            "command": "python",
-            "args": stdio_args(package, a),
-            "env": {n: f"${{env:{n}}}" for n in names},
-        }
-        for a in package.mcp
-    }
-    vscode_servers = {
-        a.namespace: {
-            "type": "stdio",
-            "command": "python",
-            "args": stdio_args(package, a),
-            "env": {n: f"${{input:{_input_id(n)}}}" for n in names},
-        }
-        for a in package.mcp
-    }
+    claude = {"mcpServers": _servers(package, "<your {name}>")}
+    cursor = {"mcpServers": _servers(package, "${{env:{name}}}")}
+    vscode: dict[str, Any] = {"servers": _servers(package, "${{input:{id}}}", type="stdio")}
     inputs = [
         {"type": "promptString", "id": _input_id(n), "description": n, "password": True}
-        for n in names
+        for n in secrets(package)
     ]
-    vscode = {"servers": vscode_servers, **({"inputs": inputs} if inputs else {})}
+    if inputs:
+        vscode["inputs"] = inputs
     return [
-        ClientConfig(
-            "Claude Desktop", "claude_desktop_config.json", _dumps({"mcpServers": claude})
-        ),
-        ClientConfig("Cursor", ".cursor/mcp.json", _dumps({"mcpServers": cursor})),
+        ClientConfig("Claude Desktop", "claude_desktop_config.json", _dumps(claude)),
+        ClientConfig("Cursor", ".cursor/mcp.json", _dumps(cursor)),
         ClientConfig("VS Code", ".vscode/mcp.json", _dumps(vscode)),
     ]
 
