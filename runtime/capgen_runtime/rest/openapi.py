@@ -45,6 +45,20 @@ _PASSED_ON: dict[str, Any] = {
     "audio/*": _BINARY,
     "application/octet-stream": _BINARY,
 }
+# The media type of each `outputRawFormat` whose body may be passed on as it is (JSON is
+# listed anyway, and binary as octet-stream, images and audio).
+_FORMAT_MEDIA = {
+    "xml": "application/xml",
+    "yaml": "application/yaml",
+    "yml": "application/yaml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "psv": "text/plain",
+    "text": "text/plain",
+    "plain": "text/plain",
+    "html": "text/html",
+    "markdown": "text/markdown",
+}
 # The path-safety patterns (schemas.PATH_SEGMENT, PATH_TAIL), in words, for the reader.
 _PATTERN_NOTES = {
     PATH_SEGMENT: "One path segment: no `/`, `\\` or control character, and not `.` or `..`.",
@@ -184,12 +198,16 @@ def _field(path: str) -> str | None:
 
 
 def _declared_media(route: Route) -> dict[str, Any]:
-    """The media types the spec declares for what the route's calls answer (outputMediaType)."""
+    """The media types the spec gives what the route's calls answer: `outputMediaType`, else
+    that of `outputRawFormat`."""
     endpoint = route.endpoint
     calls = [endpoint.call] if endpoint.call else []
     calls += [step.call for step in endpoint.steps if step.call is not None]
-    media = [c.operation.media_type for c in calls if c.operation.media_type]
-    return {m: {"schema": {}} for m in sorted(set(media)) if m != "application/json"}
+    media = [
+        c.operation.media_type or _FORMAT_MEDIA.get(c.operation.output_format.lower())
+        for c in calls
+    ]
+    return {m: {"schema": {}} for m in sorted(filter(None, set(media))) if m != "application/json"}
 
 
 def _problem(description: str, *, upstream: bool = False) -> dict[str, Any]:
