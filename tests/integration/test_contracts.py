@@ -380,26 +380,11 @@ naftiko: 1.0.0-alpha2
 info: {label: Feed, description: an XML feed passed on}
 capability:
   consumes:
-  - type: http
-    namespace: news
-    baseUri: https://news.example.com
-    resources:
-    - name: feed
-      path: /feed/{{section}}
-      operations:
-      - {name: get-feed, method: GET, outputRawFormat: xml}
+  - {type: http, namespace: news, baseUri: "https://news.example.com", resources: [{name: feed,
+     path: "/feed/{{section}}", operations: [{name: get-feed, method: GET, outputRawFormat: xml}]}]}
   exposes:
-  - type: rest
-    namespace: feed-rest
-    port: 8080
-    resources:
-    - path: /feed/{section}
-      name: feed
-      operations:
-      - method: GET
-        name: feed
-        call: news.get-feed
-        with: {section: rest.section}
+  - {type: rest, namespace: feed-rest, port: 8080, resources: [{path: "/feed/{section}", name: feed,
+     operations: [{method: GET, name: feed, call: news.get-feed, with: {section: rest.section}}]}]}
 """
 
 
