@@ -8,12 +8,10 @@ inference API would.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 import re
-import struct
-import zlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from capgen_runtime.expr.jsonpath import steps
@@ -24,35 +22,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from .mock_workers_ai import RUN_PATH, WORDS, WorkersAi, envelope, events, failure, mock_png
+
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
-_IMAGE_MODELS = re.compile(r"stable-diffusion|flux|dreamshaper|lucid-origin|phoenix|image", re.I)
-
-
-def mock_png(size: int = 8) -> bytes:
-    """A small, valid PNG (an RGB gradient), made here: what a text-to-image model answers."""
-    rows = b"".join(
-        b"\x00" + bytes(v for x in range(size) for v in (x * 32 % 256, y * 32 % 256, 160))
-        for y in range(size)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"".join(
-        [
-            b"\x89PNG\r\n\x1a\n",
-            chunk(b"IHDR", header),
-            chunk(b"IDAT", zlib.compress(rows)),
-            chunk(b"IEND", b""),
-        ]
-    )
-
-
 _PNG = mock_png()
-_TOKEN_GAP_S = 0.15
-_WORDS = ("This ", "is ", "a ", "mock ", "answer ", "from ", "capgen's ", "embedded ", "upstream.")
 
 
 def _pattern(namespace: str, path: str) -> re.Pattern[str]:
@@ -75,6 +48,7 @@ def create_mock_upstream(
     that call it map (their outputs, of the declared types)."""
     table = [(op, _pattern(op.namespace, op.path)) for op in operations]
     shapes = output_shapes(endpoints)
+    workers_ai = WorkersAi()
     deleted: set[str] = set()  # like a real API: what was deleted is gone until put again
 
     async def answer(request: Request) -> Response:
@@ -87,13 +61,14 @@ def create_mock_upstream(
         named = request.headers.get(MOCK_OPERATION_HEADER)
         for operation, pattern in sorted(table, key=lambda entry: entry[0].name != named):
             if operation.method == request.method and pattern.match(path):
-                return await _respond(
-                    operation,
-                    request,
-                    _PLACEHOLDER.findall(operation.path),
-                    pattern.match(path),
-                    shapes.get((operation.namespace, operation.name), _NOTHING),
-                )
+                shape = shapes.get((operation.namespace, operation.name), _NOTHING)
+                values = _values(operation, pattern.match(path))
+                run = RUN_PATH.search(operation.path)
+                body = _body(await request.body())
+                if run is not None:
+                    shaped = functools.partial(merge_shape, shape)
+                    return workers_ai.answer(values[run.group(1)], request, body, shaped)
+                return _respond(operation, request, values, body, shape)
         return _not_found()
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -101,46 +76,35 @@ def create_mock_upstream(
 
 
 def _not_found() -> Response:
-    return JSONResponse(
-        {
-            "result": None,
-            "success": False,
-            "errors": [{"code": 7003, "message": "No route for that URI"}],
-            "messages": [],
-        },
-        status_code=404,
-    )
+    return failure(404, 7003, "No route for that URI")
 
 
-async def _events() -> AsyncIterator[bytes]:
-    """Like a model generating: one token event at a time, then `[DONE]`."""
-    for word in _WORDS:
-        yield f"data: {json.dumps({'response': word})}\n\n".encode()
-        await asyncio.sleep(_TOKEN_GAP_S)
-    yield b"data: [DONE]\n\n"
-
-
-async def _respond(
-    operation: Operation, request: Request, names: list[str], match: Any, shape: Any
-) -> Response:
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = raw.decode("utf-8", errors="replace")
+def _values(operation: Operation, match: Any) -> dict[str, str]:
+    """The path variables of a request, by name."""
     groups = [v for _, v in sorted(match.groupdict().items(), key=lambda kv: int(kv[0][1:]))]
+    return dict(zip(_PLACEHOLDER.findall(operation.path), groups, strict=False))
+
+
+def _body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _respond(
+    operation: Operation, request: Request, values: dict[str, str], body: Any, shape: Any
+) -> Response:
     result: dict[str, Any] = {
         "operation": operation.name,
-        "path": dict(zip(names, groups, strict=False)),
+        "path": values,
         "query": dict(request.query_params),
         "echo": body,
     }
-    if _IMAGE_MODELS.search("/".join(groups)) and isinstance(body, dict):
-        return Response(_PNG, media_type="image/png")  # like Workers AI's text-to-image models
     if isinstance(body, dict) and body.get("stream") is True:
-        return StreamingResponse(_events(), media_type="text/event-stream")
+        return StreamingResponse(events(list(WORDS)), media_type="text/event-stream")
     if isinstance(body, dict) and ("prompt" in body or "messages" in body):
-        result["response"] = "".join(_WORDS)
+        result["response"] = "".join(WORDS)
     fmt = operation.output_format.lower()
     if fmt == "xml":
         return Response(
@@ -160,8 +124,7 @@ async def _respond(
         return Response(f"mock response from {operation.name}\n", media_type="text/plain")
     if fmt in ("binary", "octet-stream"):
         return Response(_PNG, media_type="image/png")
-    envelope = {"result": result, "success": True, "errors": [], "messages": []}
-    return JSONResponse(merge_shape(shape, envelope))
+    return JSONResponse(merge_shape(shape, envelope(result)))
 
 
 # Shaped answers: the mock's JSON has what the exposed outputs map, of the declared types, so a

@@ -43,6 +43,7 @@ def environment() -> jinja2.Environment:
     env.filters["md"] = markdown
     env.filters["md_code"] = markdown_code
     env.filters["html_comment"] = html_comment
+    env.filters["counted"] = counted
     return env
 
 
@@ -63,6 +64,11 @@ def render(file: FileSpec) -> str:
         assert file.source is not None
         return Path(file.source).read_text(encoding="utf-8")
     return environment().get_template(file.template).render(**file.context)
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 operation`, `2 operations`: a count with its noun (English `-s` plural)."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def py_literal(value: Any) -> str:

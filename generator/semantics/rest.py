@@ -118,7 +118,25 @@ def _operation(
         span,
         tags,
         responses(ctx, op),
+        _described(ctx, pairs, inputs, variables),
     )
+
+
+def _described(
+    ctx: Context,
+    pairs: list[tuple[ir.Operation, tuple[ir.With, ...]]],
+    inputs: tuple[ir.Input, ...],
+    variables: tuple[str, ...],
+) -> tuple[tuple[str, str], ...]:
+    """The descriptions of the path variables no input declares, from the consumed
+    parameters they feed (as an MCP tool's derived inputs are described)."""
+    declared = {normalise(i.name) for i in inputs}
+    found = {
+        normalise(d.name): d.description
+        for d in derive(pairs, [i.name for i in inputs], ctx.bind_names)
+        if d.description and normalise(d.name) not in declared
+    }
+    return tuple((v, found[normalise(v)]) for v in variables if normalise(v) in found)
 
 
 def _endpoint(

@@ -29,6 +29,7 @@ class Draft:
     span: Span
     tags: tuple[str, ...]
     responses: tuple[ir.Response, ...] = ()
+    described: tuple[tuple[str, str], ...] = ()  # path variables' descriptions (ir.Route)
 
 
 def routes_of(drafts: list[Draft]) -> tuple[ir.Route, ...]:
@@ -56,6 +57,7 @@ def routes_of(drafts: list[Draft]) -> tuple[ir.Route, ...]:
                     description=draft.description,
                     tags=draft.tags,
                     responses=draft.responses,
+                    described=draft.described,
                     span=draft.span,
                 ),
             )

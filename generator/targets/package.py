@@ -11,7 +11,7 @@ import capgen_runtime
 
 from ..format import LINE_LENGTH
 from ..ir import model as ir
-from . import deploy
+from . import clients, deploy
 from .descriptors import Renderer, function_refs, named, operation_refs
 from .files import FileSpec
 from .imports import RUNTIME_PACKAGE, import_block
@@ -64,6 +64,7 @@ class _Planner:
         package, common = self.package, self.common
         deployment = deploy.deployment(package) if deploy.serves_http(package) else None
         init = {**common, "imports": _init_imports(package, self.vendored)}
+        mcp = {"clients": clients.configs(package), "secrets": clients.secrets(package)}
         capability = Module(
             stdlib=["from collections.abc import Mapping"],
             local=_from_package(sorted({*package.modules, "service"})),
@@ -71,12 +72,13 @@ class _Planner:
         )
         return [
             FileSpec("pyproject.toml", "pyproject.toml.jinja", common),
-            FileSpec("README.md", "README.md.jinja", {**common, "deploy": deployment}),
+            FileSpec("README.md", "README.md.jinja", {**common, "deploy": deployment, **mcp}),
             FileSpec(f"{package.module}/__init__.py", "package/__init__.py.jinja", init),
             self.python("__main__.py", "package/__main__.py.jinja", _entry("serve", "main")),
             self.python("settings.py", "package/settings.py.jinja", _settings(package)),
             self.python("app.py", "package/app.py.jinja", _entry("asgi", "OnePortApp", "factory")),
             self.python("capability.py", "package/capability.py.jinja", capability),
+            *_manifest(package),
         ]
 
     def derived(self) -> list[FileSpec]:
@@ -100,6 +102,14 @@ class _Planner:
             aggregates = _aggregates(package)
             files.append(self.python("aggregates.py", "package/aggregates.py.jinja", aggregates))
         return files
+
+
+def _manifest(package: ir.Package) -> list[FileSpec]:
+    """The MCPB bundle manifest, for a package with an MCP adapter."""
+    text = clients.manifest(package)
+    return (
+        [] if text is None else [FileSpec("manifest.json", "manifest.json.jinja", {"text": text})]
+    )
 
 
 def _entry(runtime_module: str, *names: str) -> Module:

@@ -245,6 +245,9 @@ class Route:
     signature: Signature = ()
     tags: tuple[str, ...] = ()  # the spec's `tags`, else the exposed resource it belongs to
     responses: tuple[Response, ...] = ()  # the answers it declares (ikanos beta1)
+    # (name in the spec, description) of the path variables no input declares, taken from
+    # the consumed parameters they feed: what the OpenAPI document says of them
+    described: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

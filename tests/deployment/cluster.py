@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from generator import pipeline
-from tests.support.service import ThreadedServer, free_port, wait_ready
+from tests.support.service import ThreadedServer, free_port, kill_group, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "specs" / "workers-ai-ai-inference.yaml"
@@ -178,8 +178,12 @@ class Replica:
         }
         command = [sys.executable, "-m", self.package.module, "serve", "--port", str(self.port)]
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [*command, *args], env=env, stdout=log, stderr=subprocess.STDOUT
+            self.process = subprocess.Popen(  # its own process group: ended as one in stop()
+                [*command, *args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         return self
 
@@ -203,8 +207,7 @@ class Replica:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                kill_group(self.process)
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -33,6 +33,7 @@ from tests.deployment.cluster import (
     requests_counted,
 )
 from tests.integration.mcp_client import mcp_client
+from tests.support.reaper import running
 from tests.support.service import free_port, wait_ready
 
 pytestmark = pytest.mark.integration
@@ -108,6 +109,29 @@ def test_two_workers_are_two_processes_whose_metrics_sum(tmp_path: Path) -> None
         assert sum(per_worker) == 40
         assert scrapes == {40.0}  # whichever worker answers the scrape
         assert upstream.calls == 40
+
+
+def test_workers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
+    """`serve --workers 2` killed with SIGKILL (no chance to pass a signal on): its workers see
+    the parent gone and stop, and the port stops answering."""
+    with WorkersAi() as upstream:
+        replica = Replica(build_seed(tmp_path, "seed_orphans", upstream))
+        replica.start("--workers", "2").wait_ready()
+        try:
+            assert replica.process is not None
+            workers = _children(replica.process.pid)
+            assert len(workers) == 2
+            replica.process.kill()
+            replica.process.wait()
+            deadline = time.monotonic() + 20
+            while any(map(running, workers)) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not any(map(running, workers)), replica.output()[-3000:]
+            with pytest.raises(httpx.TransportError):
+                httpx.get(f"{replica.url}/healthz", timeout=2)
+            assert "the parent process is gone: stopping" in replica.output()
+        finally:
+            replica.close()
 
 
 def _children(pid: int) -> list[int]:

@@ -367,5 +367,31 @@ def test_the_seed_document_serves_real_clients(seed_service: RunningService) -> 
         "application/json",
         "application/octet-stream",
     }
-    assert "text/event-stream" not in operation["responses"]["200"]["content"]  # covered by */*
-    assert "*/*" in operation["responses"]["200"]["content"]
+    # the seed maps the whole body: JSON, an event stream when asked (`"stream": true`), an
+    # image or audio from such models, all passed on as sent (issue 26)
+    answers = operation["responses"]["200"]["content"]
+    assert {"application/json", "text/event-stream", "image/*", "audio/*", "*/*"} <= set(answers)
+    model = next(p for p in operation["parameters"] if p["name"] == "model")
+    assert model["description"].startswith("The model identifier to execute")  # the spec's
+
+
+FEED = """
+naftiko: 1.0.0-alpha2
+info: {label: Feed, description: an XML feed passed on}
+capability:
+  consumes:
+  - {type: http, namespace: news, baseUri: "https://news.example.com", resources: [{name: feed,
+     path: "/feed/{{section}}", operations: [{name: get-feed, method: GET, outputRawFormat: xml}]}]}
+  exposes:
+  - {type: rest, namespace: feed-rest, port: 8080, resources: [{path: "/feed/{section}", name: feed,
+     operations: [{method: GET, name: feed, call: news.get-feed, with: {section: rest.section}}]}]}
+"""
+
+
+def test_a_passed_on_answer_lists_its_format_media_type(make) -> None:  # type: ignore[no-untyped-def]
+    """No outputs: the upstream's XML goes to the caller as it is, and the document says so."""
+    built: Built = make(FEED)
+    with built.rest() as client:
+        document = client.get("/openapi.json").json()
+    answers = document["paths"]["/feed/{section}"]["get"]["responses"]["200"]["content"]
+    assert "application/xml" in answers and "*/*" in answers

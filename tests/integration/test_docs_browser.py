@@ -92,6 +92,8 @@ def test_swagger_ui_authorizes_and_tries_the_seed_operation(docs_service: Runnin
             page.click(".auth-btn-wrapper button.btn-done")
 
             page.click(".opblock-post .opblock-summary")
+            model_row = page.inner_text("tr[data-param-name='model']")
+            responses = page.inner_text(".opblock-post .responses-wrapper")
             page.click("button.try-out__btn")
             page.fill("tr[data-param-name='account_id'] input", "acct-1")
             page.fill("tr[data-param-name='model'] input", "@cf/meta/llama-3.1-8b-instruct")
@@ -106,3 +108,7 @@ def test_swagger_ui_authorizes_and_tries_the_seed_operation(docs_service: Runnin
             browser.close()
     assert status.strip().startswith("200"), shown[:500]
     assert "mock answer" in shown and "Hello from Chromium" in shown, shown[:1500]
+    # the spec's description of `model` and the path rule in words, not the rule's regex
+    assert "The model identifier to execute" in model_row and "May hold /" in model_row
+    assert "x00" not in model_row and "(?:" not in model_row, model_row
+    assert "text/event-stream" in responses and "image/*" in responses, responses[:1500]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 from markdown_it import MarkdownIt
 from packaging.requirements import InvalidRequirement, Requirement
@@ -187,7 +188,7 @@ def check_requirements(text: str) -> None:
             raise AssertionError(f"requirement {line!r}: {exc}") from None
 
 
-SHELL_COMMANDS = {"pip", "python", "uvicorn", "docker", "curl", "kubectl"}
+SHELL_COMMANDS = {"pip", "python", "uvicorn", "docker", "curl", "kubectl", "npx"}
 _MARKDOWN = MarkdownIt("commonmark").enable("table")
 _INLINE = {"text", "code_inline", "softbreak", "strong_open", "strong_close", "em_open", "em_close"}
 _PLACEHOLDER = re.compile(r"<[a-z]+>")  # `<capgen>/runtime`: for the reader to fill in
@@ -220,6 +221,8 @@ def _markdown(text: str, headings: list[str], fences: set[int]) -> None:
         assert token.type not in ("html_block", "code_block") or index == 0, token.type
         if token.type == "heading_open":
             seen_headings.append((token.tag, tokens[index + 1].content))
+        elif token.type == "fence" and token.info == "json":
+            check_client_config(token.content)
         elif token.type == "fence":
             assert token.info == "sh", token.info
             check_shell(token.content)
@@ -239,7 +242,43 @@ def _markdown(text: str, headings: list[str], fences: set[int]) -> None:
 
 
 def check_readme(text: str) -> None:
-    _markdown(text, ["Run it", "Configuration", "Deploy it"], {1, 4})  # 4: with deployment
+    headings = ["Run it", "Use it from an MCP client", "Configuration", "Deploy it"]
+    _markdown(text, headings, {1, 3, 4, 6})  # +2 with an MCP adapter, +3 with deployment
+
+
+_STDIO = {"command", "args", "env"}
+
+
+def check_client_config(text: str) -> None:
+    """A README's client configuration: JSON with one stdio entry per MCP adapter, each running
+    `python -m <module> stdio`, its environment only `${...}` references or placeholders."""
+    document = json.loads(text)
+    servers = document.get("mcpServers", document.get("servers"))
+    assert isinstance(servers, dict) and servers, sorted(document)
+    assert set(document) <= {"mcpServers", "servers", "inputs"}, sorted(document)
+    for entry in servers.values():
+        assert set(entry) <= _STDIO | {"type"} and entry.get("type", "stdio") == "stdio", entry
+        assert entry["command"] == "python" and entry["args"][:1] == ["-m"], entry
+        assert entry["args"][2] == "stdio", entry
+        for name, value in entry["env"].items():
+            assert re.fullmatch(r"\$\{(env|input):[^}]+\}|<your [^>]+>", value), (name, value)
+
+
+MCPB_SCHEMA = Path(__file__).resolve().parent.parent / "data/mcpb/mcpb-manifest-v0.4.schema.json"
+
+
+def check_mcpb_manifest(text: str) -> None:
+    """The MCPB manifest validates against the schema `@anthropic-ai/mcpb` ships (v0.4), and
+    launches `python -m <module> stdio` with only `${...}` substitutions in its environment."""
+    manifest = json.loads(text)
+    schema = json.loads(MCPB_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(manifest)]
+    assert not errors, errors
+    config = manifest["server"]["mcp_config"]
+    assert config["command"] == "python" and config["args"][2] == "stdio", config
+    for value in config["env"].values():
+        assert re.fullmatch(r"\$\{(__dirname|user_config\.[a-z0-9_]+)\}(/lib)?", value), value
 
 
 def check_wheels(text: str) -> None:
@@ -267,6 +306,7 @@ CHECKS: list[tuple[re.Pattern[str], Callable[[str], None]]] = [
     (re.compile(r"README\.md"), check_readme),
     (re.compile(r"wheels/README\.md"), check_wheels),
     (re.compile(r"\.capgen-manifest\.json"), check_manifest),
+    (re.compile(r"manifest\.json"), check_mcpb_manifest),
     (re.compile(r".+\.py"), check_python),
 ]
 

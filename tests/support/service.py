@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -50,8 +51,8 @@ class RunningService:
         ]
         full_env = {**os.environ, **({"PYTHONPATH": str(project)} if project else {}), **env}
         self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            command, env=full_env, stdout=self.log, stderr=subprocess.STDOUT
+        self.process = subprocess.Popen(  # its own process group: ended as one in stop()
+            command, env=full_env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     @property
@@ -80,11 +81,17 @@ class RunningService:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                kill_group(self.process)
         self.log.close()
         self.log_path.unlink(missing_ok=True)
         return self.process.returncode
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the process group `process` leads (started with `start_new_session`)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def raw_request(

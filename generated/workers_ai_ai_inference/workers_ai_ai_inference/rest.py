@@ -41,6 +41,7 @@ EXECUTEAIMODEL = Route(
     handler="rest_executeaimodel",
     signature=(("account_id", "account-id"), ("model", "model"), ("body", "body")),
     tags=("accounts-account-id-ai-run-model",),
+    described=(("model", "The model identifier to execute, e.g. @cf/meta/llama-3.1-8b-instruct."),),
 )
 
 ADAPTER = RestAdapter(

@@ -34,8 +34,38 @@ _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
 # Headers OpenAPI describes elsewhere (content negotiation, security): never parameters.
 _RESERVED_HEADERS = frozenset({"accept", "authorization", "content-type"})
 _ANY: dict[str, Any] = {"*/*": {"schema": {}}}
-_RAW: dict[str, Any] = {
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+_BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
+_RAW: dict[str, Any] = {"application/octet-stream": _BINARY}
+# What a route that passes the upstream's body on may answer besides JSON: a stream relayed
+# chunk by chunk, an image, audio or other bytes, as the upstream sent them.
+_PASSED_ON: dict[str, Any] = {
+    "text/event-stream": {"schema": {"type": "string"}},
+    "application/x-ndjson": {"schema": {"type": "string"}},
+    "image/*": _BINARY,
+    "audio/*": _BINARY,
+    "application/octet-stream": _BINARY,
+}
+# The media type of each `outputRawFormat` whose body may be passed on as it is (JSON is
+# listed anyway, and binary as octet-stream, images and audio).
+_FORMAT_MEDIA = {
+    "xml": "application/xml",
+    "yaml": "application/yaml",
+    "yml": "application/yaml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "psv": "text/plain",
+    "text": "text/plain",
+    "plain": "text/plain",
+    "html": "text/html",
+    "markdown": "text/markdown",
+}
+# The path-safety patterns (schemas.PATH_SEGMENT, PATH_TAIL), in words, for the reader.
+_PATTERN_NOTES = {
+    PATH_SEGMENT: "One path segment: no `/`, `\\` or control character, and not `.` or `..`.",
+    PATH_TAIL: (
+        "May hold `/`, sent as it is (`a/b/c`); no part empty, `.` or `..`, and no `\\` or "
+        "control character."
+    ),
 }
 
 
@@ -91,20 +121,22 @@ def _operation(route: Route, guarded: bool) -> dict[str, Any]:
 
 def _parameters(route: Route) -> Iterable[dict[str, Any]]:
     declared = {i.name: i for i in route.endpoint.inputs}
+    described = dict(route.described)
     tails = {m.group(1) for m in _VARIABLE.finditer(route.route) if m.group(2)}
     for identifier, name in route.variables:
         item = declared.get(name)
         pattern = PATH_TAIL if identifier in tails else PATH_SEGMENT
+        value_schema = schema(item, described=False) if item else {"type": "string"}
+        text = item.description if item is not None else described.get(name)
+        note = _PATTERN_NOTES[pattern] if value_schema.get("type") == "string" else None
         parameter: dict[str, Any] = {
             "name": identifier,
             "in": "path",
             "required": True,
-            "schema": with_pattern(
-                schema(item, described=False) if item else {"type": "string"}, pattern, 1
-            ),
+            "schema": _path_rule(value_schema, pattern),
         }
-        if item is not None and item.description:
-            parameter["description"] = item.description
+        if text or note:
+            parameter["description"] = "\n\n".join(t for t in (text, note) if t)
         yield parameter
     for item in route.endpoint.inputs:
         if item.location not in ("query", "header", "cookie") or item.value is not None:
@@ -123,6 +155,15 @@ def _parameters(route: Route) -> Iterable[dict[str, Any]]:
         if item.description:
             parameter["description"] = item.description
         yield parameter
+
+
+def _path_rule(value_schema: dict[str, Any], pattern: str) -> dict[str, Any]:
+    """A path variable's schema with the service's path rule beside it (in `allOf`, which
+    validators apply and Swagger UI leaves out: the description says it in words)."""
+    if value_schema.get("type") != "string":
+        return value_schema
+    rule = {"pattern": pattern, "minLength": 1}
+    return {**value_schema, "allOf": [*value_schema.get("allOf", ()), rule]}
 
 
 def _text_schema(item: Input) -> dict[str, Any]:
@@ -156,6 +197,19 @@ def _field(path: str) -> str | None:
     return (found.group(1) or found.group(2)) if found else None
 
 
+def _declared_media(route: Route) -> dict[str, Any]:
+    """The media types the spec gives what the route's calls answer: `outputMediaType`, else
+    that of `outputRawFormat`."""
+    endpoint = route.endpoint
+    calls = [endpoint.call] if endpoint.call else []
+    calls += [step.call for step in endpoint.steps if step.call is not None]
+    media = [
+        c.operation.media_type or _FORMAT_MEDIA.get(c.operation.output_format.lower())
+        for c in calls
+    ]
+    return {m: {"schema": {}} for m in sorted(filter(None, set(media))) if m != "application/json"}
+
+
 def _problem(description: str, *, upstream: bool = False) -> dict[str, Any]:
     content: dict[str, Any] = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     if upstream:  # the same status from the upstream keeps its own body and type
@@ -171,7 +225,7 @@ def _responses(route: Route, has_body: bool, guarded: bool) -> dict[str, Any]:
     passthrough = mapped is None or maps_whole_body(outputs) or route.endpoint.forward is not None
     content: dict[str, Any] = {"application/json": {"schema": mapped if mapped is not None else {}}}
     if passthrough:  # the upstream's own body: JSON, an event stream, an image, ...
-        content.update(_ANY)
+        content.update({**_declared_media(route), **_PASSED_ON, **_ANY})
     responses: dict[str, Any] = {
         "200": {
             "description": "The upstream's answer, mapped as the spec says",

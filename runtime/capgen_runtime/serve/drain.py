@@ -45,8 +45,9 @@ class Drain:
             if callable(current):
                 self.previous[sig] = current
             loop.add_signal_handler(sig, self.signalled, sig, grace)
-        if multiprocessing.parent_process() is not None:
-            self._watch = loop.create_task(self._parent_alive(os.getppid()))
+        parent = multiprocessing.parent_process()  # the pid it had, not os.getppid() now:
+        if parent is not None and parent.pid is not None:  # it may be gone before we start
+            self._watch = loop.create_task(self._parent_alive(parent.pid))
 
     def signalled(self, sig: int, grace: float) -> None:
         if self.stopping:  # a second signal: stop now, in-flight requests or not
