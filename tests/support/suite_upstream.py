@@ -90,6 +90,9 @@ class SuiteUpstream(ThreadedServer):
 
             return StreamingResponse(events(), media_type="text/event-stream")
 
+        async def region(request: Request) -> Response:  # what X-Region said, as text
+            return Response(request.headers.get("x-region", ""), media_type="text/plain")
+
         async def template(request: Request) -> Response:
             body = json.dumps(template_data(request.path_params["item"]))
             return Response(body, media_type="application/json")
@@ -104,5 +107,6 @@ class SuiteUpstream(ThreadedServer):
             Route("/static-text", fixed(STATIC_TEXT.encode(), "text/plain")),
             Route("/static-binary.png", fixed(STATIC_BINARY, "image/png")),
             Route("/template/{item}/data", template),
+            Route("/region", region),
         ]
         super().__init__(Starlette(routes=routes))
