@@ -11,6 +11,7 @@ from ..engine import Answer
 from ..engine.redaction import Redactor
 from ..formats import media_type
 from .binary import BinaryRule
+from .multipart import multipart_blocks
 from .stream import stream_result
 
 
@@ -29,6 +30,10 @@ def tool_result(outcome: Answer, redactor: Redactor, rule: BinaryRule) -> types.
         if refused is not None:
             return text_result(refused, is_error=True)
         media = rule.advertised(outcome)
+        if media.startswith("multipart/") and outcome.media_type:  # one block per part
+            blocks = multipart_blocks(outcome.content, outcome.media_type, redactor)
+            if blocks:
+                return types.CallToolResult(content=blocks, is_error=False)
         data = base64.b64encode(outcome.content).decode()
         content: types.ContentBlock
         if media.startswith("image/"):
