@@ -5,7 +5,8 @@ spec cannot express, scenario by scenario, with the reason; read from the suite'
 The rule: a scenario is listed when passing it needs a protocol feature outside a spec's model
 (the server asking the client something, logging, subscriptions, tasks) or spec syntax that
 does not exist. What the alpha2 syntax can already say (an image tool is a binary upstream, a
-resource template is a REST call, a completion is a list of candidate values) is not listed:
+resource template is a REST call, a completion is a list of candidate values, mixed content is
+a multipart answer, an argument that is a header's value is an `x-mcp-header`) is not listed:
 when it fails, capgen has to change.
 """
 
@@ -50,15 +51,22 @@ INEXPRESSIBLE = {
     "resources-subscribe": Listed(_SUBSCRIBE),
     "resources-unsubscribe": Listed(_SUBSCRIBE),
     "prompts-get-embedded-resource": Listed(
-        "a prompt message whose content is a resource: McpPromptMessage.content is a string"
+        "a prompt message embedding the resource whose URI the caller passes (resourceUri): "
+        "McpPromptMessage.content is a string in every era (alpha2 to beta5, no other key "
+        "allowed), and no prompt syntax refers to a resource"
     ),
     "prompts-get-with-image": Listed(
-        "a prompt message whose content is an image: McpPromptMessage.content is a string"
+        "a prompt message whose content is an image: McpPromptMessage.content is a string in "
+        "every era (alpha2 to beta5, no other key allowed), and a file prompt (location) is a "
+        "text template; nothing in a spec says a message is an image"
     ),
     "json-schema-2020-12": Listed(
-        "an input schema with $schema, $defs ($anchor), additionalProperties, allOf/anyOf and "
-        "if/then/else at its root: McpToolInputParameter says one property's name, type, "
-        "description and required, nothing at the root",
+        "an input schema whose author wrote $schema, $defs ($anchor), additionalProperties, "
+        "allOf/anyOf and if/then/else at its root: McpToolInputParameter says one property's "
+        "name, type, description and required in every era (alpha2 to beta5), nothing at the "
+        "root. capgen could write $schema and additionalProperties on every tool by policy, "
+        "but the checks are about keeping what an author wrote, and $defs, allOf/anyOf and "
+        "if/then/else have no source at all",
         checks(
             "json-schema-2020-12-$schema",
             "json-schema-2020-12-$defs",
