@@ -245,3 +245,21 @@ def test_a_binary_answer_over_its_limit_is_an_error_never_a_cut_blob(
     assert error["code"] == -32603 and error["data"] == {"uri": "media://archive"}
     assert "1025 bytes" in error["message"] and "1024 bytes" in error["message"]
     assert "blob" not in str(resource)
+
+
+def test_discovery_finds_a_tool_by_its_tags(
+    make: Callable[..., Built], upstream: FakeUpstream
+) -> None:
+    built = make(SPEC)
+    module = importlib.import_module(f"{built.module.__name__}.mcp_server")
+    app = module.create_app(
+        built.service(**{f"{built.result.package.env_prefix}_MCP_DISCOVERY": "true"})
+    )
+    with TestClient(app, base_url="http://127.0.0.1:9093") as client:
+        # "images" is only in the photo tool's tags, not in its name or description
+        found = rpc(
+            client, "tools/call", {"name": "search_tools", "arguments": {"query": "images"}}, LEGACY
+        )
+    assert found["result"]["structuredContent"] == {
+        "tools": [{"name": "photo", "description": "One photo."}]
+    }
