@@ -41,6 +41,9 @@ def build_server(
         version=adapter.version,
         instructions=adapter.description,
         cache_hints={method: hint for method in CACHED_METHODS},
+        # the schemas `Mcp-Param-*` headers are checked against (2026-07-28): those listed,
+        # looked up, rather than a whole `tools/list` run by the SDK on every call
+        get_tool_input_schema={tool.name: tool.input_schema for tool in catalog.listed}.get,
         **handlers,
     )
     # The SDK wraps every request in an OpenTelemetry span by default; with no exporter it only
