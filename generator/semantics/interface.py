@@ -3,6 +3,7 @@ REST equivalent): derived from the consumed operations it calls, after `with`.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,41 @@ def feeds(
             for name in names:
                 if found.get(normalise(name)) != "path":  # a path's rule is the stricter
                     found[normalise(name)] = param.location
+    return found
+
+
+# header names whose values are credentials or session state: never mirrored in the clear
+_PRIVATE_HEADER = re.compile(
+    r"authorization|cookie|token|secret|password|passwd|credential|session|api-?key|signature",
+    re.IGNORECASE,
+)
+_WHOLE = re.compile(r"^\{\{\s*[^{}\s]+\s*\}\}$")  # a template that is one variable
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # an HTTP field name (RFC 9110 §5.6.2)
+
+
+def mirrored_headers(
+    pairs: Sequence[tuple[ir.Operation, Sequence[ir.With]]], bind_names: frozenset[str]
+) -> dict[str, str]:
+    """For each caller input (by normalised name) that is, as it is, the whole value of a
+    consumed header, that header's name: an MCP tool announces it as the argument's
+    `x-mcp-header` (SEP-2243), so a 2026-07-28 client also sends it as an `Mcp-Param-*`
+    header that gateways can route on. A header carrying a credential is never announced
+    (its value would travel in the clear), nor one an input fills only part of."""
+    found: dict[str, str] = {}
+    for operation, entries in pairs:
+        by_key = {w.key: w for w in entries}
+        for param in operation.parameters:
+            if param.location != "header" or isinstance(param.value, str):
+                continue
+            if _PRIVATE_HEADER.search(param.name) or not _TOKEN.match(param.name):
+                continue
+            entry = by_key.get(param.name)
+            names, as_is = _fed_by(param.name, entry, bind_names)
+            if not as_is and entry is not None and len(names) == 1:  # `with: {{x}}`, nothing else
+                as_is = _WHOLE.match(str(entry.value)) is not None
+            if as_is:
+                for name in names:
+                    found.setdefault(normalise(name), param.name)
     return found
 
 

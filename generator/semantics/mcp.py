@@ -12,7 +12,7 @@ from .auth import inbound_auth
 from .context import CallContext, Context, caller_order, caller_texts
 from .endpoints import build_endpoint
 from .extensions import adapter_fields
-from .interface import derive, feeds
+from .interface import derive, feeds, mirrored_headers
 from .naming import normalise
 from .rest import endpoint_modules
 from .schemas import constraints, json_type
@@ -100,6 +100,18 @@ def _ref_name(op: m.ExposedOperation) -> str | None:
     return op.ref.split(".", 1)[-1] if op.ref else None
 
 
+def _mirrored(inputs: dict[str, ir.Input], headers: dict[str, str]) -> dict[str, ir.Input]:
+    """Each argument that is a header's whole value, with that header (`x-mcp-header`): one
+    argument per header name, and only of the types SEP-2243 allows (no number, no object)."""
+    taken: set[str] = set()
+    for name, item in inputs.items():
+        header = headers.get(normalise(name))
+        if header and item.type in ("string", "integer", "boolean") and header.lower() not in taken:
+            taken.add(header.lower())
+            inputs[name] = replace(item, header=header)
+    return inputs
+
+
 def _tool(
     ctx: Context, adapter: m.McpExposes, op: m.ExposedOperation, name: str, where: CallContext
 ) -> ir.Tool:
@@ -131,6 +143,7 @@ def _tool(
             inputs.setdefault(var, ir.Input(var))
     fed = feeds(calls.pairs, ctx.bind_names)
     inputs = {name: replace(i, feeds=fed.get(normalise(name))) for name, i in inputs.items()}
+    inputs = _mirrored(inputs, mirrored_headers(calls.pairs, ctx.bind_names))
     unsupplied(ctx, endpoint, calls.pairs, inputs, f"tool {name!r}", ctx.span(op))
     description = op.description
     if op.ref and description is None and op.ref in ctx.functions:

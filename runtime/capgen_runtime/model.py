@@ -174,6 +174,7 @@ class Input:
     description: str | None = None
     constraints: dict[str, JSON] | None = None  # JSON Schema keywords given in the spec
     feeds: str | None = None  # `path` or `header`: it fills a consumed path placeholder or header
+    header: str | None = None  # MCP: the consumed header it is the whole value of (x-mcp-header)
 
 
 def chosen(name: str, include: Sequence[str], exclude: Sequence[str]) -> bool:

@@ -36,6 +36,8 @@ def schema(item: Input, described: bool = True, placed: bool = True) -> dict[str
         prop = with_pattern(prop, PATH_TAIL, 1) if placed else {"minLength": 1, **prop}
     elif item.feeds == "header" and placed:
         prop = with_pattern(prop, HEADER_VALUE)
+    if item.header and not placed:  # MCP: mirrored as `Mcp-Param-<header>` (SEP-2243)
+        prop["x-mcp-header"] = item.header
     if described and item.description:
         prop["description"] = item.description
     return prop

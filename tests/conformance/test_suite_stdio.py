@@ -72,6 +72,25 @@ async def _tool_binary(client: Client, tool: str, kind: str, media: str, data: b
     )
 
 
+async def _mixed(client: Client) -> list[str]:
+    """One block per part of the upstream's multipart answer, in order."""
+    result = await client.call_tool("test_multiple_content_types", {})
+    blocks = [c.model_dump(mode="json", by_alias=True, exclude_none=True) for c in result.content]
+    want = [
+        {"type": "text", "text": fx.MIXED_TEXT},
+        {"type": "image", "mimeType": "image/png", "data": base64.b64encode(fx.IMAGE).decode()},
+        {
+            "type": "resource",
+            "resource": {
+                "uri": fx.MIXED_URI,
+                "mimeType": "application/json",
+                "text": fx.MIXED_JSON,
+            },
+        },
+    ]
+    return [] if blocks == want and not result.is_error else [f"mixed content: got {blocks}"]
+
+
 async def _progress(client: Client) -> list[str]:
     seen: list[float] = []
 
@@ -180,6 +199,7 @@ def _checks(modern: bool) -> dict[str, Check]:
         ),
         "tools-call-error": _error,
         "tools-call-with-progress": _progress,
+        "tools-call-mixed-content": _mixed,
         "resources-list": lambda c: _uris(c, {"test://static-text", "test://static-binary"}),
         "resources-read-text": lambda c: _read(
             c, "test://static-text", "text/plain", fx.STATIC_TEXT, "text"

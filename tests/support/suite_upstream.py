@@ -67,6 +67,27 @@ IMAGE, AUDIO = png_pixel(), wav_beep()
 STATIC_BINARY = png_pixel(0, 0, 255)
 
 
+MIXED_TEXT = "Multiple content types test:"
+MIXED_JSON = '{"test":"data","value":123}'
+MIXED_URI = "test://mixed-content-resource"
+BOUNDARY = "capgen-suite-boundary"
+
+
+def mixed() -> bytes:
+    """A multipart/mixed answer (RFC 2046): a text part, a PNG, and a JSON part that names
+    its resource with Content-Location."""
+    parts = [
+        ("Content-Type: text/plain; charset=utf-8\r\n", MIXED_TEXT.encode()),
+        ("Content-Type: image/png\r\n", IMAGE),
+        (
+            f"Content-Type: application/json\r\nContent-Location: {MIXED_URI}\r\n",
+            MIXED_JSON.encode(),
+        ),
+    ]
+    body = b"".join(f"--{BOUNDARY}\r\n{head}\r\n".encode() + data + b"\r\n" for head, data in parts)
+    return body + f"--{BOUNDARY}--\r\n".encode()
+
+
 def template_data(item: str) -> dict[str, object]:
     return {"id": item, "templateTest": True, "data": f"Data for ID: {item}"}
 
@@ -90,6 +111,9 @@ class SuiteUpstream(ThreadedServer):
 
             return StreamingResponse(events(), media_type="text/event-stream")
 
+        async def region(request: Request) -> Response:  # what X-Region said, as text
+            return Response(request.headers.get("x-region", ""), media_type="text/plain")
+
         async def template(request: Request) -> Response:
             body = json.dumps(template_data(request.path_params["item"]))
             return Response(body, media_type="application/json")
@@ -104,5 +128,7 @@ class SuiteUpstream(ThreadedServer):
             Route("/static-text", fixed(STATIC_TEXT.encode(), "text/plain")),
             Route("/static-binary.png", fixed(STATIC_BINARY, "image/png")),
             Route("/template/{item}/data", template),
+            Route("/region", region),
+            Route("/mixed", fixed(mixed(), f"multipart/mixed; boundary={BOUNDARY}")),
         ]
         super().__init__(Starlette(routes=routes))

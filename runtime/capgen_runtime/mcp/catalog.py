@@ -21,7 +21,10 @@ from ..model import McpAdapter, Tool, chosen
 from ..rest.body import MAX_DEPTH, depth
 from ..schemas import object_schema, result_schema
 from ..settings import Settings
+from .binary import binary_rule
 from .results import text_result
+
+TAGS = "tags"  # the `_meta` key of a tool's tags
 
 
 class Catalog:
@@ -31,7 +34,7 @@ class Catalog:
     def __init__(self, adapter: McpAdapter, settings: Settings) -> None:
         offered = selected(adapter.tools, settings.mcp_tools, settings.mcp_exclude_tools)
         self.tools = {tool.name: tool for tool in offered}
-        self.contracts = {tool.name: ToolContract(tool) for tool in offered}
+        self.contracts = {tool.name: ToolContract(tool, adapter) for tool in offered}
         listed = [self.contracts[tool.name].listed for tool in offered]
         self.discovery = Discovery(listed) if settings.mcp_discovery else None
         # in discovery mode a few meta-tools stand for all of them
@@ -126,7 +129,8 @@ class Discovery:
         words = [w for w in re.split(r"[\s_\-./]+", query.lower()) if w]
         ranked = []
         for index, tool in enumerate(self.by_name.values()):
-            text = f"{tool.name} {tool.title or ''} {tool.description or ''}".lower()
+            tags = " ".join((tool.meta or {}).get(TAGS, ()))
+            text = f"{tool.name} {tool.title or ''} {tool.description or ''} {tags}".lower()
             if all(word in text for word in words):
                 in_name = sum(word in tool.name.lower() for word in words)
                 ranked.append((-in_name, index, tool))
@@ -146,7 +150,8 @@ class ToolContract:
     """A tool's listed definition, the check of its arguments against its `inputSchema`, and
     its results' `structuredContent`, checked against its `outputSchema`."""
 
-    def __init__(self, tool: Tool) -> None:
+    def __init__(self, tool: Tool, adapter: McpAdapter) -> None:
+        self.binary = binary_rule(tool.endpoint, adapter)
         self.declared = frozenset(i.name for i in tool.inputs)
         self.required = tuple(i.name for i in tool.inputs if i.required)
         input_schema = object_schema(tool.inputs, placed=False)
@@ -161,6 +166,8 @@ class ToolContract:
             input_schema=input_schema,
             output_schema=output,
             annotations=annotations,
+            # the spec's `tags` (ikanos), which MCP has no field for, under `_meta`
+            meta={TAGS: list(tool.tags)} if tool.tags else None,
         )
 
     def check_arguments(self, arguments: Mapping[str, Any]) -> list[str]:
@@ -186,7 +193,7 @@ class ToolContract:
             if value is not NOT_MAPPED:
                 result.structured_content = structured(redactor.value(value), self.wrapped)
             elif not self.wrapped:
-                media = media_type(outcome.media_type) or "application/octet-stream"
+                media = self.binary.advertised(outcome) or "application/octet-stream"
                 result.structured_content = {"mimeType": media, "size": len(outcome.content)}
         if self.output is None or result.structured_content is None:
             return result

@@ -11,27 +11,33 @@ from urllib.parse import unquote
 
 import mcp.types as types
 from mcp import MCPError
-from mcp.server import ServerRequestContext
+from mcp.server import CacheHint, ServerRequestContext
 
 from ..engine import Exchange, Service
 from ..engine.prompts import local_path
 from ..errors import CapabilityError
-from ..expr.mapping import NOT_MAPPED
 from ..formats import media_type
 from ..model import McpAdapter, Prompt, Resource
-from .results import is_text
+from .binary import BinaryRule, binary_rule, is_text
+from .caching import hinted
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict[str, Any]:
+def resource_handlers(adapter: McpAdapter, service: Service, hint: CacheHint) -> dict[str, Any]:
+    """`resources/list`, `resources/templates/list` and `resources/read` (none listed, every
+    URI unknown, for an adapter that declares no resources)."""
+    resources = adapter.resources
     templates = [r for r in resources if "{" in r.uri]
+    rules = {r.name: binary_rule(r.endpoint, adapter, forced=r.binary) for r in resources}
+    static = binary_rule(None, adapter)  # static files: the adapter's limit
+    cached = hinted(hint)
 
     async def list_resources(
         ctx: ServerRequestContext[Any], params: Any
     ) -> types.ListResourcesResult:
         return types.ListResourcesResult(
-            resources=_listed(r for r in resources if "{" not in r.uri)
+            resources=_listed(r for r in resources if "{" not in r.uri), **cached
         )
 
     async def list_templates(
@@ -47,16 +53,17 @@ def resource_handlers(resources: tuple[Resource, ...], service: Service) -> dict
             )
             for r in templates
         ]
-        return types.ListResourceTemplatesResult(resource_templates=listed)
+        return types.ListResourceTemplatesResult(resource_templates=listed, **cached)
 
     async def read_resource(
         ctx: ServerRequestContext[Any], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
         for resource in resources:
-            found = await _read(resource, uri, service)
+            rule = static if resource.location else rules[resource.name]
+            found = await _read(resource, uri, service, rule)
             if found is not None:
-                return types.ReadResourceResult(contents=[found])
+                return types.ReadResourceResult(contents=[found], **cached)
         raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {uri}", {"uri": uri})
 
     return {
@@ -92,12 +99,14 @@ def _listed(concrete: Iterable[Resource]) -> list[types.Resource]:
 Contents = types.TextResourceContents | types.BlobResourceContents
 
 
-async def _read(resource: Resource, uri: str, service: Service) -> Contents | None:
+async def _read(
+    resource: Resource, uri: str, service: Service, rule: BinaryRule
+) -> Contents | None:
     if resource.location:
         prefix = resource.uri.rstrip("/") + "/"
         if not uri.startswith(prefix):
             return None
-        return _read_static(resource, uri, uri[len(prefix) :])
+        return _read_static(resource, uri, uri[len(prefix) :], rule)
     values = match_template(resource.uri, uri)
     if values is None:
         return None
@@ -107,21 +116,20 @@ async def _read(resource: Resource, uri: str, service: Service) -> Contents | No
         raise MCPError(
             types.INVALID_PARAMS, service.redactor.text(exc.message), {"uri": uri}
         ) from None
-    media = media_type(answer.media_type)
-    if answer.value is NOT_MAPPED and answer.content and not is_text(media):
-        return _contents(uri, resource.mime_type or media, service.redactor.binary(answer.content))
-    mime = resource.mime_type or "application/json"
+    if rule.is_binary(answer):
+        mime = resource.mime_type or rule.advertised(answer)
+        return _blob(uri, mime, service.redactor.binary(answer.content), rule)
+    mime = resource.mime_type or rule.media_type or "application/json"
     return types.TextResourceContents(
         uri=uri, mime_type=mime, text=service.redactor.text(answer.text)
     )
 
 
-def _contents(uri: str, mime: str, data: bytes) -> Contents:
-    """Text as text, anything else (an image, a PDF) as a base64 blob."""
-    if is_text(media_type(mime)):
-        return types.TextResourceContents(
-            uri=uri, mime_type=mime, text=data.decode("utf-8", "replace")
-        )
+def _blob(uri: str, mime: str, data: bytes, rule: BinaryRule) -> types.BlobResourceContents:
+    """Bytes as a base64 blob; more than the limit is an error, never a cut blob."""
+    refused = rule.refusal(len(data))
+    if refused is not None:
+        raise MCPError(types.INTERNAL_ERROR, refused, {"uri": uri})
     blob = base64.b64encode(data).decode()
     return types.BlobResourceContents(
         uri=uri, mime_type=mime or "application/octet-stream", blob=blob
@@ -151,7 +159,7 @@ def _static_files(location: str) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def _read_static(resource: Resource, uri: str, relative: str) -> Contents:
+def _read_static(resource: Resource, uri: str, relative: str, rule: BinaryRule) -> Contents:
     parts = relative.split("/")
     if not relative or any(not _SEGMENT.match(p) or p in (".", "..") for p in parts):
         raise MCPError(types.INVALID_PARAMS, f"Invalid resource path: {uri}", {"uri": uri})
@@ -159,15 +167,23 @@ def _read_static(resource: Resource, uri: str, relative: str) -> Contents:
     target = (root / relative).resolve()
     if root not in target.parents or not target.is_file():
         raise MCPError(types.INVALID_PARAMS, f"Unknown resource: {uri}", {"uri": uri})
-    return _contents(uri, _guess(relative), target.read_bytes())
+    mime, data = _guess(relative), target.read_bytes()
+    if is_text(media_type(mime)):  # text as text, anything else (an image, a PDF) as a blob
+        return types.TextResourceContents(
+            uri=uri, mime_type=mime, text=data.decode("utf-8", "replace")
+        )
+    return _blob(uri, mime, data, rule)
 
 
 def _guess(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "text/plain"
 
 
-def prompt_handlers(prompts: tuple[Prompt, ...], service: Service) -> dict[str, Any]:
+def prompt_handlers(
+    prompts: tuple[Prompt, ...], service: Service, hint: CacheHint
+) -> dict[str, Any]:
     by_name = {p.name: p for p in prompts}
+    cached = hinted(hint)
 
     async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
         return types.ListPromptsResult(
@@ -187,7 +203,8 @@ def prompt_handlers(prompts: tuple[Prompt, ...], service: Service) -> dict[str, 
                     ],
                 )
                 for p in prompts
-            ]
+            ],
+            **cached,
         )
 
     async def get_prompt(

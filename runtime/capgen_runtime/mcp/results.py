@@ -9,8 +9,9 @@ import mcp.types as types
 
 from ..engine import Answer
 from ..engine.redaction import Redactor
-from ..expr.mapping import NOT_MAPPED
 from ..formats import media_type
+from .binary import BinaryRule
+from .multipart import multipart_blocks
 from .stream import stream_result
 
 
@@ -20,14 +21,19 @@ def text_result(text: str, *, is_error: bool) -> types.CallToolResult:
     )
 
 
-def tool_result(outcome: Answer, redactor: Redactor) -> types.CallToolResult:
+def tool_result(outcome: Answer, redactor: Redactor, rule: BinaryRule) -> types.CallToolResult:
+    """The answer as content: raw bytes as an image, audio or an embedded resource (of the
+    advertised media type, refused whole over the size limit), anything else as text."""
     media = media_type(outcome.media_type)
-    if (
-        outcome.content
-        and not outcome.is_error
-        and outcome.value is NOT_MAPPED
-        and not is_text(media)
-    ):
+    if rule.is_binary(outcome):
+        refused = rule.refusal(len(outcome.content))
+        if refused is not None:
+            return text_result(refused, is_error=True)
+        media = rule.advertised(outcome)
+        if media.startswith("multipart/") and outcome.media_type:  # one block per part
+            blocks = multipart_blocks(outcome.content, outcome.media_type, redactor)
+            if blocks:
+                return types.CallToolResult(content=blocks, is_error=False)
         data = base64.b64encode(outcome.content).decode()
         content: types.ContentBlock
         if media.startswith("image/"):
@@ -47,12 +53,3 @@ def tool_result(outcome: Answer, redactor: Redactor) -> types.CallToolResult:
     if media == "text/event-stream":
         return stream_result(outcome, redactor)
     return text_result(redactor.text(outcome.text), is_error=outcome.is_error)
-
-
-def is_text(media: str) -> bool:
-    return (
-        not media
-        or media.startswith("text/")
-        or media.endswith(("json", "+xml", "/xml", "yaml", "ndjson"))
-        or media in ("application/x-www-form-urlencoded", "application/javascript")
-    )

@@ -9,11 +9,12 @@ from typing import Any
 
 import mcp.types as types
 from mcp import MCPError
-from mcp.server import Server, ServerRequestContext
+from mcp.server import CacheHint, Server, ServerRequestContext
 
 from ..engine import Exchange, Service, json_answer
 from ..errors import CapabilityError, NoHandler
 from ..model import McpAdapter
+from .caching import CACHED_METHODS, cache_hint, hinted
 from .catalog import Catalog, cursor_position
 from .resources import completion_handler, prompt_handlers, resource_handlers
 from .results import text_result, tool_result
@@ -25,17 +26,25 @@ def build_server(
 ) -> Server[Any]:
     """A low-level MCP server whose handlers answer through the service."""
     catalog = catalog or Catalog(adapter, service.settings)
+    hint = cache_hint(adapter)
     handlers: dict[str, Any] = {
-        "on_list_tools": _list_tools(catalog, service.settings.mcp_page_size),
+        "on_list_tools": _list_tools(catalog, service.settings.mcp_page_size, hint),
         "on_call_tool": _call_tool(catalog, service),
     }
-    if adapter.resources:
-        handlers.update(resource_handlers(adapter.resources, service))
-    if adapter.prompts:
-        handlers.update(prompt_handlers(adapter.prompts, service))
+    # Every adapter lists its resources and prompts, none when it declares none: an empty
+    # list with caching hints rather than -32601 (README, "MCP protocol revisions").
+    handlers.update(resource_handlers(adapter, service, hint))
+    handlers.update(prompt_handlers(adapter.prompts, service, hint))
     handlers.update(completion_handler(adapter))
     server: Server[Any] = Server(
-        adapter.namespace, version=adapter.version, instructions=adapter.description, **handlers
+        adapter.namespace,
+        version=adapter.version,
+        instructions=adapter.description,
+        cache_hints={method: hint for method in CACHED_METHODS},
+        # the schemas `Mcp-Param-*` headers are checked against (2026-07-28): those listed,
+        # looked up, rather than a whole `tools/list` run by the SDK on every call
+        get_tool_input_schema={tool.name: tool.input_schema for tool in catalog.listed}.get,
+        **handlers,
     )
     # The SDK wraps every request in an OpenTelemetry span by default; with no exporter it only
     # costs time. Services that want spans can put `OpenTelemetryMiddleware` back.
@@ -45,18 +54,21 @@ def build_server(
     return server
 
 
-def _list_tools(catalog: Catalog, size: int) -> Any:
+def _list_tools(catalog: Catalog, size: int, hint: CacheHint) -> Any:
     listed = catalog.listed
+    cached = hinted(hint)
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
         start = cursor_position(params.cursor if params else None, len(listed))
         if size <= 0:
-            return types.ListToolsResult(tools=listed)
+            return types.ListToolsResult(tools=listed, **cached)
         more = start + size < len(listed)
         return types.ListToolsResult(
-            tools=listed[start : start + size], next_cursor=str(start + size) if more else None
+            tools=listed[start : start + size],
+            next_cursor=str(start + size) if more else None,
+            **cached,
         )
 
     return list_tools
@@ -97,6 +109,6 @@ def _call_tool(catalog: Catalog, service: Service) -> Any:
             answer = json_answer(200, {})
         except CapabilityError as exc:
             return text_result(redactor.text(exc.message), is_error=True)
-        return contract.result(tool_result(answer, redactor), answer, redactor)
+        return contract.result(tool_result(answer, redactor, contract.binary), answer, redactor)
 
     return call_tool
