@@ -125,12 +125,24 @@ SEED_WITHOUT = {
     **{
         scenario: Listed(_FIXTURE.format(what))
         for scenario, what in (
+            ("resources-list", "resources"),
             ("resources-read-text", "resource test://static-text"),
             ("resources-read-binary", "resource test://static-binary"),
             ("resources-templates-read", "template test://template/{id}/data"),
+            ("prompts-list", "prompts"),
             ("prompts-get-simple", "prompt test_simple_prompt"),
             ("prompts-get-with-args", "prompt test_prompt_with_arguments"),
             ("completion-complete", "prompt test_prompt_with_arguments"),
         )
     },
+    "caching": Listed(
+        "the seed declares no prompts and no resources: prompts/list, resources/list and "
+        "resources/templates/list are -32601 there, as server-stateless requires of methods "
+        "a server does not advertise; the fixture capability run checks their hints",
+        checks(
+            "sep-2549-prompts-list-caching-hints",
+            "sep-2549-resources-list-caching-hints",
+            "sep-2549-resources-templates-list-caching-hints",
+        ),
+    ),
 }

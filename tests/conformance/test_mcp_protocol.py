@@ -124,25 +124,9 @@ def test_case_60_capabilities_follow_what_is_declared(make) -> None:
 
     found = run(built, caps)
     assert found.tools is not None and found.resources is not None and found.prompts is not None
-    # capgen (README, "MCP protocol revisions"): an adapter without resources or prompts lists
-    # none, rather than answering -32601, so 2026-07-28 clients get caching hints on each list
     tools_only = make(SPEC.split("    resources:\n    - {name: about")[0])
-
-    async def empty(client: Any) -> Any:
-        caps = client.server_capabilities
-        lists = (
-            (await client.list_resources()).resources,
-            (await client.list_resource_templates()).resource_templates,
-            (await client.list_prompts()).prompts,
-        )
-        with pytest.raises(MCPError) as unknown:
-            await client.read_resource("data://about")
-        return caps, lists, unknown.value.error
-
-    found, lists, error = run(tools_only, empty)
-    assert found.tools is not None and found.resources is not None and found.prompts is not None
-    assert lists == ([], [], [])
-    assert error.code == -32602 and error.data == {"uri": "data://about"}
+    found = run(tools_only, caps)
+    assert found.tools is not None and found.resources is None and found.prompts is None
 
 
 def test_cases_61_62_titles_annotations_and_required(make) -> None:

@@ -175,20 +175,16 @@ def test_the_adapters_hints_on_every_list_and_read_result(
         assert (read["ttlMs"], read["cacheScope"]) == (30000, "public")
 
 
-def test_defaults_where_the_spec_says_nothing_and_empty_lists(
+def test_defaults_where_the_spec_says_nothing_and_undeclared_lists(
     make: Callable[..., Built], upstream: FakeUpstream
 ) -> None:
     with served(make(PLAIN)) as client:
-        answers = {m: rpc(client, m, {}, MODERN)["result"] for m in LISTS}
-        missing = rpc(client, "resources/read", {"uri": "plain://nothing"}, MODERN)
-    for method, result in answers.items():
-        # README: 0 (ask again every time) and private (never shared between callers)
-        assert (result["ttlMs"], result["cacheScope"]) == (0, "private"), method
-    assert answers["prompts/list"]["prompts"] == []
-    assert answers["resources/list"]["resources"] == []
-    assert answers["resources/templates/list"]["resourceTemplates"] == []
-    assert missing["error"]["code"] == -32602
-    assert missing["error"]["data"] == {"uri": "plain://nothing"}
+        tools = rpc(client, "tools/list", {}, MODERN)["result"]
+        undeclared = {m: rpc(client, m, {}, MODERN) for m in LISTS[1:]}
+    # README: 0 (ask again every time) and private (never shared between callers)
+    assert (tools["ttlMs"], tools["cacheScope"]) == (0, "private")
+    for method, answer in undeclared.items():  # SEMANTICS §6.3: not advertised, not served
+        assert answer["error"]["code"] == -32601, method
 
 
 def test_binary_answers_carry_the_advertised_type(

@@ -25,8 +25,8 @@ _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
 def resource_handlers(adapter: McpAdapter, service: Service, hint: CacheHint) -> dict[str, Any]:
-    """`resources/list`, `resources/templates/list` and `resources/read` (none listed, every
-    URI unknown, for an adapter that declares no resources)."""
+    """`resources/list`, `resources/templates/list` and `resources/read` of an adapter that
+    declares resources."""
     resources = adapter.resources
     templates = [r for r in resources if "{" in r.uri]
     rules = {r.name: binary_rule(r.endpoint, adapter, forced=r.binary) for r in resources}

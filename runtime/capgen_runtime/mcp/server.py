@@ -31,10 +31,12 @@ def build_server(
         "on_list_tools": _list_tools(catalog, service.settings.mcp_page_size, hint),
         "on_call_tool": _call_tool(catalog, service),
     }
-    # Every adapter lists its resources and prompts, none when it declares none: an empty
-    # list with caching hints rather than -32601 (README, "MCP protocol revisions").
-    handlers.update(resource_handlers(adapter, service, hint))
-    handlers.update(prompt_handlers(adapter.prompts, service, hint))
+    # resources and prompts only when declared (SEMANTICS §6.3): otherwise the capability is
+    # not advertised and its methods are -32601, as server-stateless requires
+    if adapter.resources:
+        handlers.update(resource_handlers(adapter, service, hint))
+    if adapter.prompts:
+        handlers.update(prompt_handlers(adapter.prompts, service, hint))
     handlers.update(completion_handler(adapter))
     server: Server[Any] = Server(
         adapter.namespace,
