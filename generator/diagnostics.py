@@ -54,6 +54,16 @@ CODES: dict[str, Code] = {
     "E012": Code("error", "required field missing", "add the field"),
     "E013": Code("error", "field has the wrong type", "see the expected type in the message"),
     "E014": Code("error", "value not allowed here", "use one of the listed values"),
+    "E015": Code(
+        "error",
+        "unknown key that is a misspelling of a known one (nothing under it would be read)",
+        "write the key as suggested",
+    ),
+    "E016": Code(
+        "error",
+        "`consumes`, `exposes` or `aggregates` at the root beside `capability`",
+        "indent it under `capability:`",
+    ),
     # -- consumes
     "E020": Code(
         "error",
@@ -94,6 +104,11 @@ CODES: dict[str, Code] = {
     "E034": Code(
         "error", "`ref` names an unknown aggregate function", "write `ref: <aggregate>.<function>`"
     ),
+    "E035": Code(
+        "error",
+        "an exposed operation or tool has no `call`, `steps`, `ref` or mock values",
+        "add `call: <namespace>.<operation>` (or mock `value`s on its outputs)",
+    ),
     # -- exposes
     "E040": Code(
         "error", "two REST operations share a method and path", "keep one or change the path"
@@ -114,7 +129,7 @@ CODES: dict[str, Code] = {
     "E052": Code(
         "error",
         "strict mode: spec does not follow the published schema",
-        "fix the spec or drop --strict",
+        "fix the spec, or turn schema validation off (`--strict`, or `strict` in [tool.capgen])",
     ),
     # -- text that reaches deployment files
     "E060": Code(
@@ -227,8 +242,9 @@ CODES: dict[str, Code] = {
     ),
     "W134": Code(
         "warning",
-        "`call` target not declared; the operation answers 501",
-        "declare the operation under `consumes`, or fix the reference (an error with --strict)",
+        "`call` names an operation this spec does not declare, nor anything close; it answers 501",
+        "declare the operation under `consumes`, or fix the reference (an error with --strict "
+        "or --warnings-as-errors)",
     ),
     "W150": Code(
         "warning",
@@ -238,16 +254,59 @@ CODES: dict[str, Code] = {
     "W151": Code(
         "warning",
         "a template name nothing supplies renders empty (DEV-24)",
-        "declare the input, add a `with` entry or a bind, or fix the name (an error with --strict)",
+        "declare the input, add a `with` entry or a bind, or fix the name (an error with "
+        "--strict or --warnings-as-errors)",
     ),
 }
 
 
+SUGGEST = 0.6  # difflib's similarity above which a declared value is offered as a guess
+NAME_GUESS = 0.75  # for keys and names, where many are declared (`personas` is no `version`)
+
+
+def closest(word: object, choices: Iterable[str], cutoff: float = SUGGEST) -> str | None:
+    """The declared name most like `word` (case ignored), if any is at least `cutoff` alike."""
+    lowered: dict[str, str] = {}
+    for choice in sorted(set(choices), reverse=True):
+        lowered[choice.lower()] = choice
+    found = difflib.get_close_matches(str(word).lower(), sorted(lowered), 1, cutoff)
+    return lowered[found[0]] if found else None
+
+
+def did_you_mean(word: object, choices: Iterable[str], cutoff: float = SUGGEST) -> str:
+    """`; did you mean 'query'?`, or "" when nothing declared is close."""
+    guess = closest(word, choices, cutoff)
+    return f"; did you mean {guess!r}?" if guess is not None else ""
+
+
+def typo_of(word: str, choices: Iterable[str]) -> str | None:
+    """The declared name `word` is a misspelling of: one edit away (a letter added, dropped,
+    changed, two swapped, or the case), two for names of 8 letters or more; None when no
+    single declared name is that close (`personas` is no typo of `version`)."""
+    allowed = 2 if len(word) >= 8 else 1
+    found = sorted(c for c in set(choices) if _edits(word.lower(), c.lower()) <= allowed)
+    return found[0] if len(found) == 1 and found[0] != word else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein with transpositions); the standard
+    library has none, and a dependency for these lines is not worth it."""
+    if abs(len(a) - len(b)) > 2:
+        return 3
+    previous, row = [], list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        before, previous, row = previous, row, [i]
+        for j, y in enumerate(b, 1):
+            cost = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, before[j - 2] + 1)
+            row.append(cost)
+    return row[-1]
+
+
 def not_one_of(what: str, value: object, choices: Sequence[str]) -> str:
     """`<what> 'que' is not one of path, query, ...; did you mean 'query'?` (E014)."""
-    close = difflib.get_close_matches(str(value).lower(), [c.lower() for c in choices], 1, 0.6)
-    guess = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{what} {value!r} is not one of {', '.join(choices)}{guess}"
+    return f"{what} {value!r} is not one of {', '.join(choices)}{did_you_mean(value, choices)}"
 
 
 @dataclass(frozen=True)
@@ -281,6 +340,7 @@ class Diagnostics:
 
     items: list[Diagnostic] = field(default_factory=list)
     strict: bool = False
+    warnings_as_errors: bool = False  # `--warnings-as-errors`: every warning fails the build
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self._add("error", code, message, span, hint)
@@ -297,6 +357,8 @@ class Diagnostics:
         self, severity: Severity, code: str, message: str, span: Span, hint: str | None
     ) -> None:
         entry = CODES[code]
+        if severity == "warning" and self.warnings_as_errors:
+            severity = "error"
         self.items.append(Diagnostic(severity, code, message, span, hint or entry.hint))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
