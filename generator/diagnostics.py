@@ -340,7 +340,6 @@ class Diagnostics:
 
     items: list[Diagnostic] = field(default_factory=list)
     strict: bool = False
-    warnings_as_errors: bool = False  # `--warnings-as-errors`: every warning fails the build
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self._add("error", code, message, span, hint)
@@ -357,9 +356,15 @@ class Diagnostics:
         self, severity: Severity, code: str, message: str, span: Span, hint: str | None
     ) -> None:
         entry = CODES[code]
-        if severity == "warning" and self.warnings_as_errors:
-            severity = "error"
         self.items.append(Diagnostic(severity, code, message, span, hint or entry.hint))
+
+    def promote(self) -> None:
+        """`--warnings-as-errors`: every warning becomes an error (once all are collected, so
+        the checks that run after a first error still report theirs)."""
+        self.items = [
+            Diagnostic("error", d.code, d.message, d.span, d.hint) if d.severity == "warning" else d
+            for d in self.items
+        ]
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
         self.items.extend(other)

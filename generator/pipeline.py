@@ -81,7 +81,15 @@ class Result:
 def validate(spec_path: Path, options: Options | None = None) -> Result:
     """Load, validate and build the IR; `result.package` is set when there is no error."""
     options = options or Options()
-    diagnostics = Diagnostics(strict=options.strict, warnings_as_errors=options.warnings_as_errors)
+    result = _validate(spec_path, options)
+    if options.warnings_as_errors:
+        result.diagnostics.promote()
+        result.package = result.package if not result.diagnostics.has_errors else None
+    return result
+
+
+def _validate(spec_path: Path, options: Options) -> Result:
+    diagnostics = Diagnostics(strict=options.strict)
     result = Result(spec_path, diagnostics)
     document = load_document(spec_path, diagnostics, display_name=_display(spec_path))
     if document is None:

@@ -44,14 +44,15 @@ def known_keys(model: str) -> list[str]:
         return []
     found: set[str] = set()
     for name, info in cls.model_fields.items():
-        found.update((name, info.alias or to_camel(name)))
+        found.add(info.alias or to_camel(name))
     return sorted(found)
 
 
 def report(
     unknown: dict[tuple[str, str], list[Pointer]], locations: Locations, diagnostics: Diagnostics
 ) -> None:
-    for (model, key), pointers in unknown.items():
+    for (model, key), listed in unknown.items():
+        pointers = list(dict.fromkeys(listed))  # a mapping read twice is one place
         owner = pointers[0][:-1]
         choices = [locations.term(k, owner) for k in known_keys(model)]
         place = MODEL_NAMES.get(model, model)
