@@ -48,9 +48,7 @@ def test_the_guide_shows_each_example_as_it_is(update_goldens: bool) -> None:
 
 @pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
 def test_each_example_validates_without_a_single_warning(example: str) -> None:
-    result = CliRunner().invoke(
-        cli, ["validate", "--warnings-as-errors", str(EXAMPLES / example)]
-    )
+    result = CliRunner().invoke(cli, ["validate", "--warnings-as-errors", str(EXAMPLES / example)])
     assert result.exit_code == 0, result.stderr
     assert "0 error(s), 0 warning(s)" in result.stderr
 
@@ -85,7 +83,10 @@ def test_notes_over_rest_and_mcp(example: str, make, upstream: FakeUpstream) -> 
     assert made.status_code == 201 and one.status_code == 200
     upstream.answer(Answer(200, listing), Answer(200, {"id": "n1"}), Answer(201, {"id": "n3"}))
     results = _mcp(
-        built, ("search-notes", {"tag": "home"}), ("read-note", {"id": "n1"}), ("jot", {"text": "hi"})
+        built,
+        ("search-notes", {"tag": "home"}),
+        ("read-note", {"id": "n1"}),
+        ("jot", {"text": "hi"}),
     )
     assert not any(r.is_error for r in results), [r.content for r in results]
     seen = [(r.method, r.raw_path, r.query) for r in upstream.requests]
@@ -152,7 +153,9 @@ def test_shipyard_mcp_tools_resources_prompts_and_mocks(make, upstream: FakeUpst
     assert json.loads(card.content[0].text) == {"name": "Northern Star", "crew": ["p1"]}
     assert json.loads(status.content[0].text) == {"status": "open", "opens": "07:00"}
     assert json.loads(people.contents[0].text) == [{"id": "p1"}]
-    assert prompt.messages[0].content.text == "Write a short briefing for the crew of Star about fog."
+    assert (
+        prompt.messages[0].content.text == "Write a short briefing for the crew of Star about fog."
+    )
     assert [r.raw_path for r in upstream.requests] == ["/fleet/ships/IMO-9", "/hr/people"]
 
 
@@ -180,7 +183,9 @@ def test_the_shipped_schemas_are_linked_and_agree_with_themselves_on_call() -> N
     for schema in sorted((ROOT / "generator" / "data").glob("*.schema.json")):
         assert f"../generator/data/{schema.name}" in guide
         nodes = list(_nodes(json.loads(schema.read_text(encoding="utf-8"))))
-        calls = [n["call"] for n in nodes if isinstance(n, dict) and isinstance(n.get("call"), dict)]
+        calls = [
+            n["call"] for n in nodes if isinstance(n, dict) and isinstance(n.get("call"), dict)
+        ]
         patterns = {c["pattern"] for c in calls if "pattern" in c}
         assert len(patterns) == 1
         pattern = re.compile(patterns.pop())
@@ -198,11 +203,12 @@ def _nodes(node: Any) -> Any:
         yield from _nodes(child)
 
 
-
 def test_the_walk_through_quotes_what_capgen_says() -> None:
     """Each message the guide quotes is in the golden output of its case (tests/test_errors.py
     checks those goldens against the real command)."""
     cases = ROOT / "tests" / "errors" / "cases"
-    said = "".join((cases / c / "expected.txt").read_text() for c in ("guide-first-try", "guide-second-try"))
+    said = "".join(
+        (cases / c / "expected.txt").read_text() for c in ("guide-first-try", "guide-second-try")
+    )
     quoted = re.findall(r"^spec\.yaml:\d+:\d+: (?:error|warning)\[.*$", GUIDE.read_text(), re.M)
     assert len(quoted) == 6 and all(line in said.splitlines() for line in quoted)

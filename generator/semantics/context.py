@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..diagnostics import NAME_GUESS, Diagnostics, Span, did_you_mean, typo_of
+from ..diagnostics import Diagnostics, Span
+from ..guess import NAME_GUESS, did_you_mean, typo_of
 from ..ir import model as ir
 from ..loader import Locations
 from ..spec import models as m

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..diagnostics import Span, did_you_mean
+from ..diagnostics import Span
+from ..guess import did_you_mean
 from ..ir import model as ir
 from ..spec import models as m
 from .context import CallContext, Calls, Context, ExtraParam
@@ -290,7 +291,9 @@ def has_values(outputs: tuple[ir.Output, ...]) -> bool:
     return any(o.value is not None or has_values(o.properties) for o in outputs)
 
 
-def idle(ctx: Context, op: m.ExposedOperation, endpoint: ir.Endpoint, what: str, span: Span) -> None:
+def idle(
+    ctx: Context, op: m.ExposedOperation, endpoint: ir.Endpoint, what: str, span: Span
+) -> None:
     """An exposed unit with no call, steps, ref nor mock values does nothing a caller wants
     (a deleted `call:` line): an error, where it is written."""
     if op.call is None and op.ref is None and not op.steps and not has_values(endpoint.outputs):

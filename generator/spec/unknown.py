@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from ..diagnostics import NAME_GUESS, Diagnostics, did_you_mean, typo_of
+from ..diagnostics import Diagnostics
+from ..guess import NAME_GUESS, did_you_mean, typo_of
 from ..loader import Locations, Pointer
 from . import eras
 from . import models as m
@@ -67,7 +68,9 @@ def _one(key: str, place: str, choices: list[str], span: Any, diagnostics: Diagn
         diagnostics.error("E015", message, span)
         return
     diagnostics.warning(
-        "W100", f"unknown key `{key}` in {place} ignored{did_you_mean(key, choices, NAME_GUESS)}", span
+        "W100",
+        f"unknown key `{key}` in {place} ignored{did_you_mean(key, choices, NAME_GUESS)}",
+        span,
     )
 
 
@@ -77,12 +80,16 @@ def capability_keys(
     for key in cap:
         span = locations.key_span(("capability", key))
         if key == "binds" and not era.maps:
-            diagnostics.warning("W100", "`capability.binds` is ignored; binds belong at the root", span)
+            diagnostics.warning(
+                "W100", "`capability.binds` is ignored; binds belong at the root", span
+            )
         elif key not in CAPABILITY_KEYS:
             _one(key, "`capability`", list(CAPABILITY_KEYS), span, diagnostics)
 
 
-def misplaced_sections(data: dict[str, Any], locations: Locations, diagnostics: Diagnostics) -> None:
+def misplaced_sections(
+    data: dict[str, Any], locations: Locations, diagnostics: Diagnostics
+) -> None:
     """`exposes:` written at the root beside `capability` (indented one level too little)."""
     if not isinstance(data.get("capability"), dict):
         return
