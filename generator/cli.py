@@ -54,6 +54,23 @@ def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--strict", is_flag=True, help=help_text)(function)
 
 
+def _session(
+    strict: bool,
+    warnings_as_errors: bool,
+    out: Path | None,
+    vendor_runtime: bool,
+    formatter: Formatter | None,
+) -> Session:
+    """The session of `build` and `check`, from their common options."""
+    return Session(
+        strict=strict,
+        warnings_as_errors=warnings_as_errors,
+        out=out,
+        vendor_runtime=vendor_runtime,
+        formatter=formatter,
+    )
+
+
 def _vendor(function: Callable[..., Any]) -> Callable[..., Any]:
     help_text = (
         "Copy the run-time library into each package (under _runtime/) instead of depending "
@@ -114,13 +131,7 @@ def build(
     check_only: bool,
 ) -> None:
     """Generate one package per spec into OUT (specs default to [tool.capgen] specs)."""
-    session = Session(
-        strict=strict,
-        warnings_as_errors=warnings_as_errors,
-        out=out,
-        vendor_runtime=vendor_runtime,
-        formatter=formatter,
-    )
+    session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
     if check_only:
         sys.exit(session.check(session.specs(specs)))
     for outcome in session.run(batch.build_outcome, session.specs(specs), "building"):
@@ -152,13 +163,7 @@ def check(
     formatter: Formatter | None,
 ) -> None:
     """Regenerate in memory; exit 1 with a unified diff when OUT is stale."""
-    session = Session(
-        strict=strict,
-        warnings_as_errors=warnings_as_errors,
-        out=out,
-        vendor_runtime=vendor_runtime,
-        formatter=formatter,
-    )
+    session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
     sys.exit(session.check(session.specs(specs)))
 
 
