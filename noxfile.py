@@ -48,7 +48,7 @@ def corpus(session: nox.Session) -> None:
     `nox -s corpus -- PATH... [--sample N] [--jobs N] [--report FILE]` narrows it down.
     """
     session.install("-e", "./runtime", "-e", ".[test]")
-    args = session.posargs or ["../shared/corpus", "--report", "corpus-report.json"]
+    args = session.posargs or ["tests/data/shared-corpus", "--report", "corpus-report.json"]
     session.run("python", "-m", "tests.corpus", *args)
 
 

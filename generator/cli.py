@@ -43,9 +43,32 @@ def _specs(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
     help_text = (
-        "Also validate against the published alpha2 JSON Schema (errors instead of warnings)."
+        "Also validate each spec against the published JSON Schema of its era; unresolved "
+        "calls and template names become errors."
     )
+    promote = (
+        "Every warning is an error: exit 1 on any of them (schema validation stays off "
+        'unless --strict); also set by [tool.capgen] warnings = "error".'
+    )
+    function = click.option("--warnings-as-errors", is_flag=True, help=promote)(function)
     return click.option("--strict", is_flag=True, help=help_text)(function)
+
+
+def _session(
+    strict: bool,
+    warnings_as_errors: bool,
+    out: Path | None,
+    vendor_runtime: bool,
+    formatter: Formatter | None,
+) -> Session:
+    """The session of `build` and `check`, from their common options."""
+    return Session(
+        strict=strict,
+        warnings_as_errors=warnings_as_errors,
+        out=out,
+        vendor_runtime=vendor_runtime,
+        formatter=formatter,
+    )
 
 
 def _vendor(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,9 +99,9 @@ def _out(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", help="Output format."
 )
-def validate(specs: tuple[Path, ...], strict: bool, fmt: str) -> None:
+def validate(specs: tuple[Path, ...], strict: bool, warnings_as_errors: bool, fmt: str) -> None:
     """Check SPECS (files or folders) and print every diagnostic; exit 1 on errors."""
-    session = Session(strict=strict, fmt=fmt)
+    session = Session(strict=strict, warnings_as_errors=warnings_as_errors, fmt=fmt)
     for spec in session.specs(specs):
         result = pipeline.validate(spec, session.options(spec))
         pipeline.era_note(result)
@@ -102,12 +125,13 @@ def build(
     specs: tuple[Path, ...],
     out: Path | None,
     strict: bool,
+    warnings_as_errors: bool,
     vendor_runtime: bool,
     formatter: Formatter | None,
     check_only: bool,
 ) -> None:
     """Generate one package per spec into OUT (specs default to [tool.capgen] specs)."""
-    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime, formatter=formatter)
+    session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
     if check_only:
         sys.exit(session.check(session.specs(specs)))
     for outcome in session.run(batch.build_outcome, session.specs(specs), "building"):
@@ -134,11 +158,12 @@ def check(
     specs: tuple[Path, ...],
     out: Path | None,
     strict: bool,
+    warnings_as_errors: bool,
     vendor_runtime: bool,
     formatter: Formatter | None,
 ) -> None:
     """Regenerate in memory; exit 1 with a unified diff when OUT is stale."""
-    session = Session(strict=strict, out=out, vendor_runtime=vendor_runtime, formatter=formatter)
+    session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
     sys.exit(session.check(session.specs(specs)))
 
 

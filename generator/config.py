@@ -3,13 +3,14 @@
     [tool.capgen]
     out = "generated"                 # where `build`/`check` write and compare
     specs = ["specs"]                 # what `capgen build` (no arguments) builds
-    strict = false                    # --strict for every spec
+    strict = false                    # --strict for every spec: the published JSON Schema too
+    warnings = "error"                # --warnings-as-errors for every spec ("warn": the default)
     vendor_runtime = false            # --vendor-runtime for every spec
     formatter = "ruff"                # or "black", the reference (same bytes, slower)
 
     [tool.capgen.options."workers-ai-ai-inference.yaml"]
     module = "workers_ai"             # the generated package's import name
-    strict = true                     # per-spec options: strict, vendor_runtime
+    warnings = "warn"                 # per-spec options: strict, warnings, vendor_runtime
     tools = ["list-*", "get-*"]       # the MCP tools to generate (name patterns; default all)
     exclude_tools = ["*-delete"]      # and those not to
     read_only_tools = true            # only tools whose hints say read-only
@@ -35,6 +36,7 @@ from .semantics.selection import ToolSelection
 class SpecOptions:
     module: str | None = None
     strict: bool | None = None
+    warnings_as_errors: bool | None = None
     vendor_runtime: bool | None = None
     selection: ToolSelection = field(default_factory=ToolSelection)
 
@@ -45,6 +47,7 @@ class Config:
     out: Path = Path("generated")
     specs: tuple[Path, ...] = ()
     strict: bool = False
+    warnings_as_errors: bool = False
     vendor_runtime: bool = False
     formatter: Formatter = DEFAULT_FORMATTER
     per_spec: dict[str, SpecOptions] = field(default_factory=dict)
@@ -77,6 +80,7 @@ def load_config(directory: Path | None = None) -> Config:
             out=Path(_typed(section, "out", str, "generated")),
             specs=tuple(Path(p) for p in _typed(section, "specs", list, [])),
             strict=_typed(section, "strict", bool, False),
+            warnings_as_errors=_warnings(section.get("warnings", "warn")) or False,
             vendor_runtime=_typed(section, "vendor_runtime", bool, False),
             formatter=_formatter(_typed(section, "formatter", str, DEFAULT_FORMATTER)),
             per_spec={
@@ -85,6 +89,15 @@ def load_config(directory: Path | None = None) -> Config:
         )
     except (TypeError, ValueError) as exc:
         raise click.UsageError(f"{path}: invalid [tool.capgen]: {exc}") from None
+
+
+def _warnings(value: Any) -> bool | None:
+    """`warnings = "error"` (every warning fails the build) or "warn" (the default)."""
+    if value is None:
+        return None
+    if value not in ("warn", "error"):
+        raise ValueError(f'`warnings` must be "warn" or "error", got {value!r}')
+    return bool(value == "error")
 
 
 def _formatter(name: str) -> Formatter:
@@ -121,6 +134,7 @@ def _spec_options(name: str, value: Any) -> SpecOptions:
     return SpecOptions(
         module=module,
         strict=flags["strict"],
+        warnings_as_errors=_warnings(value.get("warnings")),
         vendor_runtime=flags["vendor_runtime"],
         selection=selection,
     )

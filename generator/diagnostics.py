@@ -6,11 +6,12 @@ docs/diagnostics.md is generated from it (a test keeps the two in step).
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
+
+from .guess import did_you_mean
 
 Severity = Literal["error", "warning", "note"]
 
@@ -54,6 +55,16 @@ CODES: dict[str, Code] = {
     "E012": Code("error", "required field missing", "add the field"),
     "E013": Code("error", "field has the wrong type", "see the expected type in the message"),
     "E014": Code("error", "value not allowed here", "use one of the listed values"),
+    "E015": Code(
+        "error",
+        "unknown key that is a misspelling of a known one (nothing under it would be read)",
+        "write the key as suggested",
+    ),
+    "E016": Code(
+        "error",
+        "`consumes`, `exposes` or `aggregates` at the root beside `capability`",
+        "indent it under `capability:`",
+    ),
     # -- consumes
     "E020": Code(
         "error",
@@ -94,6 +105,11 @@ CODES: dict[str, Code] = {
     "E034": Code(
         "error", "`ref` names an unknown aggregate function", "write `ref: <aggregate>.<function>`"
     ),
+    "E035": Code(
+        "error",
+        "an exposed operation or tool has no `call`, `steps`, `ref` or mock values",
+        "add `call: <namespace>.<operation>` (or mock `value`s on its outputs)",
+    ),
     # -- exposes
     "E040": Code(
         "error", "two REST operations share a method and path", "keep one or change the path"
@@ -114,7 +130,7 @@ CODES: dict[str, Code] = {
     "E052": Code(
         "error",
         "strict mode: spec does not follow the published schema",
-        "fix the spec or drop --strict",
+        "fix the spec, or turn schema validation off (`--strict`, or `strict` in [tool.capgen])",
     ),
     # -- text that reaches deployment files
     "E060": Code(
@@ -227,8 +243,9 @@ CODES: dict[str, Code] = {
     ),
     "W134": Code(
         "warning",
-        "`call` target not declared; the operation answers 501",
-        "declare the operation under `consumes`, or fix the reference (an error with --strict)",
+        "`call` names an operation this spec does not declare, nor anything close; it answers 501",
+        "declare the operation under `consumes`, or fix the reference (an error with --strict "
+        "or --warnings-as-errors)",
     ),
     "W150": Code(
         "warning",
@@ -238,16 +255,15 @@ CODES: dict[str, Code] = {
     "W151": Code(
         "warning",
         "a template name nothing supplies renders empty (DEV-24)",
-        "declare the input, add a `with` entry or a bind, or fix the name (an error with --strict)",
+        "declare the input, add a `with` entry or a bind, or fix the name (an error with "
+        "--strict or --warnings-as-errors)",
     ),
 }
 
 
 def not_one_of(what: str, value: object, choices: Sequence[str]) -> str:
     """`<what> 'que' is not one of path, query, ...; did you mean 'query'?` (E014)."""
-    close = difflib.get_close_matches(str(value).lower(), [c.lower() for c in choices], 1, 0.6)
-    guess = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{what} {value!r} is not one of {', '.join(choices)}{guess}"
+    return f"{what} {value!r} is not one of {', '.join(choices)}{did_you_mean(value, choices)}"
 
 
 @dataclass(frozen=True)
@@ -298,6 +314,14 @@ class Diagnostics:
     ) -> None:
         entry = CODES[code]
         self.items.append(Diagnostic(severity, code, message, span, hint or entry.hint))
+
+    def promote(self) -> None:
+        """`--warnings-as-errors`: every warning becomes an error (once all are collected, so
+        the checks that run after a first error still report theirs)."""
+        self.items = [
+            Diagnostic("error", d.code, d.message, d.span, d.hint) if d.severity == "warning" else d
+            for d in self.items
+        ]
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
         self.items.extend(other)

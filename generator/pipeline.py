@@ -51,6 +51,7 @@ def era_note(result: Result) -> None:
 @dataclass
 class Options:
     strict: bool = False
+    warnings_as_errors: bool = False  # every warning fails the build (not schema validation)
     module: str | None = (
         None  # import name of the generated package (default: from the spec file name)
     )
@@ -80,6 +81,14 @@ class Result:
 def validate(spec_path: Path, options: Options | None = None) -> Result:
     """Load, validate and build the IR; `result.package` is set when there is no error."""
     options = options or Options()
+    result = _validate(spec_path, options)
+    if options.warnings_as_errors:
+        result.diagnostics.promote()
+        result.package = result.package if not result.diagnostics.has_errors else None
+    return result
+
+
+def _validate(spec_path: Path, options: Options) -> Result:
     diagnostics = Diagnostics(strict=options.strict)
     result = Result(spec_path, diagnostics)
     document = load_document(spec_path, diagnostics, display_name=_display(spec_path))

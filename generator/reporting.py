@@ -33,6 +33,7 @@ class Session:
         self,
         *,
         strict: bool = False,
+        warnings_as_errors: bool = False,
         fmt: str = "text",
         out: Path | None = None,
         vendor_runtime: bool = False,
@@ -40,6 +41,7 @@ class Session:
     ) -> None:
         self.config = load_config()
         self.strict = strict
+        self.warnings_as_errors = warnings_as_errors
         self.vendor_runtime = vendor_runtime
         self.formatter: Formatter = formatter or self.config.formatter
         self.fmt = fmt
@@ -78,8 +80,14 @@ class Session:
             if per_spec.vendor_runtime is not None
             else self.config.vendor_runtime
         )
+        promote = self.warnings_as_errors or bool(
+            per_spec.warnings_as_errors
+            if per_spec.warnings_as_errors is not None
+            else self.config.warnings_as_errors
+        )
         return pipeline.Options(
             strict=strict,
+            warnings_as_errors=promote,
             module=per_spec.module,
             vendor_runtime=vendor,
             selection=per_spec.selection,

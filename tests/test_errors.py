@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from generator.cli import cli
 
 CASES = Path(__file__).parent / "errors" / "cases"
-ERROR_LINE = re.compile(r"^spec\.yaml:\d+:\d+: error\[E\d{3}\]: \S")
+ERROR_LINE = re.compile(r"^spec\.yaml:\d+:\d+: error\[[EW]\d{3}\]: \S")  # W: --warnings-as-errors
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir()))

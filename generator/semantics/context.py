@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostics, Span
+from ..guess import NAME_GUESS, did_you_mean, typo_of
 from ..ir import model as ir
 from ..loader import Locations
 from ..spec import models as m
@@ -100,17 +101,21 @@ class Context:
     def lookup(
         self, call: str | None, span: Span, context: CallContext | None = None
     ) -> ir.Operation | None:
-        """Resolve `namespace.operation`. An unknown target is W134 (E030-E032 with --strict):
-        the exposed unit is still generated and answers 501. A name declared twice is resolved
-        by the caller's `context`: the one declaration that fits it, else an error naming them."""
+        """Resolve `namespace.operation`. A malformed target, or a near miss of a declared one
+        (a typo: `get-bread` for `get-breed`), is an error (E030-E032) with a did-you-mean; one
+        naming nothing close to what the spec declares (an operation of another capability) is
+        W134 (an error with --strict), and the exposed unit answers 501. A name declared twice
+        is resolved by the caller's `context`: the one declaration that fits it, else an error."""
+        targets = [f"{ns}.{op}" for ns, op in [*self.operations, *self.duplicates]]
         if not call or not isinstance(call, str) or call.count(".") != 1:
-            self.problem("E030", "W134", f"`call: {call}` must be `<namespace>.<operation>`", span)
+            guess = did_you_mean(call, targets)
+            self.error("E030", f"`call: {call}` must be `<namespace>.<operation>`{guess}", span)
             return None
         namespace, name = call.split(".")
         if namespace not in self.upstreams:
             known = ", ".join(sorted(self.upstreams)) or "none"
             message = f"`call: {call}` names namespace {namespace!r}; consumes declares {known}"
-            self.problem("E031", "W134", message, span)
+            self._unresolved("E031", message, call, targets, span)
             return None
         same = self.duplicates.get((namespace, name))
         if same:
@@ -118,8 +123,29 @@ class Context:
         operation = self.operations.get((namespace, name))
         if operation is None and (namespace, name) not in self.broken:
             message = f"`call: {call}`: namespace {namespace!r} has no operation {name!r}"
-            self.problem("E032", "W134", message, span)
+            self._unresolved("E032", message, call, targets, span)
         return operation
+
+    def _unresolved(
+        self, code: str, message: str, call: str, targets: list[str], span: Span
+    ) -> None:
+        typo = _typo(call, targets)
+        if typo is not None:
+            self.error(code, f"{message}; did you mean `{typo}`?", span)
+        else:
+            self.problem(code, "W134", message + did_you_mean(call, targets, NAME_GUESS), span)
+
+
+def _typo(call: str, targets: list[str]) -> str | None:
+    """The declared target `call` misspells: the same namespace and a misspelt operation, or
+    the same operation in a misspelt namespace."""
+    namespace, name = call.split(".")
+    pairs = [t.split(".", 1) for t in targets]
+    found = typo_of(name, [op for ns, op in pairs if ns == namespace])
+    if found is not None:
+        return f"{namespace}.{found}"
+    found = typo_of(namespace, [ns for ns, op in pairs if op == name])
+    return f"{found}.{name}" if found is not None else None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..diagnostics import Span
+from ..guess import did_you_mean
 from ..ir import model as ir
 from ..spec import models as m
 from .context import CallContext, Calls, Context, ExtraParam
@@ -179,7 +180,8 @@ class _Target:
 def _resolve_ref(ctx: Context, ref: str, target: _Target, span: Span) -> None:
     found = ctx.functions.get(ref)
     if found is None:
-        ctx.error("E034", f"`ref: {ref}` names no aggregate function (§7.8: fatal)", span)
+        guess = did_you_mean(ref, ctx.functions)
+        ctx.error("E034", f"`ref: {ref}` names no aggregate function (§7.8: fatal){guess}", span)
         target.unavailable = (
             f"this operation refers to {ref}, which the capability does not declare"
         )
@@ -283,3 +285,20 @@ def _step(
         span,
     )
     return ir.Step(step_kind, step.name)
+
+
+def has_values(outputs: tuple[ir.Output, ...]) -> bool:
+    return any(o.value is not None or has_values(o.properties) for o in outputs)
+
+
+def idle(
+    ctx: Context, op: m.ExposedOperation, endpoint: ir.Endpoint, what: str, span: Span
+) -> None:
+    """An exposed unit with no call, steps, ref nor mock values does nothing a caller wants
+    (a deleted `call:` line): an error, where it is written."""
+    if op.call is None and op.ref is None and not op.steps and not has_values(endpoint.outputs):
+        ctx.error(
+            "E035",
+            f"{what} has no call, steps, ref or mock values: it would do nothing",
+            span,
+        )

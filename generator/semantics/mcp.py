@@ -10,7 +10,7 @@ from ..ir import model as ir
 from ..spec import models as m
 from .auth import inbound_auth
 from .context import CallContext, Context, caller_order, caller_texts
-from .endpoints import build_endpoint
+from .endpoints import build_endpoint, idle
 from .extensions import adapter_fields
 from .interface import derive, feeds, mirrored_headers
 from .naming import normalise
@@ -145,6 +145,7 @@ def _tool(
     inputs = {name: replace(i, feeds=fed.get(normalise(name))) for name, i in inputs.items()}
     inputs = _mirrored(inputs, mirrored_headers(calls.pairs, ctx.bind_names))
     unsupplied(ctx, endpoint, calls.pairs, inputs, f"tool {name!r}", ctx.span(op))
+    idle(ctx, op, endpoint, f"tool {name!r}", ctx.span(op))
     description = op.description
     if op.ref and description is None and op.ref in ctx.functions:
         description = ctx.functions[op.ref].description

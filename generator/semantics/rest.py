@@ -12,7 +12,7 @@ from . import naming
 from .auth import inbound_auth
 from .consumes import NO_BODY
 from .context import CallContext, Calls, Context, caller_order, caller_texts
-from .endpoints import build_endpoint
+from .endpoints import build_endpoint, idle
 from .extensions import adapter_fields, responses, route_tags
 from .interface import Derived, derive, feeds
 from .naming import normalise
@@ -97,11 +97,7 @@ def _operation(
     inputs, name = endpoint.inputs, endpoint.name
     supplied = [*(i.name for i in inputs), *variables]
     unsupplied(ctx, endpoint, pairs, supplied, f"{method} {path}", span)
-    declared_action = op.call is not None or op.ref is not None or bool(op.steps)
-    if not declared_action and not _has_values(endpoint.outputs):
-        ctx.warning(
-            "W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span
-        )
+    idle(ctx, op, endpoint, f"{method} {path}", span)
     const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
     consts.add(const)
     summary, description = _texts(resource, op, ctx.functions.get(op.ref or ""))
@@ -230,10 +226,6 @@ def _pair_path_variables(
     if not left or len(left) != len(unused):
         return ()
     return tuple(ir.With(key, ref=variable) for key, variable in zip(left, unused, strict=True))
-
-
-def _has_values(outputs: tuple[ir.Output, ...]) -> bool:
-    return any(o.value is not None or _has_values(o.properties) for o in outputs)
 
 
 def _inputs(

@@ -1,6 +1,6 @@
 """Spec eras: which format a document is written in, and what that era can hold.
 
-Two lineages (`../shared/spec/FORMATS.md`): `naftiko: 1.0.0-alpha1 … alpha3` (named lists,
+Two lineages (docs/eras.md): `naftiko: 1.0.0-alpha1 … alpha3` (named lists,
 `label`, `functions`, `targetName`, consumes imports with `location`) and `ikanos: 1.0.0-alpha3
 … beta5` (maps keyed by name, `display`, `flows`, `target`, `{from, import, as}` imports in every
 section). Within the `ikanos` lineage only the version constant changes, except that beta1 added

@@ -14,6 +14,7 @@ from ..loader import Document as LoadedDocument
 from ..loader import Locations, Pointer
 from . import eras
 from . import models as m
+from . import unknown as unknown_keys
 from .imports import normalise_document
 
 M = TypeVar("M", bound=m.SpecModel)
@@ -177,7 +178,8 @@ def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:
         return None
     spec.standalone = None if capability is not None else standalone
     _sections(spec, data, check)
-    _report_unknown(unknown, locations, diagnostics)
+    unknown_keys.misplaced_sections(data, locations, diagnostics)
+    unknown_keys.report(unknown, locations, diagnostics)
     return spec
 
 
@@ -188,30 +190,12 @@ def _sections(spec: Spec, data: dict[str, Any], check: Validator) -> None:
     cap: dict[str, Any] = given if isinstance(given, dict) else {}
     base: Pointer = ("capability",) if isinstance(given, dict) else ()
     section = cap if isinstance(given, dict) else data
-    _capability_keys(cap, spec.era, check.locations, check.diagnostics)
+    unknown_keys.capability_keys(cap, spec.era, check.locations, check.diagnostics)
     spec.consumes = _consumes(section.get("consumes"), (*base, "consumes"), check)
     _exposes(section.get("exposes"), (*base, "exposes"), spec, check)
     spec.aggregates = check.models(m.Aggregate, section.get("aggregates"), (*base, "aggregates"))
     if base and spec.era.maps:
         spec.binds += check.models(m.Bind, cap.get("binds"), ("capability", "binds"))
-
-
-def _capability_keys(
-    cap: dict[str, Any], era: eras.Era, locations: Locations, diagnostics: Diagnostics
-) -> None:
-    for key in cap:
-        if key == "binds" and not era.maps:
-            diagnostics.warning(
-                "W100",
-                "`capability.binds` is ignored; binds belong at the root",
-                locations.key_span(("capability", key)),
-            )
-        elif key not in ("consumes", "exposes", "aggregates", "binds"):
-            diagnostics.warning(
-                "W100",
-                f"unknown key `capability.{key}` ignored",
-                locations.key_span(("capability", key)),
-            )
 
 
 def _consumes(data: Any, pointer: Pointer, check: Validator) -> list[Consumes]:
@@ -273,34 +257,6 @@ def _exposes(data: Any, pointer: Pointer, spec: Spec, check: Validator) -> None:
                 check.locations.span(where),
                 hint,
             )
-
-
-def _report_unknown(
-    unknown: dict[tuple[str, str], list[Pointer]], locations: Locations, diagnostics: Diagnostics
-) -> None:
-    for (model, key), pointers in unknown.items():
-        more = f" ({len(pointers)} places)" if len(pointers) > 1 else ""
-        diagnostics.warning(
-            "W100",
-            f"unknown key `{key}` in {_MODEL_NAMES.get(model, model)} ignored{more}",
-            locations.key_span(pointers[0]),
-        )
-
-
-_MODEL_NAMES = {
-    "ConsumedOperation": "a consumed operation",
-    "ConsumedResource": "a consumed resource",
-    "HttpConsumes": "a consumes entry",
-    "ExposedOperation": "an exposed operation",
-    "ExposedResource": "an exposed resource",
-    "RestExposes": "a REST adapter",
-    "McpExposes": "an MCP adapter",
-    "InputParameter": "an input parameter",
-    "OutputParameter": "an output parameter",
-    "Authentication": "authentication",
-    "Info": "info",
-    "Document": "the spec root",
-}
 
 
 def _data_loc(data: Any, loc: Iterable[Any]) -> Pointer:

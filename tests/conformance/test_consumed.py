@@ -308,3 +308,53 @@ def test_case_19_inbound_credentials_pass_through_when_consumes_has_no_auth(
     with built.rest() as client:  # with inbound auth on, the caller's token is never forwarded
         assert client.get("/items").status_code == 200
     assert "authorization" not in last(upstream).headers
+
+
+def test_each_missing_argument_is_named_once_over_rest_and_mcp(
+    make, upstream: FakeUpstream
+) -> None:
+    """Agent frameworks hand this text back to the model: it must name every missing input."""
+    import anyio
+
+    built: Built = make(
+        spec(
+            """    resources:
+    - name: runs
+      path: /runs/{{model}}
+      operations:
+      - name: run
+        method: POST
+        inputParameters:
+        - {name: model, in: path, type: string, required: true}
+        - {name: region, in: query, type: string, required: true}
+        - {name: body, in: body, type: object, required: true}
+""",
+            """  - type: rest
+    namespace: r
+    port: 8080
+    resources:
+    - path: /runs
+      operations: [{method: POST, name: run, call: api.run}]
+  - type: mcp
+    namespace: m
+    port: 9090
+    tools: [{name: run, description: Run a model, call: api.run}]
+""",
+        )
+    )
+    with built.rest() as client:
+        rest = client.post("/runs", json={})
+
+    async def call() -> str:
+        async with built.mcp() as client:
+            result = await client.call_tool("run", {})
+        assert result.is_error
+        return str(result.content[0].text)
+
+    mcp = anyio.run(call)
+    expected = ["body: is required", "model: is required", "region: is required"]
+    assert rest.status_code == 422 and rest.json()["errors"] == expected[1:]  # body: {} sent
+    assert problem_detail(rest, 422) == "invalid input: model: is required; region: is required"
+    assert mcp.startswith("Invalid arguments: ")
+    assert sorted(mcp.removeprefix("Invalid arguments: ").split("; ")) == expected
+    assert upstream.requests == []

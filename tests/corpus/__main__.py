@@ -1,6 +1,6 @@
 """`python -m tests.corpus [PATH...] [--sample N] [--jobs N] [--report FILE]`.
 
-Builds every spec under PATH (default ../shared/corpus), serves it and exercises each REST
+Builds every spec under PATH (default tests/data/shared-corpus, a copy of the shared corpus), serves it and exercises each REST
 operation and MCP tool against a recording fake upstream. Prints one line per spec and a
 summary; exits 1 when any spec is not accepted.
 """
@@ -38,7 +38,7 @@ def main(
     report: Path | None,
     work: Path | None,
 ) -> None:
-    roots = paths or (Path("../shared/corpus"),)
+    roots = paths or (Path("tests/data/shared-corpus"),)
     specs, root = _specs(roots)
     if sample:
         specs = select(specs, root, sample, max_bytes)

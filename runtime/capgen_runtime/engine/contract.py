@@ -50,9 +50,10 @@ def field_name(error: ValidationError) -> str:
     if error.path:
         return ".".join(str(part) for part in error.path)
     if error.validator == "required" and isinstance(error.instance, dict):
-        for name in _given(error.validator_value):
-            if name not in error.instance:
-                return str(name)
+        missing = [str(n) for n in _given(error.validator_value) if n not in error.instance]
+        # jsonschema raises one error per missing property, named only in its message
+        named = [n for n in missing if error.message.startswith(f"{n!r} ")]
+        return (named or missing or ["(value)"])[0]
     return "(value)"
 
 
