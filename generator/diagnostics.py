@@ -107,7 +107,7 @@ CODES: dict[str, Code] = {
     ),
     "E035": Code(
         "error",
-        "an exposed operation or tool has no `call`, `steps`, `ref` or mock values",
+        "an exposed operation or tool has no `call`, `steps` or `ref`, and nothing to mock",
         "add `call: <namespace>.<operation>` (or mock `value`s on its outputs)",
     ),
     # -- exposes

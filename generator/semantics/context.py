@@ -109,7 +109,11 @@ class Context:
         targets = [f"{ns}.{op}" for ns, op in [*self.operations, *self.duplicates]]
         if not call or not isinstance(call, str) or call.count(".") != 1:
             guess = did_you_mean(call, targets)
-            self.error("E030", f"`call: {call}` must be `<namespace>.<operation>`{guess}", span)
+            message = f"`call: {call}` must be `<namespace>.<operation>`{guess}"
+            if guess:  # a misspelt target: an error by default
+                self.error("E030", message, span)
+            else:  # names nothing at all (SEMANTICS case 39): the unit answers 501
+                self.problem("E030", "W134", message, span)
             return None
         namespace, name = call.split(".")
         if namespace not in self.upstreams:

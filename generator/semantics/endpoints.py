@@ -293,12 +293,27 @@ def has_values(outputs: tuple[ir.Output, ...]) -> bool:
 
 def idle(
     ctx: Context, op: m.ExposedOperation, endpoint: ir.Endpoint, what: str, span: Span
-) -> None:
-    """An exposed unit with no call, steps, ref nor mock values does nothing a caller wants
-    (a deleted `call:` line): an error, where it is written."""
-    if op.call is None and op.ref is None and not op.steps and not has_values(endpoint.outputs):
+) -> bool:
+    """Whether an exposed unit has no call, steps, ref nor mock values and the engine's rules
+    answer it (a REST 404, SEMANTICS §7.2; an MCP tool's mock object of its `with`, §6.5).
+    A unit with nothing at all, or whose outputs map an upstream answer nothing fetches (a
+    deleted `call:` line), is an error where it is written instead."""
+    if op.call is not None or op.ref is not None or op.steps or has_values(endpoint.outputs):
+        return False
+    if maps_an_answer(endpoint.outputs) or not (endpoint.outputs or endpoint.with_):
         ctx.error(
             "E035",
             f"{what} has no call, steps, ref or mock values: it would do nothing",
             span,
         )
+        return False
+    return True
+
+
+def maps_an_answer(outputs: tuple[ir.Output, ...]) -> bool:
+    return any(
+        o.mapping is not None
+        or maps_an_answer(o.properties)
+        or (o.items is not None and maps_an_answer((o.items,)))
+        for o in outputs
+    )

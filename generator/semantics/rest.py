@@ -97,7 +97,10 @@ def _operation(
     inputs, name = endpoint.inputs, endpoint.name
     supplied = [*(i.name for i in inputs), *variables]
     unsupplied(ctx, endpoint, pairs, supplied, f"{method} {path}", span)
-    idle(ctx, op, endpoint, f"{method} {path}", span)
+    if idle(ctx, op, endpoint, f"{method} {path}", span):
+        ctx.warning(
+            "W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span
+        )
     const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
     consts.add(const)
     summary, description = _texts(resource, op, ctx.functions.get(op.ref or ""))

@@ -85,15 +85,22 @@ def test_a_path_input_the_route_lacks_is_read_from_the_query(make, upstream: Fak
     assert any("it is read from the query" in d.message for d in built.result.diagnostics)
 
 
-def test_a_tool_with_only_with_is_an_error_and_a_blank_name_is_skipped(make) -> None:  # type: ignore[no-untyped-def]
-    """§6.5 answers `{}` for a tool with neither call, steps nor mock values: capgen reports it
-    (a deleted `call:`, issue 26), and skips a tool whose name is blank like a missing one."""
+def test_a_tool_with_only_with_answers_the_mock_object(make, upstream: FakeUpstream) -> None:  # type: ignore[no-untyped-def]
+    """§6.5: neither call nor steps is mock mode; without mock values the result is `{}`."""
+    import anyio
+
     tools = "    tools:\n    - {name: echo, with: {x: '1'}}\n    - {name: '  ', call: api.list}\n"
-    spec = _consumed("/items").replace("    tools: [{name: list, call: api.list}]\n", tools)
-    built = make(spec, expect_ok=False)
-    found = {(d.severity, d.code) for d in built.result.diagnostics}
-    assert ("error", "E035") in found and ("warning", "W102") in found
-    assert any("tool 'echo'" in d.message for d in built.result.diagnostics if d.code == "E035")
+    built = make(_consumed("/items").replace("    tools: [{name: list, call: api.list}]\n", tools))
+
+    async def run() -> tuple[list[str], object]:
+        async with built.mcp() as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+            return names, await client.call_tool("echo", {})
+
+    names, result = anyio.run(run)
+    assert names == ["echo"]  # a blank name is skipped like a missing one
+    assert result.is_error is False and result.content[0].text == "{}"  # type: ignore[attr-defined]
+    assert upstream.requests == []
 
 
 TWICE = """    resources:
