@@ -1,0 +1,210 @@
+"""A fast lane for the stateless streamable-HTTP adapter: a `tools/call` (without a progress
+token) or a `tools/list` of the handshake era (2025-11-25 and before), wanting a JSON answer,
+is served without the SDK's per-request transport, task group, streams and dispatcher, which
+cost more CPU than the tool's own work. Everything else goes to the SDK untouched.
+
+What it answers is the SDK's own answer, byte for byte: the request is admitted only where
+the SDK's checks (its era routing, DNS-rebinding check, Accept and Content-Type checks, its
+JSON parser and JSON-RPC validation) would pass it, and it is answered by the SDK's own
+kernel (`serve_one`: the server's middleware, the method's params validation, the handler
+(`Service.answer` for a call), the result's wire shaping) under the dispatch context and
+connection the SDK's stateless transport gives a request, the reply framed as that transport
+frames it. The differential test (tests/integration/test_mcp_lane.py) sends the same
+requests to an adapter with the lane and one without and compares status, headers and bytes.
+
+`tools/list` pages are serialised once per protocol revision and cursor, while the server
+has no middleware that could see or change them (its listing is the catalog's, fixed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import pydantic_core
+from mcp.server.connection import Connection
+from mcp.server.lowlevel.server import Server
+from mcp.server.runner import serve_one
+from mcp.server.streamable_http import check_accept_headers
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.shared.exceptions import NoBackChannelError
+from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
+from mcp.shared.message import MessageMetadata, ServerMessageMetadata
+from mcp.shared.transport_context import TransportContext
+from mcp_types import (
+    DEFAULT_NEGOTIATED_VERSION,
+    ErrorData,
+    JSONRPCError,
+    JSONRPCRequest,
+    JSONRPCResponse,
+    RequestId,
+    jsonrpc_message_adapter,
+)
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+# the SDK's dispatcher logs a handler's unexpected exception under its own name
+_DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
+_METHODS = frozenset({"tools/call", "tools/list"})
+_TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@dataclass
+class _Exchange:
+    """The dispatch context the SDK's stateless JSON transport gives a request: no
+    back-channel (a server request raises), notifications dropped (JSON mode has no wire
+    for them), no progress token (calls with one never take the lane)."""
+
+    request_id: RequestId
+    message_metadata: MessageMetadata
+    transport: TransportContext = _TRANSPORT
+    cancel_requested: anyio.Event = field(default_factory=anyio.Event)
+    can_send_request: bool = False
+
+    async def send_raw_request(
+        self, method: str, params: Mapping[str, Any] | None, opts: Any = None
+    ) -> dict[str, Any]:
+        raise NoBackChannelError(method)
+
+    async def notify(self, method: str, params: Mapping[str, Any] | None, opts: Any = None) -> None:
+        return None
+
+    async def progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        return None
+
+
+class Lane:
+    """Answers what it can exactly as the SDK would (`answer` returns True), or nothing."""
+
+    def __init__(
+        self,
+        server: Server[Any],
+        security: TransportSecuritySettings,
+        lifespan_state: Callable[[], Any],
+    ) -> None:
+        self.server, self.lifespan_state = server, lifespan_state
+        self.security = TransportSecurityMiddleware(security)
+        self.pages: dict[tuple[str, str | None], bytes] = {}  # tools/list results, serialised
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> bool:
+        """Serve the request if it is one the lane takes; False (nothing sent) otherwise."""
+        version = _handshake_version(scope)
+        if version is None:
+            return False
+        request = Request(scope, receive)
+        if await self.security.validate_request(request, is_post=True) is not None:
+            return False  # the SDK answers it (and logs why)
+        if not check_accept_headers(request)[0]:
+            return False
+        message = _request(body)
+        if message is None:
+            return False
+        page = None if self.server.middleware else _page_key(message, version)
+        listed = self.pages.get(page) if page is not None else None
+        content: bytes | str
+        if listed is not None:
+            content = _framed(message.id, listed)
+        else:
+            reply = await self._serve(message, request, version)
+            content = reply.model_dump_json(by_alias=True, exclude_unset=True)
+            if page is not None and isinstance(reply, JSONRPCResponse):
+                self.pages[page] = pydantic_core.to_json(reply.result)
+        response = Response(content, status_code=200, headers=_JSON_HEADERS)
+        await response(scope, receive, send)
+        return True
+
+    async def _serve(
+        self, message: JSONRPCRequest, request: Request, version: str
+    ) -> JSONRPCResponse | JSONRPCError:
+        """The SDK's kernel on the request, its outcome as the SDK's dispatcher frames it."""
+        metadata = ServerMessageMetadata(request_context=request, can_send_request=False)
+        exchange = _Exchange(request_id=message.id, message_metadata=metadata)
+        connection = Connection.from_envelope(version, None, None)
+        try:
+            result = await serve_one(
+                self.server,
+                exchange,
+                message.method,
+                message.params,
+                connection=connection,
+                lifespan_state=self.lifespan_state(),
+            )
+        except Exception as exc:
+            error = handler_exception_to_error_data(exc)
+            if error is None:  # as the SDK's dispatcher answers it (v1 compatibility: code 0)
+                _DISPATCHER_LOG.exception("handler for %r raised", message.method)
+                error = ErrorData(code=0, message=str(exc))
+            return JSONRPCError(jsonrpc="2.0", id=message.id, error=error)
+        return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
+
+
+def _handshake_version(scope: Scope) -> str | None:
+    """The protocol revision of a request the lane may take, from its headers: a JSON body
+    (the SDK's two Content-Type checks pass it), a handshake-era version (or none, the
+    default) given once, a plain Content-Length; None for anything else."""
+    version: str | None = None
+    seen = set()
+    for name, value in scope["headers"]:
+        if name in seen and name in (b"mcp-protocol-version", b"content-type"):
+            return None
+        seen.add(name)
+        if name == b"mcp-protocol-version":
+            version = value.decode("latin-1")
+            if version not in HANDSHAKE_PROTOCOL_VERSIONS:
+                return None
+        elif name == b"content-type":
+            if value.split(b";", 1)[0].strip() != b"application/json":
+                return None
+        elif name == b"content-length" and not value.isdigit():
+            return None
+    if b"content-type" not in seen:
+        return None
+    return version or DEFAULT_NEGOTIATED_VERSION
+
+
+def _request(body: bytes) -> JSONRPCRequest | None:
+    """The body as the SDK's transport reads it, if it is a call without a progress token or
+    a listing of tools."""
+    try:
+        message = jsonrpc_message_adapter.validate_python(
+            pydantic_core.from_json(body), by_name=False
+        )
+    except (ValueError, ValidationError):
+        return None
+    if not isinstance(message, JSONRPCRequest) or message.method not in _METHODS:
+        return None
+    meta = (message.params or {}).get("_meta")
+    if isinstance(meta, Mapping) and "progressToken" in meta:
+        return None  # answered as an event stream
+    return message
+
+
+def _page_key(message: JSONRPCRequest, version: str) -> tuple[str, str | None] | None:
+    """The cache key of a plain `tools/list` (no params but a text cursor), else None."""
+    if message.method != "tools/list":
+        return None
+    params = message.params or {}
+    cursor = params.get("cursor")
+    if set(params) - {"cursor"} or ("cursor" in params and not isinstance(cursor, str)):
+        return None
+    return version, cursor
+
+
+def _framed(request_id: RequestId, result: bytes) -> bytes:
+    """`JSONRPCResponse(id, result).model_dump_json()` around an already serialised result."""
+    return (
+        b'{"jsonrpc":"2.0","id":'
+        + pydantic_core.to_json(request_id)
+        + b',"result":'
+        + result
+        + b"}"
+    )
