@@ -117,7 +117,7 @@ def _modern(method: str, params: dict[str, Any], name: str | None = None) -> dic
     headers = {"MCP-Protocol-Version": NEW, "Mcp-Method": method}
     if name is not None:
         headers["Mcp-Name"] = name
-    return {"body": _rpc(method, {**params, "_meta": ENVELOPE}), "headers": headers}
+    return {"body": _rpc(method, {"_meta": ENVELOPE, **params}), "headers": headers}
 
 
 GOOD = {"kind": "book"}
@@ -146,6 +146,14 @@ SHAPES: dict[str, dict[str, Any]] = {
         "headers": {"MCP-Protocol-Version": "2024-11-05"},
     },
     "list, 2026-07-28": _modern("tools/list", {}),
+    "list, 2026-07-28 second page": _modern("tools/list", {"cursor": "2"}),
+    "list, 2026-07-28 a cursor never given": _modern("tools/list", {"cursor": "x"}),
+    "list, 2026-07-28 odd client info": _modern(
+        "tools/list", {"_meta": {**ENVELOPE, "io.modelcontextprotocol/clientInfo": 5}}
+    ),
+    "list, 2026-07-28 with a log level": _modern(
+        "tools/list", {"_meta": {**ENVELOPE, "io.modelcontextprotocol/logLevel": "loud"}}
+    ),
     "list, 2026-07-28 without its headers": {
         "body": _rpc("tools/list", {"_meta": ENVELOPE}),
         "headers": {"MCP-Protocol-Version": NEW},
@@ -262,8 +270,10 @@ SHAPES: dict[str, dict[str, Any]] = {
 
 
 # what the lane takes, by its rule: a POST of JSON (`application/json`, parameters allowed)
-# accepting JSON, of the handshake era (a version of it, or none), one JSON-RPC request
-# `tools/list` or `tools/call` with no progress token in its `_meta`
+# accepting JSON, and either of the handshake era (a version of it, or none), one JSON-RPC
+# request `tools/list` or `tools/call` with no progress token in its `_meta`, or a 2026-07-28
+# `tools/list` whose envelope and routing headers agree, and which succeeds (an error, such
+# as a cursor never given or an envelope the SDK's validation refuses, is the SDK's to answer)
 TAKEN = {
     name
     for name in SHAPES
@@ -277,6 +287,8 @@ TAKEN = {
     "Accept application/*",
     "Content-Type with charset",
     "an Origin",
+    "list, 2026-07-28",
+    "list, 2026-07-28 second page",
 }
 SEEN: dict[str, list[bool]] = {}  # shape -> whether the lane answered it, each time
 

@@ -1,7 +1,8 @@
 """A fast lane for the stateless streamable-HTTP adapter: a `tools/call` (without a progress
-token) or a `tools/list` of the handshake era (2025-11-25 and before), wanting a JSON answer,
-is served without the SDK's per-request transport, task group, streams and dispatcher, which
-cost more CPU than the tool's own work. Everything else goes to the SDK untouched.
+token) or a `tools/list` of the handshake era (2025-11-25 and before), and a `tools/list` of
+2026-07-28, wanting a JSON answer, are served without the SDK's per-request transport, task
+group, streams and dispatcher, which cost more CPU than the tool's own work. Everything else
+goes to the SDK untouched.
 
 What it answers is the SDK's own answer, byte for byte: the request is admitted only where
 the SDK's checks (its era routing, DNS-rebinding check, Accept and Content-Type checks, its
@@ -9,15 +10,18 @@ JSON parser and JSON-RPC validation) would pass it, and it is answered by the SD
 kernel (`serve_one`: the server's middleware, the method's params validation, the handler
 (`Service.answer` for a call), the result's wire shaping) under the dispatch context and
 connection the SDK's stateless transport gives a request, the reply framed as that transport
-frames it. The differential test (tests/integration/test_mcp_lane.py) sends the same
-requests to an adapter with the lane and one without and compares status, headers and bytes.
+frames it (a 2026-07-28 request passes the SDK's own envelope and routing-header checks
+first). The differential test (tests/integration/test_mcp_lane.py) sends the same requests
+to an adapter with the lane and one without and compares status, headers and bytes.
 
-`tools/list` pages are serialised once per protocol revision and cursor, while the server
-has no middleware that could see or change them (its listing is the catalog's, fixed).
+A `tools/list` page is serialised once per protocol revision and params (the cursor, the
+2026 envelope): the same params always pass the same validation to the same fixed listing
+(the catalog's), as long as the server has no middleware that could see or change it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +35,11 @@ from mcp.server.runner import serve_one
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.exceptions import NoBackChannelError
+from mcp.shared.inbound import (
+    InboundModernRoute,
+    classify_inbound_request,
+    find_duplicated_routing_header,
+)
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
@@ -43,7 +52,7 @@ from mcp_types import (
     RequestId,
     jsonrpc_message_adapter,
 )
-from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,6 +63,7 @@ _DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
 _METHODS = frozenset({"tools/call", "tools/list"})
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 _JSON_HEADERS = {"Content-Type": "application/json"}
+_PAGES = 256  # listings kept (distinct revisions and params); more are served, not kept
 
 
 @dataclass
@@ -64,7 +74,7 @@ class _Exchange:
 
     request_id: RequestId
     message_metadata: MessageMetadata
-    transport: TransportContext = _TRANSPORT
+    transport: TransportContext = _TRANSPORT  # with the request's headers in 2026-07-28
     cancel_requested: anyio.Event = field(default_factory=anyio.Event)
     can_send_request: bool = False
 
@@ -93,11 +103,11 @@ class Lane:
     ) -> None:
         self.server, self.lifespan_state = server, lifespan_state
         self.security = TransportSecurityMiddleware(security)
-        self.pages: dict[tuple[str, str | None], bytes] = {}  # tools/list results, serialised
+        self.pages: dict[tuple[str, bytes], bytes] = {}  # tools/list results, serialised
 
     async def answer(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> bool:
         """Serve the request if it is one the lane takes; False (nothing sent) otherwise."""
-        version = _handshake_version(scope)
+        version = _version(scope)
         if version is None:
             return False
         request = Request(scope, receive)
@@ -105,22 +115,74 @@ class Lane:
             return False  # the SDK answers it (and logs why)
         if not check_accept_headers(request)[0]:
             return False
+        if version in MODERN_PROTOCOL_VERSIONS:
+            return await self._modern(request, body, send)
         message = _request(body)
         if message is None:
             return False
-        page = None if self.server.middleware else _page_key(message, version)
-        listed = self.pages.get(page) if page is not None else None
+        key = self._key(message, version)
+        listed = self.pages.get(key) if key is not None else None
         content: bytes | str
         if listed is not None:
             content = _framed(message.id, listed)
         else:
             reply = await self._serve(message, request, version)
             content = reply.model_dump_json(by_alias=True, exclude_unset=True)
-            if page is not None and isinstance(reply, JSONRPCResponse):
-                self.pages[page] = pydantic_core.to_json(reply.result)
+            if key is not None and isinstance(reply, JSONRPCResponse):
+                self._keep(key, pydantic_core.to_json(reply.result))
         response = Response(content, status_code=200, headers=_JSON_HEADERS)
         await response(scope, receive, send)
         return True
+
+    async def _modern(self, request: Request, body: bytes, send: Send) -> bool:
+        """A 2026-07-28 `tools/list` that passes the SDK's checks, from the kept pages (its
+        first answer is kept by running the SDK's kernel; an error is left to the SDK)."""
+        message, route = _modern_listing(request, body)
+        if message is None or route is None:
+            return False
+        key = self._key(message, route.protocol_version)
+        listed = self.pages.get(key) if key is not None else None
+        if key is not None and listed is None:
+            connection = Connection.from_envelope(
+                route.protocol_version, route.client_info, route.client_capabilities
+            )
+            transport = TransportContext(
+                kind="streamable-http", can_send_request=False, headers=request.headers
+            )
+            metadata = ServerMessageMetadata(request_context=request)
+            exchange = _Exchange(message.id, metadata, transport)
+            try:
+                result = await serve_one(
+                    self.server,
+                    exchange,
+                    message.method,
+                    message.params,
+                    connection=connection,
+                    lifespan_state=self.lifespan_state(),
+                )
+            except Exception:
+                return False  # the SDK runs it again and answers (and logs) its error
+            wire = JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
+            dumped = wire.model_dump(mode="json", by_alias=True, exclude_none=True)["result"]
+            listed = self._keep(key, json.dumps(dumped, separators=(",", ":")).encode())
+        if listed is None:
+            return False
+        framed = f'{{"jsonrpc":"2.0","id":{json.dumps(message.id)},"result":'.encode()
+        response = Response(framed + listed + b"}", media_type="application/json")
+        await response(request.scope, request.receive, send)
+        return True
+
+    def _key(self, message: JSONRPCRequest, version: str) -> tuple[str, bytes] | None:
+        """A listing's key among the kept pages; None for a call, or while the server has
+        middleware."""
+        if message.method != "tools/list" or self.server.middleware:
+            return None
+        return version, pydantic_core.to_json(message.params)
+
+    def _keep(self, key: tuple[str, bytes], listed: bytes) -> bytes:
+        if len(self.pages) < _PAGES:
+            self.pages[key] = listed
+        return listed
 
     async def _serve(
         self, message: JSONRPCRequest, request: Request, version: str
@@ -147,10 +209,10 @@ class Lane:
         return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
 
 
-def _handshake_version(scope: Scope) -> str | None:
+def _version(scope: Scope) -> str | None:
     """The protocol revision of a request the lane may take, from its headers: a JSON body
-    (the SDK's two Content-Type checks pass it), a handshake-era version (or none, the
-    default) given once, a plain Content-Length; None for anything else."""
+    (the SDK's Content-Type checks pass it), a version the SDK serves (none is the default)
+    given once, a plain Content-Length; None for anything else."""
     version: str | None = None
     seen = set()
     for name, value in scope["headers"]:
@@ -159,7 +221,7 @@ def _handshake_version(scope: Scope) -> str | None:
         seen.add(name)
         if name == b"mcp-protocol-version":
             version = value.decode("latin-1")
-            if version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            if version not in HANDSHAKE_PROTOCOL_VERSIONS + MODERN_PROTOCOL_VERSIONS:
                 return None
         elif name == b"content-type":
             if value.split(b";", 1)[0].strip() != b"application/json":
@@ -188,15 +250,24 @@ def _request(body: bytes) -> JSONRPCRequest | None:
     return message
 
 
-def _page_key(message: JSONRPCRequest, version: str) -> tuple[str, str | None] | None:
-    """The cache key of a plain `tools/list` (no params but a text cursor), else None."""
-    if message.method != "tools/list":
-        return None
-    params = message.params or {}
-    cursor = params.get("cursor")
-    if set(params) - {"cursor"} or ("cursor" in params and not isinstance(cursor, str)):
-        return None
-    return version, cursor
+def _modern_listing(
+    request: Request, body: bytes
+) -> tuple[JSONRPCRequest | None, InboundModernRoute | None]:
+    """A 2026-07-28 `tools/list` as the SDK's single-exchange entry reads it (one request,
+    routing headers given once, an envelope that agrees with them), else (None, None)."""
+    try:
+        decoded = json.loads(body)
+        message = JSONRPCRequest.model_validate(decoded)
+    except (ValueError, RecursionError, ValidationError):
+        return None, None
+    if not isinstance(decoded, dict) or "id" not in decoded or message.method != "tools/list":
+        return None, None
+    if find_duplicated_routing_header(request.headers.items()) is not None:
+        return None, None
+    route = classify_inbound_request(decoded, headers=dict(request.headers))
+    if not isinstance(route, InboundModernRoute):
+        return None, None
+    return message, route
 
 
 def _framed(request_id: RequestId, result: bytes) -> bytes:
