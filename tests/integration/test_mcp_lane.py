@@ -200,6 +200,13 @@ SHAPES: dict[str, dict[str, Any]] = {
     "call, 2026-07-28 with a wrong Mcp-Name": {
         **_modern("tools/call", {"name": "get-item", "arguments": {"id": "x"}}, "third"),
     },
+    "call, 2026-07-28 with an Mcp-Param header": {
+        "body": _modern("tools/call", {"name": "get-item", "arguments": {"id": "x"}})["body"],
+        "headers": {
+            **_modern("tools/call", {}, "get-item")["headers"],
+            "Mcp-Param-Id": "y",
+        },
+    },
     "call, an unknown version header": {
         "body": _call("get-item", {"id": "x"}),
         "headers": {"MCP-Protocol-Version": "1999-01-01"},

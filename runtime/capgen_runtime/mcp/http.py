@@ -9,6 +9,9 @@ larger declared or sent body is a 413 at once), refuses a JSON body that is not 
 nesting too deep to read), and sends a `tools/call` that asked for progress to the manager
 that answers with an event stream. Every error the adapter answers outside JSON-RPC is an
 RFC 9457 problem, Starlette's own included.
+
+A JSON `tools/call` or `tools/list` the SDK would answer without anything its per-request
+transport adds is answered by the fast lane (`lane.py`), with the SDK's own bytes.
 """
 
 from __future__ import annotations
@@ -160,7 +163,11 @@ def create_app(
     """Streamable HTTP at /mcp (stateless), plus health and metrics routes. `lane=False`
     (for tests and comparisons only) sends every request through the SDK's transport."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
-    server = build_server(adapter, service, Catalog(adapter, service.settings))
+    catalog = Catalog(adapter, service.settings)
+    server = build_server(adapter, service, catalog)
+    # a 2026-07-28 call's `Mcp-Param-*` headers are checked against the called tool's input
+    # schema: from the catalog, not from a whole `tools/list` run through the SDK per call
+    server.get_tool_input_schema = {t.name: t.input_schema for t in catalog.listed}.get
     policy = host_policy(service.settings, host, loopback_default=True)
     security = transport_security(policy)
     managers = [
