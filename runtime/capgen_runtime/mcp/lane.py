@@ -152,14 +152,7 @@ class Lane:
             metadata = ServerMessageMetadata(request_context=request)
             exchange = _Exchange(message.id, metadata, transport)
             try:
-                result = await serve_one(
-                    self.server,
-                    exchange,
-                    message.method,
-                    message.params,
-                    connection=connection,
-                    lifespan_state=self.lifespan_state(),
-                )
+                result = await self._kernel(message, exchange, connection)
             except Exception:
                 return False  # the SDK runs it again and answers (and logs) its error
             wire = JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
@@ -171,6 +164,19 @@ class Lane:
         response = Response(framed + listed + b"}", media_type="application/json")
         await response(request.scope, request.receive, send)
         return True
+
+    async def _kernel(
+        self, message: JSONRPCRequest, exchange: _Exchange, connection: Connection
+    ) -> dict[str, Any]:
+        """The SDK's kernel (`serve_one`) on one request, with the manager's lifespan state."""
+        return await serve_one(
+            self.server,
+            exchange,
+            message.method,
+            message.params,
+            connection=connection,
+            lifespan_state=self.lifespan_state(),
+        )
 
     def _key(self, message: JSONRPCRequest, version: str) -> tuple[str, bytes] | None:
         """A listing's key among the kept pages; None for a call, or while the server has
@@ -192,14 +198,7 @@ class Lane:
         exchange = _Exchange(request_id=message.id, message_metadata=metadata)
         connection = Connection.from_envelope(version, None, None)
         try:
-            result = await serve_one(
-                self.server,
-                exchange,
-                message.method,
-                message.params,
-                connection=connection,
-                lifespan_state=self.lifespan_state(),
-            )
+            result = await self._kernel(message, exchange, connection)
         except Exception as exc:
             error = handler_exception_to_error_data(exc)
             if error is None:  # as the SDK's dispatcher answers it (v1 compatibility: code 0)
