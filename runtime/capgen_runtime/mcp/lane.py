@@ -63,7 +63,8 @@ _DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
 _METHODS = frozenset({"tools/call", "tools/list"})
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 _JSON_HEADERS = {"Content-Type": "application/json"}
-_PAGES = 256  # listings kept (distinct revisions and params); more are served, not kept
+# bytes of listings kept (distinct revisions and params); more are served, not kept
+_KEPT = 16 * 1024 * 1024
 
 
 @dataclass
@@ -104,6 +105,7 @@ class Lane:
         self.server, self.lifespan_state = server, lifespan_state
         self.security = TransportSecurityMiddleware(security)
         self.pages: dict[tuple[str, bytes], bytes] = {}  # tools/list results, serialised
+        self.kept = 0
 
     async def answer(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> bool:
         """Serve the request if it is one the lane takes; False (nothing sent) otherwise."""
@@ -186,8 +188,9 @@ class Lane:
         return version, pydantic_core.to_json(message.params)
 
     def _keep(self, key: tuple[str, bytes], listed: bytes) -> bytes:
-        if len(self.pages) < _PAGES:
+        if self.kept + len(listed) <= _KEPT:
             self.pages[key] = listed
+            self.kept += len(listed)
         return listed
 
     async def _serve(
