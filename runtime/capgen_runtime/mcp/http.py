@@ -9,6 +9,9 @@ larger declared or sent body is a 413 at once), refuses a JSON body that is not 
 nesting too deep to read), and sends a `tools/call` that asked for progress to the manager
 that answers with an event stream. Every error the adapter answers outside JSON-RPC is an
 RFC 9457 problem, Starlette's own included.
+
+A JSON `tools/call` or `tools/list` the SDK would answer without anything its per-request
+transport adds is answered by the fast lane (`lane.py`), with the SDK's own bytes.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..web.hosts import HostPolicy, host_policy, install_checks
 from ..web.observability import install_observability
 from ..web.problem import MEDIA_TYPE, install_problem_handlers, problem_body
 from .catalog import Catalog
+from .lane import Lane
 from .server import build_server
 
 _PROBLEM = (b"content-type", MEDIA_TYPE.encode())
@@ -49,8 +53,10 @@ class ProgressRouter:
     The endpoint is stateless: a GET (which would open a stream nothing is ever sent on) is a
     405, and a body that is JSON but not a JSON-RPC 2.0 request is a one-line -32600."""
 
-    def __init__(self, json_app: ASGIApp, sse_app: ASGIApp, limit: int) -> None:
-        self.json_app, self.sse_app, self.limit = json_app, sse_app, limit
+    def __init__(
+        self, json_app: ASGIApp, sse_app: ASGIApp, limit: int, lane: Lane | None = None
+    ) -> None:
+        self.json_app, self.sse_app, self.limit, self.lane = json_app, sse_app, limit, lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method") == "GET" and scope["path"] == MCP_PATH:
@@ -88,8 +94,10 @@ class ProgressRouter:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        target = self.sse_app if asks_progress(body) else self.json_app
-        await target(scope, replay, send)
+        if asks_progress(body):
+            await self.sse_app(scope, replay, send)
+        elif self.lane is None or not await self.lane.answer(scope, replay, send, body):
+            await self.json_app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
         detail = problem_body(413, f"request body is larger than {self.limit} bytes")
@@ -149,17 +157,25 @@ def asks_progress(body: bytes) -> bool:
     return isinstance(meta, dict) and meta.get("progressToken") is not None
 
 
-def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -> Starlette:
-    """Streamable HTTP at /mcp (stateless), plus health and metrics routes."""
+def create_app(
+    adapter: McpAdapter, service: Service, host: str = "127.0.0.1", *, lane: bool = True
+) -> Starlette:
+    """Streamable HTTP at /mcp (stateless), plus health and metrics routes. `lane=False`
+    (for tests and comparisons only) sends every request through the SDK's transport."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
-    server = build_server(adapter, service, Catalog(adapter, service.settings))
+    catalog = Catalog(adapter, service.settings)
+    server = build_server(adapter, service, catalog)
+    # a 2026-07-28 call's `Mcp-Param-*` headers are checked against the called tool's input
+    # schema: from the catalog, not from a whole `tools/list` run through the SDK per call
+    server.get_tool_input_schema = {t.name: t.input_schema for t in catalog.listed}.get
     policy = host_policy(service.settings, host, loopback_default=True)
+    security = transport_security(policy)
     managers = [
         StreamableHTTPSessionManager(
             app=server,
             json_response=json_response,
             stateless=True,
-            security_settings=transport_security(policy),
+            security_settings=security,
             max_request_body_size=service.settings.max_request_bytes,
         )
         for json_response in (True, False)
@@ -170,8 +186,13 @@ def create_app(adapter: McpAdapter, service: Service, host: str = "127.0.0.1") -
         async with service.running(), managers[0].run(), managers[1].run():
             yield
 
+    # the lane runs the server with the lifespan state the JSON manager entered it with
+    fast = Lane(server, security, lambda: managers[0]._lifespan_state) if lane else None
     router = ProgressRouter(
-        managers[0].handle_request, managers[1].handle_request, service.settings.max_request_bytes
+        managers[0].handle_request,
+        managers[1].handle_request,
+        service.settings.max_request_bytes,
+        fast,
     )
     endpoint = Route(MCP_PATH, router, methods=None)  # the SDK answers every method
     app = Starlette(routes=[endpoint], lifespan=lifespan)
