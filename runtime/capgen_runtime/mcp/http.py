@@ -164,10 +164,7 @@ def create_app(
     (for tests and comparisons only) sends every request through the SDK's transport."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
     catalog = Catalog(adapter, service.settings)
-    server = build_server(adapter, service, catalog)
-    # a 2026-07-28 call's `Mcp-Param-*` headers are checked against the called tool's input
-    # schema: from the catalog, not from a whole `tools/list` run through the SDK per call
-    server.get_tool_input_schema = {t.name: t.input_schema for t in catalog.listed}.get
+    server = build_server(adapter, service, catalog)  # input schemas by lookup (server.py)
     policy = host_policy(service.settings, host, loopback_default=True)
     security = transport_security(policy)
     managers = [
