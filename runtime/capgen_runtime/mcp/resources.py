@@ -185,27 +185,10 @@ def prompt_handlers(
     by_name = {p.name: p for p in prompts}
     cached = hinted(hint)
 
+    listed = [_listed_prompt(p) for p in prompts]
+
     async def list_prompts(ctx: ServerRequestContext[Any], params: Any) -> types.ListPromptsResult:
-        return types.ListPromptsResult(
-            prompts=[
-                types.Prompt(
-                    name=p.name,
-                    title=p.title,
-                    description=p.description,
-                    arguments=[
-                        types.PromptArgument(
-                            name=a.name,
-                            title=a.title,
-                            description=a.description,
-                            required=a.required,
-                        )
-                        for a in p.arguments
-                    ],
-                )
-                for p in prompts
-            ],
-            **cached,
-        )
+        return types.ListPromptsResult(prompts=listed, **cached)
 
     async def get_prompt(
         ctx: ServerRequestContext[Any], params: types.GetPromptRequestParams
@@ -233,6 +216,20 @@ def prompt_handlers(
         )
 
     return {"on_list_prompts": list_prompts, "on_get_prompt": get_prompt}
+
+
+def _listed_prompt(prompt: Prompt) -> types.Prompt:
+    return types.Prompt(
+        name=prompt.name,
+        title=prompt.title,
+        description=prompt.description,
+        arguments=[
+            types.PromptArgument(
+                name=a.name, title=a.title, description=a.description, required=a.required
+            )
+            for a in prompt.arguments
+        ],
+    )
 
 
 def completion_handler(adapter: McpAdapter) -> dict[str, Any]:

@@ -270,19 +270,30 @@ class UpstreamClient:
         auth: httpx.Auth | None,
         stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
-        if isinstance(request, Direct):
-            assert self._transport is not None  # a direct form exists only with it
-            response = await self._transport.send(request)
-        elif auth is None and self._transport is not None:
-            response = await self._transport.handle_async_request(request)
-            response.request = request
-        else:
-            response = await self._http.send(
-                request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True
-            )
+        response = await self._open(request, auth)
         media = media_type(response.headers.get("content-type"))
         if stream == "always" or (stream and response.status_code < 400 and media in STREAM_MEDIA):
             return OpenStream(response, self.settings.max_response_bytes, self._streamed)
+        return await self._whole(response, request)
+
+    async def _open(
+        self, request: httpx.Request | Direct, auth: httpx.Auth | None
+    ) -> httpx.Response:
+        """The answer, its body still to read: straight from the transport unless an auth
+        flow (or a client given by the caller) needs httpx's own sending."""
+        if isinstance(request, Direct):
+            assert self._transport is not None  # a direct form exists only with it
+            return await self._transport.send(request)
+        if auth is None and self._transport is not None:
+            response = await self._transport.handle_async_request(request)
+            response.request = request
+            return response
+        return await self._http.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+
+    async def _whole(
+        self, response: httpx.Response, request: httpx.Request | Direct
+    ) -> httpx.Response:
+        """The answer with its body read and decoded, within the size limit."""
         limit = self.settings.max_response_bytes
         too_large = f"upstream {self.upstream.namespace} answered with a body over {limit} bytes"
         try:
