@@ -103,8 +103,6 @@ def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
     if not text:
         return ""
     safe = _in_docstring(text).strip()
-    if safe.endswith('"'):
-        safe += " "
     prefix = " " * indent
     paragraphs = [p for p in safe.split("\n\n")]
     wrapped = [
@@ -117,7 +115,8 @@ def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
         )
         for p in paragraphs
     ]
-    return f"\n\n{prefix}".join(wrapped)
+    joined = f"\n\n{prefix}".join(wrapped)
+    return joined + " " if joined.endswith('"') else joined  # `""""` would end the docstring
 
 
 def inline(text: object) -> str:
