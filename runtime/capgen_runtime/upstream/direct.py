@@ -16,12 +16,10 @@ from collections.abc import Callable
 import httpx
 
 from .request import PreparedRequest
-from .transport import Direct
+from .transport import Direct, writable_header
 
 # what httpx leaves as it is after the base URL: RFC 3986 characters, percent-escapes whole
 _SAFE_TAIL = re.compile(r"(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 §5.6.2
-_FIELD_VALUE = re.compile(r"[^\x00\r\n]*")
 _WRITTEN_BY_HTTPX = frozenset({"host", "content-length", "transfer-encoding"})
 _EMPTY_BODY_LENGTH = frozenset({"POST", "PUT", "PATCH"})  # httpx sends `content-length: 0`
 
@@ -64,7 +62,7 @@ class DirectWriter:
             lowered = name.lower()
             if lowered in _WRITTEN_BY_HTTPX or not name.isascii() or not value.isascii():
                 return None
-            if not _TOKEN.fullmatch(name) or not _FIELD_VALUE.fullmatch(value):
+            if not writable_header(name.encode(), value.encode()):
                 return None
             named.add(lowered)
             own.append((lowered, value))

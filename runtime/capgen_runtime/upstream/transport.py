@@ -52,15 +52,19 @@ def _mapped(request: httpx.Request | None) -> Iterator[None]:
         raise
 
 
-_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")  # RFC 9110 §5.6.2
-_FIELD_VALUE = re.compile(rb"^[^\x00\r\n]*$")
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 §5.6.2
+_FIELD_VALUE = re.compile(rb"[^\x00\r\n]*")
+
+
+def writable_header(name: bytes, value: bytes) -> bool:
+    """What h11 writes (aiohttp would send more): a name that is a token, a value without a
+    line break or NUL."""
+    return bool(_TOKEN.fullmatch(name) and _FIELD_VALUE.fullmatch(value))
 
 
 def _writable(request: httpx.Request) -> None:
-    """What h11 refuses to write, refused here too (aiohttp would send it): a header name that
-    is not a token, a value with a line break or NUL."""
     for name, value in request.headers.raw:
-        if not _TOKEN.match(name) or not _FIELD_VALUE.match(value):
+        if not writable_header(name, value):
             raise httpx.LocalProtocolError("a header cannot be written as HTTP", request=request)
 
 
