@@ -32,6 +32,7 @@ CORPUS = Path(os.environ.get("CAPGEN_CORPUS", ROOT.parent / "shared" / "corpus")
 LARGEST = CORPUS / "cloudflare" / "cloudflare-accounts.yaml"
 SEED = ROOT / "specs" / "workers-ai-ai-inference.yaml"
 TOKEN = "bench-token"  # the generated service's inbound bearer token
+AUTHORIZATION = {"Authorization": f"Bearer {TOKEN}"}
 MODEL_PATH = "/accounts/bench/ai/run/@cf/meta/llama-3.1-8b-instruct"
 PYTHON = sys.executable
 
@@ -370,7 +371,7 @@ def runtime(services: dict[str, Any], quick: bool) -> dict[str, Any]:
         "handwritten": (ports["handwritten"], "/v1" + MODEL_PATH, pids["handwritten"]),
         "generated": (ports["rest"], "/v1" + MODEL_PATH, pids["generated"]),
     }
-    headers = {"generated": {"Authorization": f"Bearer {TOKEN}"}}
+    headers = {"generated": AUTHORIZATION}
     samples: dict[str, list[Any]] = {name: [] for name in targets}
     for name, (port, path, _) in targets.items():
         run_load(port, path, body, 400, concurrency, headers=headers.get(name))  # warm-up
@@ -404,15 +405,19 @@ def streaming(services: dict[str, Any], quick: bool) -> dict[str, Any]:
     ports = services["ports"]
     body = {"messages": [{"role": "user", "content": "Hello"}], "stream": True}
     targets = {
-        "direct": f"http://127.0.0.1:{ports['upstream']}/client/v4{MODEL_PATH}",
-        "generated": f"http://127.0.0.1:{ports['rest']}/v1{MODEL_PATH}",
+        "direct": (f"http://127.0.0.1:{ports['upstream']}/client/v4{MODEL_PATH}", {}),
+        "generated": (f"http://127.0.0.1:{ports['rest']}/v1{MODEL_PATH}", AUTHORIZATION),
     }
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
     with httpx.Client(timeout=30) as client:
         for _ in range(10 if quick else 40):
-            for name, url in targets.items():
+            for name, (url, headers) in targets.items():
                 started = time.perf_counter()
-                with client.stream("POST", url, json=body) as response:
+                with client.stream("POST", url, json=body, headers=headers) as response:
+                    if response.status_code != 200 or "event-stream" not in response.headers.get(
+                        "content-type", ""
+                    ):
+                        raise RuntimeError(f"{name}: not a stream ({response.status_code})")
                     chunks = response.iter_raw()
                     next(chunks)
                     first = time.perf_counter() - started
