@@ -20,7 +20,7 @@ import anyio
 import mcp.types as types
 import pytest
 from capgen_runtime.engine.redaction import Redactor
-from capgen_runtime.web.observability import RedactingFilter
+from capgen_runtime.web.logs import RedactingFilter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

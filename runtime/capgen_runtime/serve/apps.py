@@ -21,7 +21,7 @@ from ..mcp import build_app as build_mcp_app
 from ..model import MCP_PATH, mcp_paths
 from ..rest import build_app as build_rest_app
 from ..settings import SettingsError, load_settings
-from ..web.observability import configure_logging
+from ..web.logs import configure_logging
 from .capability import Capability
 from .drain import Drain
 from .wire import refuse_large_head

@@ -20,7 +20,7 @@ from ..mcp import run_stdio
 from ..model import MCP_PATH, McpAdapter, RestAdapter, mcp_paths
 from ..settings import Settings, SettingsError, load_settings
 from ..web.hosts import LOOPBACK_ADDRESSES
-from ..web.observability import configure_logging
+from ..web.logs import configure_logging
 from .capability import Capability
 from .run import METRICS, MOCK, ONE_PORT, Plan, mock_app, mock_settings, serve
 

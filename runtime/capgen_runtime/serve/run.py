@@ -28,7 +28,8 @@ from ..mcp import build_app as build_mcp_app
 from ..metrics import MULTIPROCESS_DIR
 from ..rest import build_app as build_rest_app
 from ..settings import Settings, load_settings
-from ..web.observability import configure_logging, metrics_app
+from ..web.logs import configure_logging
+from ..web.observability import metrics_app
 from .apps import App, OnePortApp, PortApp, one_port_app
 from .capability import Capability
 from .drain import Drain

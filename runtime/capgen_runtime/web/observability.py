@@ -1,16 +1,13 @@
-"""Request ids, one structured log line and metrics per request, health probes, `/metrics`,
-and JSON logs on stderr with secrets redacted."""
+"""Request ids, one structured log line and metrics per request (logs.py writes it), health
+probes and `/metrics`."""
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 import secrets
-import sys
 import time
-from collections.abc import Iterable
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
@@ -19,58 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..engine.redaction import Redactor
 from ..metrics import MEDIA_TYPE, Metrics
 from ..settings import Settings
+from .logs import sole_sink
 from .problem import install_problem_handlers, problem, request_id
 
 _MAX_SERIES = 4096  # label sets remembered per adapter (route, method and status)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class RedactingFilter(logging.Filter):
-    """Replaces every known secret by `***` in formatted log messages, by the rule answers
-    follow (engine/redaction.py)."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
-        self.redactor = Redactor(secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = self.redactor.text(record.getMessage()), None
-        return True
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": request_id.get(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info and record.exc_info[0] is not None:  # the type: tracebacks hold secrets
-            entry["error"] = record.exc_info[0].__name__
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(secrets: Iterable[str], level: str = "INFO") -> None:
-    """Structured JSON logs on stderr; every handler redacts the secrets."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RedactingFilter(secrets))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").disabled = True  # our middleware logs each request once
-    logging.getLogger("uvicorn.error").setLevel(max(root.level, logging.WARNING))
-    logging.getLogger("mcp").setLevel(max(root.level, logging.WARNING))
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class RequestLogMiddleware:
@@ -122,13 +74,19 @@ class RequestLogMiddleware:
                 self._series[(method, path, status)] = series
         series[0].inc()
         series[1].observe(elapsed)
+        if not self.log.isEnabledFor(logging.INFO):
+            return
         fields = {
             "status": status,
             "duration_ms": round(elapsed * 1000, 2),  # to the last byte, streams too
             "bytes": size,
             "route": path,
         }
-        self.log.info("%s %s %s", method, path, status, extra={"fields": fields})
+        sink = sole_sink(self.log)
+        if sink is not None:  # the same line, without a LogRecord
+            sink.access(self.log, method, path, status, fields)
+        else:
+            self.log.info("%s %s %s", method, path, status, extra={"fields": fields})
 
 
 class Observed(Protocol):
