@@ -8,6 +8,7 @@ the app (`create_app(..., dependencies=[...])`) run as FastAPI runs them.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -31,6 +32,12 @@ _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
 class OperationHandler:
     """One operation, compiled once: read its inputs, check them against its contract, and
     answer through the service (the replaced method, when a subclass replaced it)."""
+
+    # what FastAPI reads of the endpoint, resolved once for every operation (not per route)
+    __signature__ = inspect.Signature(
+        [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)],
+        return_annotation=Response,
+    )
 
     def __init__(self, route: Route, service: Service, hidden: frozenset[str], passthrough: bool):
         self.route = route
