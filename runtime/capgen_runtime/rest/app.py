@@ -9,9 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi._body_limit import AppBodyLimitMiddleware
 from fastapi.params import Depends
-from fastapi.telemetry._asgi import ExceptionTelemetryMiddleware
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
