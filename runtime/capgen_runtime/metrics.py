@@ -10,6 +10,7 @@ makes a temporary one).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,6 +24,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 MEDIA_TYPE = CONTENT_TYPE_LATEST
+_MAX_SERIES = 4096  # label sets whose series lookups are kept
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series say when a process started counting: noise here
 
@@ -32,6 +34,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
+        self._series: dict[tuple[int, tuple[str, ...]], Any] = {}
         registry = self.registry
         self.requests = Counter(
             "capgen_requests",
@@ -75,6 +78,16 @@ class Metrics:
             registry=registry,
             buckets=_BUCKETS,
         )
+
+    def series(self, metric: Counter | Histogram, *labels: str) -> Any:
+        """`metric.labels(*labels)`, looked up once per label set (the first `_MAX_SERIES`)."""
+        key = (id(metric), labels)
+        found = self._series.get(key)
+        if found is None:
+            found = metric.labels(*labels)
+            if len(self._series) < _MAX_SERIES:
+                self._series[key] = found
+        return found
 
     def exposition(self) -> bytes:
         """The text exposition format: this process's figures, or every worker's summed."""

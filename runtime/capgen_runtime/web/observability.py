@@ -21,7 +21,6 @@ from ..settings import Settings
 from .logs import sole_sink
 from .problem import install_problem_handlers, problem, request_id
 
-_MAX_SERIES = 4096  # label sets remembered per adapter (route, method and status)
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -33,7 +32,6 @@ class RequestLogMiddleware:
         self.metrics = metrics
         self.adapter = adapter
         self.log = logging.getLogger(f"capgen.{adapter}")
-        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # label lookups, once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,16 +62,10 @@ class RequestLogMiddleware:
         route = scope.get("route")
         path = getattr(getattr(route, "descriptor", route), "path", None) or "unmatched"
         method = scope["method"]
-        series = self._series.get((method, path, status))
-        if series is None:
-            series = (
-                self.metrics.requests.labels(self.adapter, method, path, str(status)),
-                self.metrics.request_seconds.labels(self.adapter, method, path),
-            )
-            if len(self._series) < _MAX_SERIES:
-                self._series[(method, path, status)] = series
-        series[0].inc()
-        series[1].observe(elapsed)
+        self.metrics.series(self.metrics.requests, self.adapter, method, path, str(status)).inc()
+        self.metrics.series(self.metrics.request_seconds, self.adapter, method, path).observe(
+            elapsed
+        )
         if not self.log.isEnabledFor(logging.INFO):
             return
         fields = {
