@@ -176,7 +176,7 @@ def _process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
 
 
 def _port_app(capability: Capability, plan: Plan, service: Service, drain: Drain) -> PortApp:
-    adapters = {a.namespace: (kind, a) for kind, a in reversed(capability.served())}
+    adapters = {a.namespace: (kind, a) for kind, a in capability.served()}  # unique (E022)
     apps: dict[int, App] = {}
     later: dict[int, Any] = {}
     for port, role in plan.roles.items():
