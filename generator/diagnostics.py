@@ -11,7 +11,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from capgen_runtime.adapters import KINDS
+
 from .guess import did_you_mean
+
+ADAPTER_KINDS = tuple(KINDS)  # the `exposes[].type`s capgen generates: the runtime's registry
 
 Severity = Literal["error", "warning", "note"]
 
@@ -200,7 +204,9 @@ CODES: dict[str, Code] = {
         "write a PEP 440 version such as 1.2.0",
     ),
     "W110": Code(
-        "warning", "expose type not generated; skipped", "capgen generates rest and mcp adapters"
+        "warning",
+        "expose type not generated; skipped",
+        f"capgen generates {' and '.join(ADAPTER_KINDS)} adapters",
     ),
     "W111": Code("warning", "consumes type not supported; skipped", "capgen consumes http APIs"),
     "W112": Code(

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..diagnostics import Diagnostics
+from ..diagnostics import ADAPTER_KINDS, Diagnostics
 from ..loader import Document as LoadedDocument
 from ..loader import Locations, Pointer
 from . import eras
@@ -19,8 +19,10 @@ from .imports import normalise_document
 
 M = TypeVar("M", bound=m.SpecModel)
 
-KNOWN_EXPOSES = ("rest", "mcp")
-SKIPPED_EXPOSES = ("skill", "control", "agent-skill")
+EXPOSES_MODELS: dict[str, type[m.RestExposes | m.McpExposes]] = {
+    "rest": m.RestExposes,
+    "mcp": m.McpExposes,
+}  # the spec model of each kind (tests/test_adapter_kinds.py: one per registered kind)
 
 
 @dataclass
@@ -235,15 +237,13 @@ def _exposes(data: Any, pointer: Pointer, spec: Spec, check: Validator) -> None:
         kind = entry.get("type") if isinstance(entry, dict) else None
         if isinstance(entry, dict) and "import" in entry:
             continue  # an import that could not be read (reported where it was read)
-        if kind == "rest":
-            rest = check.model(m.RestExposes, entry, where)
-            spec.rest.extend([rest] if rest else [])
-        elif kind == "mcp":
-            mcp = check.model(m.McpExposes, entry, where)
-            spec.mcp.extend([mcp] if mcp else [])
+        if kind in ADAPTER_KINDS:
+            model = check.model(EXPOSES_MODELS[kind], entry, where)
+            getattr(spec, kind).extend([model] if model else [])
         elif kind is None:
+            kinds = " or ".join(ADAPTER_KINDS)
             check.diagnostics.error(
-                "E012", "an exposes entry needs `type` (rest or mcp)", check.locations.span(where)
+                "E012", f"an exposes entry needs `type` ({kinds})", check.locations.span(where)
             )
         else:
             hint = (

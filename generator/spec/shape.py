@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..diagnostics import ADAPTER_KINDS
+
 
 @dataclass(frozen=True)
 class Child:
@@ -92,7 +94,10 @@ RENAMES: dict[str, dict[str, str]] = {
     "import": {"location": "from"},
 }
 SECTIONS = ("consumes", "exposes", "aggregates", "binds")  # what `{from, import, as}` imports
-_EXPOSES = {"rest": "rest", "mcp": "mcp", "skill": "skill"}
+_EXPOSES = {
+    **{kind: kind for kind in ADAPTER_KINDS},
+    "skill": "skill",
+}  # adapter kinds: the runtime's
 
 
 def entry_kind(kind: str, node: Any) -> str:

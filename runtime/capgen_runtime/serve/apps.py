@@ -14,19 +14,17 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..adapters import AdapterKind, App
 from ..auth.inbound import METADATA_PATH, AuthConfigError
 from ..binds import BindError
 from ..engine import Service
-from ..mcp import build_app as build_mcp_app
-from ..model import MCP_PATH, mcp_paths
-from ..rest import build_app as build_rest_app
 from ..settings import SettingsError, load_settings
 from ..web.logs import configure_logging
 from .capability import Capability
 from .drain import Drain
 from .wire import refuse_large_head
 
-App = Any  # a Starlette (or FastAPI) application: an ASGI app with a lifespan context
+Route = tuple[AdapterKind[Any, Any], App, str | None]  # an adapter's kind, application, mount
 
 
 class Lifespans:
@@ -53,19 +51,22 @@ class Lifespans:
 
 
 class OnePortApp:
-    """Dispatches each request by its path to the adapter that serves it: MCP adapters at
-    their paths (`/mcp`, `/<namespace>/mcp`), REST operations at theirs, the rest (health,
-    metrics, docs, 404s) to the first adapter."""
+    """Dispatches each request by its path to the adapter that serves it: one mounted at that
+    path (MCP: `/mcp`, `/<namespace>/mcp`; its RFC 9728 metadata beside it), else the first
+    whose application claims it (REST: the paths of its operations), else (health, metrics,
+    docs, 404s) the first adapter. `routes`: each adapter's kind, application and mount."""
 
-    def __init__(
-        self, rest: Sequence[App], mcp: Mapping[str, App], drain: Drain | None = None
-    ) -> None:
-        if not rest and not mcp:
+    def __init__(self, routes: Sequence[Route], drain: Drain | None = None) -> None:
+        if not routes:
             raise ValueError("one-port mode needs at least one adapter")
-        self.rest = list(rest)
-        self.mcp = dict(mcp)
-        self.default: App = rest[0] if rest else next(iter(mcp.values()))
-        self.lifespans = Lifespans([*rest, *mcp.values()], drain)
+        self.mounted: dict[str, tuple[App, str]] = {}
+        for kind, app, mount in routes:
+            if mount is not None:
+                self.mounted[mount] = (app, kind.path)
+                self.mounted[METADATA_PATH + mount] = (app, METADATA_PATH + kind.path)
+        self.claims = [(app, kind.claims(app)) for kind, app, _ in routes if kind.claims]
+        self.default: App = routes[0][1]
+        self.lifespans = Lifespans([app for _, app, _ in routes], drain)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -79,12 +80,11 @@ class OnePortApp:
         await app(scope, receive, send)
 
     def _route(self, path: str) -> tuple[ASGIApp, str]:
-        if path in self.mcp:
-            return self.mcp[path], MCP_PATH
-        if path.startswith(METADATA_PATH + "/") and path[len(METADATA_PATH) :] in self.mcp:
-            return self.mcp[path[len(METADATA_PATH) :]], METADATA_PATH + MCP_PATH
-        for app in self.rest:
-            if app.state.operations.allowed(path):
+        found = self.mounted.get(path)
+        if found is not None:
+            return found
+        for app, claims in self.claims:
+            if claims(path):
                 return app, path
         return self.default, path
 
@@ -134,18 +134,17 @@ class PortApp:
 
 
 def one_port_app(
-    capability: Capability, service: Service, host: str | None, drain: Drain | None = None
+    capability: Capability, service: Service, host: str, drain: Drain | None = None
 ) -> OnePortApp:
     """Every adapter of `capability` over HTTP, sharing `service`; `host` is the interface it
-    is bound to (loopback keeps MCP's Host check on without a setting)."""
-    rest = [build_rest_app(adapter, service, host) for adapter in capability.rest]
-    paths = mcp_paths(capability.mcp)
-    mcp = {
-        paths[adapter.namespace]: build_mcp_app(adapter, service, host or "127.0.0.1")
-        for adapter in capability.mcp
-        if adapter.namespace in paths
-    }
-    return OnePortApp(rest, mcp, drain)
+    is bound to."""
+    mounts = capability.mounts()
+    routes: list[Route] = [
+        (kind, kind.build(adapter, service, host), mounts.get(adapter.namespace))
+        for kind, adapter in capability.served()
+        if kind.over_http(adapter)
+    ]
+    return OnePortApp(routes, drain)
 
 
 def factory(capability: Capability, environ: Mapping[str, str] | None = None) -> OnePortApp:

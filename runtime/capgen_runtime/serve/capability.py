@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from ..adapters import KINDS, AdapterKind
 from ..auth.outbound import client_certificate
 from ..engine import Service
 from ..model import Bind, Endpoint, McpAdapter, Operation, RestAdapter, Upstream
@@ -23,17 +25,33 @@ class Capability:
     binds: tuple[Bind, ...]
     upstreams: tuple[Upstream, ...]
     operations: tuple[Operation, ...]
-    rest: tuple[RestAdapter, ...]
-    mcp: tuple[McpAdapter, ...]
+    rest: tuple[RestAdapter, ...] = ()
+    mcp: tuple[McpAdapter, ...] = ()
     service: type[Service] = Service  # the generated service class (descriptor schema 2)
     service_path: str = ""  # `module:Class` served by default instead (`[tool.capgen]`)
+    adapters: tuple[Any, ...] = ()  # adapters of any registered kind (`capgen_runtime.adapters`)
+
+    def of(self, kind: AdapterKind[Any, Any]) -> list[Any]:
+        """The adapters of `kind`, in the order the package gives them."""
+        return [
+            a for a in (*self.rest, *self.mcp, *self.adapters) if isinstance(a, kind.descriptor)
+        ]
+
+    def served(self) -> list[tuple[AdapterKind[Any, Any], Any]]:
+        """Every adapter with its kind, kind by kind in the registry's order."""
+        return [(kind, adapter) for kind in KINDS.values() for adapter in self.of(kind)]
+
+    def mounts(self) -> dict[str, str]:
+        """Where each adapter of a mounted kind answers on a shared port, by namespace."""
+        found: dict[str, str] = {}
+        for kind in KINDS.values():
+            if kind.mounts is not None:
+                found.update(kind.mounts([a for a in self.of(kind) if kind.over_http(a)]))
+        return found
 
     def endpoints(self) -> Iterator[Endpoint]:
         """Every exposed endpoint, and the aggregate function behind each `ref`."""
-        found = [route.endpoint for adapter in self.rest for route in adapter.routes]
-        for adapter in self.mcp:
-            found += [tool.endpoint for tool in adapter.tools]
-            found += [r.endpoint for r in adapter.resources if r.endpoint is not None]
+        found = [e for kind, adapter in self.served() for e in kind.endpoints(adapter)]
         for endpoint in found:
             yield endpoint
             if endpoint.function is not None:

@@ -14,10 +14,9 @@ from typing import Any
 
 import uvicorn
 
+from ..adapters import KINDS, Adapter, AdapterKind
 from ..auth.inbound import AuthConfigError, resolve_guard
 from ..binds import BindError
-from ..mcp import run_stdio
-from ..model import MCP_PATH, McpAdapter, RestAdapter, mcp_paths
 from ..settings import Settings, SettingsError, load_settings
 from ..web.hosts import LOOPBACK_ADDRESSES
 from ..web.logs import configure_logging
@@ -25,7 +24,7 @@ from .capability import Capability
 from .run import METRICS, MOCK, ONE_PORT, Plan, mock_app, mock_settings, serve
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
-Adapter = RestAdapter | McpAdapter
+Served = list[tuple[AdapterKind[Any, Any], Any]]  # adapters with their kinds
 
 
 def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
@@ -150,12 +149,13 @@ def _listening(serve_: argparse.ArgumentParser, prefix: str) -> None:
     serve_.add_argument(
         "--host", help=f"interface to bind (default ${prefix}_HOST, $HOST, else 127.0.0.1)"
     )
-    serve_.add_argument(
-        "--rest-port", type=int, help="port of the REST adapter (default: the spec's)"
-    )
-    serve_.add_argument(
-        "--mcp-port", type=int, help="port of the MCP adapter (default: the spec's)"
-    )
+    for kind in KINDS.values():
+        serve_.add_argument(
+            f"--{kind.kind}-port",
+            type=int,
+            dest=f"port_{kind.kind}",
+            help=f"port of the {kind.label} adapter (default: the spec's)",
+        )
     serve_.add_argument(
         "--port",
         action="append",
@@ -177,12 +177,13 @@ def _listening(serve_: argparse.ArgumentParser, prefix: str) -> None:
 
 
 def _serve(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:
-    http_mcp = [a for a in capability.mcp if a.transport == "http" and a.port is not None]
-    if not capability.rest and not http_mcp:
-        stdio = " (its MCP adapter is stdio: run `stdio`)" if capability.mcp else ""
-        print(f"error: the spec exposes nothing to serve over HTTP{stdio}", file=sys.stderr)
+    served = [(k, a) for k, a in capability.served() if k.over_http(a) and a.port is not None]
+    if not served:
+        stdio = [k.label for k, _ in capability.served() if k.stdio is not None]
+        why = f" (its {stdio[0]} adapter is stdio: run `stdio`)" if stdio else ""
+        print(f"error: the spec exposes nothing to serve over HTTP{why}", file=sys.stderr)
         return 2
-    adapters: list[Adapter] = [*capability.rest, *http_mcp]
+    adapters: list[Adapter] = [adapter for _, adapter in served]
     for adapter in adapters:  # every credential problem is reported before anything listens
         resolve_guard(adapter.auth, settings, adapter.namespace)
     _refuse_unsigned_digest(capability, adapters, settings)
@@ -195,7 +196,7 @@ def _serve(capability: Capability, settings: Settings, args: argparse.Namespace)
         auth_disabled=settings.auth_disabled,
         given=_given(args),
     )
-    _announce(capability, adapters, sockets, settings)
+    _announce(capability, served, sockets, settings)
     return serve(capability, settings, plan, list(sockets.values()))
 
 
@@ -245,8 +246,7 @@ def _one_port(capability: Capability, settings: Settings, args: argparse.Namespa
     if settings.port is not None:
         return settings.port
     if args.one_port:
-        adapters: list[Adapter] = [*capability.rest, *capability.mcp]
-        first = [a.port for a in adapters if a.port is not None]
+        first = [a.port for _, a in capability.served() if a.port is not None]
         return first[0] if first else 8080
     return None
 
@@ -257,11 +257,11 @@ def _ports(capability: Capability, args: argparse.Namespace) -> dict[str, int]:
         namespace, _, port = spec.partition("=")
         if port:
             ports[namespace] = int(port)
-    if capability.rest and args.rest_port is not None:
-        ports.setdefault(capability.rest[0].namespace, args.rest_port)
-    http_mcp = [a for a in capability.mcp if a.transport == "http"]
-    if http_mcp and args.mcp_port is not None:
-        ports.setdefault(http_mcp[0].namespace, args.mcp_port)
+    for kind in KINDS.values():  # --rest-port, --mcp-port: the first adapter of the kind
+        given = getattr(args, f"port_{kind.kind}")
+        http = [a for a in capability.of(kind) if kind.over_http(a)]
+        if http and given is not None:
+            ports.setdefault(http[0].namespace, given)
     return ports
 
 
@@ -284,22 +284,17 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _announce(
     capability: Capability,
-    adapters: list[Adapter],
+    served: Served,
     sockets: Mapping[str, socket.socket],
     settings: Settings,
 ) -> None:
     """What listens where, printed once whatever the number of workers."""
     host = settings.host
-    one_port = mcp_paths(capability.mcp) if ONE_PORT in sockets else {}
-    for adapter in adapters:
+    mounts = capability.mounts() if ONE_PORT in sockets else {}
+    for kind, adapter in served:
         base = f"http://{_shown(host, sockets.get(ONE_PORT) or sockets[adapter.namespace])}"
-        if isinstance(adapter, RestAdapter):
-            print(f"REST {adapter.namespace}  {base}  (OpenAPI at /docs)", file=sys.stderr)
-        else:
-            print(
-                f"MCP  {adapter.namespace}  {base}{one_port.get(adapter.namespace, MCP_PATH)}",
-                file=sys.stderr,
-            )
+        path = mounts.get(adapter.namespace, kind.path)
+        print(f"{kind.label:<4} {adapter.namespace}  {base}{path}{kind.note}", file=sys.stderr)
     if METRICS in sockets:
         print(f"metrics  http://{_shown(host, sockets[METRICS])}/metrics", file=sys.stderr)
     if MOCK in sockets:
@@ -322,7 +317,11 @@ def _shown(host: str, sock: socket.socket) -> str:
 async def _stdio(capability: Capability, settings: Settings, args: argparse.Namespace) -> int:
     """MCP over standard input/output; with --mock, against the embedded mock upstream, which
     listens on loopback for as long as standard input is open."""
-    adapters = [a for a in capability.mcp if args.adapter in (None, a.namespace)]
+    adapters = [
+        (k.stdio, a)
+        for k, a in capability.served()
+        if k.stdio is not None and args.adapter in (None, a.namespace)
+    ]
     if not adapters:
         print("error: no such MCP adapter", file=sys.stderr)
         return 2
@@ -340,7 +339,8 @@ async def _stdio(capability: Capability, settings: Settings, args: argparse.Name
         while not mock.started and not task.done():
             await asyncio.sleep(0.005)
     try:
-        await run_stdio(adapters[0], capability.create_service(settings))
+        run, adapter = adapters[0]
+        await run(adapter, capability.create_service(settings))
     finally:
         if mock is not None and task is not None:
             mock.should_exit = True

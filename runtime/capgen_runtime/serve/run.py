@@ -23,14 +23,13 @@ from typing import Any
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from ..adapters import App
 from ..engine import Service
-from ..mcp import build_app as build_mcp_app
 from ..metrics import MULTIPROCESS_DIR
-from ..rest import build_app as build_rest_app
 from ..settings import Settings, load_settings
 from ..web.logs import configure_logging
 from ..web.observability import metrics_app
-from .apps import App, OnePortApp, PortApp, one_port_app
+from .apps import OnePortApp, PortApp, one_port_app
 from .capability import Capability
 from .drain import Drain
 from .wire import HttpProtocol, raise_descriptor_limit
@@ -178,17 +177,19 @@ def _process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
 
 
 def _port_app(capability: Capability, plan: Plan, service: Service, drain: Drain) -> PortApp:
-    rest = {a.namespace: a for a in capability.rest}
-    mcp = {a.namespace: a for a in capability.mcp}
+    adapters = {a.namespace: (kind, a) for kind, a in capability.served()}  # unique (E022)
     apps: dict[int, App] = {}
     later: dict[int, Any] = {}
     for port, role in plan.roles.items():
-        if role in rest:
-            apps[port] = build_rest_app(rest[role], service, plan.host)
-        elif role in mcp:  # the MCP SDK loads in a thread while REST already answers
-            later[port] = functools.partial(build_mcp_app, mcp[role], service, plan.host)
-        else:
+        if role not in adapters:
             apps[port] = _extra(role, capability, service)
+            continue
+        kind, adapter = adapters[role]
+        build = functools.partial(kind.build, adapter, service, plan.host)
+        if kind.deferred:  # the MCP SDK loads in a thread while REST already answers
+            later[port] = build
+        else:
+            apps[port] = build()
     return PortApp(apps, later, list(apps.values()), drain)
 
 
