@@ -12,8 +12,6 @@ capgen did not write is never overwritten.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import difflib
 import fcntl
 import hashlib
@@ -26,7 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ctypes
 
 MANIFEST = ".capgen-manifest.json"
 _SKIPPED = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
@@ -130,6 +131,40 @@ def write_package(target: Path, files: Mapping[str, bytes]) -> WriteResult:
         return result
 
 
+def confirm(target: Path, manifest_sha: str) -> bool:
+    """What `write_package` does when the package is already there: under the writers' lock,
+    clean what killed writers left, and say whether `target` holds that output unchanged."""
+    if not target.is_dir():
+        return False
+    with _locked(target.parent):
+        _recover(target)
+        return holds(target, manifest_sha)
+
+
+def holds(target: Path, manifest_sha: str) -> bool:
+    """True when `target`'s manifest has that sha256 and every file it lists is unchanged."""
+    data = _read(target / MANIFEST)
+    if data is None or _sha(data) != manifest_sha:
+        return False
+    listed = json.loads(data).get("files", {})
+    for path, recorded in listed.items():
+        found = _read(target / path)
+        if found is None or _sha(found) != recorded:
+            return False
+    return True
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write `path` atomically (a reader sees the old bytes or the new ones)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(data)
+        temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def _recorded(target: Path) -> dict[str, str]:
     manifest = read_manifest(target)
     return {str(k): str(v) for k, v in manifest["files"].items()} if manifest else {}
@@ -220,6 +255,9 @@ def _exchange(first: Path, second: Path) -> bool:
 
 @lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL | None:
+    import ctypes  # slow to import, and needed only when a package changes
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     try:
         return ctypes.CDLL(name, use_errno=True) if name else None
