@@ -20,7 +20,6 @@ changes nothing in the output reports the package current, and a build then refr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -33,7 +32,7 @@ from .cache import cache_dir
 from .diagnostics import Diagnostic, Span
 from .reading import read_regular_file
 from .sources import fingerprint
-from .writer import MANIFEST, holds, replace_file
+from .writer import MANIFEST, holds, read_file, replace_file, sha256
 
 STAMP = ".capgen-stamp.json"
 _FORMAT = 1
@@ -77,8 +76,8 @@ def inputs(spec: Path, display: str, folder: str, options: Sequence[object]) -> 
     except (OSError, ValueError):
         return None
     formatter = str(options[-1])
-    material = [_FORMAT, fingerprint(formatter), display, _sha(raw), list(options)]
-    key = _sha(json.dumps(material).encode())
+    material = [_FORMAT, fingerprint(formatter), display, sha256(raw), list(options)]
+    key = sha256(json.dumps(material).encode())
     return Inputs(spec, display, folder, key)
 
 
@@ -96,7 +95,7 @@ def record(
         (d.severity, d.code, d.message, _file(d.span.file, given), d.span.line, d.span.col, d.hint)
         for d in diagnostics
     )
-    return Record(given.key, given.folder, _sha(files[MANIFEST]), imported, shown)
+    return Record(given.key, given.folder, sha256(files[MANIFEST]), imported, shown)
 
 
 def _file(file: str, given: Inputs) -> str | None:
@@ -114,7 +113,7 @@ def replay(given: Inputs, found: Record) -> list[Diagnostic]:
 
 def stamped(given: Inputs, target: Path) -> Record | None:
     """The record beside the package, when it is of these inputs and still true of the files."""
-    found = _parse(_read(target / STAMP), given)
+    found = _parse(read_file(target / STAMP), given)
     if found is None or not holds(target, found.manifest):
         return None
     return found
@@ -122,7 +121,7 @@ def stamped(given: Inputs, target: Path) -> Record | None:
 
 def stamp(target: Path, found: Record) -> None:
     data = (json.dumps(found.as_json(), sort_keys=True) + "\n").encode()
-    if _read(target / STAMP) != data:
+    if read_file(target / STAMP) != data:
         replace_file(target / STAMP, data)
 
 
@@ -142,7 +141,7 @@ def store(found: Record, files: Mapping[str, bytes]) -> None:
 def restore(given: Inputs) -> tuple[Record, dict[str, bytes]] | None:
     """The cached package of these inputs, when every file of it is intact."""
     directory = cache_dir("packages")
-    data = _read(directory / given.key[:2] / given.key) if directory else None
+    data = read_file(directory / given.key[:2] / given.key) if directory else None
     if data is None:
         return None
     head, _, body = data.partition(b"\n")
@@ -179,32 +178,21 @@ def _parse(data: bytes | None, given: Inputs) -> Record | None:
     except (ValueError, KeyError, TypeError):
         return None
     base = given.spec.parent.resolve()
-    return found if all(_file_sha(base / p) == s for p, s in reads) else None
+    return found if all(_filesha256(base / p) == s for p, s in reads) else None
 
 
 def _intact(files: Mapping[str, bytes], manifest_sha: str) -> bool:
     manifest = files.get(MANIFEST)
-    if manifest is None or _sha(manifest) != manifest_sha:
+    if manifest is None or sha256(manifest) != manifest_sha:
         return False
     listed = json.loads(manifest).get("files", {})
     if set(listed) != set(files) - {MANIFEST}:
         return False
-    return all(_sha(files[p]) == h for p, h in listed.items())
+    return all(sha256(files[p]) == h for p, h in listed.items())
 
 
-def _file_sha(path: Path) -> str | None:
+def _filesha256(path: Path) -> str | None:
     try:
-        return _sha(read_regular_file(path))
+        return sha256(read_regular_file(path))
     except (OSError, ValueError):
         return None
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -56,7 +56,7 @@ def manifest_text(
 ) -> bytes:
     """`files`: the sha256 of every file capgen owns; `sources`: for Python files, the key of
     what was given to black (see `reusable`)."""
-    entries = {path: _sha(data) for path, data in sorted(files.items())}
+    entries = {path: sha256(data) for path, data in sorted(files.items())}
     manifest = {**meta, "files": entries, "sources": dict(sorted(sources.items()))}
     return (json.dumps(manifest, indent=2) + "\n").encode()
 
@@ -69,13 +69,13 @@ def reusable(target: Path) -> dict[str, str]:
     found = {}
     recorded: dict[str, str] = manifest["files"]
     for path, key in manifest["sources"].items():
-        data = _read(target / path)
-        if data is not None and _sha(data) == recorded.get(path):
+        data = read_file(target / path)
+        if data is not None and sha256(data) == recorded.get(path):
             found[str(key)] = data.decode("utf-8")
     return found
 
 
-def _sha(data: bytes) -> str:
+def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -106,9 +106,9 @@ def write_package(target: Path, files: Mapping[str, bytes]) -> WriteResult:
         check_target(target)
         recorded = _recorded(target)
         stale = sorted(p for p in set(recorded) - set(files) if (target / p).is_file())
-        kept = [p for p in stale if _sha(_read(target / p) or b"") != recorded[p]]
+        kept = [p for p in stale if sha256(read_file(target / p) or b"") != recorded[p]]
         result = WriteResult(
-            written=sorted(p for p, data in files.items() if _read(target / p) != data),
+            written=sorted(p for p, data in files.items() if read_file(target / p) != data),
             removed=[p for p in stale if p not in kept],
             kept=kept,
         )
@@ -143,13 +143,13 @@ def confirm(target: Path, manifest_sha: str) -> bool:
 
 def holds(target: Path, manifest_sha: str) -> bool:
     """True when `target`'s manifest has that sha256 and every file it lists is unchanged."""
-    data = _read(target / MANIFEST)
-    if data is None or _sha(data) != manifest_sha:
+    data = read_file(target / MANIFEST)
+    if data is None or sha256(data) != manifest_sha:
         return False
     listed = json.loads(data).get("files", {})
     for path, recorded in listed.items():
-        found = _read(target / path)
-        if found is None or _sha(found) != recorded:
+        found = read_file(target / path)
+        if found is None or sha256(found) != recorded:
             return False
     return True
 
@@ -271,7 +271,7 @@ def _umask() -> int:
     return current
 
 
-def _read(path: Path) -> bytes | None:
+def read_file(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError:
@@ -284,7 +284,7 @@ def diff(target: Path, files: Mapping[str, bytes], label: str) -> list[str]:
     owned = owned_files(target)
     for path in sorted(set(files) | owned):
         new = files.get(path)
-        old = _read(target / path) if (path in owned or path in files) else None
+        old = read_file(target / path) if (path in owned or path in files) else None
         if old == new:
             continue
         lines.extend(
