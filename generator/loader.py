@@ -30,15 +30,16 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self._tags: dict[str, str] = {}
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
         if kind is not yaml.ScalarNode:
             return str(super().resolve(kind, value, implicit))
-        key = (value, implicit)
-        tag = self._tags.get(key)
+        if not implicit[0]:  # quoted or block: a string (no path resolvers, see the class)
+            return str(self.DEFAULT_SCALAR_TAG)
+        tag = self._tags.get(value)  # a plain scalar's tag depends on its text alone
         if tag is None:
-            tag = self._tags[key] = super().resolve(kind, value, implicit)
+            tag = self._tags[value] = super().resolve(kind, value, implicit)
         return tag
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
