@@ -32,7 +32,7 @@ from .cache import cache_dir
 from .diagnostics import Diagnostic, Span
 from .reading import read_regular_file
 from .sources import fingerprint
-from .writer import MANIFEST, holds, read_file, replace_file, sha256
+from .writer import MANIFEST, holds, put_beside, read_file, replace_file, sha256
 
 STAMP = ".capgen-stamp.json"
 _FORMAT = 1
@@ -120,9 +120,7 @@ def stamped(given: Inputs, target: Path) -> Record | None:
 
 
 def stamp(target: Path, found: Record) -> None:
-    data = (json.dumps(found.as_json(), sort_keys=True) + "\n").encode()
-    if read_file(target / STAMP) != data:
-        replace_file(target / STAMP, data)
+    put_beside(target, STAMP, (json.dumps(found.as_json(), sort_keys=True) + "\n").encode())
 
 
 def store(found: Record, files: Mapping[str, bytes]) -> None:

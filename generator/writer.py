@@ -154,6 +154,14 @@ def holds(target: Path, manifest_sha: str) -> bool:
     return True
 
 
+def put_beside(target: Path, name: str, data: bytes) -> None:
+    """Write a file capgen keeps beside the package (not one of its files), under the writers'
+    lock: a writer carrying the package's other files over never sees it half-written."""
+    with _locked(target.parent):
+        if target.is_dir() and read_file(target / name) != data:
+            replace_file(target / name, data)
+
+
 def replace_file(path: Path, data: bytes) -> None:
     """Write `path` atomically (a reader sees the old bytes or the new ones)."""
     path.parent.mkdir(parents=True, exist_ok=True)
