@@ -24,12 +24,12 @@ class Outcome:
 
 
 def build_outcome(spec_path: Path, out_dir: Path, options: Options) -> Outcome:
-    result, written = build(spec_path, out_dir, options)
+    result, written = build(spec_path, out_dir, options, reuse=True)
     return Outcome(spec_path, result.diagnostics, result.folder, written=written)
 
 
 def check_outcome(spec_path: Path, out_dir: Path, options: Options) -> Outcome:
-    result, lines = check(spec_path, out_dir, options)
+    result, lines = check(spec_path, out_dir, options, reuse=True)
     return Outcome(spec_path, result.diagnostics, result.folder, diff=lines)
 
 

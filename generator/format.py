@@ -20,7 +20,6 @@ import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +47,8 @@ class FormatError(Exception):
 
 @lru_cache(maxsize=2)
 def _key_prefix(formatter: Formatter) -> bytes:
+    from importlib import metadata  # slow to import; not needed when the output is current
+
     version = metadata.version(formatter)
     return f"{formatter} {version} {TARGET_VERSION} {LINE_LENGTH}".encode()
 

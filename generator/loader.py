@@ -8,8 +8,6 @@ Duplicate keys, which PyYAML silently accepts, are reported as errors.
 from __future__ import annotations
 
 import datetime
-import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostics, Span
+from .reading import read, read_regular_file
 
 try:  # libyaml is bundled in PyYAML wheels; fall back to the pure-Python composer if absent
     _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -31,15 +30,16 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self._tags: dict[str, str] = {}
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
         if kind is not yaml.ScalarNode:
             return str(super().resolve(kind, value, implicit))
-        key = (value, implicit)
-        tag = self._tags.get(key)
+        if not implicit[0]:  # quoted or block: a string (no path resolvers, see the class)
+            return str(self.DEFAULT_SCALAR_TAG)
+        tag = self._tags.get(value)  # a plain scalar's tag depends on its text alone
         if tag is None:
-            tag = self._tags[key] = super().resolve(kind, value, implicit)
+            tag = self._tags[value] = super().resolve(kind, value, implicit)
         return tag
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -51,7 +51,6 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
 
 Pointer = tuple[str | int, ...]
 
-MAX_BYTES = 32 * 1024 * 1024  # the largest spec of the corpus is under 2 MB
 MAX_DEPTH = 64  # real specs nest about 12 deep
 # Aliases may repeat a node, but a document may not expand to more than this many nodes per
 # byte of text (plus a margin): a "billion laughs" of a few KB stops here, not at a MemoryError.
@@ -115,11 +114,12 @@ def load_document(
     """Read and parse one YAML file. Problems are reported to `diagnostics`; None means unusable."""
     name = display_name or str(path)
     try:
-        raw = _read_regular_file(path)
+        raw = read_regular_file(path)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         diagnostics.error("E001", f"cannot read spec: {reason}", Span(name, 1, 1))
         return None
+    read(path, raw)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -128,23 +128,6 @@ def load_document(
         diagnostics.error("E002", "spec is not valid UTF-8", Span(name, line, col))
         return None
     return parse_text(text, path, diagnostics, name)
-
-
-def _read_regular_file(path: Path) -> bytes:
-    """The bytes of a regular file of at most MAX_BYTES (never a device, a FIFO or a folder).
-    Opened without blocking: opening a FIFO for reading would wait for a writer forever."""
-    if "\x00" in str(path):
-        raise ValueError("the path contains a NUL character")
-    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
-        status = os.fstat(handle.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            raise ValueError("not a regular file")
-        if status.st_size > MAX_BYTES:
-            raise ValueError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-        data = handle.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-    return data
 
 
 def _char_at(text: str, line: int, column: int) -> str:

@@ -5,37 +5,45 @@ The CLI, the tests and `nox -s regen` all call `generate`, `build` or `check`.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, incremental
 from .diagnostics import Diagnostics, Span
-from .format import DEFAULT_FORMATTER, Formatter, format_sources, source_key
-from .ir.model import Package
-from .loader import load_document
-from .render import render
-from .semantics.build import build_package
+from .format import DEFAULT_FORMATTER, Formatter
+from .reading import recording_reads
+from .semantics.naming import package_module
 from .semantics.selection import ToolSelection
-from .spec.eras import ALPHA2, BETA5, Era, readable
-from .spec.parse import parse
-from .spec.strict import check_schema
-from .targets.package import plan
 from .writer import (
     MANIFEST,
     NotCapgenOutput,
     WriteResult,
+    confirm,
     diff,
     manifest_text,
     reusable,
     write_package,
 )
 
+if TYPE_CHECKING:
+    from .ir.model import Package
+    from .spec.eras import Era
+
+# The stages are imported where they run: a build whose output is current (`incremental`)
+# needs none of them, and they are most of capgen's start-up time.
+
 SHARED_ONLY = ("exposes", "aggregates", "binds")  # standalone documents built by importers
 
 
 def era_note(result: Result) -> None:
     """`capgen validate` says which era a spec is written in, and how to move it."""
+    from .spec.eras import ALPHA2, BETA5, readable
+
     era = result.era
     if era is None or not readable(era):
         return
@@ -68,20 +76,25 @@ class Result:
     files: dict[str, bytes] = field(default_factory=dict)
     spec_sha256: str = ""
     era: Era | None = None  # the era the spec is written in, once read
+    module: str = ""  # the package folder, once known
+    reads: list[tuple[Path, str]] = field(default_factory=list)  # files read, their sha256
 
     @property
     def ok(self) -> bool:
-        return self.package is not None and not self.diagnostics.has_errors
+        known = self.package is not None or bool(self.module)
+        return known and not self.diagnostics.has_errors
 
     @property
     def folder(self) -> str:
-        return self.package.module if self.package else ""
+        return self.package.module if self.package else self.module
 
 
 def validate(spec_path: Path, options: Options | None = None) -> Result:
     """Load, validate and build the IR; `result.package` is set when there is no error."""
     options = options or Options()
-    result = _validate(spec_path, options)
+    with recording_reads() as reads, _collector_paused():
+        result = _validate(spec_path, options)
+    result.reads = reads
     if options.warnings_as_errors:
         result.diagnostics.promote()
         result.package = result.package if not result.diagnostics.has_errors else None
@@ -89,6 +102,11 @@ def validate(spec_path: Path, options: Options | None = None) -> Result:
 
 
 def _validate(spec_path: Path, options: Options) -> Result:
+    from .loader import load_document
+    from .semantics.build import build_package
+    from .spec.parse import parse
+    from .spec.strict import check_schema
+
     diagnostics = Diagnostics(strict=options.strict)
     result = Result(spec_path, diagnostics)
     document = load_document(spec_path, diagnostics, display_name=_display(spec_path))
@@ -126,11 +144,19 @@ def generate(
     With `out_dir`, Python files the package there already holds unchanged are reused
     instead of being formatted again.
     """
+    with _collector_paused():
+        return _generate(spec_path, options or Options(), out_dir)
+
+
+def _generate(spec_path: Path, options: Options, out_dir: Path | None) -> Result:
+    from .format import format_sources, source_key
+    from .render import render
+    from .targets.package import plan
+
     result = validate(spec_path, options)
     package = result.package
     if package is None:
         return result
-    options = options or Options()
     planned = plan(package, vendored=options.vendor_runtime)
     texts = [render(file) for file in planned]
     python = [(i, f.path) for i, f in enumerate(planned) if f.is_python]
@@ -153,14 +179,22 @@ def generate(
 
 
 def build(
-    spec_path: Path, out_dir: Path, options: Options | None = None
+    spec_path: Path, out_dir: Path, options: Options | None = None, *, reuse: bool = False
 ) -> tuple[Result, WriteResult | None]:
+    """Generate and write; with `reuse`, a package whose inputs are unchanged is left as it is
+    or restored from the cache (`incremental`; the result then has no IR)."""
+    options = options or Options()
+    given = _inputs(spec_path, options) if reuse else None
+    if given is not None:
+        reused = _reused(given, out_dir, options)
+        if reused is not None:
+            return reused
     result = generate(spec_path, options, out_dir)
     if not result.ok:
         return result, None
     target = out_dir / result.folder
     try:
-        return result, write_package(target, result.files)
+        written = write_package(target, result.files)
     except NotCapgenOutput:
         result.diagnostics.error(
             "E050",
@@ -168,16 +202,94 @@ def build(
             Span(_display(spec_path), 1, 1),
         )
         return result, None
+    if given is not None:
+        _remember(given, result, target)
+    return result, written
 
 
 def check(
-    spec_path: Path, out_dir: Path, options: Options | None = None
+    spec_path: Path, out_dir: Path, options: Options | None = None, *, reuse: bool = False
 ) -> tuple[Result, list[str]]:
-    """Regenerate in memory and diff against `out_dir`; an empty diff means current."""
+    """Regenerate in memory and diff against `out_dir`; an empty diff means current. With
+    `reuse`, a package stamped with the same inputs and unchanged since is current at once."""
+    options = options or Options()
+    given = _inputs(spec_path, options) if reuse else None
+    if given is not None:
+        target = out_dir / given.folder
+        found = incremental.stamped(given, target)
+        if found is not None:
+            return _replayed(given, found, options), []
+        cached = incremental.restore(given)
+        if cached is not None:
+            result = _replayed(given, cached[0], options)
+            return result, diff(target, cached[1], str(target))
     result = generate(spec_path, options, out_dir)
     if not result.ok:
         return result, []
-    return result, diff(out_dir / result.folder, result.files, str(out_dir / result.folder))
+    target = out_dir / result.folder
+    if given is not None:
+        incremental.store(_record(given, result), result.files)
+    return result, diff(target, result.files, str(target))
+
+
+def _inputs(spec_path: Path, options: Options) -> incremental.Inputs | None:
+    stem = spec_path.name.split(".")[0]
+    folder, _ = package_module(options.module or stem, given=options.module is not None)
+    selection = options.selection
+    settings: list[object] = [options.strict, options.warnings_as_errors, options.module]
+    settings += [options.vendor_runtime, list(selection.include), list(selection.exclude)]
+    settings += [selection.read_only, options.formatter]  # the formatter last
+    return incremental.inputs(spec_path, _display(spec_path), folder, settings)
+
+
+def _reused(
+    given: incremental.Inputs, out_dir: Path, options: Options
+) -> tuple[Result, WriteResult | None] | None:
+    """The build of unchanged inputs: the package as it is, or as the cache holds it."""
+    target = out_dir / given.folder
+    found = incremental.stamped(given, target)
+    if found is not None and confirm(target, found.manifest):
+        return _replayed(given, found, options), WriteResult()
+    cached = incremental.restore(given)
+    if cached is None:
+        return None
+    found, files = cached
+    try:
+        written = write_package(target, files)
+    except NotCapgenOutput:
+        return None  # the full pipeline reports it
+    incremental.stamp(target, found)
+    return _replayed(given, found, options), written
+
+
+def _replayed(given: incremental.Inputs, found: incremental.Record, options: Options) -> Result:
+    diagnostics = Diagnostics(incremental.replay(given, found), strict=options.strict)
+    return Result(given.spec, diagnostics, module=given.folder)
+
+
+def _record(given: incremental.Inputs, result: Result) -> incremental.Record:
+    return incremental.record(given, result.reads, result.diagnostics.items, result.files)
+
+
+def _remember(given: incremental.Inputs, result: Result, target: Path) -> None:
+    """Stamp the package with its inputs, and keep it in the cache."""
+    found = _record(given, result)
+    incremental.stamp(target, found)
+    incremental.store(found, result.files)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a spec is built: the stages allocate a great many
+    objects that all live until the end, so each collection would only walk them again (a
+    fifth of a large build's time). What they leave is reclaimed once the collector runs again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _normalised(text: str) -> bytes:

@@ -12,15 +12,8 @@ from typing import Any
 import jinja2
 
 from .cache import cache_dir
+from .sources import templates_dir
 from .targets.files import FileSpec
-
-
-def templates_dir() -> Path:
-    """`templates/` of a checkout, or the copy packaged inside the wheel."""
-    packaged = Path(__file__).parent / "_templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
 
 
 @lru_cache(maxsize=1)

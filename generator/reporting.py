@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 from . import batch, pipeline
-from . import migrate as migration
 from .batch import Outcome
 from .config import load_config
 from .diagnostics import Diagnostic, Diagnostics
@@ -149,6 +148,8 @@ class Session:
 
 def migrate_specs(given: list[Path], target: Era, out: Path | None, session: Session) -> int:
     """`capgen migrate`: each spec rewritten in `target`, in place or under `out`."""
+    from . import migrate as migration  # ruamel.yaml: slow to import, used by this command only
+
     written = 0
     for spec, destination in migration.targets(given, out):
         result = migration.migrate(spec, target, _shown(spec))

@@ -12,8 +12,6 @@ capgen did not write is never overwritten.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import difflib
 import fcntl
 import hashlib
@@ -26,7 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ctypes
 
 MANIFEST = ".capgen-manifest.json"
 _SKIPPED = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
@@ -55,7 +56,7 @@ def manifest_text(
 ) -> bytes:
     """`files`: the sha256 of every file capgen owns; `sources`: for Python files, the key of
     what was given to black (see `reusable`)."""
-    entries = {path: _sha(data) for path, data in sorted(files.items())}
+    entries = {path: sha256(data) for path, data in sorted(files.items())}
     manifest = {**meta, "files": entries, "sources": dict(sorted(sources.items()))}
     return (json.dumps(manifest, indent=2) + "\n").encode()
 
@@ -68,13 +69,13 @@ def reusable(target: Path) -> dict[str, str]:
     found = {}
     recorded: dict[str, str] = manifest["files"]
     for path, key in manifest["sources"].items():
-        data = _read(target / path)
-        if data is not None and _sha(data) == recorded.get(path):
+        data = read_file(target / path)
+        if data is not None and sha256(data) == recorded.get(path):
             found[str(key)] = data.decode("utf-8")
     return found
 
 
-def _sha(data: bytes) -> str:
+def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -105,9 +106,9 @@ def write_package(target: Path, files: Mapping[str, bytes]) -> WriteResult:
         check_target(target)
         recorded = _recorded(target)
         stale = sorted(p for p in set(recorded) - set(files) if (target / p).is_file())
-        kept = [p for p in stale if _sha(_read(target / p) or b"") != recorded[p]]
+        kept = [p for p in stale if sha256(read_file(target / p) or b"") != recorded[p]]
         result = WriteResult(
-            written=sorted(p for p, data in files.items() if _read(target / p) != data),
+            written=sorted(p for p, data in files.items() if read_file(target / p) != data),
             removed=[p for p in stale if p not in kept],
             kept=kept,
         )
@@ -128,6 +129,48 @@ def write_package(target: Path, files: Mapping[str, bytes]) -> WriteResult:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return result
+
+
+def confirm(target: Path, manifest_sha: str) -> bool:
+    """What `write_package` does when the package is already there: under the writers' lock,
+    clean what killed writers left, and say whether `target` holds that output unchanged."""
+    if not target.is_dir():
+        return False
+    with _locked(target.parent):
+        _recover(target)
+        return holds(target, manifest_sha)
+
+
+def holds(target: Path, manifest_sha: str) -> bool:
+    """True when `target`'s manifest has that sha256 and every file it lists is unchanged."""
+    data = read_file(target / MANIFEST)
+    if data is None or sha256(data) != manifest_sha:
+        return False
+    listed = json.loads(data).get("files", {})
+    for path, recorded in listed.items():
+        found = read_file(target / path)
+        if found is None or sha256(found) != recorded:
+            return False
+    return True
+
+
+def put_beside(target: Path, name: str, data: bytes) -> None:
+    """Write a file capgen keeps beside the package (not one of its files), under the writers'
+    lock: a writer carrying the package's other files over never sees it half-written."""
+    with _locked(target.parent):
+        if target.is_dir() and read_file(target / name) != data:
+            replace_file(target / name, data)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write `path` atomically (a reader sees the old bytes or the new ones)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(data)
+        temp.replace(path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def _recorded(target: Path) -> dict[str, str]:
@@ -220,6 +263,9 @@ def _exchange(first: Path, second: Path) -> bool:
 
 @lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL | None:
+    import ctypes  # slow to import, and needed only when a package changes
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     try:
         return ctypes.CDLL(name, use_errno=True) if name else None
@@ -233,7 +279,7 @@ def _umask() -> int:
     return current
 
 
-def _read(path: Path) -> bytes | None:
+def read_file(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
     except OSError:
@@ -246,7 +292,7 @@ def diff(target: Path, files: Mapping[str, bytes], label: str) -> list[str]:
     owned = owned_files(target)
     for path in sorted(set(files) | owned):
         new = files.get(path)
-        old = _read(target / path) if (path in owned or path in files) else None
+        old = read_file(target / path) if (path in owned or path in files) else None
         if old == new:
             continue
         lines.extend(

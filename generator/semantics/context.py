@@ -106,9 +106,8 @@ class Context:
         naming nothing close to what the spec declares (an operation of another capability) is
         W134 (an error with --strict), and the exposed unit answers 501. A name declared twice
         is resolved by the caller's `context`: the one declaration that fits it, else an error."""
-        targets = [f"{ns}.{op}" for ns, op in [*self.operations, *self.duplicates]]
         if not call or not isinstance(call, str) or call.count(".") != 1:
-            guess = did_you_mean(call, targets)
+            guess = did_you_mean(call, self._targets())
             message = f"`call: {call}` must be `<namespace>.<operation>`{guess}"
             if guess:  # a misspelt target: an error by default
                 self.error("E030", message, span)
@@ -119,7 +118,7 @@ class Context:
         if namespace not in self.upstreams:
             known = ", ".join(sorted(self.upstreams)) or "none"
             message = f"`call: {call}` names namespace {namespace!r}; consumes declares {known}"
-            self._unresolved("E031", message, call, targets, span)
+            self._unresolved("E031", message, call, self._targets(), span)
             return None
         same = self.duplicates.get((namespace, name))
         if same:
@@ -127,8 +126,12 @@ class Context:
         operation = self.operations.get((namespace, name))
         if operation is None and (namespace, name) not in self.broken:
             message = f"`call: {call}`: namespace {namespace!r} has no operation {name!r}"
-            self._unresolved("E032", message, call, targets, span)
+            self._unresolved("E032", message, call, self._targets(), span)
         return operation
+
+    def _targets(self) -> list[str]:
+        """Every declared `namespace.operation` (what a did-you-mean chooses from)."""
+        return [f"{ns}.{op}" for ns, op in [*self.operations, *self.duplicates]]
 
     def _unresolved(
         self, code: str, message: str, call: str, targets: list[str], span: Span

@@ -5,10 +5,10 @@ narrow it further at run time (`<PREFIX>_MCP_TOOLS`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from capgen_runtime.model import chosen
-
-from ..ir import model as ir
+if TYPE_CHECKING:  # the CLI reads the options before anything is built
+    from ..ir import model as ir
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,8 @@ class ToolSelection:
         return not (self.include or self.exclude or self.read_only)
 
     def keeps(self, tool: ir.Tool) -> bool:
+        from capgen_runtime.model import chosen
+
         if not chosen(tool.name, self.include, self.exclude):
             return False
         return not self.read_only or bool((tool.annotations or {}).get("read_only_hint"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
 
 import capgen_runtime
 
 from ..format import LINE_LENGTH
 from ..ir import model as ir
+from ..sources import runtime_dir
 from . import clients, deploy
 from .descriptors import Renderer, function_refs, named, operation_refs
 from .files import FileSpec
@@ -254,10 +254,6 @@ def requirements(package: ir.Package, vendored: bool) -> list[str]:
         if extra is None or extra.group(1) in extras:
             found.append(requirement.strip())
     return sorted(found, key=str.lower)
-
-
-def runtime_dir() -> Path:
-    return Path(capgen_runtime.__file__).parent
 
 
 def runtime_files(module: str) -> list[FileSpec]:

@@ -292,6 +292,14 @@ def check_manifest(text: str) -> None:
     assert isinstance(manifest.get("files"), dict), sorted(manifest)
 
 
+def check_stamp(text: str) -> None:
+    """The record of the build that wrote the package (generator/incremental.py): JSON only,
+    spec text in it as JSON strings."""
+    stamp = json.loads(text)
+    assert set(stamp) == {"format", "key", "folder", "manifest", "reads", "diagnostics"}, stamp
+    assert re.fullmatch(r"[0-9a-f]{64}", stamp["key"]) and isinstance(stamp["diagnostics"], list)
+
+
 def check_python(text: str) -> None:
     compile(text, "<module>", "exec")
 
@@ -308,6 +316,7 @@ CHECKS: list[tuple[re.Pattern[str], Callable[[str], None]]] = [
     (re.compile(r"README\.md"), check_readme),
     (re.compile(r"wheels/README\.md"), check_wheels),
     (re.compile(r"\.capgen-manifest\.json"), check_manifest),
+    (re.compile(r"\.capgen-stamp\.json"), check_stamp),
     (re.compile(r"manifest\.json"), check_mcpb_manifest),
     (re.compile(r".+\.py"), check_python),
 ]
