@@ -14,16 +14,17 @@ in each package's manifest, keyed by sha256(formatter + version + mode + source)
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from .cache import cache_dir
+from .writer import replace_file
 
 Formatter = Literal["ruff", "black"]
 FORMATTERS: tuple[Formatter, ...] = ("ruff", "black")
@@ -144,11 +145,5 @@ def _read(directory: Path | None, key: str) -> str | None:
 def _write(directory: Path | None, key: str, text: str) -> None:
     if directory is None:
         return
-    target = directory / key[:2] / key
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_suffix(f".{os.getpid()}.tmp")
-        temp.write_text(text, encoding="utf-8")
-        temp.replace(target)
-    except OSError:
-        pass  # the cache is an optimisation; a read-only home must not fail a build
+    with suppress(OSError):  # the cache is an optimisation; a read-only home must not fail a build
+        replace_file(directory / key[:2] / key, text.encode("utf-8"))

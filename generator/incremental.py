@@ -32,7 +32,15 @@ from .cache import cache_dir
 from .diagnostics import Diagnostic, Span
 from .reading import read_regular_file
 from .sources import fingerprint
-from .writer import MANIFEST, holds, put_beside, read_file, replace_file, sha256
+from .writer import (
+    MANIFEST,
+    holds,
+    manifest_holds,
+    put_beside,
+    read_file,
+    replace_file,
+    sha256,
+)
 
 STAMP = ".capgen-stamp.json"
 _FORMAT = 1
@@ -113,10 +121,15 @@ def replay(given: Inputs, found: Record) -> list[Diagnostic]:
 
 def stamped(given: Inputs, target: Path) -> Record | None:
     """The record beside the package, when it is of these inputs and still true of the files."""
-    found = _parse(read_file(target / STAMP), given)
+    found = recorded(given, target)
     if found is None or not holds(target, found.manifest):
         return None
     return found
+
+
+def recorded(given: Inputs, target: Path) -> Record | None:
+    """The record beside the package, when it is of these inputs (its files not yet read)."""
+    return _parse(read_file(target / STAMP), given)
 
 
 def stamp(target: Path, found: Record) -> None:
@@ -180,13 +193,8 @@ def _parse(data: bytes | None, given: Inputs) -> Record | None:
 
 
 def _intact(files: Mapping[str, bytes], manifest_sha: str) -> bool:
-    manifest = files.get(MANIFEST)
-    if manifest is None or sha256(manifest) != manifest_sha:
-        return False
-    listed = json.loads(manifest).get("files", {})
-    if set(listed) != set(files) - {MANIFEST}:
-        return False
-    return all(sha256(files[p]) == h for p, h in listed.items())
+    """The cached files are exactly what their manifest lists, unchanged."""
+    return manifest_holds(manifest_sha, files.get) == set(files) - {MANIFEST}
 
 
 def _filesha256(path: Path) -> str | None:

@@ -247,7 +247,7 @@ def _reused(
 ) -> tuple[Result, WriteResult | None] | None:
     """The build of unchanged inputs: the package as it is, or as the cache holds it."""
     target = out_dir / given.folder
-    found = incremental.stamped(given, target)
+    found = incremental.recorded(given, target)  # its files read once, by `confirm`
     if found is not None and confirm(target, found.manifest):
         return _replayed(given, found, options), WriteResult()
     cached = incremental.restore(given)

@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,15 +143,21 @@ def confirm(target: Path, manifest_sha: str) -> bool:
 
 def holds(target: Path, manifest_sha: str) -> bool:
     """True when `target`'s manifest has that sha256 and every file it lists is unchanged."""
-    data = read_file(target / MANIFEST)
+    return manifest_holds(manifest_sha, lambda path: read_file(target / path)) is not None
+
+
+def manifest_holds(manifest_sha: str, read: Callable[[str], bytes | None]) -> set[str] | None:
+    """The files a manifest of that sha256 lists, when `read` (a package's file by its path)
+    gives the manifest and every file it lists unchanged; None otherwise."""
+    data = read(MANIFEST)
     if data is None or sha256(data) != manifest_sha:
-        return False
-    listed = json.loads(data).get("files", {})
+        return None
+    listed: dict[str, str] = json.loads(data).get("files", {})
     for path, recorded in listed.items():
-        found = read_file(target / path)
+        found = read(path)
         if found is None or sha256(found) != recorded:
-            return False
-    return True
+            return None
+    return set(listed)
 
 
 def put_beside(target: Path, name: str, data: bytes) -> None:
