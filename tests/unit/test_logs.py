@@ -135,6 +135,10 @@ def test_writes_of_one_loop_turn_leave_together_and_close_sends_first() -> None:
         assert raw.writes == []
         await asyncio.sleep(0)
         assert raw.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
+        coalescing.write(b"head ")
+        coalescing.writelines([b"and ", b"lines"])  # in order with write, not ahead of it
+        await asyncio.sleep(0)
+        assert raw.writes[-1] == b"head and lines"
         coalescing.write(b"last")
         coalescing.close()
         assert raw.writes[-1] == b"last" and raw.closed

@@ -25,6 +25,7 @@ subclasses it and adds, per connection:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 import httptools
@@ -219,6 +220,10 @@ class Coalescing:
         if not self.pending:
             self.loop.call_soon(self.send)
         self.pending.append(data)
+
+    def writelines(self, chunks: Iterable[bytes]) -> None:  # in turn with `write`, never ahead
+        for chunk in chunks:
+            self.write(chunk)
 
     def send(self) -> None:
         if self.pending:
