@@ -58,12 +58,13 @@ def test_the_access_line_is_the_line_logging_writes(root: logging.Logger) -> Non
     token = request_id.set("req-1")
     try:
         assert sole_sink(log) is handler
-        handler.access(log, "POST", f"/x/{SECRET}/ü", 200, fields)
+        handler.access(log, "POST", f"/x/{SECRET}/ü", 200, 1.25, 17)
         log.info("%s %s %s", "POST", f"/x/{SECRET}/ü", 200, extra={"fields": fields})
     finally:
         request_id.reset(token)
     fast, slow = stream.getvalue().splitlines()
     assert _line(fast) == _line(slow)
+    assert fast[fast.index('", ') :] == slow[slow.index('", ') :]  # byte for byte after the time
     assert SECRET not in _line(fast)["message"] and "ü" in fast  # redacted, not ASCII-escaped
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .fastcheck import Check, compile_check
+
 if TYPE_CHECKING:  # jsonschema is imported on the first check, not at start-up
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
@@ -22,17 +24,24 @@ class Checker:
     """A JSON Schema, compiled on first use; `problems` names each offending field in one short
     line."""
 
-    __slots__ = ("_validator", "schema")
+    __slots__ = ("_compiled", "_fast", "_validator", "schema")
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = dict(schema)
         self._validator: Draft202012Validator | None = None
+        self._fast: Check | None = None
+        self._compiled = False  # `_fast` is compiled on first use too
 
     def problems(self, instance: Any) -> list[str]:
         return [line for _, line in self.offences(instance)]
 
     def offences(self, instance: Any) -> list[tuple[str, str]]:
-        """(field, line) for each violation, in a stable order."""
+        """(field, line) for each violation, in a stable order. A value the compiled check
+        (fastcheck.py) proves valid has none; anything else is jsonschema's to judge."""
+        if not self._compiled:
+            self._fast, self._compiled = compile_check(self.schema), True
+        if self._fast is not None and self._fast(instance):
+            return []
         if self._validator is None:  # a big spec's start-up does not pay for every tool
             from jsonschema import Draft202012Validator
 

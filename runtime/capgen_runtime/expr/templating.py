@@ -34,6 +34,23 @@ def render(template: str, *scopes: Mapping[str, Any]) -> str:
     return _render_tokens(_compile(template), list(scopes))
 
 
+def fixed(template: str, scope: Mapping[str, Any]) -> str | None:
+    """`template` over `scope` when no later scope can change what it renders (variables
+    only, each found in `scope`, whole or by the head of a dotted name): `render(template,
+    scope, *later)` is then this text whatever `later` holds. None otherwise."""
+    if "{{" not in template:
+        return template
+    if not scope:
+        return None
+    tokens = _compile(template)
+    for kind, name, _ in tokens:
+        if kind == "text":
+            continue
+        if kind != "var" or not (name in scope or ("." in name and name.split(".")[0] in scope)):
+            return None
+    return _render_tokens(tokens, [scope])
+
+
 def placeholders(template: str) -> tuple[str, ...]:
     """Names of the variables and sections used by `template`, in order of appearance."""
     names: list[str] = []

@@ -62,7 +62,6 @@ from starlette.types import Receive, Scope, Send
 _DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
 _METHODS = frozenset({"tools/call", "tools/list"})
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
-_JSON_HEADERS = {"Content-Type": "application/json"}
 # bytes of listings kept (distinct revisions and params); more are served, not kept
 _KEPT = 16 * 1024 * 1024
 
@@ -132,8 +131,7 @@ class Lane:
             content = reply.model_dump_json(by_alias=True, exclude_unset=True)
             if key is not None and isinstance(reply, JSONRPCResponse):
                 self._keep(key, pydantic_core.to_json(reply.result))
-        response = Response(content, status_code=200, headers=_JSON_HEADERS)
-        await response(scope, receive, send)
+        await _send_json(send, content if isinstance(content, bytes) else content.encode())
         return True
 
     async def _modern(self, request: Request, body: bytes, send: Send) -> bool:
@@ -209,6 +207,14 @@ class Lane:
                 error = ErrorData(code=0, message=str(exc))
             return JSONRPCError(jsonrpc="2.0", id=message.id, error=error)
         return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
+
+
+async def _send_json(send: Send, body: bytes) -> None:
+    """What `Response(body, headers={"Content-Type": "application/json"})` sends, as the SDK's
+    JSON answers are sent: its two messages, its headers in its order."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _version(scope: Scope) -> str | None:

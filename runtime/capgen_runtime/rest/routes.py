@@ -17,7 +17,6 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..engine import EXCHANGE, Answer, Exchange, Service, as_answer
@@ -92,7 +91,19 @@ class OperationRoute(APIRoute):
         )
         self.descriptor = descriptor
         if not self.dependant.dependencies:  # nothing for FastAPI to solve: call it straight
-            self.app = request_response(handler)
+            self.app = _direct(handler)
+
+
+def _direct(handler: OperationHandler) -> ASGIApp:
+    """The handler as an ASGI app. Starlette's `request_response` would also look up the
+    exception handlers here; the app's ExceptionMiddleware, around every route, does so
+    with the same handlers, so an exception raised here is answered as it would be there."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
 
 
 class OperationDispatch:

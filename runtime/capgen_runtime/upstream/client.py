@@ -270,25 +270,45 @@ class UpstreamClient:
         auth: httpx.Auth | None,
         stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
-        response = await self._open(request, auth)
+        response = await self._open(request, auth, stream)
+        if response.is_closed:  # read whole by the transport (`_read_whole`)
+            return response
         media = media_type(response.headers.get("content-type"))
         if stream == "always" or (stream and response.status_code < 400 and media in STREAM_MEDIA):
             return OpenStream(response, self.settings.max_response_bytes, self._streamed)
         return await self._whole(response, request)
 
     async def _open(
-        self, request: httpx.Request | Direct, auth: httpx.Auth | None
+        self,
+        request: httpx.Request | Direct,
+        auth: httpx.Auth | None,
+        stream: bool | Literal["always"] = False,
     ) -> httpx.Response:
         """The answer, its body still to read: straight from the transport unless an auth
-        flow (or a client given by the caller) needs httpx's own sending."""
+        flow (or a client given by the caller) needs httpx's own sending. A direct request's
+        body is read at once when it is whole as sent (`_read_whole`)."""
         if isinstance(request, Direct):
             assert self._transport is not None  # a direct form exists only with it
-            return await self._transport.send(request)
+            if stream == "always":
+                return await self._transport.send(request)
+            return await self._transport.send(request, functools.partial(self._read_whole, stream))
         if auth is None and self._transport is not None:
             response = await self._transport.handle_async_request(request)
             response.request = request
             return response
         return await self._http.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
+
+    def _read_whole(self, stream: bool, status: int, headers: Mapping[str, str]) -> bool:
+        """The body can be read in one piece: its declared length is within the limit, it has
+        no content encoding to inflate, and it is not a stream the caller asked to keep open."""
+        declared = headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > self.settings.max_response_bytes:
+            return False
+        if headers.get("content-encoding", "identity") != "identity":
+            return False
+        if stream and status < 400:
+            return media_type(headers.get("content-type")) not in STREAM_MEDIA
+        return True
 
     async def _whole(
         self, response: httpx.Response, request: httpx.Request | Direct

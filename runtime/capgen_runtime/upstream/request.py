@@ -6,6 +6,7 @@ they cannot change the URL's structure; header values cannot carry line breaks.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from ..model import Body, Operation, Parameter, RawBody, Upstream
 from ..schemas import HEADER_VALUE, PATH_TAIL, PATH_VALUE
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_SEPARATORS = re.compile(r"[-_.\s]")
 _SEGMENT_SAFE = ":@!$&'()*+,=-._~"  # RFC 3986 pchar, without "/" and ";" (matrix parameters)
 _PATH_VALUE, _PATH_TAIL = re.compile(PATH_VALUE), re.compile(PATH_TAIL)
 _HEADER_VALUE = re.compile(HEADER_VALUE)
@@ -37,9 +39,10 @@ class PreparedRequest:
     form: dict[str, str] | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(name: str) -> str:
     """`account-id`, `account_id` and `accountId` all normalise to `accountid`."""
-    return re.sub(r"[-_.\s]", "", name).lower()
+    return _SEPARATORS.sub("", name).lower()
 
 
 def find(values: Mapping[str, Any], name: str) -> Any:
@@ -136,8 +139,11 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
     it can add segments under its own prefix but never climb. Elsewhere `/` is encoded as %2F.
     """
 
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1).strip()
+    pieces = []
+    for text, name, last in _path_template(path):
+        pieces.append(text)
+        if name is None:
+            continue
         value = find(values, name)
         if value is None:
             value = lookup(name, (values, bind_scope))
@@ -145,9 +151,21 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
             raise InvalidRequest(f"missing required path parameter {name!r}")
         if isinstance(value, (dict, list, tuple)):
             raise InvalidRequest(f"path parameter {name!r} must be a single value")
-        return encode_path_value(name, to_text(value), slashes=match.end() == len(path))
+        pieces.append(encode_path_value(name, to_text(value), slashes=last))
+    return "".join(pieces)
 
-    return _PLACEHOLDER.sub(substitute, path)
+
+@functools.lru_cache(maxsize=4096)
+def _path_template(path: str) -> tuple[tuple[str, str | None, bool], ...]:
+    """A path as (literal text, placeholder name or None, the placeholder ends the path)."""
+    pieces: list[tuple[str, str | None, bool]] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(path):
+        last = match.end() == len(path)
+        pieces.append((path[position : match.start()], match.group(1).strip(), last))
+        position = match.end()
+    pieces.append((path[position:], None, False))
+    return tuple(pieces)
 
 
 def encode_path_value(name: str, text: str, slashes: bool = False) -> str:

@@ -10,6 +10,7 @@ since the retry rules depend on it: only an error raised before anything was sen
 
 from __future__ import annotations
 
+import functools
 import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -19,7 +20,7 @@ from typing import Any
 
 import aiohttp
 import httpx
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 # checked in this order: the first class an aiohttp error is an instance of decides
@@ -45,11 +46,26 @@ def _mapped(request: httpx.Request | None) -> Iterator[None]:
     except httpx.HTTPError:
         raise
     except (TimeoutError, aiohttp.ClientError) as exc:
-        for source, target in _ERRORS:
-            if isinstance(exc, source):
-                # the type says what happened; aiohttp's message may quote the URL
-                raise target(target.__name__, request=request) from None
-        raise
+        raise _translated(exc, request) from None
+
+
+def _translated(exc: BaseException, request: httpx.Request | None) -> BaseException:
+    """httpx's error for aiohttp's: the type says what happened (aiohttp's message may quote
+    the URL, so it is not passed on)."""
+    if isinstance(exc, httpx.HTTPError):
+        return exc
+    for source, target in _ERRORS:
+        if isinstance(exc, source):
+            return target(target.__name__, request=request)
+    return exc
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(
+    pool: float | None, connect: float | None, read: float | None
+) -> aiohttp.ClientTimeout:
+    """httpx's timeouts as aiohttp's (see `AiohttpTransport`); a client has a few, kept."""
+    return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
 
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 §5.6.2
@@ -178,13 +194,31 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions=answer.extensions,
         )
 
-    async def send(self, direct: Direct) -> httpx.Response:
+    async def send(
+        self, direct: Direct, read: Callable[[int, CIMultiDictProxy[str]], bool] | None = None
+    ) -> httpx.Response:
         """A request that needs none of httpx's request machinery (`Direct`): written as httpx
-        would write it, answered as an httpx response whose request is built if it is read."""
+        would write it, answered as an httpx response whose request is built if it is read.
+
+        When `read(status, headers)` says so, the body is read here, in one piece, and the
+        response comes back already read (what `aread()` would give, without its chunking)."""
         headers = CIMultiDict(direct.headers)
         answer = await self._exchange(
             direct.method, direct.url, headers, direct.content, direct.timeout, None
         )
+        if read is not None and read(answer.status, answer.response.headers):
+            try:
+                with _mapped(None):
+                    content = await answer.response.read()
+            finally:
+                answer.response.release()
+            return LazyRequestResponse(
+                answer.status,
+                headers=answer.headers,
+                content=content,
+                extensions=answer.extensions,
+                request_factory=direct.request,
+            )
         return LazyRequestResponse(
             answer.status,
             headers=answer.headers,
@@ -203,7 +237,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         request: httpx.Request | None,
     ) -> _Answer:
         session = self._session or self._open()
-        with _mapped(request):
+        try:
             response = await session.request(
                 method,
                 URL(url, encoded=True),  # sent exactly as the request builder wrote it
@@ -211,13 +245,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=data,
                 allow_redirects=False,
                 compress=None,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
+                timeout=_client_timeout(
+                    timeout.get("pool"), timeout.get("connect"), timeout.get("read")
                 ),
             )
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise _translated(exc, request) from None
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -28,6 +28,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 LOOPBACK_ADDRESSES = ("127.0.0.1", "localhost", "::1")
 PROBES = frozenset({"/healthz", "/readyz"})
 
+_REMEMBERED = 256
+
 
 @dataclass(frozen=True)
 class HostPolicy:
@@ -35,9 +37,16 @@ class HostPolicy:
 
     hosts: tuple[str, ...]
     origins: tuple[str, ...] = ()
+    # Host values already judged: a service hears the same few, so most cost a lookup
+    seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def host_allowed(self, host: str) -> bool:
-        return _host_matches(host.lower(), self.hosts)
+        allowed = self.seen.get(host)
+        if allowed is None:
+            allowed = _host_matches(host.lower(), self.hosts)
+            if len(self.seen) < _REMEMBERED:  # a flood of made-up names is judged, not kept
+                self.seen[host] = allowed
+        return allowed
 
     def origin_allowed(self, origin: str) -> bool:
         origin = origin.lower()

@@ -69,7 +69,7 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
         self.pending: list[str] = []
         self.size = 0
         self.timer: asyncio.TimerHandle | None = None
-        self.messages: dict[tuple[str, str, int], str] = {}  # request lines' messages, redacted
+        self.lines: dict[tuple[str, str, str, int], tuple[str, str]] = {}  # `access` parts
         self.second = (0, "")  # the last whole second formatted
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -117,29 +117,33 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
             self.release()
 
     def access(
-        self, logger: logging.Logger, method: str, path: str, status: int, fields: dict[str, Any]
+        self, logger: logging.Logger, method: str, path: str, status: int, ms: float, size: int
     ) -> None:
-        """The request line `logger.info("%s %s %s", method, path, status, extra=fields)`
-        would write through this handler, written without `logging`'s record."""
-        key = (method, path, status)
-        message = self.messages.get(key)
-        if message is None:
-            message = self.redacting.redactor.text(f"{method} {path} {status}")
-            if len(self.messages) < 4096:
-                self.messages[key] = message
+        """The request line `logger.info("%s %s %s", method, path, status, extra={"fields":
+        {"status": status, "duration_ms": ms, "bytes": size, "route": path}})` would write
+        through this handler, written without `logging`'s record: its fixed parts are
+        formatted once per logger, route and status."""
+        key = (logger.name, method, path, status)
+        parts = self.lines.get(key)
+        if parts is None:
+            parts = self._access_parts(logger.name, method, path, status)
+            if len(self.lines) < 4096:
+                self.lines[key] = parts
         now = time.time()
         whole = int(now)
         if self.second[0] != whole:
             self.second = (whole, time.strftime(TIME_FORMAT, time.localtime(now)))
-        entry = {
-            "time": self.second[1],
-            "level": "info",
-            "logger": logger.name,
-            "message": message,
-            "request_id": request_id.get(),
-            **fields,
-        }
-        self.add(json.dumps(entry, ensure_ascii=False))
+        head, route = parts
+        rid = json.dumps(request_id.get(), ensure_ascii=False)
+        self.add(
+            f'{{"time": "{self.second[1]}", {head}, "request_id": {rid}, "status": {status}, '
+            f'"duration_ms": {ms!r}, "bytes": {size}, "route": {route}}}'
+        )
+
+    def _access_parts(self, logger: str, method: str, path: str, status: int) -> tuple[str, str]:
+        message = self.redacting.redactor.text(f"{method} {path} {status}")
+        head = {"level": "info", "logger": logger, "message": message}
+        return json.dumps(head, ensure_ascii=False)[1:-1], json.dumps(path, ensure_ascii=False)
 
 
 def sole_sink(logger: logging.Logger) -> JsonLines | None:

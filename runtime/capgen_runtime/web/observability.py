@@ -4,7 +4,9 @@ probes and `/metrics`."""
 from __future__ import annotations
 
 import hmac
+import itertools
 import logging
+import os
 import re
 import secrets
 import time
@@ -24,6 +26,26 @@ from .problem import install_problem_handlers, problem, request_id
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+class RequestIds:
+    """Ids for requests that came without one: 32 hex digits, a random half drawn once per
+    process (again in a forked child) and a counter, so no two are alike across replicas and
+    none costs a read of the system's randomness. An id is for correlation, not a secret."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._count = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._count):016x}"
+
+
+new_request_id = RequestIds()
+
+
 class RequestLogMiddleware:
     """Request id (X-Request-ID in and out), one structured log line and metrics per request."""
 
@@ -38,7 +60,7 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _VALID_ID.match(incoming) else secrets.token_hex(16)
+        rid = incoming if _VALID_ID.match(incoming) else new_request_id()
         token = request_id.set(rid)
         started = time.perf_counter()
         status, size = 500, 0
@@ -68,16 +90,12 @@ class RequestLogMiddleware:
         )
         if not self.log.isEnabledFor(logging.INFO):
             return
-        fields = {
-            "status": status,
-            "duration_ms": round(elapsed * 1000, 2),  # to the last byte, streams too
-            "bytes": size,
-            "route": path,
-        }
+        ms = round(elapsed * 1000, 2)  # to the last byte, streams too
         sink = sole_sink(self.log)
         if sink is not None:  # the same line, without a LogRecord
-            sink.access(self.log, method, path, status, fields)
+            sink.access(self.log, method, path, status, ms, size)
         else:
+            fields = {"status": status, "duration_ms": ms, "bytes": size, "route": path}
             self.log.info("%s %s %s", method, path, status, extra={"fields": fields})
 
 

@@ -11,7 +11,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
-from ...expr.templating import render
+from ...expr.templating import fixed, render
 from ...model import Auth
 from ...upstream.request import PreparedRequest
 
@@ -54,9 +54,14 @@ class Plain:
     def __init__(self, auth: Auth, bind_scope: Mapping[str, Any]) -> None:
         self.auth = auth
         self.scope = bind_scope
+        self._fixed: dict[str, str | None] = {}  # templates the binds alone decide
 
     def text(self, template: str | None, params: Mapping[str, Any]) -> str:
-        return render(template or "", self.scope, params)
+        template = template or ""
+        if template not in self._fixed:
+            self._fixed[template] = fixed(template, self.scope)
+        text = self._fixed[template]
+        return render(template, self.scope, params) if text is None else text
 
     def flow(self, params: Mapping[str, Any]) -> httpx.Auth | None:
         return None
