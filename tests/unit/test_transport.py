@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from capgen_runtime.upstream.transport import AiohttpTransport
+from capgen_runtime.upstream.transport import AiohttpTransport, read_response
 
 from tests.support.certificates import write_certificate
 
@@ -217,3 +217,25 @@ class socket_closed:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_a_body_read_whole_leaves_the_response_as_httpx_leaves_one_built_with_it() -> None:
+    headers = [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", "13")]
+    content = '{"a": "ü"}\n'.encode()
+    built = httpx.Response(200, headers=headers, content=content, extensions={"x": 1})
+    read = read_response(
+        200, headers, content, {"x": 1}, lambda: httpx.Request("GET", "http://upstream/")
+    )
+
+    async def chunks(response: httpx.Response) -> list[bytes]:
+        return [chunk async for chunk in response.aiter_bytes()]
+
+    for name in ("status_code", "content", "text", "encoding", "extensions", "is_closed"):
+        assert getattr(read, name) == getattr(built, name), name
+    assert read.is_stream_consumed and read.num_bytes_downloaded == len(content)
+    assert read.headers.multi_items() == built.headers.multi_items()
+    assert read.json() == built.json() == {"a": "ü"}
+    assert read.read() == anyio.run(read.aread) == content
+    assert anyio.run(chunks, read) == anyio.run(chunks, built) == [content]
+    assert list(read.iter_lines()) == list(built.iter_lines())
+    assert read.request.url == httpx.URL("http://upstream/")  # built when read

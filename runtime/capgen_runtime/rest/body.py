@@ -58,7 +58,7 @@ def decode_json(raw: bytes, headers: Mapping[str, str], required: bool) -> Any:
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaType("a JSON request body needs the content type application/json")
     try:
-        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
         if depth(value) > MAX_DEPTH:
             raise RecursionError
     except RecursionError:  # a body that was sent is read, required or not (DEV-21)
@@ -79,6 +79,10 @@ def _finite(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text} is out of range")
     return value
+
+
+# what `json.loads(raw, parse_constant=..., parse_float=...)` would build on every call
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 
 
 def depth(value: Any) -> int:

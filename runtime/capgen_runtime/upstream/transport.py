@@ -129,6 +129,30 @@ class LazyRequestResponse(httpx.Response):
         self._request = value
 
 
+def read_response(
+    status: int,
+    headers: list[tuple[str, str]],
+    content: bytes,
+    extensions: dict[str, Any],
+    request_factory: Callable[[], httpx.Request],
+) -> LazyRequestResponse:
+    """A response whose body was read whole (with its length declared, nothing to decode), in
+    the state `httpx.Response(content=...)` leaves it (read and closed) without running the
+    body through httpx's decoders and chunker: httpx 0.28 keeps a read body in `_content`
+    (the runtime pins `httpx>=0.28,<0.29`; tests/unit/test_transport.py compares the two)."""
+    response = LazyRequestResponse(
+        status,
+        headers=headers,
+        stream=httpx.ByteStream(content),
+        extensions=extensions,
+        request_factory=request_factory,
+    )
+    response._content = content
+    response._num_bytes_downloaded = len(content)
+    response.is_stream_consumed = response.is_closed = True
+    return response
+
+
 @dataclass(frozen=True, slots=True)
 class Direct:
     """A request as httpx would write it (`direct.py` decides when that is exact), and how to
@@ -212,12 +236,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                     content = await answer.response.read()
             finally:
                 answer.response.release()
-            return LazyRequestResponse(
-                answer.status,
-                headers=answer.headers,
-                content=content,
-                extensions=answer.extensions,
-                request_factory=direct.request,
+            return read_response(
+                answer.status, answer.headers, content, answer.extensions, direct.request
             )
         return LazyRequestResponse(
             answer.status,
