@@ -86,6 +86,7 @@ class Service:
         self.draining = False  # set on SIGTERM: /readyz answers 503 while requests finish
         self.replaced = replaced_methods(type(self))
         self._users = 0
+        self._bind_scope: dict[str, Any] | None = None
 
     @property
     def ready(self) -> bool:
@@ -94,7 +95,10 @@ class Service:
 
     @property
     def bind_scope(self) -> dict[str, Any]:
-        return self.settings.binds.scope
+        """The bound variables as templates read them (built once; read, never written)."""
+        if self._bind_scope is None:
+            self._bind_scope = self.settings.binds.scope
+        return self._bind_scope
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Service]:

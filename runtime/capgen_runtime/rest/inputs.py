@@ -39,32 +39,43 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+class RouteInputs:
+    """What a route reads of a request, worked out once: its inputs, those that come from
+    the body, and the one that takes the whole body (`whole`) when there is only one."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.inputs = route.endpoint.inputs
+        body_inputs = [i for i in self.inputs if i.location == "body" and i.value is None]
+        self.whole = body_inputs[0].name if len(body_inputs) == 1 else None
+        self.has_body = any(i.location == "body" for i in self.inputs)
+        self.body_required = any(i.required for i in body_inputs)
+
+
 async def extract_inputs(
-    request: Request, route: Route, limit: int, hidden: frozenset[str]
+    request: Request, plan: RouteInputs, limit: int, hidden: frozenset[str]
 ) -> dict[str, Any]:
     """Collect the inputs of a REST request; `hidden` are where inbound credentials travel
     (lower-case header names, `?name` for query keys), never read as inputs."""
     check_encoding(request.scope)
     values: dict[str, Any] = {}
-    for identifier, name in route.variables:
+    for identifier, name in plan.route.variables:
         if identifier in request.path_params and name not in values:
             values[name] = request.path_params[identifier]
     body: Any = None
-    body_inputs = [i for i in route.endpoint.inputs if i.location == "body" and i.value is None]
-    whole = body_inputs[0].name if len(body_inputs) == 1 else None
+    whole = plan.whole
     content_type = request.headers.get("content-type")
     if whole is not None and raw_media(content_type):  # bytes to pass through, not JSON
         values[whole] = RawBody(await read_body(request, limit), str(content_type))
-    elif any(i.location == "body" for i in route.endpoint.inputs):
+    elif plan.has_body:
         raw = await read_body(request, limit)
-        required = any(i.required for i in body_inputs)
-        body = decode_json(raw, request.headers, required)
+        body = decode_json(raw, request.headers, plan.body_required)
         fields = whole is None  # the inputs are fields of a JSON object
         if raw.strip() == b"null" or (fields and body is not None and not isinstance(body, dict)):
             raise InvalidInput(
                 "the request body must be a JSON object", ["(body): must be an object"]
             )
-    for item in route.endpoint.inputs:
+    for item in plan.inputs:
         if isinstance(values.get(item.name), RawBody):
             continue
         value = _input_value(item, request, body, values, hidden, whole)

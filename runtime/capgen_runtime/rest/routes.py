@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..engine import EXCHANGE, Answer, Exchange, Service, as_answer
 from ..errors import CapabilityError
 from ..model import Route
-from .inputs import RouteContract, TooLarge, extract_inputs
+from .inputs import RouteContract, RouteInputs, TooLarge, extract_inputs
 from .responses import error_response, forward, to_response
 
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
@@ -44,6 +44,7 @@ class OperationHandler:
         self.hidden = hidden  # where inbound credentials travel: never inputs
         self.passthrough = passthrough  # no inbound auth: the caller's Authorization goes on
         self.contract = RouteContract(route)
+        self.inputs = RouteInputs(route)
         self.limit = service.settings.max_request_bytes
         self.method = route.handler if route.handler in service.replaced else None
 
@@ -54,7 +55,7 @@ class OperationHandler:
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.limit:  # used or not: refused
                 raise TooLarge(self.limit)
-            inputs = await extract_inputs(request, self.route, self.limit, self.hidden)
+            inputs = await extract_inputs(request, self.inputs, self.limit, self.hidden)
             self.contract.check(inputs)
             authorization = request.headers.get("authorization") if self.passthrough else None
             token = EXCHANGE.set(Exchange(authorization, stream=True))
