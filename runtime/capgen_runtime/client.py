@@ -19,8 +19,9 @@ import httpx
 
 from .model import Operation, Upstream
 from .settings import Settings
-from .upstream.client import OpenStream, UpstreamClient
+from .upstream.client import UpstreamClient
 from .upstream.result import Result, UndecodableBody, UpstreamError
+from .upstream.stream import OpenStream
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -15,8 +15,9 @@ from .. import formats
 from ..errors import MappingFailed, UpstreamThrottled, UpstreamUnavailable
 from ..expr import mapping
 from ..model import Operation, Output
-from ..upstream.client import OpenStream, parse_retry_after
+from ..upstream.client import parse_retry_after
 from ..upstream.result import Result
+from ..upstream.stream import OpenStream
 
 MAX_RETRY_AFTER = 3600  # seconds: the longest wait an upstream's Retry-After can ask of callers
 

@@ -12,8 +12,8 @@ from ..errors import InvalidRequest, NoHandler, NotSupported
 from ..expr import mapping
 from ..expr.templating import render
 from ..model import Endpoint, Operation, Output, Step, StepMapping, With
-from ..upstream.client import OpenStream
 from ..upstream.request import find
+from ..upstream.stream import OpenStream
 from .answer import Answer, from_response, json_answer, maps_whole_body, mock_answer
 
 

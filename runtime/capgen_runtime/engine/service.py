@@ -23,9 +23,10 @@ from ..errors import UpstreamUnavailable
 from ..metrics import Metrics
 from ..model import Endpoint, Operation, Prompt, Signature, Upstream
 from ..settings import Settings
-from ..upstream.client import OpenStream, UpstreamClient
+from ..upstream.client import UpstreamClient
 from ..upstream.request import find
 from ..upstream.result import Result
+from ..upstream.stream import OpenStream
 from .answer import Answer, as_answer
 from .execute import execute
 from .prompts import Messages, fill_messages

@@ -18,7 +18,7 @@ from mcp.server import ServerRequestContext
 from ..engine import Answer
 from ..engine.redaction import Redactor
 from ..errors import UpstreamUnavailable
-from ..upstream.client import OpenStream
+from ..upstream.stream import OpenStream
 from ..web.streams import NOT_JSON, sse_data, sse_piece, sse_text, stream_failure
 
 

@@ -15,7 +15,7 @@ from ..engine import Answer, Service
 from ..engine.redaction import Redactor
 from ..errors import CapabilityError, InvalidInput
 from ..model import Route
-from ..upstream.client import OpenStream
+from ..upstream.stream import OpenStream
 from ..web.problem import problem
 from ..web.streams import error_marker, stream_failure
 from .body import check_encoding

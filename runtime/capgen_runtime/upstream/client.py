@@ -8,8 +8,7 @@ import functools
 import logging
 import random
 import time
-import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal, overload
 
 import httpx
@@ -22,8 +21,9 @@ from ..model import Operation, Upstream
 from ..settings import MOCK_OPERATION_HEADER, Settings
 from ..upstream.request import PreparedRequest, prepare, prepare_forward
 from ..upstream.transport import AiohttpTransport, Direct, LazyRequestResponse
-from .decoding import ACCEPT_ENCODING, UnboundedEncoding, decoded
+from .decoding import ACCEPT_ENCODING
 from .direct import DirectWriter
+from .stream import OpenStream, body_pieces
 
 logger = logging.getLogger(__name__)
 
@@ -32,53 +32,6 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _REBUILT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 # Media types relayed as they arrive when the caller takes the whole body (`call(stream=True)`)
 STREAM_MEDIA = frozenset({"text/event-stream", "application/x-ndjson", "application/jsonl"})
-
-
-class OpenStream:
-    """An upstream answer whose body is still arriving: iterate it once, then it is closed.
-
-    Each wait for the next chunk is bounded by the read timeout (`<PREFIX>_TIMEOUT`), not by
-    the overall deadline, so a healthy long stream runs to its end and a stalled one stops.
-    """
-
-    def __init__(
-        self, response: httpx.Response, limit: int, on_close: Callable[[int, float], None]
-    ) -> None:
-        self.response = response
-        self.limit = limit
-        self.status = response.status_code
-        self.media_type = response.headers.get("content-type")
-        self._on_close = on_close
-        self._started = time.perf_counter()
-        self.size = 0
-        self.truncated = False  # the body went past the size limit and was cut
-
-    async def chunks(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in body_pieces(self.response):  # decoded: no content-encoding left
-                self.size += len(chunk)
-                if self.size > self.limit:
-                    logger.warning("upstream stream cut at the %d-byte limit", self.limit)
-                    self.truncated = True
-                    return
-                yield chunk
-        finally:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        if not self.response.is_closed:
-            await self.response.aclose()
-            self._on_close(self.size, time.perf_counter() - self._started)
-
-
-async def body_pieces(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The body of `response` decoded a bounded piece at a time (decoding.py); a body that
-    cannot be decoded, or only without a bound, is an httpx.DecodingError as httpx says it."""
-    try:
-        async for piece in decoded(response.aiter_raw(), response.headers.get("content-encoding")):
-            yield piece
-    except (UnboundedEncoding, zlib.error):
-        raise httpx.DecodingError("undecodable body", request=response.request) from None
 
 
 class UpstreamClient:
