@@ -80,6 +80,7 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"no Python literal for {type(value).__name__}")
 
 
+@lru_cache(maxsize=65536)  # a module repeats the same names and paths many times
 def quoted(text: str) -> str:
     """A string literal in black's quotes: double unless that needs more escaping."""
     literal = repr(text)
