@@ -227,7 +227,7 @@ def check(
     if not result.ok:
         return result, []
     target = out_dir / result.folder
-    if given is not None:
+    if given is not None and incremental.caching():
         incremental.store(_record(given, result), result.files)
     return result, diff(target, result.files, str(target))
 
