@@ -150,9 +150,10 @@ def generate(
 
 def _generate(spec_path: Path, options: Options, out_dir: Path | None) -> Result:
     from .format import format_sources, source_key
-    from .render import render
+    from .render import prepare, render
     from .targets.package import plan
 
+    prepare()  # the templates, compiled on another core meanwhile when it can
     result = validate(spec_path, options)
     package = result.package
     if package is None:

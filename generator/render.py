@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from . import ahead
 from .cache import cache_dir
 from .sources import templates_dir
 from .targets.files import FileSpec
@@ -18,6 +19,17 @@ from .targets.files import FileSpec
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    return _environment(_bytecode_cache() or ahead.received())
+
+
+def prepare() -> None:
+    """Have the templates compiled on another core while the spec is read (`ahead`), when
+    no cache holds them compiled."""
+    if cache_dir("jinja") is None:
+        ahead.start(_environment)
+
+
+def _environment(bytecode_cache: jinja2.BytecodeCache | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
@@ -25,7 +37,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=bytecode_cache,
     )
     env.filters["py"] = py_literal
     env.filters["docstring"] = docstring

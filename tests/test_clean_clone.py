@@ -1,0 +1,149 @@
+"""`capgen check` of a clean clone - the committed package, no stamp, no cache - through real
+`capgen` processes (issue 23: the check CI runs).
+
+What makes that check faster must not change what it answers: templates compiled ahead in a
+helper process (generator/ahead.py) render the same bytes as templates compiled in-process, the
+key of the incremental build is not worked out when nothing can use it, and a command that ends
+without tearing the interpreter down still prints everything and runs its exit handlers. The
+oracles are a run pinned to one core (where no helper is forked) and difflib on the files
+themselves, not capgen's own diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from generator.incremental import STAMP
+from tests.conftest import ROOT, SEED_SPEC
+
+SPEC = "seed.yaml"
+# Runs `capgen` as the console script does, and says at exit (stderr, last line) how many
+# templates this process compiled itself and whether capgen's own sources were fingerprinted.
+PROBE = """\
+import atexit, os, sys
+import jinja2
+from generator import sources
+compiled, fingerprinted, pid = [0], [0], os.getpid()
+compile_template = jinja2.Environment.compile
+def counting(self, *args, **kwargs):
+    compiled[0] += os.getpid() == pid
+    return compile_template(self, *args, **kwargs)
+jinja2.Environment.compile = counting
+fingerprint = sources.fingerprint
+def noting(formatter):
+    fingerprinted[0] += 1
+    return fingerprint(formatter)
+sources.fingerprint = noting
+def report():
+    print(f"probe: compiled={compiled[0]} fingerprinted={fingerprinted[0]}", file=sys.stderr)
+atexit.register(report)
+from generator.cli import main
+sys.argv[0] = "capgen"
+main()
+"""
+
+
+def capgen(*args: str, cwd: Path, one_core: bool = False) -> subprocess.CompletedProcess[str]:
+    """`capgen` in a new process with every cache off; `one_core` pins it to one CPU."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CAPGEN_NO_CACHE": "1"}
+    env.pop("CAPGEN_CACHE_DIR", None)
+    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=pin,
+    )
+
+
+def probe(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    last = done.stderr.rstrip("\n").rsplit("\n", 1)[-1]
+    assert last.startswith("probe: "), done.stderr
+    return {k: int(v) for k, v in (part.split("=") for part in last[len("probe: ") :].split())}
+
+
+def without_probe(done: subprocess.CompletedProcess[str]) -> tuple[int, str, str]:
+    return done.returncode, done.stdout, "".join(done.stderr.splitlines(keepends=True)[:-1])
+
+
+def clean_clone(tmp_path: Path) -> tuple[Path, Path]:
+    """A spec and its package as a fresh clone has them: built, then the stamp removed."""
+    (tmp_path / SPEC).write_bytes(SEED_SPEC.read_bytes())
+    out = tmp_path / "out"
+    built = capgen("build", SPEC, "-o", str(out), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    (package,) = out.iterdir()
+    (package / STAMP).unlink()
+    return out, package
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != STAMP
+    }
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def test_templates_compiled_ahead_render_the_same_package(tmp_path: Path) -> None:
+    (tmp_path / SPEC).write_bytes(SEED_SPEC.read_bytes())
+    ahead = capgen("build", SPEC, "-o", "ahead", cwd=tmp_path)
+    alone = capgen("build", SPEC, "-o", "alone", cwd=tmp_path, one_core=True)
+    assert ahead.returncode == alone.returncode == 0, ahead.stderr + alone.stderr
+    templates = len(list((ROOT / "templates").rglob("*.jinja")))
+    assert probe(alone)["compiled"] >= 10  # every template the package needs, in-process
+    # with a second core, the helper compiled them all and this process none
+    assert probe(ahead)["compiled"] == (0 if cores() >= 2 else probe(alone)["compiled"])
+    assert templates >= probe(alone)["compiled"]
+    assert tree(tmp_path / "ahead") == tree(tmp_path / "alone")
+
+
+def test_a_clean_clone_check_is_current_without_fingerprinting_capgen(tmp_path: Path) -> None:
+    out, package = clean_clone(tmp_path)
+    done = capgen("check", SPEC, "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert probe(done)["fingerprinted"] == 0  # no stamp, no cache: the key is never needed
+    assert not (package / STAMP).exists()  # a check writes nothing
+    assert without_probe(done) == without_probe(
+        capgen("check", SPEC, "-o", str(out), cwd=tmp_path, one_core=True)
+    )
+    # a stamp beside the package is read, and the key worked out to compare with it
+    assert capgen("build", SPEC, "-o", str(out), cwd=tmp_path).returncode == 0
+    stamped = capgen("check", SPEC, "-o", str(out), cwd=tmp_path)
+    assert stamped.returncode == 0 and probe(stamped)["fingerprinted"] == 1
+
+
+def test_a_clean_clone_check_prints_the_whole_diff_of_an_edited_file(tmp_path: Path) -> None:
+    out, package = clean_clone(tmp_path)
+    target = next(p for p in sorted(package.rglob("service.py")))
+    original = target.read_text()
+    edited = original + "".join(f"# edited {i}\n" for i in range(6000))  # beyond a pipe's buffer
+    target.write_text(edited)
+    done = capgen("check", SPEC, "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 1
+    label = f"{out / package.name}/{target.relative_to(package).as_posix()}"
+    expected = "".join(
+        difflib.unified_diff(
+            edited.splitlines(keepends=True),
+            original.splitlines(keepends=True),
+            fromfile=label,
+            tofile=f"{label} (regenerated)",
+        )
+    )
+    assert expected in done.stdout and len(expected) > 65536
+    assert without_probe(done) == without_probe(
+        capgen("check", SPEC, "-o", str(out), cwd=tmp_path, one_core=True)
+    )
+    compiled = probe(done)["compiled"]  # the probe's exit handler ran
+    assert compiled == 0 if cores() >= 2 else compiled > 0
