@@ -1,16 +1,17 @@
-"""Templates compiled ahead, on the other core, while the spec is being read.
+"""The templates compiled and the spec read ahead, on the other core, meanwhile.
 
 Compiling the Jinja templates is a fixed cost of every cold build or check (about a tenth of a
-check of a large spec) that depends on nothing in the spec. When capgen runs as a command and no
-cache of compiled templates is on (`CAPGEN_NO_CACHE`, a clean CI machine), the pipeline forks
-one helper process as it starts on a spec: the helper compiles every template into Jinja's
-bytecode and sends it back through a pipe; the Jinja environment then reads it as from any
-bytecode cache, where Jinja checks each template's source checksum (so a template the helper
-did not see as it is now is compiled again). Loading, validating and building the IR run
-meanwhile in the command's own process, so the templates cost no time when a second core is
-free. Nothing the helper sends changes what is rendered: it is the same compiler on the same
-sources, and anything wrong with it (no fork, a helper that dies, a truncated pipe) means the
-templates are compiled in-process as before.
+check of a large spec) that depends on nothing in the spec, and reading the spec's YAML needs
+none of the modules the pipeline imports before it (pydantic, the semantics: another tenth).
+When capgen runs as a command and no cache of compiled templates is on (`CAPGEN_NO_CACHE`, a
+clean CI machine), the pipeline forks one helper process as it starts on its first spec. The
+helper loads the spec as `loader.parse_text` does and sends the plain data and the places of its
+nodes back through a pipe, then compiles every template into Jinja's bytecode and sends that.
+The command's own process imports its stages meanwhile, takes the document when the text it
+reads itself is the text the helper read (else it parses it itself), and hands the bytecode to
+the Jinja environment as any bytecode cache would, where Jinja checks each template's source
+checksum. Nothing the helper sends changes the output: the same code on the same bytes, and any
+problem (no fork, a diagnostic, a helper that dies, a truncated pipe) means the in-process path.
 
 Only the command line turns this on (`allow`), and only in a single-threaded process that is
 not itself a worker, with at least two cores: forking a threaded host is not safe.
@@ -18,19 +19,31 @@ not itself a worker, with at least two cores: forking a threaded host is not saf
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import multiprocessing
 import os
 import threading
-from typing import Any
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
-import jinja2
-
+from .diagnostics import Diagnostics
+from .reading import read_regular_file
 from .workers import available_cores
 
+Pointer = tuple[str | int, ...]
+
+
+class Loaded(Protocol):
+    data: Any
+    locations: Any
+
+
+Load = Callable[[str, Path, Diagnostics, str], Loaded | None]
 _allowed = False
-_helper: tuple[int, int] | None = None  # pid, read end of the pipe
-_received: dict[str, bytes] | None = None
+_helper: _Helper | None = None
 
 
 def allow() -> None:
@@ -39,9 +52,9 @@ def allow() -> None:
     _allowed = True
 
 
-def start(make_environment: Any) -> None:
-    """Fork the helper, once, when it can help; `make_environment(cache)` builds the Jinja
-    environment capgen renders with, around the given bytecode cache."""
+def start(spec: Path, load: Load, compile_templates: Callable[[], dict[str, bytes]]) -> None:
+    """Fork the helper, once, when it can help: it reads `spec` with `load` (`parse_text`),
+    then runs `compile_templates` (Jinja bytecode by template key)."""
     global _helper, _allowed
     if not _allowed or _helper is not None or not _forkable():
         return
@@ -50,14 +63,30 @@ def start(make_environment: Any) -> None:
     pid = os.fork()
     if pid == 0:  # the helper: never returns, never flushes the command's output
         os.close(read)
-        _compile_all(make_environment, write)
+        _help(spec, load, compile_templates, write)
     os.close(write)
-    _helper = (pid, read)
+    _helper = _Helper(pid, os.fdopen(read, "rb"))
 
 
-def received() -> jinja2.BytecodeCache | None:
-    """The bytecode the helper compiled, as a cache for the environment (None without one)."""
-    return _Received() if _helper is not None else None
+def document(text: str) -> tuple[Any, dict[Pointer, tuple[int, int]]] | None:
+    """The data and node places the helper loaded, when it read exactly `text` (once)."""
+    if _helper is None or _helper.loaded is _TAKEN:
+        return None
+    found = _helper.message() if _helper.loaded is _UNREAD else _helper.loaded
+    _helper.loaded = _TAKEN
+    if not isinstance(found, tuple) or found[0] != hashlib.sha256(text.encode()).hexdigest():
+        return None
+    return found[1], found[2]
+
+
+def active() -> bool:
+    """Whether a helper was started (its bytecode then comes from `bytecode`)."""
+    return _helper is not None
+
+
+def bytecode() -> dict[str, bytes]:
+    """The templates' bytecode the helper sent (empty without one); the helper is reaped."""
+    return _helper.bytecode() if _helper is not None else {}
 
 
 def _forkable() -> bool:
@@ -69,58 +98,63 @@ def _forkable() -> bool:
     )
 
 
-def _compile_all(make_environment: Any, write: int) -> None:
+def _help(
+    spec: Path, load: Load, compile_templates: Callable[[], dict[str, bytes]], write: int
+) -> None:
     code = 1
     try:
-        captured = _Captured()
-        environment = make_environment(captured)
-        for name in environment.list_templates():
-            environment.get_template(name)
-        data = marshal.dumps(captured.buckets)
         with os.fdopen(write, "wb") as pipe:
-            pipe.write(data)
+            _send(pipe, _load(spec, load))
+            _send(pipe, compile_templates())
         code = 0
     finally:
         os._exit(code)
 
 
-class _Captured(jinja2.BytecodeCache):
-    """Keeps what the helper compiles."""
-
-    def __init__(self) -> None:
-        self.buckets: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        return None
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.buckets[bucket.key] = bucket.bytecode_to_string()
-
-
-class _Received(jinja2.BytecodeCache):
-    """What the helper sent; read (and the helper reaped) when the first template is loaded."""
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        data = _collect().get(bucket.key)
-        if data is not None:
-            bucket.bytecode_from_string(data)  # Jinja rejects it if the source has changed
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        return None
-
-
-def _collect() -> dict[str, bytes]:
-    global _received
-    if _received is not None or _helper is None:
-        return _received or {}
-    pid, read = _helper
-    chunks = []
+def _load(spec: Path, load: Load) -> tuple[str, Any, dict[Pointer, tuple[int, int]]] | None:
     try:
-        with os.fdopen(read, "rb") as pipe:
-            chunks.append(pipe.read())
-        _, status = os.waitpid(pid, 0)
-        loaded = marshal.loads(b"".join(chunks)) if status == 0 else {}
-    except (OSError, EOFError, ValueError, TypeError):
-        loaded = {}
-    _received = loaded if isinstance(loaded, dict) else {}
-    return _received
+        text = read_regular_file(spec).decode("utf-8-sig")
+    except (OSError, ValueError):
+        return None
+    diagnostics = Diagnostics()
+    loaded = load(text, spec, diagnostics, str(spec))
+    if loaded is None or diagnostics.items:
+        return None  # the command's own process reports it
+    return hashlib.sha256(text.encode()).hexdigest(), loaded.data, loaded.locations.nodes
+
+
+def _send(pipe: BinaryIO, value: Any) -> None:
+    data = marshal.dumps(value)
+    pipe.write(len(data).to_bytes(8, "big") + data)
+    pipe.flush()
+
+
+_TAKEN, _UNREAD = object(), object()
+
+
+class _Helper:
+    """The helper process and what it has sent, in order: the document, then the bytecode."""
+
+    def __init__(self, pid: int, pipe: BinaryIO) -> None:
+        self.pid, self.pipe = pid, pipe
+        self.loaded: object = _UNREAD  # the first message, until `document` takes it
+        self.buckets: dict[str, bytes] | None = None
+
+    def message(self) -> object:
+        try:
+            size = int.from_bytes(self.pipe.read(8), "big")
+            data = self.pipe.read(size)
+            return marshal.loads(data) if size and len(data) == size else None
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+
+    def bytecode(self) -> dict[str, bytes]:
+        if self.buckets is None:
+            if self.loaded is _UNREAD:
+                self.loaded = self.message()
+            found = self.message()
+            self.buckets = found if isinstance(found, dict) else {}
+            self.pipe.close()
+            with suppress(OSError):
+                os.waitpid(self.pid, 0)
+        return self.buckets

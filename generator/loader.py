@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from . import ahead
 from .diagnostics import Diagnostics, Span
 from .reading import read, read_regular_file
 
@@ -136,6 +137,9 @@ def _char_at(text: str, line: int, column: int) -> str:
 
 
 def parse_text(text: str, path: Path, diagnostics: Diagnostics, name: str) -> Document | None:
+    loaded = ahead.document(text)  # read by the helper process, when this is its text
+    if loaded is not None:
+        return Document(path=path, data=loaded[0], locations=Locations(name, loaded[1]), text=text)
     locations = Locations(name)
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))

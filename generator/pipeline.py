@@ -150,10 +150,11 @@ def generate(
 
 def _generate(spec_path: Path, options: Options, out_dir: Path | None) -> Result:
     from .format import format_sources, source_key
+    from .loader import parse_text
     from .render import prepare, render
     from .targets.package import plan
 
-    prepare()  # the templates, compiled on another core meanwhile when it can
+    prepare(spec_path, parse_text)  # the spec read, the templates compiled on another core
     result = validate(spec_path, options)
     package = result.package
     if package is None:

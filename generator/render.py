@@ -19,14 +19,48 @@ from .targets.files import FileSpec
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    return _environment(_bytecode_cache() or ahead.received())
+    return _environment(_bytecode_cache() or (_Received() if ahead.active() else None))
 
 
-def prepare() -> None:
-    """Have the templates compiled on another core while the spec is read (`ahead`), when
-    no cache holds them compiled."""
+def prepare(spec: Path, load: ahead.Load) -> None:
+    """Have `spec` read (with `load`) and the templates compiled on another core meanwhile
+    (`ahead`), when no cache holds the templates compiled."""
     if cache_dir("jinja") is None:
-        ahead.start(_environment)
+        ahead.start(spec, load, _compile_all)
+
+
+def _compile_all() -> dict[str, bytes]:
+    """Every template's bytecode by its key (in the helper process)."""
+    captured = _Captured()
+    env = _environment(captured)
+    for name in env.list_templates():
+        env.get_template(name)
+    return captured.buckets
+
+
+class _Captured(jinja2.BytecodeCache):
+    """Keeps what is compiled."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        return None
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.buckets[bucket.key] = bucket.bytecode_to_string()
+
+
+class _Received(jinja2.BytecodeCache):
+    """What the helper compiled; Jinja rejects a template's bytecode if its source changed."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = ahead.bytecode().get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        return None
 
 
 def _environment(bytecode_cache: jinja2.BytecodeCache | None) -> jinja2.Environment:

@@ -22,24 +22,31 @@ from tests.conftest import ROOT, SEED_SPEC
 
 SPEC = "seed.yaml"
 # Runs `capgen` as the console script does, and says at exit (stderr, last line) how many
-# templates this process compiled itself and whether capgen's own sources were fingerprinted.
+# templates and YAML nodes this process compiled and built itself, and whether capgen's own
+# sources were fingerprinted.
 PROBE = """\
 import atexit, os, sys
 import jinja2
-from generator import sources
-compiled, fingerprinted, pid = [0], [0], os.getpid()
+from generator import loader, sources
+compiled, fingerprinted, nodes, pid = [0], [0], [0], os.getpid()
 compile_template = jinja2.Environment.compile
 def counting(self, *args, **kwargs):
     compiled[0] += os.getpid() == pid
     return compile_template(self, *args, **kwargs)
 jinja2.Environment.compile = counting
+build_node = loader._Builder.build
+def building(self, *args):
+    nodes[0] += os.getpid() == pid
+    return build_node(self, *args)
+loader._Builder.build = building
 fingerprint = sources.fingerprint
 def noting(formatter):
     fingerprinted[0] += 1
     return fingerprint(formatter)
 sources.fingerprint = noting
 def report():
-    print(f"probe: compiled={compiled[0]} fingerprinted={fingerprinted[0]}", file=sys.stderr)
+    counts = f"compiled={compiled[0]} fingerprinted={fingerprinted[0]} nodes={nodes[0]}"
+    print(f"probe: {counts}", file=sys.stderr)
 atexit.register(report)
 from generator.cli import main
 sys.argv[0] = "capgen"
@@ -105,6 +112,9 @@ def test_templates_compiled_ahead_render_the_same_package(tmp_path: Path) -> Non
     assert probe(alone)["compiled"] >= 10  # every template the package needs, in-process
     # with a second core, the helper compiled them all and this process none
     assert probe(ahead)["compiled"] == (0 if cores() >= 2 else probe(alone)["compiled"])
+    # and read the spec: this process built none of its YAML nodes
+    assert probe(alone)["nodes"] > 50
+    assert probe(ahead)["nodes"] == (0 if cores() >= 2 else probe(alone)["nodes"])
     assert templates >= probe(alone)["compiled"]
     assert tree(tmp_path / "ahead") == tree(tmp_path / "alone")
 
@@ -147,3 +157,16 @@ def test_a_clean_clone_check_prints_the_whole_diff_of_an_edited_file(tmp_path: P
     )
     compiled = probe(done)["compiled"]  # the probe's exit handler ran
     assert compiled == 0 if cores() >= 2 else compiled > 0
+
+
+def test_a_spec_the_helper_cannot_read_is_reported_as_without_it(tmp_path: Path) -> None:
+    """A diagnostic while reading the YAML: the command's own process reads it again and
+    reports exactly what a run without a helper does."""
+    text = SEED_SPEC.read_text()
+    (tmp_path / SPEC).write_text(text.replace("  tags:\n", "  label: again\n  tags:\n", 1))
+    done = capgen("build", SPEC, "-o", "out", cwd=tmp_path)
+    assert done.returncode == 1 and "error[E008]" in done.stderr
+    assert without_probe(done) == without_probe(
+        capgen("build", SPEC, "-o", "out", cwd=tmp_path, one_core=True)
+    )
+    assert probe(done)["nodes"] > 50  # read again here, where the diagnostic is reported
