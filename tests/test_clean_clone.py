@@ -14,10 +14,10 @@ from __future__ import annotations
 import difflib
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from generator.incremental import STAMP
+from tests import test_incremental as incremental
 from tests.conftest import ROOT, SEED_SPEC
 
 SPEC = "seed.yaml"
@@ -55,19 +55,8 @@ main()
 
 
 def capgen(*args: str, cwd: Path, one_core: bool = False) -> subprocess.CompletedProcess[str]:
-    """`capgen` in a new process with every cache off; `one_core` pins it to one CPU."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CAPGEN_NO_CACHE": "1"}
-    env.pop("CAPGEN_CACHE_DIR", None)
-    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
-    return subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        preexec_fn=pin,
-    )
+    """`capgen` in a new process with every cache off, reporting what the probe counted."""
+    return incremental.capgen(*args, cwd=cwd, script=PROBE, one_core=one_core)
 
 
 def probe(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
