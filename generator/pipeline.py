@@ -149,12 +149,14 @@ def generate(
 
 
 def _generate(spec_path: Path, options: Options, out_dir: Path | None) -> Result:
-    from .format import format_sources, source_key
     from .loader import parse_text
-    from .render import prepare, render
-    from .targets.package import plan
+    from .render import prepare
 
     prepare(spec_path, parse_text)  # the spec read, the templates compiled on another core
+    from .format import format_sources, source_key
+    from .render import render
+    from .targets.package import plan
+
     result = validate(spec_path, options)
     package = result.package
     if package is None:
