@@ -14,7 +14,8 @@ checksum. Nothing the helper sends changes the output: the same code on the same
 problem (no fork, a diagnostic, a helper that dies, a truncated pipe) means the in-process path.
 
 Only the command line turns this on (`allow`), and only in a single-threaded process that is
-not itself a worker, with at least two cores: forking a threaded host is not safe.
+not itself a worker (forking a threaded host is not safe), with a second core that the load
+average says is free.
 """
 
 from __future__ import annotations
@@ -94,8 +95,15 @@ def _forkable() -> bool:
         hasattr(os, "fork")
         and threading.active_count() == 1
         and multiprocessing.parent_process() is None
-        and available_cores() >= 2
+        and _spare_core()
     )
+
+
+def _spare_core() -> bool:
+    """A second core, and one that is not busy: on a saturated machine the helper's work (and
+    sending it back) only adds to the command's wait."""
+    cores = available_cores()
+    return cores >= 2 and os.getloadavg()[0] < cores - 0.25
 
 
 def _help(

@@ -16,18 +16,22 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from generator.incremental import STAMP
 from tests import test_incremental as incremental
 from tests.conftest import ROOT, SEED_SPEC
 
 SPEC = "seed.yaml"
-# Runs `capgen` as the console script does, and says at exit (stderr, last line) how many
+# Runs `capgen` as the console script does (a helper forked whenever two cores are there, not
+# only when the load average says one is free), and says at exit (stderr, last line) how many
 # templates and YAML nodes this process compiled and built itself, and whether capgen's own
 # sources were fingerprinted.
 PROBE = """\
 import atexit, os, sys
 import jinja2
-from generator import loader, sources
+from generator import ahead, loader, sources
+ahead._spare_core = lambda: len(os.sched_getaffinity(0)) >= 2  # whatever the machine's load
 compiled, fingerprinted, nodes, pid = [0], [0], [0], os.getpid()
 compile_template = jinja2.Environment.compile
 def counting(self, *args, **kwargs):
@@ -159,3 +163,15 @@ def test_a_spec_the_helper_cannot_read_is_reported_as_without_it(tmp_path: Path)
         capgen("build", SPEC, "-o", "out", cwd=tmp_path, one_core=True)
     )
     assert probe(done)["nodes"] > 50  # read again here, where the diagnostic is reported
+
+
+def test_no_helper_on_a_machine_without_a_free_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator import ahead
+
+    monkeypatch.setattr(ahead, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.8, 1.0, 1.0))
+    assert not ahead._spare_core()
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.7, 3.0, 3.0))  # the last minute decides
+    assert ahead._spare_core()
+    monkeypatch.setattr(ahead, "available_cores", lambda: 1)
+    assert not ahead._spare_core()
