@@ -9,8 +9,9 @@ sha256 of the manifest, the diagnostics, the imported files and their sha256):
   it and `check` never compares it; version control should ignore it);
 - in the cache (`cache.cache_dir("packages")`), with the files themselves.
 
-`build` and `check` compute the key first. When the stamp has it, the imported files are
-unchanged and every file on disk still has the bytes the manifest records, the package is
+`build` and `check` look for the key first (a `check` that finds neither a stamp nor the cache
+never works it out: it hashes capgen's own sources). When the stamp has it, the imported files
+are unchanged and every file on disk still has the bytes the manifest records, the package is
 current: nothing is loaded, validated or rendered, and the recorded diagnostics are printed
 again. When the cache has the key, its files are written (or compared) as generating would. Any
 mismatch - another capgen, a changed import, an edited file, a stamp of other inputs - means the
@@ -25,6 +26,7 @@ import os
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,16 @@ class Inputs:
     spec: Path
     display: str  # how diagnostics name the spec
     folder: str  # the package folder under the output folder
-    key: str
+    spec_sha256: str
+    settings: str  # the options, as JSON
+    formatter: str
+
+    @cached_property
+    def key(self) -> str:
+        """Worked out when first asked for: it hashes capgen's own sources, which a check with
+        no stamp beside the package and no cache never needs (a clean clone in CI)."""
+        material = [_FORMAT, fingerprint(self.formatter), self.display, self.spec_sha256]
+        return sha256(json.dumps([*material, json.loads(self.settings)]).encode())
 
 
 @dataclass(frozen=True)
@@ -83,10 +94,7 @@ def inputs(spec: Path, display: str, folder: str, options: Sequence[object]) -> 
         raw = read_regular_file(spec)
     except (OSError, ValueError):
         return None
-    formatter = str(options[-1])
-    material = [_FORMAT, fingerprint(formatter), display, sha256(raw), list(options)]
-    key = sha256(json.dumps(material).encode())
-    return Inputs(spec, display, folder, key)
+    return Inputs(spec, display, folder, sha256(raw), json.dumps(list(options)), str(options[-1]))
 
 
 def record(
@@ -134,6 +142,11 @@ def recorded(given: Inputs, target: Path) -> Record | None:
 
 def stamp(target: Path, found: Record) -> None:
     put_beside(target, STAMP, (json.dumps(found.as_json(), sort_keys=True) + "\n").encode())
+
+
+def caching() -> bool:
+    """Whether packages are kept in the cache (`CAPGEN_NO_CACHE` unset)."""
+    return cache_dir("packages") is not None
 
 
 def store(found: Record, files: Mapping[str, bytes]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from . import ahead
 from .diagnostics import Diagnostics, Span
 from .reading import read, read_regular_file
 
@@ -136,6 +137,9 @@ def _char_at(text: str, line: int, column: int) -> str:
 
 
 def parse_text(text: str, path: Path, diagnostics: Diagnostics, name: str) -> Document | None:
+    loaded = ahead.document(text)  # read by the helper process, when this is its text
+    if loaded is not None:
+        return Document(path=path, data=loaded[0], locations=Locations(name, loaded[1]), text=text)
     locations = Locations(name)
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
@@ -183,34 +187,36 @@ class _Builder:
         self.diagnostics = diagnostics
         self.active: set[int] = set()
         self.budget = budget
+        self.nodes = locations.nodes
 
     def build(self, node: yaml.Node, pointer: Pointer) -> Any:
         mark = node.start_mark
-        self.locations.nodes[pointer] = (mark.line + 1, mark.column + 1)
+        place = (mark.line + 1, mark.column + 1)
+        self.nodes[pointer] = place
         self.budget -= 1
-        if self.budget < 0:
-            raise _TooLarge(
-                "the document expands to too many nodes (YAML aliases repeated over and over?)",
-                Span(self.locations.file, mark.line + 1, mark.column + 1),
-            )
-        if len(pointer) > MAX_DEPTH:
-            raise _TooLarge(
-                f"the document nests deeper than {MAX_DEPTH} levels",
-                Span(self.locations.file, mark.line + 1, mark.column + 1),
-            )
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
+        if self.budget < 0 or len(pointer) > MAX_DEPTH:
+            self._too_large(place, deep=len(pointer) > MAX_DEPTH)
+        if type(node) is yaml.ScalarNode:  # most nodes: a string needs no constructor
+            return node.value if node.tag == _STR else self._scalar(node)
         if id(node) in self.active:
             self.diagnostics.error("E006", "recursive YAML alias", self.locations.span(pointer))
             return None
         self.active.add(id(node))
         try:
-            if isinstance(node, yaml.SequenceNode):
+            if type(node) is yaml.SequenceNode:
                 return [self.build(item, (*pointer, i)) for i, item in enumerate(node.value)]
             assert isinstance(node, yaml.MappingNode)
             return self._mapping(node, pointer)
         finally:
             self.active.discard(id(node))
+
+    def _too_large(self, place: tuple[int, int], *, deep: bool) -> None:
+        span = Span(self.locations.file, *place)
+        if deep:
+            raise _TooLarge(f"the document nests deeper than {MAX_DEPTH} levels", span)
+        raise _TooLarge(
+            "the document expands to too many nodes (YAML aliases repeated over and over?)", span
+        )
 
     def _mapping(self, node: yaml.MappingNode, pointer: Pointer) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -222,7 +228,10 @@ class _Builder:
                         for k, v in source.items():
                             result.setdefault(k, v)
                 continue
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if type(key_node) is not yaml.ScalarNode:
+                key = None
+            else:
+                key = key_node.value if key_node.tag == _STR else self._scalar(key_node)
             mark = key_node.start_mark
             if key is None or isinstance(key, (dict, list)):
                 self.diagnostics.error(
@@ -238,7 +247,7 @@ class _Builder:
                     hint="YAML keeps only the last value; remove or rename one of them",
                 )
             child = (*pointer, key)
-            self.locations.nodes[(*child, "<key>")] = (mark.line + 1, mark.column + 1)
+            self.nodes[(*child, "<key>")] = (mark.line + 1, mark.column + 1)
             result[key] = self.build(value_node, child)
         return result
 

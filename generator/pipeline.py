@@ -149,6 +149,10 @@ def generate(
 
 
 def _generate(spec_path: Path, options: Options, out_dir: Path | None) -> Result:
+    from .loader import parse_text
+    from .render import prepare
+
+    prepare(spec_path, parse_text)  # the spec read, the templates compiled on another core
     from .format import format_sources, source_key
     from .render import render
     from .targets.package import plan
@@ -227,7 +231,7 @@ def check(
     if not result.ok:
         return result, []
     target = out_dir / result.folder
-    if given is not None:
+    if given is not None and incremental.caching():
         incremental.store(_record(given, result), result.files)
     return result, diff(target, result.files, str(target))
 

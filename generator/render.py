@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from . import ahead
 from .cache import cache_dir
 from .sources import templates_dir
 from .targets.files import FileSpec
@@ -18,6 +19,51 @@ from .targets.files import FileSpec
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
+    return _environment(_bytecode_cache() or (_Received() if ahead.active() else None))
+
+
+def prepare(spec: Path, load: ahead.Load) -> None:
+    """Have `spec` read (with `load`) and the templates compiled on another core meanwhile
+    (`ahead`), when no cache holds the templates compiled."""
+    if cache_dir("jinja") is None:
+        ahead.start(spec, load, _compile_all)
+
+
+def _compile_all() -> dict[str, bytes]:
+    """Every template's bytecode by its key (in the helper process)."""
+    captured = _Captured()
+    env = _environment(captured)
+    for name in env.list_templates():
+        env.get_template(name)
+    return captured.buckets
+
+
+class _Captured(jinja2.BytecodeCache):
+    """Keeps what is compiled."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        return None
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.buckets[bucket.key] = bucket.bytecode_to_string()
+
+
+class _Received(jinja2.BytecodeCache):
+    """What the helper compiled; Jinja rejects a template's bytecode if its source changed."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = ahead.bytecode().get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        return None
+
+
+def _environment(bytecode_cache: jinja2.BytecodeCache | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
@@ -25,7 +71,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=bytecode_cache,
     )
     env.filters["py"] = py_literal
     env.filters["docstring"] = docstring
@@ -80,6 +126,7 @@ def py_literal(value: Any) -> str:
     raise TypeError(f"no Python literal for {type(value).__name__}")
 
 
+@lru_cache(maxsize=65536)  # a module repeats the same names and paths many times
 def quoted(text: str) -> str:
     """A string literal in black's quotes: double unless that needs more escaping."""
     literal = repr(text)

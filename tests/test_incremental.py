@@ -30,19 +30,24 @@ def capgen(
     cache: Path | None = None,
     root: Path = ROOT,
     env: dict[str, str] | None = None,
+    script: str = SCRIPT,
+    one_core: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """`capgen` in a new process, run from `root`'s generator (a copied tree for some tests)."""
+    """`capgen` in a new process, run from `root`'s generator (a copied tree for some tests);
+    `one_core` pins it to one CPU (where it forks no helper: generator/ahead.py)."""
     variables = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
     variables.pop("CAPGEN_CACHE_DIR", None)
     variables.pop("CAPGEN_NO_CACHE", None)
     variables.update({"CAPGEN_CACHE_DIR": str(cache)} if cache else {"CAPGEN_NO_CACHE": "1"})
+    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args],
+        [sys.executable, "-c", script, *args],
         cwd=cwd,
         env=variables,
         capture_output=True,
         text=True,
         timeout=300,
+        preexec_fn=pin,
     )
 
 

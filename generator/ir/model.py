@@ -9,8 +9,9 @@ here. Frozen dataclasses and tuples only; built once by `semantics`, read by `ta
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from capgen_runtime import model as rt
 from capgen_runtime.model import (
@@ -212,3 +213,22 @@ __all__ = [
     "Upstream",
     "With",
 ]
+
+
+_D = TypeVar("_D")
+_INIT_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def replace(node: _D, **changes: Any) -> _D:
+    """`dataclasses.replace`, with the fields it copies worked out once per class (the IR of a
+    large spec replaces thousands of nodes). A change that names no field of `__init__` goes
+    to `dataclasses.replace` itself, which says why it cannot be made."""
+    kind = type(node)
+    names = _INIT_FIELDS.get(kind)
+    if names is None:
+        fields = dataclasses.fields(kind)  # type: ignore[arg-type]
+        names = _INIT_FIELDS[kind] = frozenset(f.name for f in fields if f.init)
+    if not names.issuperset(changes):
+        return dataclasses.replace(node, **changes)  # type: ignore[type-var]
+    given = {name: getattr(node, name) for name in names if name not in changes}
+    return kind(**given, **changes)

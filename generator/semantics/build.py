@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from ..diagnostics import Diagnostics
 from ..ir import model as ir
+from ..ir.model import replace
 from ..loader import Locations, Pointer
 from ..spec import models as m
 from ..spec.parse import Spec

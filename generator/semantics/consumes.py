@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import replace
 
 from capgen_runtime.formats import FORMATS as REGISTERED_FORMATS
 from capgen_runtime.formats import PASSTHROUGH, FormatError, check_selector
 
 from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
+from ..ir.model import replace
 from ..loader import Locations
 from ..spec import models as m
 from ..spec.parse import Consumes

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..diagnostics import Span
 from ..guess import did_you_mean
 from ..ir import model as ir
+from ..ir.model import replace
 from ..spec import models as m
 from .context import CallContext, Calls, Context, ExtraParam
 from .outputs import outputs

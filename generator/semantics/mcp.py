@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import not_one_of
 from ..ir import model as ir
+from ..ir.model import replace
 from ..spec import models as m
 from .auth import inbound_auth
 from .context import CallContext, Context, caller_order, caller_texts

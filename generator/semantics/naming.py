@@ -21,6 +21,7 @@ SERVICE_RESERVED = frozenset(
     | {"upstreams"}
 )
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+_IGNORED = re.compile(r"[-_.\s]")  # what `normalise` leaves out
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
 
@@ -195,4 +196,4 @@ def unique(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
 
 def normalise(name: str) -> str:
     """The matching key of SEMANTICS §8.2: `account-id` ≈ `account_id` ≈ `accountId`."""
-    return re.sub(r"[-_.\s]", "", name).lower()
+    return _IGNORED.sub("", name).lower()

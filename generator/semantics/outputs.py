@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..ir import model as ir
+from ..ir.model import replace
 from ..loader import Locations
 from ..spec import models as m
 from .context import Context

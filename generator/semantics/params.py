@@ -4,11 +4,11 @@ the typed client method and the service."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
+from ..ir.model import replace
 from ..loader import Locations
 from ..spec import models as m
 from . import naming

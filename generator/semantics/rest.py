@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from ..diagnostics import Span, not_one_of
 from ..ir import model as ir
+from ..ir.model import replace
 from ..spec import models as m
 from . import naming
 from .auth import inbound_auth

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 
 from ..ir import model as ir
+from ..ir.model import replace
 from . import naming
 from .params import ANNOTATIONS
 

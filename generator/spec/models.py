@@ -45,7 +45,8 @@ class SpecModel(BaseModel):
 
     @property
     def pointer(self) -> Pointer:
-        return self._pointer
+        private = self.__pydantic_private__  # not `self._pointer`: pydantic's slow __getattr__
+        return private["_pointer"] if private else ()
 
 
 class Info(SpecModel):

@@ -84,26 +84,36 @@ class Walk:
         self.era = era
         self.diagnostics = diagnostics
         self.importer = importer
+        self._get = source.nodes.get
+        self._nodes, self._origin = target.nodes, target.origin
 
     def value(self, value: Any, kind: str | None, user: Pointer, norm: Pointer) -> Any:
+        if kind is None:
+            return self._plain(value, user, norm)
         self.place(user, norm)
         if isinstance(value, dict):
-            if kind is None:
-                return {k: self.value(v, None, (*user, k), (*norm, k)) for k, v in value.items()}
             return self._mapping(value, kind, user, norm)
         if isinstance(value, list):
-            return [self.value(v, None, (*user, i), (*norm, i)) for i, v in enumerate(value)]
+            return [self._plain(v, (*user, i), (*norm, i)) for i, v in enumerate(value)]
+        return value
+
+    def _plain(self, value: Any, user: Pointer, norm: Pointer) -> Any:
+        """A node of no kind (schemas, bodies, values; most of a large document): copied as it
+        is, with the places of its nodes."""
+        self.place(user, norm)
+        if isinstance(value, dict):
+            return {k: self._plain(v, (*user, k), (*norm, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._plain(v, (*user, i), (*norm, i)) for i, v in enumerate(value)]
         return value
 
     def place(self, user: Pointer, norm: Pointer) -> None:
-        nodes, target = self.source.nodes, self.target.nodes
-        found = nodes.get(user)
+        found, key = self._get(user), self._get((*user, "<key>"))
         if found is not None:
-            target[norm] = found
-            self.target.origin[norm] = user
-        key = nodes.get((*user, "<key>"))
+            self._nodes[norm] = found
+            self._origin[norm] = user
         if key is not None:
-            target[(*norm, "<key>")] = key
+            self._nodes[(*norm, "<key>")] = key
 
     def _mapping(self, value: dict[str, Any], kind: str, user: Pointer, norm: Pointer) -> Any:
         renames = RENAMES.get(kind, {})

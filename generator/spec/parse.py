@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ForwardRef, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -121,9 +121,8 @@ class Validator:
                 self.diagnostics.warning("W120", f"`{key}` read as `name`", where)
                 continue
             self.unknown.setdefault((type(model).__name__, key), []).append((*pointer, key))
-        for name, info in type(model).model_fields.items():
+        for name, key in _nesting(type(model)):
             value = getattr(model, name)
-            key = info.alias or name
             if isinstance(value, BaseModel):
                 self._attach(value, (*pointer, key))
             elif isinstance(value, list):
@@ -134,6 +133,28 @@ class Validator:
                 for k, item in value.items():
                     if isinstance(item, BaseModel):
                         self._attach(item, (*pointer, key, k))
+
+
+_NESTING: dict[type[BaseModel], list[tuple[str, str]]] = {}
+
+
+def _nesting(cls: type[BaseModel]) -> list[tuple[str, str]]:
+    """(field, key) of the fields of `cls` whose type names a model: the only ones that can hold
+    models to attach (an `Any` field keeps the YAML's plain data). Worked out once per class."""
+    found = _NESTING.get(cls)
+    if found is None:
+        fields = cls.model_fields.items()
+        found = [(n, i.alias or n) for n, i in fields if _names_model(i.annotation)]
+        _NESTING[cls] = found
+    return found
+
+
+def _names_model(annotation: Any) -> bool:
+    if isinstance(annotation, (str, ForwardRef)):  # unresolved: it may name one
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_names_model(arg) for arg in get_args(annotation))
 
 
 def parse(document: LoadedDocument, diagnostics: Diagnostics) -> Spec | None:

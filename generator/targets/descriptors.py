@@ -80,7 +80,15 @@ class Renderer:
 
 
 def _is_descriptor(value: Any) -> bool:
-    return hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type)
+    kind = type(value)
+    found = _DESCRIPTOR_TYPES.get(kind)
+    if found is None:  # worked out once per type
+        found = _DESCRIPTOR_TYPES[kind] = hasattr(kind, "__dataclass_fields__") and kind is not type
+        found = found and not issubclass(kind, type)
+    return found
+
+
+_DESCRIPTOR_TYPES: dict[type, bool] = {}
 
 
 _Layout = tuple[type, list[tuple[str, Any]], list[str]]
