@@ -140,6 +140,12 @@ def black_floor(out: Path) -> dict[str, float]:
 
 
 def generation(work: Path, quick: bool) -> dict[str, Any]:
+    # byte-compiled, as `pip install` leaves capgen (and as its peers are installed): with
+    # PYTHONDONTWRITEBYTECODE set, every run would otherwise compile capgen's own modules
+    runtime_dir = Path(__import__("capgen_runtime").__file__).parent
+    subprocess.run(
+        [PYTHON, "-m", "compileall", "-q", str(ROOT / "generator"), str(runtime_dir)], check=True
+    )
     text = LARGEST.read_text()
     parse = median_time(lambda: yaml.load(text, Loader=yaml.CSafeLoader), 5)
     cache = work / "cache"
