@@ -22,23 +22,37 @@ class Checker:
     """A JSON Schema, compiled on first use; `problems` names each offending field in one short
     line."""
 
-    __slots__ = ("_validator", "schema")
+    __slots__ = ("_empty_passes", "_validator", "schema")
 
     def __init__(self, schema: Mapping[str, Any]) -> None:
         self.schema = dict(schema)
         self._validator: Draft202012Validator | None = None
+        self._empty_passes = _empty_object_passes(self.schema)
 
     def problems(self, instance: Any) -> list[str]:
         return [line for _, line in self.offences(instance)]
 
     def offences(self, instance: Any) -> list[tuple[str, str]]:
         """(field, line) for each violation, in a stable order."""
+        if self._empty_passes and instance == {}:
+            return []  # nothing given, nothing required: no validator needed (nor imported)
         if self._validator is None:  # a big spec's start-up does not pay for every tool
             from jsonschema import Draft202012Validator
 
             self._validator = Draft202012Validator(self.schema)
         found = sorted(self._validator.iter_errors(instance), key=_order)
         return [(field_name(error), describe(error)) for error in found[:_MAX_PROBLEMS]]
+
+
+def _empty_object_passes(schema: Mapping[str, Any]) -> bool:
+    """Whether `{}` is valid against `schema` whatever its properties say: an object schema
+    with nothing required and no keyword that could reject an empty object."""
+    harmless = {"type", "properties", "required", "additionalProperties", "title", "description"}
+    return (
+        schema.get("type", "object") == "object"
+        and not schema.get("required")
+        and set(schema) <= harmless
+    )
 
 
 def _order(error: ValidationError) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from ..metrics import MULTIPROCESS_DIR
 from ..settings import Settings, load_settings
 from ..web.logs import configure_logging
 from ..web.observability import metrics_app
-from .apps import OnePortApp, PortApp, one_port_app
+from .apps import OnePortApp, PortApp, hold_collector, one_port_app, settle_collector
 from .capability import Capability
 from .drain import Drain
 from .wire import HttpProtocol, raise_descriptor_limit
@@ -139,12 +139,17 @@ def _shared_metrics(settings: Settings) -> Iterator[None]:
 
 
 def process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
-    """The application of one serving process, built in it (workers build their own). What
-    start-up built lives as long as the process: the collector stops scanning it (a full
-    collection over a large package's descriptors is a pause of tens of milliseconds)."""
-    app = _process_app(capability, plan)
-    gc.collect()
-    gc.freeze()
+    """The application of one serving process, built in it (workers build their own), with
+    the collector held meanwhile: it is settled (`settle_collector`) once built, or once the
+    applications the process builds later are (`PortApp`)."""
+    hold_collector()
+    try:
+        app = _process_app(capability, plan)
+    except BaseException:
+        gc.enable()  # nothing to keep: the process ends
+        raise
+    if not (isinstance(app, PortApp) and app.later):
+        settle_collector()
     return app
 
 
