@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from capgen_runtime.serve.apps import PortApp, hold_collector
+from capgen_runtime.serve.apps import PortApp, hold_collector, settle_collector
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -128,6 +128,27 @@ def test_the_collector_is_held_until_the_deferred_applications_are_built() -> No
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def test_a_collector_the_program_stopped_itself_stays_stopped() -> None:
+    frozen_before = gc.get_freeze_count()
+    gc.disable()
+    try:
+        hold_collector()
+        settle_collector()
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() == frozen_before  # nothing was held: nothing settles
+    finally:
+        gc.enable()
+
+
+def test_a_failed_start_up_starts_the_collector_again_without_freezing() -> None:
+    frozen_before = gc.get_freeze_count()
+    hold_collector()
+    assert not gc.isenabled()
+    settle_collector(freeze=False)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen_before
 
 
 SCHEMA = {"type": "object", "properties": {"page": {"type": "number"}, "name": {"type": "string"}}}

@@ -157,18 +157,27 @@ async def _settle_after(builds: Sequence[asyncio.Future[App]]) -> None:
         settle_collector()
 
 
+_collector = {"held": False}  # whether hold_collector stopped the collector, to start it again
+
+
 def hold_collector() -> None:
     """Start-up only allocates what lives as long as the process: the cyclic collector, whose
-    passes over the growing heap of a large package cost tens of milliseconds each, waits."""
-    gc.disable()
+    passes over the growing heap of a large package cost tens of milliseconds each, waits
+    (unless the program has stopped it itself: then it is left as it is)."""
+    if gc.isenabled():
+        gc.disable()
+        _collector["held"] = True
 
 
-def settle_collector() -> None:
+def settle_collector(freeze: bool = True) -> None:
     """What start-up built is moved out of the collector's sight (`gc.freeze`: a full
     collection over a large package's descriptors is a pause of tens of milliseconds), and
-    the collector runs again for what requests allocate."""
-    gc.freeze()
-    gc.enable()
+    the collector held by `hold_collector` runs again for what requests allocate."""
+    if _collector["held"]:
+        if freeze:
+            gc.freeze()
+        _collector["held"] = False
+        gc.enable()
 
 
 def one_port_app(

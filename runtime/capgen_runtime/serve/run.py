@@ -6,7 +6,6 @@ mock upstream and the metrics port beside them when asked for."""
 from __future__ import annotations
 
 import functools
-import gc
 import importlib
 import os
 import shutil
@@ -146,7 +145,7 @@ def process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
     try:
         app = _process_app(capability, plan)
     except BaseException:
-        gc.enable()  # nothing to keep: the process ends
+        settle_collector(freeze=False)  # nothing to keep: the process ends
         raise
     if not (isinstance(app, PortApp) and app.later):
         settle_collector()
