@@ -190,7 +190,7 @@ def _port_app(capability: Capability, plan: Plan, service: Service, drain: Drain
             continue
         kind, adapter = adapters[role]
         build = functools.partial(kind.build, adapter, service, plan.host)
-        if kind.deferred:  # the MCP SDK loads in a thread while REST already answers
+        if kind.deferred:  # the MCP SDK loads in a thread after the first answer (PortApp)
             later[port] = build
         else:
             apps[port] = build()
