@@ -53,5 +53,5 @@ class AdapterKind(Generic[K, A]):
     path: str = ""  # where its application answers what is sent to its mount
     claims: Callable[[App], Callable[[str], bool]] | None = None  # an application's path test
     stdio: Callable[[A, Service], Awaitable[None]] | None = None
-    deferred: bool = False  # built in a thread once listening (a slow import: the MCP SDK)
+    deferred: bool = False  # built in a thread after the first answer (slow import: MCP SDK)
     note: str = ""  # what start-up prints after its address

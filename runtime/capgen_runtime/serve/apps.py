@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,7 @@ from .drain import Drain
 from .wire import refuse_large_head
 
 Route = tuple[AdapterKind[Any, Any], App, str | None]  # an adapter's kind, application, mount
+GRACE = 0.25  # s after listening that a deferred application waits for the first answer
 
 
 class Lifespans:
@@ -91,8 +93,11 @@ class OnePortApp:
 
 class PortApp:
     """Each adapter on its own port: a request goes to the application of the port it arrived
-    on. An application still being built (the MCP SDK loads in a thread while REST already
-    answers) is waited for."""
+    on. An application still being built is waited for: a deferred one (the MCP SDK, a slow
+    import) is built in a thread once the process has answered its first request, or `grace`
+    seconds after listening, or at once when a request for it arrives, so that its imports do
+    not hold the interpreter while the first answer is made. The collector, held by
+    `process_app` through start-up, is settled once the deferred applications are built."""
 
     def __init__(
         self,
@@ -100,12 +105,15 @@ class PortApp:
         later: Mapping[int, Callable[[], App]],
         lifespans: Sequence[App],
         drain: Drain | None,
+        grace: float = GRACE,
     ) -> None:
         self.apps = dict(apps)
         self.later = dict(later)
         self.lifespans = list(lifespans)  # the applications whose lifespans it runs
         self.drain = drain
+        self.grace = grace
         self.ready: dict[int, asyncio.Future[App]] = {}
+        self.answered = asyncio.Event()  # the first request was answered: build what waits
         self.stack = contextlib.AsyncExitStack()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -115,22 +123,68 @@ class PortApp:
         port = scope["server"][1] if scope.get("server") else 0
         app = self.apps.get(port)
         if app is None:
-            app = await self.ready[port]
+            self.answered.set()  # asked for: built now
+            await (await self.ready[port])(scope, receive, send)
+            return
         await app(scope, receive, send)
+        if not self.answered.is_set():
+            self.answered.set()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         for port, build in self.later.items():
             self.ready[port] = asyncio.ensure_future(self._start_later(loop, build))
+        builds = list(self.ready.values())
+        settled = [asyncio.ensure_future(_settle_after(builds))] if builds else []
         await Lifespans(self.lifespans, self.drain)(receive, send)
-        for future in self.ready.values():
+        for future in [*builds, *settled]:
             future.cancel()
         await self.stack.aclose()
 
     async def _start_later(self, loop: asyncio.AbstractEventLoop, build: Callable[[], App]) -> App:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.answered.wait(), self.grace)
         app = await loop.run_in_executor(None, build)
         await self.stack.enter_async_context(app.router.lifespan_context(app))
         return app
+
+
+async def _settle_after(builds: Sequence[asyncio.Future[App]]) -> None:
+    """Settles the collector once `builds` are done, however they end."""
+    try:
+        await asyncio.gather(*builds, return_exceptions=True)
+    finally:
+        settle_collector()
+
+
+_collector = {"held": False}  # whether hold_collector stopped the collector, to start it again
+
+
+YOUNG_OBJECTS = 50_000  # container objects allocated (net) between two young collections
+
+
+def hold_collector() -> None:
+    """Start-up only allocates what lives as long as the process: the cyclic collector, whose
+    passes over the growing heap of a large package cost tens of milliseconds each, waits
+    (unless the program has stopped it itself: then it is left as it is)."""
+    if gc.isenabled():
+        gc.disable()
+        _collector["held"] = True
+
+
+def settle_collector(freeze: bool = True) -> None:
+    """What start-up built is moved out of the collector's sight (`gc.freeze`: a full
+    collection over a large package's descriptors is a pause of tens of milliseconds), and
+    the collector held by `hold_collector` runs again for what requests allocate. A
+    request's objects are freed by reference counting as it ends, so young objects are
+    collected after `YOUNG_OBJECTS` more live, not 700: a young collection on nearly every
+    request cost about a tenth of a proxied request's CPU."""
+    if _collector["held"]:
+        if freeze:
+            gc.freeze()
+            gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+        _collector["held"] = False
+        gc.enable()
 
 
 def one_port_app(

@@ -6,7 +6,6 @@ mock upstream and the metrics port beside them when asked for."""
 from __future__ import annotations
 
 import functools
-import gc
 import importlib
 import os
 import shutil
@@ -29,7 +28,7 @@ from ..metrics import MULTIPROCESS_DIR
 from ..settings import Settings, load_settings
 from ..web.logs import configure_logging
 from ..web.observability import metrics_app
-from .apps import OnePortApp, PortApp, one_port_app
+from .apps import OnePortApp, PortApp, hold_collector, one_port_app, settle_collector
 from .capability import Capability
 from .drain import Drain
 from .wire import HttpProtocol, raise_descriptor_limit
@@ -138,20 +137,18 @@ def _shared_metrics(settings: Settings) -> Iterator[None]:
             shutil.rmtree(made, ignore_errors=True)
 
 
-YOUNG_OBJECTS = 50_000  # container objects allocated (net) between two young collections
-
-
 def process_app(capability: Capability, plan: Plan) -> OnePortApp | PortApp:
-    """The application of one serving process, built in it (workers build their own). What
-    start-up built lives as long as the process: the collector stops scanning it (a full
-    collection over a large package's descriptors is a pause of tens of milliseconds). A
-    request's objects are freed by reference counting as it ends, so the collector runs
-    after `YOUNG_OBJECTS` more objects live, not 700: a young collection on nearly every
-    request cost about a tenth of a proxied request's CPU."""
-    app = _process_app(capability, plan)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    """The application of one serving process, built in it (workers build their own), with
+    the collector held meanwhile: it is settled (`settle_collector`) once built, or once the
+    applications the process builds later are (`PortApp`)."""
+    hold_collector()
+    try:
+        app = _process_app(capability, plan)
+    except BaseException:
+        settle_collector(freeze=False)  # nothing to keep: the process ends
+        raise
+    if not (isinstance(app, PortApp) and app.later):
+        settle_collector()
     return app
 
 
@@ -193,7 +190,7 @@ def _port_app(capability: Capability, plan: Plan, service: Service, drain: Drain
             continue
         kind, adapter = adapters[role]
         build = functools.partial(kind.build, adapter, service, plan.host)
-        if kind.deferred:  # the MCP SDK loads in a thread while REST already answers
+        if kind.deferred:  # the MCP SDK loads in a thread after the first answer (PortApp)
             later[port] = build
         else:
             apps[port] = build()

@@ -7,6 +7,7 @@ import email.utils
 import functools
 import logging
 import random
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any, Literal, overload
@@ -32,6 +33,13 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _REBUILT_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 # Media types relayed as they arrive when the caller takes the whole body (`call(stream=True)`)
 STREAM_MEDIA = frozenset({"text/event-stream", "application/x-ndjson", "application/jsonl"})
+
+
+@functools.cache
+def default_ssl_context() -> ssl.SSLContext:
+    """The system's trust store without the environment's (made when a pool first opens:
+    loading the certificates is a noticeable part of start-up)."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 class UpstreamClient:
@@ -61,7 +69,7 @@ class UpstreamClient:
             if http is not None
             else AiohttpTransport(
                 ssl_context=client_certificate(upstream.auth, self.bind_scope)
-                or httpx.create_ssl_context(trust_env=False),
+                or default_ssl_context,
                 limits=httpx.Limits(
                     max_connections=settings.max_connections,
                     max_keepalive_connections=max(settings.max_connections // 5, 10),

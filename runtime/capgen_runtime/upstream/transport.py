@@ -173,14 +173,19 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     httpx's timeouts map onto aiohttp's: `connect` for the TCP (and TLS) connect, `read`
     between two reads, `pool` for the wait for a connection slot."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
-        self._ssl = ssl_context
+    def __init__(
+        self,
+        *,
+        ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext],
+        limits: httpx.Limits,
+    ) -> None:
+        self._ssl = ssl_context  # or how to make it, when the pool opens
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
-            ssl=self._ssl,
+            ssl=self._ssl if isinstance(self._ssl, ssl.SSLContext) else self._ssl(),
             limit=self._limits.max_connections or 0,
             limit_per_host=0,
             keepalive_timeout=self._limits.keepalive_expiry or 0,
