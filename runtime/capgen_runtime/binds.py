@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import yaml
-
 from .model import Bind
 
 
@@ -73,6 +71,8 @@ def _file_source(location: str, cwd: Path | None, placeholder: bool) -> Mapping[
         if placeholder:
             return {}
         raise BindError(f"Invalid bind: cannot read {location}") from None
+    import yaml  # only for a YAML file of binds: not at every start-up
+
     try:
         data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
     except (ValueError, yaml.YAMLError):

@@ -10,9 +10,10 @@ and XML may not declare entities (the billion laughs and external entities alike
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:  # PyYAML is imported when a YAML body is first read, not at start-up
+    import yaml
 
 EXPANSION = 10  # values per byte of body
 MARGIN = 10_000
@@ -26,9 +27,15 @@ def budget(size: int) -> int:
     return EXPANSION * size + MARGIN
 
 
+class MalformedYaml(ValueError):
+    """A YAML document PyYAML cannot read (its `YAMLError`, as a ValueError)."""
+
+
 def load_yaml(text: str) -> Any:
     """`yaml.safe_load` of one document, refused (TooLarge) when its aliases expand it past
-    the budget or refer to themselves."""
+    the budget or refer to themselves; what PyYAML cannot read is `MalformedYaml`."""
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -36,6 +43,8 @@ def load_yaml(text: str) -> Any:
             return None
         _count(node, budget(len(text)))
         return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise MalformedYaml(type(exc).__name__) from None
     finally:
         loader.dispose()
 
@@ -65,6 +74,8 @@ def _count(root: yaml.Node, limit: int) -> None:
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any, Final, Literal
 
-import yaml
-
 from .bounds import load_yaml
 from .scheme import Format
 
@@ -58,6 +56,4 @@ def _decode(text: str, selector: str | None) -> Any:
     return _markdown(text)
 
 
-FORMAT: Final[Format[Literal["markdown"]]] = Format(
-    "markdown", _decode, ("md",), (ValueError, yaml.YAMLError)
-)
+FORMAT: Final[Format[Literal["markdown"]]] = Format("markdown", _decode, ("md",), (ValueError,))

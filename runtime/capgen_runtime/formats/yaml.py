@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-import yaml as _yaml
-
 from .bounds import load_yaml
 from .scheme import Format
 
@@ -14,6 +12,4 @@ def _decode(text: str, selector: str | None) -> Any:
     return load_yaml(text)
 
 
-FORMAT: Final[Format[Literal["yaml"]]] = Format(
-    "yaml", _decode, ("yml",), (ValueError, _yaml.YAMLError)
-)
+FORMAT: Final[Format[Literal["yaml"]]] = Format("yaml", _decode, ("yml",), (ValueError,))

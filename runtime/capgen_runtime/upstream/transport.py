@@ -179,13 +179,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         ssl_context: ssl.SSLContext | Callable[[], ssl.SSLContext],
         limits: httpx.Limits,
     ) -> None:
-        self._ssl = ssl_context  # or how to make it, when the pool opens
+        self._ssl = ssl_context  # or how to make it, when a first https request needs it
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
-            ssl=self._ssl if isinstance(self._ssl, ssl.SSLContext) else self._ssl(),
             limit=self._limits.max_connections or 0,
             limit_per_host=0,
             keepalive_timeout=self._limits.keepalive_expiry or 0,
@@ -270,6 +269,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 data=data,
                 allow_redirects=False,
                 compress=None,
+                ssl=self._tls(url),
                 timeout=_client_timeout(
                     timeout.get("pool"), timeout.get("connect"), timeout.get("read")
                 ),
@@ -281,6 +281,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
         raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
         return _Answer(response, response.status, raw, extensions)
+
+    def _tls(self, url: str) -> ssl.SSLContext | bool:
+        """The TLS context of an https request (made when the first one is sent: loading the
+        trust store is a noticeable part of start-up); a plain HTTP request has none."""
+        if url[:6].lower() != "https:":
+            return True  # aiohttp's default, which a plain connection never reads
+        if not isinstance(self._ssl, ssl.SSLContext):
+            self._ssl = self._ssl()
+        return self._ssl
 
     async def aclose(self) -> None:
         if self._session is not None:
