@@ -334,7 +334,10 @@ def _watch_drain(replica: Replica, stopped_at: float) -> dict[str, float]:
                 timeline.setdefault("readyz 503", time.monotonic() - stopped_at)
             else:
                 assert "readyz 503" not in timeline, "ready again while draining"
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.RemoteProtocolError):
+            # refused, or accepted just as the listener closed and then closed with the other
+            # connections that had sent nothing yet: either way the port has stopped serving
+            # (a close during the grace would be recorded too early and fail below)
             timeline["refusing connections"] = time.monotonic() - stopped_at
         time.sleep(0.02)
     assert set(timeline) == {"readyz 503", "refusing connections"}, timeline
