@@ -87,7 +87,7 @@ class Service:
         self.draining = False  # set on SIGTERM: /readyz answers 503 while requests finish
         self.replaced = replaced_methods(type(self))
         self._users = 0
-        self._bind_scope: dict[str, Any] | None = None
+        self._bind_scope = settings.binds.scope
 
     @property
     def ready(self) -> bool:
@@ -97,8 +97,6 @@ class Service:
     @property
     def bind_scope(self) -> dict[str, Any]:
         """The bound variables as templates read them (built once; read, never written)."""
-        if self._bind_scope is None:
-            self._bind_scope = self.settings.binds.scope
         return self._bind_scope
 
     @asynccontextmanager

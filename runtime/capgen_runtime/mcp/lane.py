@@ -58,6 +58,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from ..web.guard import answer
+
 # the SDK's dispatcher logs a handler's unexpected exception under its own name
 _DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
 _METHODS = frozenset({"tools/call", "tools/list"})
@@ -211,10 +213,9 @@ class Lane:
 
 async def _send_json(send: Send, body: bytes) -> None:
     """What `Response(body, headers={"Content-Type": "application/json"})` sends, as the SDK's
-    JSON answers are sent: its two messages, its headers in its order."""
+    JSON answers are sent: its headers in its order."""
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await answer(send, 200, headers, body)
 
 
 def _version(scope: Scope) -> str | None:

@@ -127,8 +127,7 @@ class PortApp:
             await (await self.ready[port])(scope, receive, send)
             return
         await app(scope, receive, send)
-        if not self.answered.is_set():
-            self.answered.set()
+        self.answered.set()  # (again: setting a set event does nothing)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()

@@ -234,8 +234,7 @@ class UpstreamClient:
         response = await self._open(request, auth, stream)
         if response.is_closed:  # read whole by the transport (`_read_whole`)
             return response
-        media = media_type(response.headers.get("content-type"))
-        if stream == "always" or (stream and response.status_code < 400 and media in STREAM_MEDIA):
+        if _kept_open(stream, response.status_code, response.headers.get("content-type")):
             return OpenStream(response, self.settings.max_response_bytes, self._streamed)
         return await self._whole(response, request)
 
@@ -250,8 +249,6 @@ class UpstreamClient:
         body is read at once when it is whole as sent (`_read_whole`)."""
         if isinstance(request, Direct):
             assert self._transport is not None  # a direct form exists only with it
-            if stream == "always":
-                return await self._transport.send(request)
             return await self._transport.send(request, functools.partial(self._read_whole, stream))
         if auth is None and self._transport is not None:
             response = await self._transport.handle_async_request(request)
@@ -259,17 +256,14 @@ class UpstreamClient:
             return response
         return await self._http.send(request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=True)
 
-    def _read_whole(self, stream: bool, status: int, headers: Mapping[str, str]) -> bool:
+    def _read_whole(
+        self, stream: bool | Literal["always"], status: int, headers: Mapping[str, str]
+    ) -> bool:
         """The body can be read in one piece: its declared length is within the limit, it has
         no content encoding to inflate, and it is not a stream the caller asked to keep open."""
-        declared = headers.get("content-length", "")
-        if not declared.isdigit() or int(declared) > self.settings.max_response_bytes:
-            return False
-        if headers.get("content-encoding", "identity") != "identity":
-            return False
-        if stream and status < 400:
-            return media_type(headers.get("content-type")) not in STREAM_MEDIA
-        return True
+        return _sized(headers, self.settings.max_response_bytes) and not _kept_open(
+            stream, status, headers.get("content-type")
+        )
 
     async def _whole(
         self, response: httpx.Response, request: httpx.Request | Direct
@@ -281,13 +275,8 @@ class UpstreamClient:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
                 raise UpstreamUnavailable(too_large)
-            if (
-                declared.isdigit()
-                and response.headers.get("content-encoding", "identity") == "identity"
-            ):
-                await (
-                    response.aread()
-                )  # the common case: a known, acceptable size, nothing to inflate
+            if _sized(response.headers, limit):  # the common case: read as it comes
+                await response.aread()
                 return response
             chunks, size = [], 0
             async for chunk in body_pieces(response):  # decoded piece by piece: bombs stop too
@@ -355,6 +344,24 @@ class UpstreamClient:
         if isinstance(exc, httpx.ConnectTimeout):
             return UpstreamTimeout(f"upstream {name} did not accept the connection in time")
         return UpstreamUnavailable(f"upstream {name} could not be reached")
+
+
+def _kept_open(stream: bool | Literal["always"], status: int, content_type: str | None) -> bool:
+    """The caller gets the answer as an `OpenStream`: always when it asked for one, else when
+    it may take a stream and this is a successful one (`STREAM_MEDIA`)."""
+    if stream == "always":
+        return True
+    return bool(stream) and status < 400 and media_type(content_type) in STREAM_MEDIA
+
+
+def _sized(headers: Mapping[str, str], limit: int) -> bool:
+    """A body of a declared length within `limit`, with no content encoding to inflate."""
+    declared = headers.get("content-length", "")
+    return (
+        declared.isdigit()
+        and int(declared) <= limit
+        and headers.get("content-encoding", "identity") == "identity"
+    )
 
 
 def parse_retry_after(value: str | None) -> float | None:

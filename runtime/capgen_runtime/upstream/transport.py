@@ -52,8 +52,6 @@ def _mapped(request: httpx.Request | None) -> Iterator[None]:
 def _translated(exc: BaseException, request: httpx.Request | None) -> BaseException:
     """httpx's error for aiohttp's: the type says what happened (aiohttp's message may quote
     the URL, so it is not passed on)."""
-    if isinstance(exc, httpx.HTTPError):
-        return exc
     for source, target in _ERRORS:
         if isinstance(exc, source):
             return target(target.__name__, request=request)
