@@ -170,6 +170,16 @@ SHAPES: dict[str, dict[str, Any]] = {
     "call, a path input": {"body": _call("get-item", {"id": "x-9"})},
     "call, arguments undeclared": {"body": _call("get-item", {"id": "x", "extra": 1})},
     "call, no arguments": {"body": _call("third")},
+    "call, null arguments": {"body": _rpc("tools/call", {"name": "third", "arguments": None})},
+    "call, an empty name": {"body": _call("", {})},
+    "call, members out of order": {
+        "body": {
+            "params": {"arguments": GOOD, "name": "list-items"},
+            "method": "tools/call",
+            "id": 4,
+            "jsonrpc": "2.0",
+        }
+    },
     "call, arguments not an object": {"body": _call("get-item", [1, 2])},
     "call, an argument off its enum": {"body": _call("list-items", {"kind": "toy"})},
     "call, a wrong argument type": {"body": _call("list-items", {"kind": "book", "limit": "x"})},

@@ -35,9 +35,10 @@ from ..web.guard import answer
 from ..web.hosts import HostPolicy, host_policy, install_checks
 from ..web.observability import install_observability
 from ..web.problem import MEDIA_TYPE, install_problem_handlers, problem_body
+from ..web.shortcut import install_shortcut
 from .catalog import Catalog
 from .lane import Lane
-from .server import build_server
+from .server import ToolCalls, build_server
 
 _PROBLEM = (b"content-type", MEDIA_TYPE.encode())
 # an `"id"` member whose value is not plainly a string or an integer: the body is then read
@@ -164,7 +165,8 @@ def create_app(
     (for tests and comparisons only) sends every request through the SDK's transport."""
     guard = resolve_guard(adapter.auth, service.settings, adapter.namespace)
     catalog = Catalog(adapter, service.settings)
-    server = build_server(adapter, service, catalog)  # input schemas by lookup (server.py)
+    calls = ToolCalls(catalog, service)
+    server = build_server(adapter, service, catalog, calls)  # input schemas by lookup
     policy = host_policy(service.settings, host, loopback_default=True)
     security = transport_security(policy)
     managers = [
@@ -184,7 +186,8 @@ def create_app(
             yield
 
     # the lane runs the server with the lifespan state the JSON manager entered it with
-    fast = Lane(server, security, lambda: managers[0]._lifespan_state) if lane else None
+    state = lambda: managers[0]._lifespan_state  # noqa: E731
+    fast = Lane(server, security, state, calls) if lane else None
     router = ProgressRouter(
         managers[0].handle_request,
         managers[1].handle_request,
@@ -193,6 +196,7 @@ def create_app(
     )
     endpoint = Route(MCP_PATH, router, methods=None)  # the SDK answers every method
     app = Starlette(routes=[endpoint], lifespan=lifespan)
+    install_shortcut(app, lambda scope: router if scope["path"] == MCP_PATH else None)
     install_problem_handlers(app)  # Starlette's own 404 and 405 on paths besides /mcp
     install_checks(app, service.settings, guard, host, loopback_default=True)
     install_observability(app, service, adapter.namespace)

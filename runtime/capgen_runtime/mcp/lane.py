@@ -31,7 +31,7 @@ import anyio
 import pydantic_core
 from mcp.server.connection import Connection
 from mcp.server.lowlevel.server import Server
-from mcp.server.runner import serve_one
+from mcp.server.runner import ServerRunner, serve_one
 from mcp.server.streamable_http import check_accept_headers
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp.shared.exceptions import NoBackChannelError
@@ -59,6 +59,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..web.guard import answer
+from .server import ToolCalls
 
 # the SDK's dispatcher logs a handler's unexpected exception under its own name
 _DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
@@ -102,8 +103,13 @@ class Lane:
         server: Server[Any],
         security: TransportSecuritySettings,
         lifespan_state: Callable[[], Any],
+        calls: ToolCalls | None = None,
     ) -> None:
-        self.server, self.lifespan_state = server, lifespan_state
+        self.server, self.lifespan_state, self.calls = server, lifespan_state, calls
+        # shapes a handler's result for the wire (the only part of a runner a call uses)
+        self.shaper = ServerRunner(
+            server, Connection.from_envelope(DEFAULT_NEGOTIATED_VERSION, None, None), None
+        )
         self.security = TransportSecurityMiddleware(security)
         self.pages: dict[tuple[str, bytes], bytes] = {}  # tools/list results, serialised
         self.kept = 0
@@ -120,6 +126,10 @@ class Lane:
             return False
         if version in MODERN_PROTOCOL_VERSIONS:
             return await self._modern(request, body, send)
+        call = _plain_call(body)
+        if call is not None and self.calls is not None and not self.server.middleware:
+            await _send_json(send, await self._call(version, *call))
+            return True
         message = _request(body)
         if message is None:
             return False
@@ -135,6 +145,19 @@ class Lane:
                 self._keep(key, pydantic_core.to_json(reply.result))
         await _send_json(send, content if isinstance(content, bytes) else content.encode())
         return True
+
+    async def _call(
+        self, version: str, request_id: RequestId, name: str, arguments: Mapping[str, Any]
+    ) -> bytes:
+        """A plain call, as the SDK's kernel runs it (its params surely valid, no middleware,
+        no progress token: the handler is called straight) and its dispatcher frames it."""
+        assert self.calls is not None
+        try:
+            result = await self.calls.invoke(name, arguments)
+            shaped = self.shaper._serialize("tools/call", version, result)
+        except Exception as exc:
+            return _failed(request_id, exc, "tools/call").encode()
+        return _framed(request_id, pydantic_core.to_json(shaped))
 
     async def _modern(self, request: Request, body: bytes, send: Send) -> bool:
         """A 2026-07-28 `tools/list` that passes the SDK's checks, from the kept pages (its
@@ -203,12 +226,21 @@ class Lane:
         try:
             result = await self._kernel(message, exchange, connection)
         except Exception as exc:
-            error = handler_exception_to_error_data(exc)
-            if error is None:  # as the SDK's dispatcher answers it (v1 compatibility: code 0)
-                _DISPATCHER_LOG.exception("handler for %r raised", message.method)
-                error = ErrorData(code=0, message=str(exc))
-            return JSONRPCError(jsonrpc="2.0", id=message.id, error=error)
+            return _error(message.id, exc, message.method)
         return JSONRPCResponse(jsonrpc="2.0", id=message.id, result=result)
+
+
+def _error(request_id: RequestId, exc: Exception, method: str) -> JSONRPCError:
+    """A handler's exception as the SDK's dispatcher answers it."""
+    error = handler_exception_to_error_data(exc)
+    if error is None:  # v1 compatibility: code 0, logged under the dispatcher's name
+        _DISPATCHER_LOG.exception("handler for %r raised", method)
+        error = ErrorData(code=0, message=str(exc))
+    return JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
+
+
+def _failed(request_id: RequestId, exc: Exception, method: str) -> str:
+    return _error(request_id, exc, method).model_dump_json(by_alias=True, exclude_unset=True)
 
 
 async def _send_json(send: Send, body: bytes) -> None:
@@ -240,6 +272,36 @@ def _version(scope: Scope) -> str | None:
     if b"content-type" not in seen:
         return None
     return version or DEFAULT_NEGOTIATED_VERSION
+
+
+_ENVELOPE = frozenset({"jsonrpc", "id", "method", "params"})
+_CALL_PARAMS = frozenset({"name", "arguments"})
+
+
+def _plain_call(body: bytes) -> tuple[RequestId, str, dict[str, Any]] | None:
+    """(id, tool, arguments) of a `tools/call` in the plainest shape, which the SDK's
+    message and params validation can only accept as it is (an envelope of exactly its
+    members, a string or integer id, params of a tool name and arguments, no `_meta`);
+    None for anything else, which the SDK's parsers read."""
+    try:
+        decoded = pydantic_core.from_json(body)
+    except ValueError:
+        return None
+    if not isinstance(decoded, dict) or decoded.keys() != _ENVELOPE:
+        return None
+    request_id, params = decoded["id"], decoded["params"]
+    if (
+        decoded["jsonrpc"] != "2.0"
+        or decoded["method"] != "tools/call"
+        or not (type(request_id) is str or type(request_id) is int)
+        or type(params) is not dict
+        or not params.keys() <= _CALL_PARAMS
+    ):
+        return None
+    name, arguments = params.get("name"), params.get("arguments", {})
+    if type(name) is not str or type(arguments) is not dict:
+        return None
+    return request_id, name, arguments
 
 
 def _request(body: bytes) -> JSONRPCRequest | None:

@@ -22,14 +22,18 @@ from .stream import with_progress
 
 
 def build_server(
-    adapter: McpAdapter, service: Service, catalog: Catalog | None = None
+    adapter: McpAdapter,
+    service: Service,
+    catalog: Catalog | None = None,
+    calls: ToolCalls | None = None,
 ) -> Server[Any]:
-    """A low-level MCP server whose handlers answer through the service."""
+    """A low-level MCP server whose handlers answer through the service (its calls through
+    `calls` when given)."""
     catalog = catalog or Catalog(adapter, service.settings)
     hint = cache_hint(adapter)
     handlers: dict[str, Any] = {
         "on_list_tools": _list_tools(catalog, service.settings.mcp_page_size, hint),
-        "on_call_tool": _call_tool(catalog, service),
+        "on_call_tool": calls or ToolCalls(catalog, service),
     }
     # resources and prompts only when declared (SEMANTICS §6.3): otherwise the capability is
     # not advertised and its methods are -32601, as server-stateless requires
@@ -76,22 +80,35 @@ def _list_tools(catalog: Catalog, size: int, hint: CacheHint) -> Any:
     return list_tools
 
 
-def _call_tool(catalog: Catalog, service: Service) -> Any:
-    discovery = catalog.discovery
+class ToolCalls:
+    """The `tools/call` handler: arguments checked against the tool's contract, the answer
+    through the service, the result checked against its `outputSchema`. `invoke` is the same
+    call without the SDK's request context (none asked for progress), as the fast lane makes
+    it."""
 
-    async def call_tool(
-        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    def __init__(self, catalog: Catalog, service: Service) -> None:
+        self.catalog, self.service = catalog, service
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        if discovery is not None and params.name in discovery.names:
-            invoked = discovery.invoked(params.name, params.arguments or {})
+        return await self.invoke(params.name, params.arguments or {}, ctx)
+
+    async def invoke(
+        self, name: str, given: Mapping[str, Any], ctx: ServerRequestContext[Any] | None = None
+    ) -> types.CallToolResult:
+        discovery = self.catalog.discovery
+        if discovery is not None and name in discovery.names:
+            invoked = discovery.invoked(name, given)
             if isinstance(invoked, types.CallToolResult):
                 return invoked  # a search or a description
-            return await run(ctx, *invoked)
-        return await run(ctx, params.name, params.arguments or {})
+            name, given = invoked
+        return await self._run(ctx, name, given)
 
-    async def run(
-        ctx: ServerRequestContext[Any], name: str, given: Mapping[str, Any]
+    async def _run(
+        self, ctx: ServerRequestContext[Any] | None, name: str, given: Mapping[str, Any]
     ) -> types.CallToolResult:
+        catalog, service = self.catalog, self.service
         tool = catalog.tools.get(name)
         if tool is None:
             raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name}")
@@ -100,17 +117,15 @@ def _call_tool(catalog: Catalog, service: Service) -> Any:
         problems = contract.check_arguments(arguments)
         if problems:  # a tool error the model can correct (protocol 2025-11-25)
             return text_result(f"Invalid arguments: {'; '.join(problems)}", is_error=True)
-        token = ctx.meta.get("progress_token") if ctx.meta else None
+        token = ctx.meta.get("progress_token") if ctx is not None and ctx.meta else None
         redactor = service.redactor
         try:
             answer = await service.answer(tool, arguments, Exchange(stream=token is not None))
             if answer.stream is not None:
-                assert token is not None
+                assert ctx is not None and token is not None
                 answer = await with_progress(answer, answer.stream, ctx, token, redactor)
         except NoHandler:  # §6.5: neither call nor steps nor mock values: the mock `{}`
             answer = json_answer(200, {})
         except CapabilityError as exc:
             return text_result(redactor.text(exc.message), is_error=True)
         return contract.result(tool_result(answer, redactor, contract.binary), answer, redactor)
-
-    return call_tool

@@ -20,6 +20,7 @@ from ..model import RestAdapter
 from ..web.hosts import install_checks
 from ..web.observability import install_observability
 from ..web.problem import internal_error, phrase, problem
+from ..web.shortcut import install_shortcut
 from .docs import ASSETS, DOCS_PATHS, install_docs
 from .openapi import openapi_document, security_schemes
 from .routes import OperationDispatch, OperationHandler, OperationRoute
@@ -58,7 +59,9 @@ def build_app(
         for route, operation_id in zip(adapter.routes, _unique_ids(adapter), strict=True)
     ]
     app.router.routes.extend(routes)
-    app.state.operations = app.router.middleware_stack = OperationDispatch(app.router.app, routes)
+    dispatch = OperationDispatch(app.router.app, routes)
+    app.state.operations = app.router.middleware_stack = dispatch
+    install_shortcut(app, dispatch.claimed)
     # built on first request: a 740-operation adapter answers before it has written its docs
     app.openapi = functools.cache(  # type: ignore[method-assign]
         lambda: openapi_document(app, adapter, security_schemes(guard))

@@ -91,7 +91,8 @@ class OperationRoute(APIRoute):
             **options,
         )
         self.descriptor = descriptor
-        if not self.dependant.dependencies:  # nothing for FastAPI to solve: call it straight
+        self.direct = not self.dependant.dependencies
+        if self.direct:  # nothing for FastAPI to solve: call it straight
             self.app = _direct(handler)
 
 
@@ -138,13 +139,19 @@ class OperationDispatch:
         method = scope["method"]
         for route, params in found:
             if route.descriptor.method == method:
-                scope["route"] = route
-                scope["endpoint"] = route.endpoint
-                scope["path_params"] = {**scope.get("path_params", {}), **params}
-                await route.app(scope, r, s)
+                await _entered(route, params, scope)(scope, r, s)
                 return
         allowed = ", ".join(sorted({route.descriptor.method for route, _ in found}))
         raise HTTPException(status_code=405, headers={"Allow": allowed})
+
+    def claimed(self, scope: Scope) -> ASGIApp | None:
+        """The app of the operation a request names, when it is called straight (no
+        dependencies: `web.shortcut` takes it there); None for anything else."""
+        method = scope["method"]
+        for route, params in self._resource(scope["path"][1:].split("/")):
+            if route.descriptor.method == method:
+                return _entered(route, params, scope) if route.direct else None
+        return None
 
     def allowed(self, path: str) -> bool:
         """Some operation has this path (one-port mode routes by it)."""
@@ -163,6 +170,14 @@ class OperationDispatch:
             if params is not None:
                 resource = compiled.route.path
                 yield compiled.route, params
+
+
+def _entered(route: OperationRoute, params: dict[str, str], scope: Scope) -> ASGIApp:
+    """The route's app, with the scope its router would give it."""
+    scope["route"] = route
+    scope["endpoint"] = route.endpoint
+    scope["path_params"] = {**scope.get("path_params", {}), **params}
+    return route.app
 
 
 class _Compiled:
