@@ -41,8 +41,9 @@ class Answer:
     @property
     def text(self) -> str:
         """The body as text for MCP: compact JSON for built values, the raw body otherwise."""
-        if self.value is not mapping.NOT_MAPPED:
+        if self.value is not mapping.NOT_MAPPED and self.mock:  # mocks are indented
             return json.dumps(self.value, separators=(",", ":"), ensure_ascii=False)
+        # built values' content is that compact JSON already (`json_answer`)
         return self.content.decode("utf-8", errors="replace")
 
 

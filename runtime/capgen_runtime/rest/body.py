@@ -59,7 +59,8 @@ def decode_json(raw: bytes, headers: Mapping[str, str], required: bool) -> Any:
         raise UnsupportedMediaType("a JSON request body needs the content type application/json")
     try:
         value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
-        if depth(value) > MAX_DEPTH:
+        # each level takes two bytes at least (`[` and `]`): a short body cannot nest deeper
+        if len(raw) > 2 * MAX_DEPTH and depth(value) > MAX_DEPTH:
             raise RecursionError
     except RecursionError:  # a body that was sent is read, required or not (DEV-21)
         raise InvalidRequest(f"request body nests deeper than {MAX_DEPTH} levels") from None

@@ -169,6 +169,21 @@ def _path_template(path: str) -> tuple[tuple[str, str | None, bool], ...]:
 
 
 def encode_path_value(name: str, text: str, slashes: bool = False) -> str:
+    """`_encode_path_value`, remembered for short values (the same ids and names recur)."""
+    if len(text) <= _REMEMBERED_LENGTH:
+        return _remembered_path_value(name, text, slashes)
+    return _encode_path_value(name, text, slashes)
+
+
+_REMEMBERED_LENGTH = 256
+
+
+@functools.lru_cache(maxsize=2048)
+def _remembered_path_value(name: str, text: str, slashes: bool) -> str:
+    return _encode_path_value(name, text, slashes)
+
+
+def _encode_path_value(name: str, text: str, slashes: bool = False) -> str:
     """Percent-encode one path value so it cannot change the URL's structure.
 
     `.` and `..` parts are refused even where `/` is encoded, since some servers decode
