@@ -35,7 +35,11 @@ def compatible_range(compatible: str | None = None) -> str:
 def require(package: str, compatible: str) -> None:
     """Fail unless this runtime serves packages generated for `compatible` (``"X.Y"``): the same
     major version X, and a minor version Y or later. `package` names the package, for the
-    message."""
+    message.
+
+    A package run as `python -m package` imports everything it serves before its command line
+    runs: the cyclic collector is held from here until that command settles it
+    (`collector.py`)."""
     major, minor = _minor(compatible)
     mine = _minor(__version__)
     if mine[0] != major or mine[1] < minor:
@@ -44,6 +48,10 @@ def require(package: str, compatible: str) -> None:
             f"but {__version__} is installed: pip install '{DISTRIBUTION}"
             f"{compatible_range(compatible)}'"
         )
+    from .collector import hold_collector, run_as_main
+
+    if run_as_main(package):
+        hold_collector()
 
 
 def _minor(version: str) -> tuple[int, int]:

@@ -14,12 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
-from capgen_runtime.serve.apps import PortApp, hold_collector, settle_collector
+from capgen_runtime.collector import hold_collector, settle_collector
+from capgen_runtime.serve.apps import PortApp
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -149,6 +151,53 @@ def test_a_failed_start_up_starts_the_collector_again_without_freezing() -> None
     settle_collector(freeze=False)
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen_before
+
+
+PROBE = {
+    "__init__.py": "import gc\nfrom capgen_runtime import require\n\nrequire(__name__, '0.2')\n"
+    "HELD = not gc.isenabled()\n",
+    "__main__.py": "import gc\nfrom . import HELD\n\nprint(HELD, gc.isenabled())\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("command", "held"),
+    [
+        (["-m", "probe"], True),
+        (["-mprobe"], True),
+        (["-X", "importtime", "-m", "probe"], True),
+        (["-c", "import gc, probe; print(probe.HELD, gc.isenabled())"], False),
+        (["-m", "other"], False),  # another module run, importing the package
+    ],
+)
+def test_a_package_run_as_main_is_imported_with_the_collector_held(
+    tmp_path: Path, command: list[str], held: bool
+) -> None:
+    """`python -m package` imports the package before its `__main__` runs the command line
+    (which settles the collector); importing it any other way leaves the collector alone."""
+    (tmp_path / "probe").mkdir()
+    for name, text in PROBE.items():
+        (tmp_path / "probe" / name).write_text(text)
+    (tmp_path / "other.py").write_text("import gc, probe\n\nprint(probe.HELD, gc.isenabled())\n")
+    run = subprocess.run(
+        [sys.executable, *command], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.split() == [str(held), str(not held)]
+
+
+def test_every_command_but_serve_settles_a_held_collector(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from capgen_runtime.serve import main
+    from workers_ai_ai_inference import CAPABILITY
+
+    hold_collector()
+    try:
+        assert main(CAPABILITY, []) == 2  # no command: the help
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    assert "serve" in capsys.readouterr().out
 
 
 SCHEMA = {"type": "object", "properties": {"page": {"type": "number"}, "name": {"type": "string"}}}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..adapters import AdapterKind, App
 from ..auth.inbound import METADATA_PATH, AuthConfigError
 from ..binds import BindError
+from ..collector import settle_collector
 from ..engine import Service
 from ..settings import SettingsError, load_settings
 from ..web.logs import configure_logging
@@ -154,36 +154,6 @@ async def _settle_after(builds: Sequence[asyncio.Future[App]]) -> None:
         await asyncio.gather(*builds, return_exceptions=True)
     finally:
         settle_collector()
-
-
-_collector = {"held": False}  # whether hold_collector stopped the collector, to start it again
-
-
-YOUNG_OBJECTS = 50_000  # container objects allocated (net) between two young collections
-
-
-def hold_collector() -> None:
-    """Start-up only allocates what lives as long as the process: the cyclic collector, whose
-    passes over the growing heap of a large package cost tens of milliseconds each, waits
-    (unless the program has stopped it itself: then it is left as it is)."""
-    if gc.isenabled():
-        gc.disable()
-        _collector["held"] = True
-
-
-def settle_collector(freeze: bool = True) -> None:
-    """What start-up built is moved out of the collector's sight (`gc.freeze`: a full
-    collection over a large package's descriptors is a pause of tens of milliseconds), and
-    the collector held by `hold_collector` runs again for what requests allocate. A
-    request's objects are freed by reference counting as it ends, so young objects are
-    collected after `YOUNG_OBJECTS` more live, not 700: a young collection on nearly every
-    request cost about a tenth of a proxied request's CPU."""
-    if _collector["held"]:
-        if freeze:
-            gc.freeze()
-            gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
-        _collector["held"] = False
-        gc.enable()
 
 
 def one_port_app(

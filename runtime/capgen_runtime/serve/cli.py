@@ -17,6 +17,7 @@ import uvicorn
 from ..adapters import KINDS, Adapter, AdapterKind
 from ..auth.inbound import AuthConfigError, resolve_guard
 from ..binds import BindError
+from ..collector import settle_collector
 from ..settings import Settings, SettingsError, load_settings
 from ..web.hosts import LOOPBACK_ADDRESSES
 from ..web.logs import configure_logging
@@ -30,6 +31,8 @@ Served = list[tuple[AdapterKind[Any, Any], Any]]  # adapters with their kinds
 def main(capability: Capability, argv: Sequence[str] | None = None) -> int:
     parser = _parser(capability)
     args = parser.parse_args(argv)
+    if args.command != "serve":  # only serving builds what lives as long as the process
+        settle_collector(freeze=False)
     if args.command is None:
         parser.print_help()
         return 2

@@ -23,12 +23,13 @@ import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from ..adapters import App
+from ..collector import hold_collector, settle_collector
 from ..engine import Service
 from ..metrics import MULTIPROCESS_DIR
 from ..settings import Settings, load_settings
 from ..web.logs import configure_logging
 from ..web.observability import metrics_app
-from .apps import OnePortApp, PortApp, hold_collector, one_port_app, settle_collector
+from .apps import OnePortApp, PortApp, one_port_app
 from .capability import Capability
 from .drain import Drain
 from .wire import HttpProtocol, raise_descriptor_limit
@@ -116,6 +117,7 @@ def serve(
         server = _Server(config)
         server.run(sockets=sockets)
         return 0 if server.started else 1
+    settle_collector()  # the supervisor builds no application: its workers do
     with _shared_metrics(settings):
         Workers(config, sockets).run()
     return 0
