@@ -68,7 +68,7 @@ _PROBLEM = (b"content-type", MEDIA_TYPE.encode())
 
 def _repeated_credentials(scope: Scope, guard: Guard) -> bool:
     """Two Authorization (or API-key) headers: which one counts would be a guess."""
-    names = {n.encode("latin-1") for n in guard.hidden if not n.startswith("?")}
+    names = guard.hidden_headers
     seen: set[bytes] = set()
     for name, _ in scope.get("headers", ()):
         if name in names:

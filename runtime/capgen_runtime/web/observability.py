@@ -59,7 +59,10 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        incoming = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")  # the last given, as a dict of them keeps
         rid = incoming if _VALID_ID.match(incoming) else new_request_id()
         token = request_id.set(rid)
         started = time.perf_counter()

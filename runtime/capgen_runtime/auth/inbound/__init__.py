@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
@@ -36,7 +36,7 @@ class Guard:
 
     async def verdict(self, scope: Scope) -> tuple[int, list[str]]:
         """200, or the status and WWW-Authenticate challenges of a refused request."""
-        presented = _presented(scope)
+        presented = Presented(scope)
         verdicts = []
         for credential in self.credentials:
             verdict = await credential.verdict(presented)
@@ -46,11 +46,16 @@ class Guard:
         status = max(verdict.status for _, verdict in verdicts)
         return status, [c.challenge(self.realm, presented, v) for c, v in verdicts]
 
-    @property
+    @cached_property
     def hidden(self) -> frozenset[str]:
         """Where inbound credentials travel (lower-case header names, `?name` for query keys):
         never collected as inputs, never forwarded upstream."""
         return frozenset(credential.place for credential in self.credentials)
+
+    @cached_property
+    def hidden_headers(self) -> frozenset[bytes]:
+        """The header names among `hidden`, as they arrive."""
+        return frozenset(n.encode("latin-1") for n in self.hidden if not n.startswith("?"))
 
     def metadata(self) -> dict[str, Any] | None:
         """RFC 9728 metadata, for a scheme that has it (oauth2)."""
@@ -58,18 +63,6 @@ class Guard:
             if isinstance(credential, oauth2.OAuthCredential):
                 return credential.metadata()
         return None
-
-
-def _presented(scope: Scope) -> Presented:
-    headers = {
-        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
-    }
-    query_string = scope.get("query_string", b"")
-    query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
-    raw = scope.get("raw_path") or scope.get("path", "").encode()
-    target = (raw + b"?" + query_string if query_string else raw).decode("latin-1")
-    base = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
-    return Presented(headers, query, scope.get("method", "GET"), target, base)
 
 
 def resolve_guard(auth: InboundAuth | None, settings: Settings, realm: str) -> Guard | None:

@@ -25,7 +25,7 @@ class ApiKeyCredential:
         if self.placement == "query":
             given = presented.query.get(self.name)
         else:
-            given = presented.headers.get(self.name.lower())
+            given = presented.header(self.name.lower())
         return GRANTED if given is not None and same(given, self.value) else REFUSED
 
     def challenge(self, realm: str, presented: Presented, verdict: Verdict) -> str:

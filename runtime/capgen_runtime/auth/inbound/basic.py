@@ -19,7 +19,7 @@ class BasicCredential:
     place: str = "authorization"
 
     async def verdict(self, presented: Presented) -> Verdict:
-        scheme, _, given = presented.headers.get("authorization", "").partition(" ")
+        scheme, _, given = (presented.header("authorization") or "").partition(" ")
         if scheme.lower() != "basic" or not given:
             return REFUSED
         try:

@@ -17,7 +17,7 @@ class BearerCredential:
     place: str = "authorization"
 
     async def verdict(self, presented: Presented) -> Verdict:
-        scheme, _, given = presented.headers.get("authorization", "").partition(" ")
+        scheme, _, given = (presented.header("authorization") or "").partition(" ")
         matches = scheme.lower() == "bearer" and bool(given) and same(given.strip(), self.token)
         return GRANTED if matches else REFUSED
 

@@ -37,7 +37,7 @@ class DigestCredential:
     place: str = "authorization"
 
     async def verdict(self, presented: Presented) -> Verdict:
-        authorization = presented.headers.get("authorization", "")
+        authorization = presented.header("authorization") or ""
         valid = verify(
             authorization,
             presented.method,

@@ -66,7 +66,7 @@ class OAuthCredential:
     async def verdict(self, presented: Presented) -> Verdict:
         import jwt  # the oauth2 extra
 
-        scheme, _, token = presented.headers.get("authorization", "").partition(" ")
+        scheme, _, token = (presented.header("authorization") or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return REFUSED

@@ -7,7 +7,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import parse_qsl
 
 from ...model import InboundAuth
 from ...settings import Settings
@@ -20,16 +22,47 @@ class AuthConfigError(RuntimeError):
     """Inbound authentication is on but has nothing to compare against."""
 
 
-@dataclass(frozen=True, slots=True)
 class Presented:
     """What a request presents: its headers (lower-case names), query, method, and target as
-    sent (path and query, which digest signs)."""
+    sent (path and query, which digest signs); each read from the request's scope when a
+    scheme first asks for it (a bearer token needs one header, not all of them)."""
 
-    headers: Mapping[str, str]
-    query: Mapping[str, str]
-    method: str
-    target: str
-    base: str  # scheme://host, where the request was sent
+    def __init__(self, scope: Mapping[str, Any]) -> None:
+        self.scope = scope
+        self.method: str = scope.get("method", "GET")
+
+    def header(self, name: str) -> str | None:
+        """One header's value (`name` in lower case), the last given as in `headers`."""
+        if "headers" in self.__dict__:
+            return self.headers.get(name)
+        wanted, found = name.encode("latin-1"), None
+        for key, value in self.scope.get("headers", []):
+            if key.lower() == wanted:
+                found = value
+        return None if found is None else found.decode("latin-1")
+
+    @cached_property
+    def headers(self) -> Mapping[str, str]:
+        return {
+            k.decode("latin-1").lower(): v.decode("latin-1")
+            for k, v in self.scope.get("headers", [])
+        }
+
+    @cached_property
+    def query(self) -> Mapping[str, str]:
+        query_string = self.scope.get("query_string", b"")
+        return dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+    @cached_property
+    def target(self) -> str:
+        query_string: bytes = self.scope.get("query_string", b"")
+        raw: bytes = self.scope.get("raw_path") or self.scope.get("path", "").encode()
+        return (raw + b"?" + query_string if query_string else raw).decode("latin-1")
+
+    @cached_property
+    def base(self) -> str:
+        """scheme://host, where the request was sent."""
+        return f"{self.scope.get('scheme', 'http')}://{self.headers.get('host', '')}"
 
 
 @dataclass(frozen=True, slots=True)
