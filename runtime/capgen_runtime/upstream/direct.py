@@ -22,6 +22,7 @@ from .transport import Direct, writable_header
 _SAFE_TAIL = re.compile(r"(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
 _WRITTEN_BY_HTTPX = frozenset({"host", "content-length", "transfer-encoding"})
 _EMPTY_BODY_LENGTH = frozenset({"POST", "PUT", "PATCH"})  # httpx sends `content-length: 0`
+_REMEMBERED = 256  # header sets whose merge is kept (of at most 4 KiB of values each)
 
 
 class DirectWriter:
@@ -32,6 +33,7 @@ class DirectWriter:
         self.base = base_url if str(probe.url) == base_url else None  # httpx would rewrite it
         self.defaults = probe.headers.multi_items()
         self.timeout = probe.extensions.get("timeout", {})
+        self._merges: dict[tuple[tuple[str, str], ...], list[tuple[str, str]]] = {}
 
     def direct(
         self, prepared: PreparedRequest, build: Callable[[], httpx.Request]
@@ -54,6 +56,19 @@ class DirectWriter:
         return Direct(prepared.method, url, headers, content or None, self.timeout, build)
 
     def _headers(self, given: dict[str, str]) -> list[tuple[str, str]] | None:
+        """`_merged`, remembered for the header sets that recur (an operation's own: its
+        content type, its bound credentials), at most `_REMEMBERED` of them."""
+        key = tuple(given.items())
+        found = self._merges.get(key)
+        if found is None:
+            found = self._merged(given)
+            if found is None:
+                return None
+            if len(self._merges) < _REMEMBERED and sum(map(len, given.values())) <= 4096:
+                self._merges[key] = found
+        return list(found)
+
+    def _merged(self, given: dict[str, str]) -> list[tuple[str, str]] | None:
         """httpx's merge: the defaults the request does not name, then the request's headers
         in their order (names lowered, as httpx hands them to the transport)."""
         named = set()
