@@ -14,6 +14,7 @@ import httpx
 from .. import formats
 from ..errors import MappingFailed, UpstreamThrottled, UpstreamUnavailable
 from ..expr import mapping
+from ..jsontext import compact
 from ..model import Operation, Output
 from ..upstream.client import parse_retry_after
 from ..upstream.result import Result
@@ -42,7 +43,7 @@ class Answer:
     def text(self) -> str:
         """The body as text for MCP: compact JSON for built values, the raw body otherwise."""
         if self.value is not mapping.NOT_MAPPED and self.mock:  # mocks are indented
-            return json.dumps(self.value, separators=(",", ":"), ensure_ascii=False)
+            return compact(self.value)
         # built values' content is that compact JSON already (`json_answer`)
         return self.content.decode("utf-8", errors="replace")
 
@@ -104,7 +105,7 @@ def gateway_status(response: httpx.Response) -> tuple[int, dict[str, str]]:
 
 
 def json_answer(status: int, value: Any, headers: dict[str, str] | None = None) -> Answer:
-    content = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    content = compact(value).encode()
     return Answer(status, content, "application/json", value=value, headers=headers or {})
 
 

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
+
+from ..jsontext import compact
 
 _TAG = re.compile(
     r"\{\{\{\s*(?P<raw>.*?)\s*\}\}\}|\{\{\s*(?P<sigil>[#^/!&]?)\s*(?P<name>.*?)\s*\}\}", re.DOTALL
@@ -74,7 +75,7 @@ def to_text(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return compact(value)
     return str(value)
 
 

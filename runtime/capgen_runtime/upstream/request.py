@@ -17,6 +17,7 @@ from urllib.parse import quote, quote_plus
 
 from ..errors import InvalidRequest
 from ..expr.templating import lookup, render, to_text
+from ..jsontext import compact_finite
 from ..model import Body, Operation, Parameter, RawBody, Upstream
 from ..schemas import HEADER_VALUE, PATH_TAIL, PATH_VALUE
 
@@ -208,9 +209,7 @@ def join_url(base_url: str, path: str) -> str:
 def _json(value: Any) -> bytes:
     """JSON as the upstream reads it: NaN and infinities, which JSON has not, are refused."""
     try:
-        return json.dumps(
-            value, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
+        return compact_finite(value).encode()
     except ValueError:
         raise InvalidRequest("a number in the input is not finite (NaN or Infinity)") from None
     except RecursionError:

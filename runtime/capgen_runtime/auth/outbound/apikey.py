@@ -12,6 +12,7 @@ import httpx
 
 from ...errors import InvalidRequest
 from ...expr.templating import render
+from ...jsontext import compact
 from ...model import Auth
 from ...upstream.request import PreparedRequest, encode_path_value, header_value
 from .scheme import OutboundScheme, Plain
@@ -52,7 +53,7 @@ def _add_body_field(request: PreparedRequest, key: str, value: str) -> None:
         if not isinstance(data, dict):
             raise InvalidRequest("the API key goes in the body, which is not a JSON object")
         data[key] = value
-        request.content = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        request.content = compact(data).encode()
     else:
         raise InvalidRequest("the API key goes in the body, which is neither JSON nor a form")
 
