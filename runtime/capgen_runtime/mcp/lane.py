@@ -11,8 +11,12 @@ kernel (`serve_one`: the server's middleware, the method's params validation, th
 (`Service.answer` for a call), the result's wire shaping) under the dispatch context and
 connection the SDK's stateless transport gives a request, the reply framed as that transport
 frames it (a 2026-07-28 request passes the SDK's own envelope and routing-header checks
-first). The differential test (tests/integration/test_mcp_lane.py) sends the same requests
-to an adapter with the lane and one without and compares status, headers and bytes.
+first). A call in the plainest shape (an envelope of exactly its members, a string or
+integer id, params of a tool name and arguments), which the SDK's validation can only accept
+as it is, skips the kernel's per-request runner where the server has no middleware: its
+handler (`ToolCalls.invoke`) is called straight and its result shaped by the SDK's own
+serializer. The differential test (tests/integration/test_mcp_lane.py) sends the same
+requests to an adapter with the lane and one without and compares status, headers and bytes.
 
 A `tools/list` page is serialised once per protocol revision and params (the cursor, the
 2026 envelope): the same params always pass the same validation to the same fixed listing
