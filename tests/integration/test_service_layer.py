@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -125,6 +126,63 @@ def test_rest_operations_are_fastapi_routes_a_dependency_sees(upstream: FakeUpst
         answer = client.post(REST_PATH, json={"prompt": "hi"})
     assert answer.status_code == 200, answer.text
     assert seen == [REST_PATH]
+
+
+class _Stamp:
+    """A user's own ASGI middleware: it records each request and stamps each answer."""
+
+    def __init__(self, app: Any, seen: list[str]) -> None:
+        self.app, self.seen = app, seen
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.seen.append(f"{scope['method']} {scope['path']}")
+
+        async def stamped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-stamp", b"mine")]
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
+def test_a_middleware_the_user_adds_sees_every_operation_and_tool_call(
+    upstream: FakeUpstream,
+) -> None:
+    """Operations and MCP calls take a short way past the framework's inner layers
+    (`web/shortcut.py`); a middleware added to either app still sees each request and its
+    answer, as it would see any other route's."""
+    from workers_ai_ai_inference import create_service, mcp_server, rest
+
+    env = {**seed_env(upstream.url), "WORKERS_AI_AI_INFERENCE_AUTH_DISABLED": "true"}
+    seen: list[str] = []
+    app = rest.create_app(create_service(env))
+    app.add_middleware(_Stamp, seen=seen)
+    with TestClient(app) as client:
+        answer = client.post(REST_PATH, json={"prompt": "hi"})
+        missing = client.get("/v1/nowhere")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-stamp"] == "mine" and missing.headers["x-stamp"] == "mine"
+    assert seen == [f"POST {REST_PATH}", "GET /v1/nowhere"]
+
+    seen.clear()
+    tools = mcp_server.create_app(create_service(env), host="testserver")
+    tools.add_middleware(_Stamp, seen=seen)
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "cloudflare-execute-ai-model", "arguments": TOOL_ARGS},
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    with TestClient(tools) as client:
+        answer = client.post("/mcp", json=call, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["x-stamp"] == "mine"
+    assert answer.json()["result"]["isError"] is False
+    assert seen == ["POST /mcp"]
 
 
 def test_the_previous_releases_seed_serves_on_this_runtime(
