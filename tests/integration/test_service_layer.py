@@ -179,10 +179,13 @@ def test_a_middleware_the_user_adds_sees_every_operation_and_tool_call(
     headers = {"Accept": "application/json, text/event-stream"}
     with TestClient(tools) as client:
         answer = client.post("/mcp", json=call, headers=headers)
+        metrics = client.get("/metrics").text
     assert answer.status_code == 200, answer.text
     assert answer.headers["x-stamp"] == "mine"
     assert answer.json()["result"]["isError"] is False
-    assert seen == ["POST /mcp"]
+    assert seen == ["POST /mcp", "GET /metrics"]
+    # counted under its route, as any routed request is
+    assert 'method="POST",route="/mcp",status="200"' in metrics
 
 
 def test_the_previous_releases_seed_serves_on_this_runtime(

@@ -16,6 +16,7 @@ transport adds is answered by the fast lane (`lane.py`), with the SDK's own byte
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import AsyncIterator
@@ -196,11 +197,19 @@ def create_app(
     )
     endpoint = Route(MCP_PATH, router, methods=None)  # the SDK answers every method
     app = Starlette(routes=[endpoint], lifespan=lifespan)
-    install_shortcut(app, lambda scope: router if scope["path"] == MCP_PATH else None)
+    install_shortcut(app, functools.partial(_endpoint, endpoint))
     install_problem_handlers(app)  # Starlette's own 404 and 405 on paths besides /mcp
     install_checks(app, service.settings, guard, host, loopback_default=True)
     install_observability(app, service, adapter.namespace)
     return app
+
+
+def _endpoint(endpoint: Route, scope: Scope) -> ASGIApp | None:
+    """The MCP endpoint's app for a request to it, with the scope the router would give it."""
+    if scope["path"] != MCP_PATH:
+        return None
+    scope.update(route=endpoint, endpoint=endpoint.endpoint, path_params={})
+    return endpoint.app
 
 
 def transport_security(policy: HostPolicy | None) -> TransportSecuritySettings:
