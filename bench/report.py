@@ -289,7 +289,7 @@ def _mcp(r: dict[str, Any]) -> list[str]:
                     "the app's middleware (request log, metrics, host and credential checks), capgen's own",
                     "tool work (argument check, request building, the result with structuredContent),",
                     "each session's handshake through the SDK, and the upstream call itself, whose",
-                    "system calls on loopback are a third of the server's CPU at this load.",
+                    "system calls on loopback take a large share of the server's CPU at this load.",
                 ]
             ),
         ]
