@@ -113,6 +113,13 @@ def _call(name: Any, arguments: Any = None, id: Any = 1, **params: Any) -> dict[
     return _rpc("tools/call", given, id)
 
 
+def _initialize(version: str) -> dict[str, Any]:
+    client = {"name": "t", "version": "1"}
+    return _rpc(
+        "initialize", {"protocolVersion": version, "capabilities": {}, "clientInfo": client}, id=3
+    )
+
+
 def _modern(method: str, params: dict[str, Any], name: str | None = None) -> dict[str, Any]:
     headers = {"MCP-Protocol-Version": NEW, "Mcp-Method": method}
     if name is not None:
@@ -249,6 +256,15 @@ SHAPES: dict[str, dict[str, Any]] = {
             },
         )
     },
+    "initialize, text id": {"body": {**_initialize(OLD), "id": "hello"}},
+    "initialize, an older revision": {
+        "body": _initialize("2025-06-18"),
+        "headers": {"MCP-Protocol-Version": None},
+    },
+    "initialize, a revision never published": {"body": _initialize("2099-01-01")},
+    "initialize, no client info": {
+        "body": _rpc("initialize", {"protocolVersion": OLD, "capabilities": {}})
+    },
     "ping": {"body": _rpc("ping")},
     "an unknown method": {"body": _rpc("shop/open")},
     "resources/list": {"body": _rpc("resources/list")},
@@ -288,13 +304,14 @@ SHAPES: dict[str, dict[str, Any]] = {
 
 # what the lane takes, by its rule: a POST of JSON (`application/json`, parameters allowed)
 # accepting JSON, and either of the handshake era (a version of it, or none), one JSON-RPC
-# request `tools/list` or `tools/call` with no progress token in its `_meta`, or a 2026-07-28
+# request `tools/list`, `tools/call` or `initialize` with no progress token in its `_meta`
+# (a listing's or a handshake's answer is kept for the same params), or a 2026-07-28
 # `tools/list` whose envelope and routing headers agree, and which succeeds (an error, such
 # as a cursor never given or an envelope the SDK's validation refuses, is the SDK's to answer)
 TAKEN = {
     name
     for name in SHAPES
-    if name.split(",")[0] in ("list", "call")
+    if name.split(",")[0] in ("list", "call", "initialize")
     and "2026-07-28" not in name
     and "progress token" not in name
     and name != "call, an unknown version header"

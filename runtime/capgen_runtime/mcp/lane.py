@@ -1,5 +1,6 @@
 """A fast lane for the stateless streamable-HTTP adapter: a `tools/call` (without a progress
-token) or a `tools/list` of the handshake era (2025-11-25 and before), and a `tools/list` of
+token), a `tools/list` or an `initialize` of the handshake era (2025-11-25 and before), and a
+`tools/list` of
 2026-07-28, wanting a JSON answer, are served without the SDK's per-request transport, task
 group, streams and dispatcher, which cost more CPU than the tool's own work. Everything else
 goes to the SDK untouched.
@@ -18,9 +19,11 @@ handler (`ToolCalls.invoke`) is called straight and its result shaped by the SDK
 serializer. The differential test (tests/integration/test_mcp_lane.py) sends the same
 requests to an adapter with the lane and one without and compares status, headers and bytes.
 
-A `tools/list` page is serialised once per protocol revision and params (the cursor, the
-2026 envelope): the same params always pass the same validation to the same fixed listing
-(the catalog's), as long as the server has no middleware that could see or change it.
+A `tools/list` page, and the answer to `initialize`, is serialised once per protocol revision
+and params (the cursor, the 2026 envelope, the client's handshake): the same params always pass
+the same validation to the same fixed result (the catalog's listing, the server's
+capabilities and the revision negotiated from the one asked for), as long as the server has
+no middleware that could see or change it.
 """
 
 from __future__ import annotations
@@ -67,7 +70,9 @@ from .server import ToolCalls
 
 # the SDK's dispatcher logs a handler's unexpected exception under its own name
 _DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
-_METHODS = frozenset({"tools/call", "tools/list"})
+_METHODS = frozenset({"tools/call", "tools/list", "initialize"})
+# what is answered the same to the same params: its result kept, serialised
+_KEPT_METHODS = frozenset({"tools/list", "initialize"})
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 # bytes of listings kept (distinct revisions and params); more are served, not kept
 _KEPT = 16 * 1024 * 1024
@@ -118,7 +123,7 @@ class Lane:
             server, Connection.from_envelope(DEFAULT_NEGOTIATED_VERSION, None, None), None
         )
         self.security = TransportSecurityMiddleware(security)
-        self.pages: dict[tuple[str, bytes], bytes] = {}  # tools/list results, serialised
+        self.pages: dict[tuple[str, str, bytes], bytes] = {}  # kept results, serialised
         self.admitted: set[tuple[str | None, ...]] = set()  # header sets that pass the checks
         self.kept = 0
 
@@ -224,14 +229,14 @@ class Lane:
             lifespan_state=self.lifespan_state(),
         )
 
-    def _key(self, message: JSONRPCRequest, version: str) -> tuple[str, bytes] | None:
-        """A listing's key among the kept pages; None for a call, or while the server has
-        middleware."""
-        if message.method != "tools/list" or self.server.middleware:
+    def _key(self, message: JSONRPCRequest, version: str) -> tuple[str, str, bytes] | None:
+        """A listing's (or a handshake's) key among the kept results; None for a call, or
+        while the server has middleware."""
+        if message.method not in _KEPT_METHODS or self.server.middleware:
             return None
-        return version, pydantic_core.to_json(message.params)
+        return version, message.method, pydantic_core.to_json(message.params)
 
-    def _keep(self, key: tuple[str, bytes], listed: bytes) -> bytes:
+    def _keep(self, key: tuple[str, str, bytes], listed: bytes) -> bytes:
         if self.kept + len(listed) <= _KEPT:
             self.pages[key] = listed
             self.kept += len(listed)
