@@ -323,6 +323,13 @@ def _startup(s: dict[str, Any]) -> list[str]:
         f"| peak RSS with both adapters loaded | {s['all_ready_rss_mb']:.0f} MB | – |",
         f"| time to first answer in the bench's environment (with the peers' packages) | {shared['first_answer_s']:.2f} s | – |",
         f"| peak RSS there | {shared['peak_rss_mb']:.0f} MB | – |",
+        *(
+            [
+                f"| server CPU per `tools/list` of the 740 tools (after the first) | {s['tools_list_cpu_ms']:.2f} ms | ≤ 1 ms: {_verdict(s['tools_list_cpu_ms'] <= 1.0, format(s['tools_list_cpu_ms'], '.2f') + ' ms')} |"
+            ]
+            if "tools_list_cpu_ms" in s
+            else []
+        ),
         "",
         "The bench's own environment also holds the peers (FastMCP, openapi-python-client) and",
         "what they require; FastAPI, httpx and uvicorn import some of it whenever it is",

@@ -522,7 +522,34 @@ def startup(work: Path, quick: bool) -> dict[str, Any]:
         if deployed is None:
             result.update(shared)
         result["bench_env"] = shared
+        result["tools_list_cpu_ms"] = _tools_list_cpu(str(project), upstream, 40 if quick else 200)
     return result
+
+
+def _tools_list_cpu(path: str, upstream: str, requests: int) -> float:
+    """Server CPU per `tools/list` of the 740-tool package (one page, every tool), a JSON-RPC
+    POST as an SDK client sends it, after a first one."""
+    import httpx
+
+    rest, mcp = free_port(), free_port()
+    env = {"CLOUDFLARE_API_KEY": "bench-key", "CLOUDFLARE_ACCOUNTS_BASE_URL": upstream}
+    env["PYTHONPATH"] = path
+    command = [PYTHON, "-m", "cloudflare_accounts", "serve", "--no-auth", "--log-level"]
+    command += ["warning", "--rest-port", str(rest), "--mcp-port", str(mcp)]
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    with (
+        process(command, env, f"http://127.0.0.1:{mcp}/healthz") as served,
+        httpx.Client(base_url=f"http://127.0.0.1:{mcp}", headers=headers, timeout=30) as client,
+    ):
+        assert len(client.post("/mcp", json=body).json()["result"]["tools"]) == 740
+        before = _cpu_seconds(served.pid)
+        for _ in range(requests):
+            client.post("/mcp", json=body).raise_for_status()
+        return (_cpu_seconds(served.pid) - before) / requests * 1000
 
 
 def deployment_python() -> str | None:
