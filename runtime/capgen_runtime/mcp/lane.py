@@ -1,9 +1,8 @@
 """A fast lane for the stateless streamable-HTTP adapter: a `tools/call` (without a progress
 token), a `tools/list` or an `initialize` of the handshake era (2025-11-25 and before), and a
-`tools/list` of
-2026-07-28, wanting a JSON answer, are served without the SDK's per-request transport, task
-group, streams and dispatcher, which cost more CPU than the tool's own work. Everything else
-goes to the SDK untouched.
+`tools/list` of 2026-07-28, wanting a JSON answer, are served without the SDK's per-request
+transport, task group, streams and dispatcher, which cost more CPU than the tool's own work.
+Everything else goes to the SDK untouched.
 
 What it answers is the SDK's own answer, byte for byte: the request is admitted only where
 the SDK's checks (its era routing, DNS-rebinding check, Accept and Content-Type checks, its
@@ -137,11 +136,15 @@ class Lane:
             return False  # the SDK answers it (and logs why)
         if version in MODERN_PROTOCOL_VERSIONS:
             return await self._modern(request, body, send)
-        call = _plain_call(body)
+        try:
+            decoded = pydantic_core.from_json(body)  # as the SDK's transport reads it
+        except ValueError:
+            return False  # not JSON: the SDK answers it
+        call = _plain_call(decoded)
         if call is not None and self.calls is not None and not self.server.middleware:
             await _send_json(send, await self._call(version, *call))
             return True
-        message = _request(body)
+        message = _request(decoded)
         if message is None:
             return False
         key = self._key(message, version)
@@ -182,7 +185,8 @@ class Lane:
             result = await self.calls.invoke(name, arguments)
             shaped = self.shaper._serialize("tools/call", version, result)
         except Exception as exc:
-            return _failed(request_id, exc, "tools/call").encode()
+            failed = _error(request_id, exc, "tools/call")
+            return failed.model_dump_json(by_alias=True, exclude_unset=True).encode()
         return _framed(request_id, pydantic_core.to_json(shaped))
 
     async def _modern(self, request: Request, body: bytes, send: Send) -> bool:
@@ -265,10 +269,6 @@ def _error(request_id: RequestId, exc: Exception, method: str) -> JSONRPCError:
     return JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
 
 
-def _failed(request_id: RequestId, exc: Exception, method: str) -> str:
-    return _error(request_id, exc, method).model_dump_json(by_alias=True, exclude_unset=True)
-
-
 async def _send_json(send: Send, body: bytes) -> None:
     """What `Response(body, headers={"Content-Type": "application/json"})` sends, as the SDK's
     JSON answers are sent: its headers in its order."""
@@ -304,15 +304,11 @@ _ENVELOPE = frozenset({"jsonrpc", "id", "method", "params"})
 _CALL_PARAMS = frozenset({"name", "arguments"})
 
 
-def _plain_call(body: bytes) -> tuple[RequestId, str, dict[str, Any]] | None:
+def _plain_call(decoded: Any) -> tuple[RequestId, str, dict[str, Any]] | None:
     """(id, tool, arguments) of a `tools/call` in the plainest shape, which the SDK's
     message and params validation can only accept as it is (an envelope of exactly its
     members, a string or integer id, params of a tool name and arguments, no `_meta`);
     None for anything else, which the SDK's parsers read."""
-    try:
-        decoded = pydantic_core.from_json(body)
-    except ValueError:
-        return None
     if not isinstance(decoded, dict) or decoded.keys() != _ENVELOPE:
         return None
     request_id, params = decoded["id"], decoded["params"]
@@ -330,14 +326,12 @@ def _plain_call(body: bytes) -> tuple[RequestId, str, dict[str, Any]] | None:
     return request_id, name, arguments
 
 
-def _request(body: bytes) -> JSONRPCRequest | None:
-    """The body as the SDK's transport reads it, if it is a call without a progress token or
-    a listing of tools."""
+def _request(decoded: Any) -> JSONRPCRequest | None:
+    """The decoded body as the SDK's transport validates it, if it is a call without a
+    progress token, a listing of tools or a handshake."""
     try:
-        message = jsonrpc_message_adapter.validate_python(
-            pydantic_core.from_json(body), by_name=False
-        )
-    except (ValueError, ValidationError):
+        message = jsonrpc_message_adapter.validate_python(decoded, by_name=False)
+    except ValidationError:
         return None
     if not isinstance(message, JSONRPCRequest) or message.method not in _METHODS:
         return None
