@@ -531,11 +531,7 @@ def _tools_list_cpu(path: str, upstream: str, requests: int) -> float:
     POST as an SDK client sends it, after a first one."""
     import httpx
 
-    rest, mcp = free_port(), free_port()
-    env = {"CLOUDFLARE_API_KEY": "bench-key", "CLOUDFLARE_ACCOUNTS_BASE_URL": upstream}
-    env["PYTHONPATH"] = path
-    command = [PYTHON, "-m", "cloudflare_accounts", "serve", "--no-auth", "--log-level"]
-    command += ["warning", "--rest-port", str(rest), "--mcp-port", str(mcp)]
+    command, env, _, mcp = _large_served(PYTHON, path, upstream)
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
     headers = {
         "Accept": "application/json, text/event-stream",
@@ -579,21 +575,26 @@ def deployment_python() -> str | None:
     return str(python)
 
 
+def _large_served(
+    python: str, path: str, upstream: str
+) -> tuple[list[str], dict[str, str], int, int]:
+    """How the 740-operation package is served here: its command, environment (beside the
+    process's own), REST port and MCP port."""
+    rest, mcp = free_port(), free_port()
+    env = {"CLOUDFLARE_API_KEY": "bench-key", "CLOUDFLARE_ACCOUNTS_BASE_URL": upstream}
+    env["PYTHONPATH"] = path
+    command = [python, "-m", "cloudflare_accounts", "serve", "--no-auth", "--log-level"]
+    command += ["warning", "--rest-port", str(rest), "--mcp-port", str(mcp)]
+    return command, env, rest, mcp
+
+
 def _startup_runs(python: str, path: str, upstream: str, runs: int) -> dict[str, float]:
     times, peaks, ready, ready_peaks = [], [], [], []
     for _ in range(runs):
-        rest, mcp = free_port(), free_port()
-        env = {
-            **os.environ,
-            "CLOUDFLARE_API_KEY": "bench-key",
-            "CLOUDFLARE_ACCOUNTS_BASE_URL": upstream,
-            "PYTHONPATH": path,
-        }
-        command = [python, "-m", "cloudflare_accounts", "serve", "--no-auth"]
-        command += ["--log-level", "warning", "--rest-port", str(rest), "--mcp-port", str(mcp)]
+        command, env, rest, mcp = _large_served(python, path, upstream)
         started = time.perf_counter()
         proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         try:
             wait_http(f"http://127.0.0.1:{rest}/v1/accounts", proc, ok_only=True, interval=0.005)
