@@ -38,6 +38,7 @@ MAX_HEAD_BYTES = 64 * 1024  # request line and header fields together
 MAX_HEADERS = 100
 HEAD_TIMEOUT = 5.0  # seconds for a whole request head
 BODY_TIMEOUT = 10.0  # seconds between two pieces of a request body
+_EARLY = 0.001  # the event loop's clock counts milliseconds: a timer may fire this early
 
 
 class _Refused(Exception):
@@ -57,8 +58,12 @@ class HttpProtocol(HttpToolsProtocol):
         self._head_size = 0  # request target and fields of the head being parsed
         self._header_count = 0
         self._refusal = 0  # the status a bound calls for, once one is crossed
-        self._head_timer: asyncio.TimerHandle | None = None
-        self._body_timer: asyncio.TimerHandle | None = None
+        # what each wait must end by (event-loop time), all kept by one timer (`_wake`)
+        self._head_deadline: float | None = None
+        self._body_deadline: float | None = None
+        self._idle_deadline: float | None = None  # uvicorn's keep-alive wait
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
 
     # -- connection events
 
@@ -70,11 +75,15 @@ class HttpProtocol(HttpToolsProtocol):
         self._cancel_timers()
         super().connection_lost(exc)
 
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_deadline = None
+        super()._unset_keepalive_if_required()
+
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
         if self._in_head:
             self._head_bytes += len(data)
-        elif self._body_timer is not None:
+        elif self._body_deadline is not None:
             self._arm_body_timer()  # a piece of the body arrived: the wait starts again
         try:
             self.parser.feed_data(data)
@@ -127,39 +136,73 @@ class HttpProtocol(HttpToolsProtocol):
         self._cancel_body_timer()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        if self.pipeline or self.transport.is_closing():
+            super().on_response_complete()
+        else:  # uvicorn's steps, its keep-alive wait kept by this connection's timer
+            self.server_state.total_requests += 1
+            self._unset_keepalive_if_required()
+            self.flow.resume_reading()
+            self._idle_deadline = self._wake(self.timeout_keep_alive)
         if self._in_head and not self.pipeline and not self.transport.is_closing():
             self._arm_head_timer()  # the next request's head, from now
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "the request is not valid HTTP/1.1")
 
-    # -- timers
+    # -- timers: one per connection, armed for the earliest wait and moved only when it
+    # fires early (each timer of uvloop is a libuv handle: one per wait per request cost
+    # more than all of these checks)
 
     def _arm_head_timer(self) -> None:
-        self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        self._head_deadline = self._wake(self.head_timeout)
 
     def _arm_body_timer(self) -> None:
-        self._cancel_body_timer()
-        self._body_timer = self.loop.call_later(self.body_timeout, self._body_timed_out)
+        self._body_deadline = self._wake(self.body_timeout)
 
     def _cancel_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+        self._head_deadline = None
 
     def _cancel_body_timer(self) -> None:
-        if self._body_timer is not None:
-            self._body_timer.cancel()
-            self._body_timer = None
+        self._body_deadline = None
 
     def _cancel_timers(self) -> None:
-        self._cancel_head_timer()
-        self._cancel_body_timer()
+        self._head_deadline = self._body_deadline = self._idle_deadline = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _wake(self, delay: float) -> float:
+        """The deadline `delay` seconds from now, with the timer set to fire by then."""
+        at = self.loop.time() + delay
+        if self._timer is None or at < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self.loop.call_at(at, self._tick)
+            self._timer_at = at
+        return at
+
+    def _tick(self) -> None:
+        """Each wait whose deadline passed ends; the timer is set again for the next one."""
+        self._timer = None
+        now = self.loop.time() + _EARLY
+        if self._idle_deadline is not None and now >= self._idle_deadline:
+            self._idle_deadline = None
+            self.timeout_keep_alive_handler()
+        if self._head_deadline is not None and now >= self._head_deadline:
+            self._head_deadline = None
+            self._head_timed_out()
+        if self._body_deadline is not None and now >= self._body_deadline:
+            self._body_deadline = None
+            self._body_timed_out()
+        waits = [
+            d
+            for d in (self._idle_deadline, self._head_deadline, self._body_deadline)
+            if d is not None
+        ]
+        if waits and not self.transport.is_closing():
+            self._wake(min(waits) - self.loop.time())
 
     def _head_timed_out(self) -> None:
-        self._head_timer = None
         if self.transport.is_closing():
             return
         if self._head_bytes:  # half a head: say why before closing
@@ -168,7 +211,6 @@ class HttpProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _body_timed_out(self) -> None:
-        self._body_timer = None
         if self.transport.is_closing():
             return
         if self.flow.read_paused:  # the application is not reading: not the caller's stall

@@ -22,6 +22,7 @@ from ..model import Operation, Upstream
 from ..settings import MOCK_OPERATION_HEADER, Settings
 from ..upstream.request import PreparedRequest, prepare, prepare_forward
 from ..upstream.transport import AiohttpTransport, Direct, LazyRequestResponse
+from .deadline import Deadlines, Expired
 from .decoding import ACCEPT_ENCODING
 from .direct import DirectWriter
 from .stream import OpenStream, body_pieces
@@ -84,6 +85,7 @@ class UpstreamClient:
             headers={"Accept-Encoding": ACCEPT_ENCODING},  # the codings decoding.py bounds
         )
         self._direct = DirectWriter(self._http, self.base_url) if self._transport else None
+        self._deadlines = Deadlines(settings.total_timeout)
 
     async def __aenter__(self) -> UpstreamClient:
         return self
@@ -156,9 +158,9 @@ class UpstreamClient:
         broken transfers and 429/502/503/504 answers only for idempotent methods.
         """
         try:
-            async with asyncio.timeout(self.settings.total_timeout):
+            async with self._deadlines.watch():
                 return await self._send_with_retries(prepared, auth, stream)
-        except TimeoutError:
+        except Expired:
             self.metrics.upstream_errors.labels(self.upstream.namespace, "deadline").inc()
             raise UpstreamTimeout(
                 f"upstream {self.upstream.namespace} did not answer in time"

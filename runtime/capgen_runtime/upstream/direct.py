@@ -16,7 +16,7 @@ from collections.abc import Callable
 import httpx
 
 from .request import PreparedRequest
-from .transport import Direct, writable_header
+from .transport import Direct, direct_timeout, writable_header
 
 # what httpx leaves as it is after the base URL: RFC 3986 characters, percent-escapes whole
 _SAFE_TAIL = re.compile(r"(?:[A-Za-z0-9\-._~:/?@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
@@ -32,7 +32,9 @@ class DirectWriter:
         probe = http.build_request("GET", base_url)
         self.base = base_url if str(probe.url) == base_url else None  # httpx would rewrite it
         self.defaults = probe.headers.multi_items()
-        self.timeout = probe.extensions.get("timeout", {})
+        timeout = probe.extensions.get("timeout", {})
+        self.timeout = direct_timeout(timeout)
+        self.read_timeout = timeout.get("read")
         self._merges: dict[tuple[tuple[str, str], ...], list[tuple[str, str]]] = {}
 
     def direct(
@@ -53,7 +55,9 @@ class DirectWriter:
             headers.append(("content-length", str(len(content))))
         elif prepared.method in _EMPTY_BODY_LENGTH:
             headers.insert(1, ("content-length", "0"))
-        return Direct(prepared.method, url, headers, content or None, self.timeout, build)
+        return Direct(
+            prepared.method, url, headers, content or None, self.timeout, self.read_timeout, build
+        )
 
     def _headers(self, given: dict[str, str]) -> list[tuple[str, str]] | None:
         """`_merged`, remembered for the header sets that recur (an operation's own: its

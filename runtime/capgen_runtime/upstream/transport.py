@@ -23,6 +23,8 @@ import httpx
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from .deadline import Deadlines, Expired, Watch
+
 # checked in this order: the first class an aiohttp error is an instance of decides
 _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.ConnectionTimeoutError, httpx.ConnectTimeout),  # before any byte was sent
@@ -66,6 +68,14 @@ def _client_timeout(
     return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
 
 
+def direct_timeout(timeout: Mapping[str, float | None]) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for a direct request (`Direct`): httpx's connect timeout alone. The
+    read timeout is the transport's (`AiohttpTransport.send`), and the wait for a free
+    connection is bounded by the sending client's overall deadline: aiohttp would arm and
+    cancel a timer of its own for each, on every request (`deadline.py`)."""
+    return _client_timeout(None, timeout.get("connect"), None)
+
+
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 §5.6.2
 _FIELD_VALUE = re.compile(rb"[^\x00\r\n]*")
 
@@ -85,24 +95,57 @@ def _writable(request: httpx.Request) -> None:
 class _Body(httpx.AsyncByteStream):
     """The upstream body, each chunk as it arrives (events of a stream are not held back)."""
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request | None) -> None:
+    def __init__(
+        self,
+        response: aiohttp.ClientResponse,
+        request: httpx.Request | None,
+        reads: Deadlines | None = None,
+    ) -> None:
         self._response = response
         self._request = request
+        self._reads = reads  # each piece within the read timeout, when aiohttp does not time it
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _mapped(self._request):
-            async for chunk in self._response.content.iter_any():
+            if self._reads is None:
+                async for chunk in self._response.content.iter_any():
+                    yield chunk
+                return
+            while True:
+                try:
+                    async with self._reads.watch():
+                        chunk = await self._response.content.readany()
+                except Expired:
+                    raise httpx.ReadTimeout("ReadTimeout", request=self._request) from None
+                if not chunk:
+                    return
                 yield chunk
 
     async def aclose(self) -> None:
         self._response.release()  # a fully read body keeps its connection for the next request
 
 
+async def _whole(response: aiohttp.ClientResponse, watch: Watch) -> bytes:
+    """The body as it arrives, each piece within the read timeout of the last; the connection
+    goes back to the pool once the request is written whole (as aiohttp's `read` does)."""
+    chunks = []
+    try:
+        with _mapped(None):
+            while chunk := await response.content.readany():
+                chunks.append(chunk)
+                watch.renew()
+            await response.wait_for_close()
+    except BaseException:
+        response.close()  # half read: the connection is not used again
+        raise
+    return b"".join(chunks)
+
+
 @dataclass(frozen=True, slots=True)
 class _Answer:
     response: aiohttp.ClientResponse
     status: int
-    headers: list[tuple[str, str]]
+    headers: list[tuple[bytes, bytes]]  # as received: httpx decodes a value when it is read
     extensions: dict[str, Any]
 
 
@@ -129,7 +172,7 @@ class LazyRequestResponse(httpx.Response):
 
 def read_response(
     status: int,
-    headers: list[tuple[str, str]],
+    headers: list[tuple[bytes, bytes]] | list[tuple[str, str]],
     content: bytes,
     extensions: dict[str, Any],
     request_factory: Callable[[], httpx.Request],
@@ -160,7 +203,8 @@ class Direct:
     url: str
     headers: list[tuple[str, str]]
     content: bytes | None
-    timeout: Mapping[str, float | None]
+    timeout: aiohttp.ClientTimeout  # `direct_timeout`
+    read_timeout: float | None  # kept by the transport (`Deadlines`), not by aiohttp
     request: Callable[[], httpx.Request]
 
 
@@ -180,6 +224,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._ssl = ssl_context  # or how to make it, when a first https request needs it
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
+        self._reads: dict[float | None, Deadlines] = {}  # direct requests' read timeouts
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
@@ -208,7 +253,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data = request.content or None
         except httpx.RequestNotRead:  # a streamed body: aiohttp chunks it
             data = request.stream.__aiter__()  # type: ignore[union-attr]
-        timeout = request.extensions.get("timeout", {})
+        given = request.extensions.get("timeout", {})
+        timeout = _client_timeout(given.get("pool"), given.get("connect"), given.get("read"))
         answer = await self._exchange(
             request.method, str(request.url), headers, data, timeout, request
         )
@@ -227,24 +273,30 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         would write it, answered as an httpx response whose request is built if it is read.
 
         When `read(status, headers)` says so, the body is read here, in one piece, and the
-        response comes back already read (what `aread()` would give, without its chunking)."""
+        response comes back already read (what `aread()` would give, without its chunking).
+
+        The read timeout runs from the request to its answer's head, then between two pieces
+        of its body, as aiohttp's own would (`direct_timeout`), kept by one timer for all."""
         headers = CIMultiDict(direct.headers)
-        answer = await self._exchange(
-            direct.method, direct.url, headers, direct.content, direct.timeout, None
+        reads = self._reads.get(direct.read_timeout) or self._reads.setdefault(
+            direct.read_timeout, Deadlines(direct.read_timeout)
         )
-        if read is not None and read(answer.status, answer.response.headers):
-            try:
-                with _mapped(None):
-                    content = await answer.response.read()
-            finally:
-                answer.response.release()
-            return read_response(
-                answer.status, answer.headers, content, answer.extensions, direct.request
-            )
+        try:
+            async with reads.watch() as watch:
+                answer = await self._exchange(
+                    direct.method, direct.url, headers, direct.content, direct.timeout, None
+                )
+                if read is not None and read(answer.status, answer.response.headers):
+                    content = await _whole(answer.response, watch)
+                    return read_response(
+                        answer.status, answer.headers, content, answer.extensions, direct.request
+                    )
+        except Expired:
+            raise httpx.ReadTimeout("ReadTimeout") from None
         return LazyRequestResponse(
             answer.status,
             headers=answer.headers,
-            stream=_Body(answer.response, None),
+            stream=_Body(answer.response, None, reads),
             extensions=answer.extensions,
             request_factory=direct.request,
         )
@@ -255,7 +307,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         url: str,
         headers: CIMultiDict[str],
         data: bytes | AsyncIterator[bytes] | None,
-        timeout: Mapping[str, float | None],
+        timeout: aiohttp.ClientTimeout,
         request: httpx.Request | None,
     ) -> _Answer:
         session = self._session or self._open()
@@ -268,17 +320,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 allow_redirects=False,
                 compress=None,
                 ssl=self._tls(url),
-                timeout=_client_timeout(
-                    timeout.get("pool"), timeout.get("connect"), timeout.get("read")
-                ),
+                timeout=timeout,
             )
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise _translated(exc, request) from None
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if response.reason:
             extensions["reason_phrase"] = response.reason.encode("latin-1", "replace")
-        raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers]
-        return _Answer(response, response.status, raw, extensions)
+        return _Answer(response, response.status, list(response.raw_headers), extensions)
 
     def _tls(self, url: str) -> ssl.SSLContext | bool:
         """The TLS context of an https request (made when the first one is sent: loading the

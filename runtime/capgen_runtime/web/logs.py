@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from ..engine.redaction import Redactor
+from ..jsontext import compact
 from .problem import request_id
 
 FLUSH_SECONDS = 0.02
@@ -134,7 +135,7 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
         if self.second[0] != whole:
             self.second = (whole, time.strftime(TIME_FORMAT, time.localtime(now)))
         head, route = parts
-        rid = json.dumps(request_id.get(), ensure_ascii=False)
+        rid = compact(request_id.get())
         self.add(
             f'{{"time": "{self.second[1]}", {head}, "request_id": {rid}, "status": {status}, '
             f'"duration_ms": {ms!r}, "bytes": {size}, "route": {route}}}'
