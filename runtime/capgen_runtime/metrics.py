@@ -34,7 +34,8 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self._series: dict[tuple[int, tuple[str, ...]], Any] = {}
+        self._answers: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+        self._upstream: dict[tuple[str, int], tuple[Any, Any]] = {}
         registry = self.registry
         self.requests = Counter(
             "capgen_requests",
@@ -79,15 +80,37 @@ class Metrics:
             buckets=_BUCKETS,
         )
 
-    def series(self, metric: Counter | Histogram, *labels: str) -> Any:
-        """`metric.labels(*labels)`, looked up once per label set (the first `_MAX_SERIES`)."""
-        key = (id(metric), labels)
-        found = self._series.get(key)
-        if found is None:
-            found = metric.labels(*labels)
-            if len(self._series) < _MAX_SERIES:
-                self._series[key] = found
-        return found
+    def answered(self, adapter: str, method: str, route: str, status: int, seconds: float) -> None:
+        """One request answered: counted, and its duration observed."""
+        key = (adapter, method, route, status)
+        pair = self._answers.get(key)
+        if pair is None:
+            pair = (
+                self.requests.labels(adapter, method, route, str(status)),
+                self.request_seconds.labels(adapter, method, route),
+            )
+            self._keep(self._answers, key, pair)
+        pair[0].inc()
+        pair[1].observe(seconds)
+
+    def upstream_answered(self, namespace: str, status: int, seconds: float) -> None:
+        """One upstream answer: counted, and the time to its headers observed."""
+        key = (namespace, status)
+        pair = self._upstream.get(key)
+        if pair is None:
+            pair = (
+                self.upstream_requests.labels(namespace, str(status)),
+                self.upstream_seconds.labels(namespace),
+            )
+            self._keep(self._upstream, key, pair)
+        pair[0].inc()
+        pair[1].observe(seconds)
+
+    @staticmethod
+    def _keep(kept: dict[Any, tuple[Any, Any]], key: Any, pair: tuple[Any, Any]) -> None:
+        """The series of a label set, looked up once (for the first `_MAX_SERIES` sets)."""
+        if len(kept) < _MAX_SERIES:
+            kept[key] = pair
 
     def exposition(self) -> bytes:
         """The text exposition format: this process's figures, or every worker's summed."""

@@ -11,7 +11,8 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from capgen_runtime.upstream.transport import AiohttpTransport, read_response
+from capgen_runtime.upstream.transport import AiohttpTransport, Received, answer_header
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from tests.support.certificates import write_certificate
 
@@ -223,7 +224,7 @@ def test_a_body_read_whole_leaves_the_response_as_httpx_leaves_one_built_with_it
     headers = [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", "13")]
     content = '{"a": "ü"}\n'.encode()
     built = httpx.Response(200, headers=headers, content=content, extensions={"x": 1})
-    read = read_response(
+    read = Received(
         200, headers, content, {"x": 1}, lambda: httpx.Request("GET", "http://upstream/")
     )
 
@@ -239,3 +240,20 @@ def test_a_body_read_whole_leaves_the_response_as_httpx_leaves_one_built_with_it
     assert anyio.run(chunks, read) == anyio.run(chunks, built) == [content]
     assert list(read.iter_lines()) == list(built.iter_lines())
     assert read.request.url == httpx.URL("http://upstream/")  # built when read
+
+
+def test_a_header_read_from_aiohttps_parse_is_the_one_httpx_would_give() -> None:
+    raw = [
+        (b"Content-Type", b"application/json"),
+        (b"Retry-After", b"1"),
+        (b"retry-after", b"2"),
+        (b"X-Name", "caf\u00e9".encode()),
+    ]
+    parsed = CIMultiDictProxy(
+        CIMultiDict((k.decode(), v.decode("utf-8", "surrogateescape")) for k, v in raw)
+    )
+    fast = Received(200, raw, b"", {}, lambda: httpx.Request("GET", "http://upstream/"), parsed)
+    built = httpx.Response(200, headers=raw)
+    for name in ("content-type", "Content-Type", "retry-after", "x-name", "missing"):
+        assert answer_header(fast, name) == built.headers.get(name), name
+    assert fast.headers.multi_items() == built.headers.multi_items()

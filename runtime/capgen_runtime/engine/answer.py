@@ -19,6 +19,7 @@ from ..model import Operation, Output
 from ..upstream.client import parse_retry_after
 from ..upstream.result import Result
 from ..upstream.stream import OpenStream
+from ..upstream.transport import answer_header
 
 MAX_RETRY_AFTER = 3600  # seconds: the longest wait an upstream's Retry-After can ask of callers
 
@@ -59,7 +60,7 @@ def from_response(
     type; mapped outputs of such a body are a 502, as they cannot be applied."""
     output_format = operation.output_format
     status, headers = gateway_status(response)
-    media_type = response.headers.get("content-type")
+    media_type = answer_header(response, "content-type")
     raw = Answer(status, response.content, media_type, headers=headers)
     if not outputs or output_format.lower() in formats.PASSTHROUGH or status >= 400:
         return raw  # DEV-25: an error answer is the upstream's own, never decoded nor mapped
@@ -97,7 +98,7 @@ def gateway_status(response: httpx.Response) -> tuple[int, dict[str, str]]:
         return status, {}
     headers = {"X-Upstream-Status": str(status)}
     if status in (429, 503):
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        retry_after = parse_retry_after(answer_header(response, "retry-after"))
         if retry_after is not None:  # whole seconds, at most an hour; a date becomes a delay
             headers["Retry-After"] = str(math.ceil(min(retry_after, MAX_RETRY_AFTER)))
         return UpstreamThrottled.status, headers

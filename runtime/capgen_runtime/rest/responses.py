@@ -42,10 +42,23 @@ def to_response(answer: Answer, redactor: Redactor) -> Response:
     if answer.status == 204:
         return Response(status_code=204, headers=answer.headers)
     content = redactor.binary(answer.content)
-    headers = dict(answer.headers)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
     if answer.media_type:  # as the upstream wrote it (Response would add a charset to text/*)
-        headers["content-type"] = answer.media_type
-    return Response(content, answer.status, headers=headers)
+        raw.append((b"content-type", answer.media_type.encode("latin-1")))
+    if not any(name == b"content-length" for name, _ in raw):
+        raw.append((b"content-length", str(len(content)).encode()))
+    return Whole(content, answer.status, raw)
+
+
+class Whole(Response):
+    """A whole body with its header fields as they go on the wire: what `Response(content,
+    status, headers=...)` sends for them, without working its headers out per request."""
+
+    def __init__(self, content: bytes, status: int, raw: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = status
+        self.body = content
+        self.raw_headers = raw
+        self.background = None
 
 
 async def relay(stream: OpenStream, redactor: Redactor) -> AsyncIterator[bytes]:

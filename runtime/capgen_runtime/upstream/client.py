@@ -223,8 +223,7 @@ class UpstreamClient:
     def _answered(self, method: str, response: httpx.Response | OpenStream, elapsed: float) -> None:
         namespace = self.upstream.namespace
         status = response.status if isinstance(response, OpenStream) else response.status_code
-        self.metrics.series(self.metrics.upstream_requests, namespace, str(status)).inc()
-        self.metrics.series(self.metrics.upstream_seconds, namespace).observe(elapsed)
+        self.metrics.upstream_answered(namespace, status, elapsed)
         logger.debug("upstream %s %s -> %s in %.1f ms", method, namespace, status, elapsed * 1000)
 
     async def _send_once(

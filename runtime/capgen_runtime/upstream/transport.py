@@ -170,28 +170,62 @@ class LazyRequestResponse(httpx.Response):
         self._request = value
 
 
-def read_response(
-    status: int,
-    headers: list[tuple[bytes, bytes]] | list[tuple[str, str]],
-    content: bytes,
-    extensions: dict[str, Any],
-    request_factory: Callable[[], httpx.Request],
-) -> LazyRequestResponse:
-    """A response whose body was read whole (with its length declared, nothing to decode), in
-    the state `httpx.Response(content=...)` leaves it (read and closed) without running the
-    body through httpx's decoders and chunker: httpx 0.28 keeps a read body in `_content`
-    (the runtime pins `httpx>=0.28,<0.29`; tests/unit/test_transport.py compares the two)."""
-    response = LazyRequestResponse(
-        status,
-        headers=headers,
-        stream=httpx.ByteStream(content),
-        extensions=extensions,
-        request_factory=request_factory,
-    )
-    response._content = content
-    response._num_bytes_downloaded = len(content)
-    response.is_stream_consumed = response.is_closed = True
-    return response
+class Received(LazyRequestResponse):
+    """An answer whose body the transport read whole, in the state `httpx.Response(status,
+    headers=..., content=...)` is in once read, without running the body through httpx's
+    decoders and chunker, and with httpx's headers made only when someone reads them: the
+    engine reads what it needs through `answer_header`. httpx 0.28 keeps a read body in
+    `_content` (the runtime pins `httpx>=0.28,<0.29`; tests/unit/test_transport.py compares
+    the two)."""
+
+    def __init__(  # httpx.Response's own state, set as its __init__ would
+        self,
+        status: int,
+        headers: list[tuple[bytes, bytes]] | list[tuple[str, str]],
+        content: bytes,
+        extensions: dict[str, Any],
+        request_factory: Callable[[], httpx.Request],
+        found: CIMultiDictProxy[str] | None = None,
+    ) -> None:
+        self.status_code = status
+        self._given = headers
+        self._made: httpx.Headers | None = None
+        self.found = found  # the same headers as aiohttp parsed them, when it did
+        self._request = None
+        self._request_factory = request_factory
+        self.next_request = None
+        self.extensions = extensions
+        self.history = []
+        self.default_encoding = "utf-8"
+        self.stream = httpx.ByteStream(content)
+        self._content = content
+        self._num_bytes_downloaded = len(content)
+        self.is_stream_consumed = self.is_closed = True
+
+    @property
+    def headers(self) -> httpx.Headers:
+        if self._made is None:
+            self._made = httpx.Headers(self._given)
+        return self._made
+
+    @headers.setter
+    def headers(self, value: httpx.Headers) -> None:
+        self._made = value
+
+
+def answer_header(response: httpx.Response, name: str) -> str | None:
+    """`response.headers.get(name)`, read from aiohttp's parsed headers when the transport
+    kept them and the value is plain ASCII (the same text either way; repeated fields joined
+    as httpx joins them)."""
+    found = response.found if isinstance(response, Received) else None
+    if found is not None:
+        values = found.getall(name, ())
+        if not values:
+            return None
+        if all(value.isascii() for value in values):
+            return values[0] if len(values) == 1 else ", ".join(values)
+    value: str | None = response.headers.get(name)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,8 +322,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 )
                 if read is not None and read(answer.status, answer.response.headers):
                     content = await _whole(answer.response, watch)
-                    return read_response(
-                        answer.status, answer.headers, content, answer.extensions, direct.request
+                    return Received(
+                        answer.status,
+                        answer.headers,
+                        content,
+                        answer.extensions,
+                        direct.request,
+                        answer.response.headers,
                     )
         except Expired:
             raise httpx.ReadTimeout("ReadTimeout") from None

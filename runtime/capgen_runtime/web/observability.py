@@ -87,10 +87,7 @@ class RequestLogMiddleware:
         route = scope.get("route")
         path = getattr(getattr(route, "descriptor", route), "path", None) or "unmatched"
         method = scope["method"]
-        self.metrics.series(self.metrics.requests, self.adapter, method, path, str(status)).inc()
-        self.metrics.series(self.metrics.request_seconds, self.adapter, method, path).observe(
-            elapsed
-        )
+        self.metrics.answered(self.adapter, method, path, status, elapsed)
         if not self.log.isEnabledFor(logging.INFO):
             return
         ms = round(elapsed * 1000, 2)  # to the last byte, streams too
