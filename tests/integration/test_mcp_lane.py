@@ -246,6 +246,37 @@ SHAPES: dict[str, dict[str, Any]] = {
     "a posted response": {"body": {"jsonrpc": "2.0", "id": 1, "result": {}}},
     "a list notification": {"body": {"jsonrpc": "2.0", "method": "tools/list"}},
     "initialized": {"body": {"jsonrpc": "2.0", "method": "notifications/initialized"}},
+    "initialized, with params": {
+        "body": {"jsonrpc": "2.0", "method": "notifications/initialized", "params": {}}
+    },
+    "initialized, with _meta": {
+        "body": {
+            "jsonrpc": "2.0",
+            "method": "notifications/initialized",
+            "params": {"_meta": {"progressToken": 1}},
+        }
+    },
+    "initialized, no version header": {
+        "body": {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "headers": {"MCP-Protocol-Version": None},
+    },
+    "initialized, Accept JSON only": {
+        "body": {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "headers": {"Accept": "application/json"},
+    },
+    "initialized, jsonrpc 1.0": {
+        "body": {"jsonrpc": "1.0", "method": "notifications/initialized"}
+    },
+    "initialized, params a list": {
+        "body": {"jsonrpc": "2.0", "method": "notifications/initialized", "params": [1]}
+    },
+    "initialized, with an id": {
+        "body": {"jsonrpc": "2.0", "id": 9, "method": "notifications/initialized"}
+    },
+    "initialized, 2026-07-28": {
+        "body": {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        "headers": {"MCP-Protocol-Version": NEW},
+    },
     "initialize": {
         "body": _rpc(
             "initialize",
@@ -315,6 +346,14 @@ TAKEN = {
     and "2026-07-28" not in name
     and "progress token" not in name
     and name != "call, an unknown version header"
+} | {
+    # a valid `notifications/initialized` of the handshake era, which the server has no
+    # handler for (the SDK answers 202 and drops it)
+    "initialized",
+    "initialized, with params",
+    "initialized, with _meta",
+    "initialized, no version header",
+    "initialized, Accept JSON only",
 } | {
     "Accept JSON only",
     "Accept any",

@@ -1,6 +1,6 @@
 """A fast lane for the stateless streamable-HTTP adapter: a `tools/call` (without a progress
-token), a `tools/list` or an `initialize` of the handshake era (2025-11-25 and before), and a
-`tools/list` of 2026-07-28, wanting a JSON answer, are served without the SDK's per-request
+token), a `tools/list`, an `initialize` or its `notifications/initialized` of the handshake era
+(2025-11-25 and before), and a `tools/list` of 2026-07-28, wanting a JSON answer, are served without the SDK's per-request
 transport, task group, streams and dispatcher, which cost more CPU than the tool's own work.
 Everything else goes to the SDK untouched.
 
@@ -53,6 +53,7 @@ from mcp_types import (
     DEFAULT_NEGOTIATED_VERSION,
     ErrorData,
     JSONRPCError,
+    JSONRPCNotification,
     JSONRPCRequest,
     JSONRPCResponse,
     RequestId,
@@ -70,6 +71,7 @@ from .server import ToolCalls
 # the SDK's dispatcher logs a handler's unexpected exception under its own name
 _DISPATCHER_LOG = logging.getLogger("mcp.shared.jsonrpc_dispatcher")
 _METHODS = frozenset({"tools/call", "tools/list", "initialize"})
+_INITIALIZED = "notifications/initialized"
 # what is answered the same to the same params: its result kept, serialised
 _KEPT_METHODS = frozenset({"tools/list", "initialize"})
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
@@ -144,6 +146,9 @@ class Lane:
         if call is not None and self.calls is not None and not self.server.middleware:
             await _send_json(send, await self._call(version, *call))
             return True
+        if self._acknowledged(decoded):
+            await _send_json(send, b"", 202)
+            return True
         message = _request(decoded)
         if message is None:
             return False
@@ -174,6 +179,20 @@ class Lane:
         if len(self.admitted) < _ADMITTED:
             self.admitted.add(key)
         return True
+
+    def _acknowledged(self, decoded: Any) -> bool:
+        """A valid `notifications/initialized` that nothing would see (no handler for it, no
+        middleware): the SDK answers 202 and its per-request session, gone with the request,
+        only marks itself initialized."""
+        if not isinstance(decoded, dict) or decoded.get("method") != _INITIALIZED:
+            return False
+        if self.server.middleware or self.server.get_notification_handler(_INITIALIZED):
+            return False
+        try:
+            message = jsonrpc_message_adapter.validate_python(decoded, by_name=False)
+        except ValidationError:
+            return False
+        return isinstance(message, JSONRPCNotification)
 
     async def _call(
         self, version: str, request_id: RequestId, name: str, arguments: Mapping[str, Any]
@@ -269,11 +288,11 @@ def _error(request_id: RequestId, exc: Exception, method: str) -> JSONRPCError:
     return JSONRPCError(jsonrpc="2.0", id=request_id, error=error)
 
 
-async def _send_json(send: Send, body: bytes) -> None:
+async def _send_json(send: Send, body: bytes, status: int = 200) -> None:
     """What `Response(body, headers={"Content-Type": "application/json"})` sends, as the SDK's
     JSON answers are sent: its headers in its order."""
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await answer(send, 200, headers, body)
+    await answer(send, status, headers, body)
 
 
 def _version(scope: Scope) -> str | None:
