@@ -264,9 +264,7 @@ SHAPES: dict[str, dict[str, Any]] = {
         "body": {"jsonrpc": "2.0", "method": "notifications/initialized"},
         "headers": {"Accept": "application/json"},
     },
-    "initialized, jsonrpc 1.0": {
-        "body": {"jsonrpc": "1.0", "method": "notifications/initialized"}
-    },
+    "initialized, jsonrpc 1.0": {"body": {"jsonrpc": "1.0", "method": "notifications/initialized"}},
     "initialized, params a list": {
         "body": {"jsonrpc": "2.0", "method": "notifications/initialized", "params": [1]}
     },
@@ -339,30 +337,34 @@ SHAPES: dict[str, dict[str, Any]] = {
 # (a listing's or a handshake's answer is kept for the same params), or a 2026-07-28
 # `tools/list` whose envelope and routing headers agree, and which succeeds (an error, such
 # as a cursor never given or an envelope the SDK's validation refuses, is the SDK's to answer)
-TAKEN = {
-    name
-    for name in SHAPES
-    if name.split(",")[0] in ("list", "call", "initialize")
-    and "2026-07-28" not in name
-    and "progress token" not in name
-    and name != "call, an unknown version header"
-} | {
-    # a valid `notifications/initialized` of the handshake era, which the server has no
-    # handler for (the SDK answers 202 and drops it)
-    "initialized",
-    "initialized, with params",
-    "initialized, with _meta",
-    "initialized, no version header",
-    "initialized, Accept JSON only",
-} | {
-    "Accept JSON only",
-    "Accept any",
-    "Accept application/*",
-    "Content-Type with charset",
-    "an Origin",
-    "list, 2026-07-28",
-    "list, 2026-07-28 second page",
-}
+TAKEN = (
+    {
+        name
+        for name in SHAPES
+        if name.split(",")[0] in ("list", "call", "initialize")
+        and "2026-07-28" not in name
+        and "progress token" not in name
+        and name != "call, an unknown version header"
+    }
+    | {
+        # a valid `notifications/initialized` of the handshake era, which the server has no
+        # handler for (the SDK answers 202 and drops it)
+        "initialized",
+        "initialized, with params",
+        "initialized, with _meta",
+        "initialized, no version header",
+        "initialized, Accept JSON only",
+    }
+    | {
+        "Accept JSON only",
+        "Accept any",
+        "Accept application/*",
+        "Content-Type with charset",
+        "an Origin",
+        "list, 2026-07-28",
+        "list, 2026-07-28 second page",
+    }
+)
 SEEN: dict[str, list[bool]] = {}  # shape -> whether the lane answered it, each time
 
 

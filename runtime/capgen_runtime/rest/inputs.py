@@ -59,9 +59,10 @@ async def extract_inputs(
     (lower-case header names, `?name` for query keys), never read as inputs."""
     check_encoding(request.scope)
     values: dict[str, Any] = {}
+    path_params = request.path_params
     for identifier, name in plan.route.variables:
-        if identifier in request.path_params and name not in values:
-            values[name] = request.path_params[identifier]
+        if identifier in path_params and name not in values:
+            values[name] = path_params[identifier]
     body: Any = None
     whole = plan.whole
     content_type = request.headers.get("content-type")

@@ -26,6 +26,7 @@ from .inputs import RouteContract, RouteInputs, TooLarge, extract_inputs
 from .responses import error_response, forward, to_response
 
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
+_STREAMED = Exchange(stream=True)  # what a REST request without an Authorization to pass is
 
 
 class OperationHandler:
@@ -57,8 +58,12 @@ class OperationHandler:
                 raise TooLarge(self.limit)
             inputs = await extract_inputs(request, self.inputs, self.limit, self.hidden)
             self.contract.check(inputs)
-            authorization = request.headers.get("authorization") if self.passthrough else None
-            token = EXCHANGE.set(Exchange(authorization, stream=True))
+            exchange = (
+                Exchange(request.headers.get("authorization"), stream=True)
+                if self.passthrough
+                else _STREAMED
+            )
+            token = EXCHANGE.set(exchange)
             try:
                 answer = await self.answer(inputs)
             finally:

@@ -63,7 +63,7 @@ class RequestLogMiddleware:
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")  # the last given, as a dict of them keeps
-        rid = incoming if _VALID_ID.match(incoming) else new_request_id()
+        rid = incoming if incoming and _VALID_ID.match(incoming) else new_request_id()
         token = request_id.set(rid)
         started = time.perf_counter()
         status, size = 500, 0
