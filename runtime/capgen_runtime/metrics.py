@@ -34,8 +34,8 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self._answers: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
-        self._upstream: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._answers: dict[tuple[Any, ...], tuple[Any, Any]] = {}  # series of requests
+        self._upstream: dict[tuple[Any, ...], tuple[Any, Any]] = {}  # and of upstream answers
         registry = self.registry
         self.requests = Counter(
             "capgen_requests",
@@ -82,35 +82,36 @@ class Metrics:
 
     def answered(self, adapter: str, method: str, route: str, status: int, seconds: float) -> None:
         """One request answered: counted, and its duration observed."""
-        key = (adapter, method, route, status)
-        pair = self._answers.get(key)
-        if pair is None:
-            pair = (
-                self.requests.labels(adapter, method, route, str(status)),
-                self.request_seconds.labels(adapter, method, route),
-            )
-            self._keep(self._answers, key, pair)
-        pair[0].inc()
-        pair[1].observe(seconds)
+        labels = (adapter, method, route)
+        self._count(self._answers, self.requests, self.request_seconds, labels, status, seconds)
 
     def upstream_answered(self, namespace: str, status: int, seconds: float) -> None:
         """One upstream answer: counted, and the time to its headers observed."""
-        key = (namespace, status)
-        pair = self._upstream.get(key)
-        if pair is None:
-            pair = (
-                self.upstream_requests.labels(namespace, str(status)),
-                self.upstream_seconds.labels(namespace),
-            )
-            self._keep(self._upstream, key, pair)
-        pair[0].inc()
-        pair[1].observe(seconds)
+        labels = (namespace,)
+        self._count(
+            self._upstream, self.upstream_requests, self.upstream_seconds, labels, status, seconds
+        )
 
     @staticmethod
-    def _keep(kept: dict[Any, tuple[Any, Any]], key: Any, pair: tuple[Any, Any]) -> None:
-        """The series of a label set, looked up once (for the first `_MAX_SERIES` sets)."""
-        if len(kept) < _MAX_SERIES:
-            kept[key] = pair
+    def _count(
+        kept: dict[tuple[Any, ...], tuple[Any, Any]],
+        counter: Counter,
+        histogram: Histogram,
+        labels: tuple[str, ...],
+        status: int,
+        seconds: float,
+    ) -> None:
+        """`counter` (by `labels` and the status) counts one, `histogram` (by `labels`)
+        observes `seconds`; the series of a label set looked up once (for the first
+        `_MAX_SERIES` sets)."""
+        key = (*labels, status)
+        pair = kept.get(key)
+        if pair is None:
+            pair = (counter.labels(*labels, str(status)), histogram.labels(*labels))
+            if len(kept) < _MAX_SERIES:
+                kept[key] = pair
+        pair[0].inc()
+        pair[1].observe(seconds)
 
     def exposition(self) -> bytes:
         """The text exposition format: this process's figures, or every worker's summed."""

@@ -127,6 +127,6 @@ def as_answer(value: Any) -> Answer:
         response = value.response
         status, headers = gateway_status(response)
         return Answer(
-            status, response.content, response.headers.get("content-type"), headers=headers
+            status, response.content, answer_header(response, "content-type"), headers=headers
         )
     return json_answer(200, value)

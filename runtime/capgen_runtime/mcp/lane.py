@@ -1,8 +1,8 @@
 """A fast lane for the stateless streamable-HTTP adapter: a `tools/call` (without a progress
 token), a `tools/list`, an `initialize` or its `notifications/initialized` of the handshake era
-(2025-11-25 and before), and a `tools/list` of 2026-07-28, wanting a JSON answer, are served without the SDK's per-request
-transport, task group, streams and dispatcher, which cost more CPU than the tool's own work.
-Everything else goes to the SDK untouched.
+(2025-11-25 and before), and a `tools/list` of 2026-07-28, wanting a JSON answer, are served
+without the SDK's per-request transport, task group, streams and dispatcher, which cost more
+CPU than the tool's own work. Everything else goes to the SDK untouched.
 
 What it answers is the SDK's own answer, byte for byte: the request is admitted only where
 the SDK's checks (its era routing, DNS-rebinding check, Accept and Content-Type checks, its

@@ -16,6 +16,7 @@ from ..engine.redaction import Redactor
 from ..errors import CapabilityError, InvalidInput
 from ..model import Route
 from ..upstream.stream import OpenStream
+from ..upstream.transport import answer_header
 from ..web.problem import problem
 from ..web.streams import error_marker, stream_failure
 from .body import check_encoding
@@ -111,5 +112,5 @@ async def forward(request: Request, route: Route, service: Service) -> Response:
     return Response(
         service.redactor.binary(response.content),
         response.status_code,
-        media_type=response.headers.get("content-type"),
+        media_type=answer_header(response, "content-type"),
     )

@@ -21,7 +21,7 @@ from ..metrics import Metrics
 from ..model import Operation, Upstream
 from ..settings import MOCK_OPERATION_HEADER, Settings
 from ..upstream.request import PreparedRequest, prepare, prepare_forward
-from ..upstream.transport import AiohttpTransport, Direct, LazyRequestResponse
+from ..upstream.transport import AiohttpTransport, Direct, LazyRequestResponse, answer_header
 from .deadline import Deadlines, Expired
 from .decoding import ACCEPT_ENCODING
 from .direct import DirectWriter
@@ -315,7 +315,7 @@ class UpstreamClient:
             return None
         if attempt >= self.settings.retries:
             return None
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        retry_after = parse_retry_after(answer_header(response, "retry-after"))
         if retry_after is not None:
             return retry_after if retry_after <= self.settings.max_retry_after else None
         return self._backoff(attempt + 1)
