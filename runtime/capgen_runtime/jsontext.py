@@ -4,6 +4,7 @@ encoders made once: `json.dumps` with options makes a new encoder for every valu
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 from typing import Any
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -18,3 +19,8 @@ def compact(value: Any) -> str:
 def compact_finite(value: Any) -> str:
     """`compact`, refusing NaN and the infinities (ValueError), which JSON has not."""
     return _FINITE.encode(value)
+
+
+def json_text(text: str) -> str:
+    """`compact(text)` of a string: the string as a JSON string."""
+    return encode_basestring(text)

@@ -81,7 +81,24 @@ def from_response(
 
 
 def maps_whole_body(outputs: Sequence[Output]) -> bool:
-    """Every output is the whole upstream body (`$.`), untransformed."""
+    """Every output is the whole upstream body (`$.`), untransformed (worked out once for an
+    endpoint's outputs: a tuple, as the descriptors hold them)."""
+    if type(outputs) is not tuple:
+        return _whole(outputs)
+    known = _WHOLE.get(id(outputs))
+    if known is not None and known[0] is outputs:
+        return known[1]
+    whole = _whole(outputs)
+    if len(_WHOLE) < _REMEMBERED:
+        _WHOLE[id(outputs)] = (outputs, whole)  # held: the id stays this tuple's
+    return whole
+
+
+_WHOLE: dict[int, tuple[tuple[Output, ...], bool]] = {}
+_REMEMBERED = 4096
+
+
+def _whole(outputs: Sequence[Output]) -> bool:
     return bool(outputs) and all(
         (o.mapping or "").strip() in ("$", "$.") and not o.properties and o.value is None
         for o in outputs

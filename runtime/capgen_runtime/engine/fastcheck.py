@@ -6,6 +6,11 @@ proven valid", and the caller then runs jsonschema itself, which also words the 
 schema with any other keyword (`$ref`, `oneOf`, `const`, ...) compiles to None: jsonschema
 alone judges it. The cheap predicate is what a valid request pays; jsonschema's descent, per
 request, cost as much as the rest of the handler.
+
+The predicate is one Python expression, compiled once: a valid value costs one call, not a
+call per keyword and level. The schema's own text (property names, patterns, enum values,
+bounds) never enters the expression's source: each is a constant the expression reads from
+a table (`K[i]`). A schema nested too deep for Python's compiler compiles to None.
 """
 
 from __future__ import annotations
@@ -23,26 +28,23 @@ _ANNOTATIONS = frozenset(  # `format` too: Checker's validator asserts no format
     )
 )
 _SCALARS = (str, int, float, bool, type(None))
-_TYPES: dict[str, Check] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
-    "number": lambda v: type(v) in (int, float),
-    "boolean": lambda v: type(v) is bool,
-    "null": lambda v: v is None,
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
+_MAX_SOURCE = 200_000  # characters of one predicate's expression
+# each type's test of the value `{v}`
+_TYPES = {
+    "string": "isinstance({v}, str)",
+    "integer": "(type({v}) is int or (type({v}) is float and {v}.is_integer()))",
+    "number": "type({v}) in (int, float)",
+    "boolean": "type({v}) is bool",
+    "null": "{v} is None",
+    "object": "isinstance({v}, dict)",
+    "array": "isinstance({v}, list)",
 }
-_BOUNDS: dict[str, Callable[[Any, Any], bool]] = {
-    "minimum": lambda v, b: v >= b,
-    "maximum": lambda v, b: v <= b,
-    "exclusiveMinimum": lambda v, b: v > b,
-    "exclusiveMaximum": lambda v, b: v < b,
-}
-_LENGTHS: dict[str, tuple[type[str] | type[list[Any]], Callable[[int, int], bool]]] = {
-    "minLength": (str, lambda n, b: n >= b),
-    "maxLength": (str, lambda n, b: n <= b),
-    "minItems": (list, lambda n, b: n >= b),
-    "maxItems": (list, lambda n, b: n <= b),
+_BOUNDS = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}
+_LENGTHS = {
+    "minLength": ("str", ">="),
+    "maxLength": ("str", "<="),
+    "minItems": ("list", ">="),
+    "maxItems": ("list", "<="),
 }
 
 
@@ -52,89 +54,120 @@ class _Unsupported(Exception):
 
 def compile_check(schema: Any) -> Check | None:
     """The predicate of `schema`, or None when jsonschema alone must judge it."""
+    constants: list[Any] = []
     try:
-        return _compile(schema)
+        expression = _Writer(constants).schema(schema, "v", 0)
+        if len(expression) > _MAX_SOURCE:
+            return None
+        code = compile(f"lambda v: {expression}", "<fastcheck>", "eval")
+        check: Check = eval(code, {"__builtins__": _BUILTINS, "K": tuple(constants)})
     except (_Unsupported, re.error, TypeError, KeyError, AttributeError, ValueError):
         return None
+    except (RecursionError, SyntaxError, MemoryError):  # nested deeper than Python compiles
+        return None
+    return check
 
 
-def _compile(schema: Any) -> Check:
-    if schema is True:
-        return _always
-    if not isinstance(schema, Mapping):
-        raise _Unsupported
-    checks: list[Check] = []
-    for keyword, value in schema.items():
-        if keyword in _ANNOTATIONS or keyword.startswith("x-"):
-            continue
-        checks.append(_keyword(keyword, value, schema))
-    return _all(checks)
+# what the expressions call: nothing else is reachable from them
+_BUILTINS = {
+    "all": all,
+    "bool": bool,
+    "dict": dict,
+    "float": float,
+    "int": int,
+    "isinstance": isinstance,
+    "len": len,
+    "list": list,
+    "str": str,
+    "type": type,
+}
 
 
-def _keyword(keyword: str, value: Any, schema: Mapping[str, Any]) -> Check:
-    if keyword == "type":
-        return _type(value)
-    if keyword == "properties":
-        return _properties(value)
-    if keyword == "required":
-        names = tuple(value)
-        return lambda v: not isinstance(v, dict) or all(n in v for n in names)
-    if keyword == "additionalProperties":
-        return _additional(value, frozenset(schema.get("properties", ())))
-    if keyword == "items":
-        item = _compile(value)
-        return lambda v: not isinstance(v, list) or all(item(i) for i in v)
-    if keyword == "allOf":
-        return _all([_compile(part) for part in value])
-    if keyword == "enum":
-        return _enum(value)
-    if keyword == "pattern":
-        search = re.compile(value).search
-        return lambda v: not isinstance(v, str) or search(v) is not None
-    if keyword in _BOUNDS and type(value) in (int, float):
-        holds = _BOUNDS[keyword]
-        return lambda v: type(v) not in (int, float) or holds(v, value)
-    if keyword in _LENGTHS and type(value) is int:
-        kind, fits = _LENGTHS[keyword]
-        return lambda v: not isinstance(v, kind) or fits(len(v), value)
-    raise _Unsupported(keyword)
+class _Writer:
+    """Writes the expression of a schema; its text goes in as constants (`K[i]`)."""
+
+    def __init__(self, constants: list[Any]) -> None:
+        self.constants = constants
+
+    def constant(self, value: Any) -> str:
+        self.constants.append(value)
+        return f"K[{len(self.constants) - 1}]"
+
+    def schema(self, schema: Any, v: str, depth: int) -> str:
+        if schema is True:
+            return "True"
+        if not isinstance(schema, Mapping):
+            raise _Unsupported
+        tests = [
+            self.keyword(keyword, value, schema, v, depth)
+            for keyword, value in schema.items()
+            if keyword not in _ANNOTATIONS and not keyword.startswith("x-")
+        ]
+        return _conjunction(tests)
+
+    def keyword(
+        self, keyword: str, value: Any, schema: Mapping[str, Any], v: str, depth: int
+    ) -> str:
+        if keyword == "type":
+            names = [value] if isinstance(value, str) else list(value)
+            return "(" + " or ".join(_TYPES[name].format(v=v) for name in names) + ")"
+        if keyword == "properties":
+            return self.properties(value, v, depth)
+        if keyword == "required":
+            present = " and ".join(f"{self.constant(str(n))} in {v}" for n in value)
+            return f"(not isinstance({v}, dict) or ({present or 'True'}))"
+        if keyword == "additionalProperties":
+            return self.additional(value, frozenset(schema.get("properties", ())), v, depth)
+        if keyword == "items":
+            x = f"x{depth}"
+            return f"(not isinstance({v}, list) or all({self.schema(value, x, depth + 1)} for {x} in {v}))"
+        if keyword == "allOf":
+            return _conjunction([self.schema(part, v, depth) for part in value])
+        if keyword == "enum":
+            return self.enum(value, v)
+        if keyword == "pattern":
+            search = self.constant(re.compile(value).search)
+            return f"(not isinstance({v}, str) or {search}({v}) is not None)"
+        if keyword in _BOUNDS and type(value) in (int, float):
+            bound = self.constant(value)
+            return f"(type({v}) not in (int, float) or {v} {_BOUNDS[keyword]} {bound})"
+        if keyword in _LENGTHS and type(value) is int:
+            kind, holds = _LENGTHS[keyword]
+            return f"(not isinstance({v}, {kind}) or len({v}) {holds} {self.constant(value)})"
+        raise _Unsupported(keyword)
+
+    def properties(self, value: Mapping[str, Any], v: str, depth: int) -> str:
+        tests = []
+        for name, sub in value.items():
+            key = self.constant(name)
+            test = self.schema(sub, f"{v}[{key}]", depth)
+            if test != "True":
+                tests.append(f"({key} not in {v} or {test})")
+        return f"(not isinstance({v}, dict) or {_conjunction(tests)})"
+
+    def additional(self, value: Any, declared: frozenset[str], v: str, depth: int) -> str:
+        names = self.constant(declared)
+        if value is False:
+            return f"(not isinstance({v}, dict) or {names}.issuperset({v}))"
+        k, x = f"k{depth}", f"x{depth}"
+        test = self.schema(value, x, depth + 1)
+        return (
+            f"(not isinstance({v}, dict) or "
+            f"all({test} for {k}, {x} in {v}.items() if {k} not in {names}))"
+        )
+
+    def enum(self, value: Any, v: str) -> str:
+        if not all(type(option) in _SCALARS for option in value):
+            raise _Unsupported("enum")  # containers compare loosely in JSON Schema
+        options = [
+            f"(type({v}) is {self.constant(type(option))} and {v} == {self.constant(option)})"
+            for option in value
+        ]
+        return "(" + (" or ".join(options) or "False") + ")"
 
 
-def _type(value: Any) -> Check:
-    names = [value] if isinstance(value, str) else list(value)
-    tests = tuple(_TYPES[name] for name in names)  # KeyError: an unknown type name
-    return lambda v: any(test(v) for test in tests)
-
-
-def _properties(value: Mapping[str, Any]) -> Check:
-    compiled = tuple((name, _compile(sub)) for name, sub in value.items())
-    return lambda v: not isinstance(v, dict) or all(c(v[n]) for n, c in compiled if n in v)
-
-
-def _additional(value: Any, declared: frozenset[str]) -> Check:
-    if value is False:
-        return lambda v: not isinstance(v, dict) or all(k in declared for k in v)
-    extra = _compile(value)
-    return lambda v: not isinstance(v, dict) or all(
-        extra(item) for k, item in v.items() if k not in declared
-    )
-
-
-def _enum(value: Any) -> Check:
-    if not all(type(option) in _SCALARS for option in value):
-        raise _Unsupported("enum")  # containers compare loosely in JSON Schema
-    options = tuple((type(option), option) for option in value)
-    return lambda v: any(type(v) is kind and v == option for kind, option in options)
-
-
-def _all(checks: list[Check]) -> Check:
-    if not checks:
-        return _always
-    if len(checks) == 1:
-        return checks[0]
-    together = tuple(checks)
-    return lambda v: all(check(v) for check in together)
-
-
-def _always(_: Any) -> bool:
-    return True
+def _conjunction(tests: list[str]) -> str:
+    tests = [test for test in tests if test != "True"]
+    if not tests:
+        return "True"
+    return tests[0] if len(tests) == 1 else "(" + " and ".join(tests) + ")"

@@ -187,7 +187,7 @@ class ToolContract:
             return result
         if result.structured_content is None:
             value = json_value(outcome)
-            if value is not NOT_MAPPED and depth(value) > MAX_DEPTH:  # the SDK cannot send it
+            if value is not NOT_MAPPED and _deep(value, outcome):  # the SDK cannot send it
                 message = f"the upstream's answer nests deeper than {MAX_DEPTH} levels"
                 return text_result(message, is_error=True)
             if value is not NOT_MAPPED:
@@ -204,6 +204,15 @@ class ToolContract:
             broken.content.extend(c for c in result.content if isinstance(c, types.TextContent))
             return broken
         return result
+
+
+def _deep(value: Any, outcome: Answer) -> bool:
+    """The value nests deeper than `MAX_DEPTH`. Its JSON text, the answer's content when that
+    was written from it (a built value's, or the body it was read from), takes two characters
+    a level at least: a short one cannot."""
+    if outcome.content and len(outcome.content) <= 2 * MAX_DEPTH:
+        return False
+    return depth(value) > MAX_DEPTH
 
 
 def json_value(outcome: Answer) -> Any:

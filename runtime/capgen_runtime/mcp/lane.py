@@ -66,6 +66,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..web.guard import answer
+from .results import text_result_wire
 from .server import ToolCalls
 
 # the SDK's dispatcher logs a handler's unexpected exception under its own name
@@ -74,6 +75,7 @@ _METHODS = frozenset({"tools/call", "tools/list", "initialize"})
 _INITIALIZED = "notifications/initialized"
 # what is answered the same to the same params: its result kept, serialised
 _KEPT_METHODS = frozenset({"tools/list", "initialize"})
+_HINTED = "tools/call"  # a cache hint on calls: the runner adds it to each result
 _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 # bytes of listings kept (distinct revisions and params); more are served, not kept
 _KEPT = 16 * 1024 * 1024
@@ -202,11 +204,12 @@ class Lane:
         assert self.calls is not None
         try:
             result = await self.calls.invoke(name, arguments)
-            shaped = self.shaper._serialize("tools/call", version, result)
+            wire = None if _HINTED in self.server.cache_hints else text_result_wire(result, version)
+            shaped = self.shaper._serialize("tools/call", version, result) if wire is None else {}
         except Exception as exc:
             failed = _error(request_id, exc, "tools/call")
             return failed.model_dump_json(by_alias=True, exclude_unset=True).encode()
-        return _framed(request_id, pydantic_core.to_json(shaped))
+        return _framed(request_id, pydantic_core.to_json(shaped) if wire is None else wire)
 
     async def _modern(self, request: Request, body: bytes, send: Send) -> bool:
         """A 2026-07-28 `tools/list` that passes the SDK's checks, from the kept pages (its

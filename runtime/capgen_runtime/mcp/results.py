@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 
 import mcp.types as types
+import pydantic_core
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from ..engine import Answer
 from ..engine.redaction import Redactor
@@ -53,3 +55,35 @@ def tool_result(outcome: Answer, redactor: Redactor, rule: BinaryRule) -> types.
     if media == "text/event-stream":
         return stream_result(outcome, redactor)
     return text_result(redactor.text(outcome.text), is_error=outcome.is_error)
+
+
+def text_result_wire(result: types.CallToolResult, version: str) -> bytes | None:
+    """What the SDK's runner makes of a handshake-era call result of one plain text block (no
+    `_meta`, no annotations) and its structured content, serialised: the fields the revision's
+    result schema keeps, in its order (`_meta`, `content`, `isError`, `structuredContent`; a
+    text block's `text`, `type`), each value as `pydantic_core.to_json` writes it; None for
+    any other result, which the runner shapes (tests/unit/test_lane_results.py compares the
+    two)."""
+    if version in MODERN_PROTOCOL_VERSIONS or type(result) is not types.CallToolResult:
+        return None
+    content = result.content
+    if result.meta is not None or len(content) != 1 or type(content[0]) is not types.TextContent:
+        return None
+    block = content[0]
+    if block.meta is not None or block.annotations is not None:
+        return None
+    try:  # text the runner cannot write either (a lone surrogate) is left to it, to fail there
+        text = pydantic_core.to_json(block.text)
+        structured = result.structured_content
+        written = (
+            None if structured is None else pydantic_core.to_json(structured, inf_nan_mode="null")
+        )
+    except pydantic_core.PydanticSerializationError:
+        return None
+    parts = [b'{"content":[{"text":', text, b',"type":"text"}]']
+    if result.is_error is not None:
+        parts.append(b',"isError":true' if result.is_error else b',"isError":false')
+    if written is not None:
+        parts += (b',"structuredContent":', written)
+    parts.append(b"}")
+    return b"".join(parts)

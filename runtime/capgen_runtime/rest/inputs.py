@@ -4,9 +4,12 @@ checked against before anything is sent upstream."""
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.datastructures import QueryParams
+from starlette.requests import ClientDisconnect, Request, cookie_parser
+from starlette.types import Message, Receive, Scope
 
 from ..engine.contract import Checker, coerce
 from ..errors import CapabilityError, InvalidInput, InvalidRequest
@@ -23,13 +26,86 @@ class TooLarge(CapabilityError):
         super().__init__(f"request body is larger than {limit} bytes")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
+class Incoming:
+    """A REST request as an operation reads it: its headers by lower-case name (the first of
+    each, as Starlette's `Headers.get` gives it), found in one pass over the scope; its query
+    and cookies parsed when first read; its body read from the ASGI `receive`, or through the
+    Starlette request (`given`) a route's dependencies may have read it from already."""
+
+    __slots__ = ("_cookies", "_headers", "_query", "given", "receive", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive, given: Request | None = None) -> None:
+        self.scope, self.receive, self.given = scope, receive, given
+        self._headers: dict[str, str] | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            found: dict[str, str] = {}
+            for name, value in self.scope["headers"]:
+                key = name.decode("latin-1").lower()
+                if key not in found:
+                    found[key] = value.decode("latin-1")
+            self._headers = found
+        return self._headers
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = self.scope.get("path_params", {})
+        return params
+
+    @property
+    def query_params(self) -> QueryParams:
+        if self._query is None:
+            self._query = QueryParams(self.scope["query_string"])
+        return self._query
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            cookie = self.headers.get("cookie")
+            self._cookies = cookie_parser(cookie) if cookie else {}
+        return self._cookies
+
+    def request(self) -> Request:
+        """The Starlette request of the same exchange."""
+        return self.given or Request(self.scope, self.receive)
+
+    async def chunks(self, first: Message | None = None) -> AsyncIterator[bytes]:
+        """The body's pieces as they arrive (from `first`, a message received already);
+        ClientDisconnect when the caller is gone first."""
+        if self.given is not None:
+            async for chunk in self.given.stream():
+                yield chunk
+            return
+        message = first or await self.receive()
+        while True:
+            if message["type"] == "http.request":
+                yield message.get("body", b"")
+                if not message.get("more_body", False):
+                    return
+            elif message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            message = await self.receive()
+
+
+async def read_body(incoming: Incoming, limit: int) -> bytes:
+    declared = incoming.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TooLarge(limit)
+    first = None
+    if incoming.given is None:  # most bodies come in one message: taken as it is
+        first = await incoming.receive()
+        if first["type"] == "http.request" and not first.get("more_body", False):
+            body: bytes = first.get("body", b"")
+            if len(body) > limit:
+                raise TooLarge(limit)
+            return body
     chunks, size = [], 0
     try:
-        async for chunk in request.stream():
+        async for chunk in incoming.chunks(first):
             size += len(chunk)
             if size > limit:
                 raise TooLarge(limit)
@@ -53,7 +129,7 @@ class RouteInputs:
 
 
 async def extract_inputs(
-    request: Request, plan: RouteInputs, limit: int, hidden: frozenset[str]
+    request: Incoming, plan: RouteInputs, limit: int, hidden: frozenset[str]
 ) -> dict[str, Any]:
     """Collect the inputs of a REST request; `hidden` are where inbound credentials travel
     (lower-case header names, `?name` for query keys), never read as inputs."""
@@ -94,20 +170,35 @@ class RouteContract:
     def __init__(self, route: Route) -> None:
         self.inputs = tuple(i for i in route.endpoint.inputs if checked(i))
         self.checker = Checker(object_schema(self.inputs)) if self.inputs else None
+        # each input with whether its value is read as it is (`typed` would not change it)
+        self.plan = tuple((i, _as_given(i)) for i in self.inputs)
 
     def check(self, values: dict[str, Any]) -> None:
         if self.checker is None:
             return
-        instance = {
-            item.name: typed(item, values[item.name])
-            for item in self.inputs
-            if item.name in values and not isinstance(values[item.name], RawBody)
-        }
-        raw = {i.name for i in self.inputs if isinstance(values.get(i.name), RawBody)}
+        instance: dict[str, Any] = {}
+        raw: set[str] = set()
+        for item, as_given in self.plan:
+            name = item.name
+            if name in values:
+                value = values[name]
+                if isinstance(value, RawBody):
+                    raw.add(name)
+                else:
+                    instance[name] = value if as_given else typed(item, value)
         offences = self.checker.offences(instance)
+        if not offences:
+            return
         problems = [line for name, line in offences if name not in raw]
         if problems:
             raise InvalidInput(f"invalid input: {'; '.join(problems)}", problems)
+
+
+def _as_given(item: Input) -> bool:
+    """`typed` leaves every value of this input as it is."""
+    return item.location in ("body", "argument") or (
+        item.type not in ("integer", "number", "boolean", "array")
+    )
 
 
 def checked(item: Input) -> bool:
@@ -127,7 +218,7 @@ def typed(item: Input, value: Any) -> Any:
 
 def _input_value(
     item: Input,
-    request: Request,
+    request: Incoming,
     body: Any,
     values: dict[str, Any],
     hidden: frozenset[str],
@@ -144,7 +235,8 @@ def _input_value(
             return found or None
         return found[0] if found else None
     if location == "header":
-        return None if item.name.lower() in hidden else request.headers.get(item.name)
+        name = item.name.lower()
+        return None if name in hidden else request.headers.get(name)
     if location == "cookie":
         return request.cookies.get(item.name)
     if location == "environment":

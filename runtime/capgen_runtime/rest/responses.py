@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 
 import anyio
 import httpx
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from ..engine import Answer, Service
@@ -20,7 +19,7 @@ from ..upstream.transport import answer_header
 from ..web.problem import problem
 from ..web.streams import error_marker, stream_failure
 from .body import check_encoding
-from .inputs import read_body
+from .inputs import Incoming, read_body
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +89,11 @@ async def relay(stream: OpenStream, redactor: Redactor) -> AsyncIterator[bytes]:
         yield error_marker(stream.media_type, *failure)
 
 
-async def forward(request: Request, route: Route, service: Service) -> Response:
+async def forward(incoming: Incoming, route: Route, service: Service) -> Response:
     """SEMANTICS §7.9: the request relayed to the upstream, trusted headers and body only."""
     target = route.endpoint.forward
     assert target is not None
+    request = incoming.request()
     try:
         rest = ""
         if target.path_variable:
@@ -103,7 +103,7 @@ async def forward(request: Request, route: Route, service: Service) -> Response:
         check_encoding(request.scope)
         trusted = {h.lower() for h in target.trusted_headers}
         headers = {k: v for k, v in request.headers.items() if k.lower() in trusted}
-        body = await read_body(request, service.settings.max_request_bytes)
+        body = await read_body(incoming, service.settings.max_request_bytes)
         response = await service.client(target.upstream).forward(
             request.method, rest, headers, body
         )

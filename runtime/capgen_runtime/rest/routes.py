@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..engine import EXCHANGE, Answer, Exchange, Service, as_answer
 from ..errors import CapabilityError
 from ..model import Route
-from .inputs import RouteContract, RouteInputs, TooLarge, extract_inputs
+from .inputs import Incoming, RouteContract, RouteInputs, TooLarge, extract_inputs
 from .responses import error_response, forward, to_response
 
 _VARIABLE = re.compile(r"\{(\w+)(:path)?\}")
@@ -50,6 +50,10 @@ class OperationHandler:
         self.method = route.handler if route.handler in service.replaced else None
 
     async def __call__(self, request: Request) -> Response:
+        """The endpoint FastAPI calls (a route with dependencies)."""
+        return await self.respond(Incoming(request.scope, request.receive, request))
+
+    async def respond(self, request: Incoming) -> Response:
         if self.route.endpoint.forward is not None:
             return await forward(request, self.route, self.service)
         try:
@@ -107,7 +111,7 @@ def _direct(handler: OperationHandler) -> ASGIApp:
     with the same handlers, so an exception raised here is answered as it would be there."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        response = await handler(Request(scope, receive, send))
+        response = await handler.respond(Incoming(scope, receive))
         await response(scope, receive, send)
 
     return app

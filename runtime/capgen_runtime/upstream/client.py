@@ -86,6 +86,11 @@ class UpstreamClient:
         )
         self._direct = DirectWriter(self._http, self.base_url) if self._transport else None
         self._deadlines = Deadlines(settings.total_timeout)
+        # what a direct request's answer is read by, for each way of asking for a stream
+        self._readers = {
+            stream: functools.partial(self._read_whole, stream)
+            for stream in (False, True, "always")
+        }
 
     async def __aenter__(self) -> UpstreamClient:
         return self
@@ -232,25 +237,20 @@ class UpstreamClient:
         auth: httpx.Auth | None,
         stream: bool | Literal["always"] = False,
     ) -> httpx.Response | OpenStream:
-        response = await self._open(request, auth, stream)
+        if isinstance(request, Direct):  # its body is read at once when it is whole as sent
+            assert self._transport is not None  # a direct form exists only with it
+            response = await self._transport.send(request, self._readers[stream])
+        else:
+            response = await self._open(request, auth)
         if response.is_closed:  # read whole by the transport (`_read_whole`)
             return response
         if _kept_open(stream, response.status_code, response.headers.get("content-type")):
             return OpenStream(response, self.settings.max_response_bytes, self._streamed)
         return await self._whole(response, request)
 
-    async def _open(
-        self,
-        request: httpx.Request | Direct,
-        auth: httpx.Auth | None,
-        stream: bool | Literal["always"] = False,
-    ) -> httpx.Response:
+    async def _open(self, request: httpx.Request, auth: httpx.Auth | None) -> httpx.Response:
         """The answer, its body still to read: straight from the transport unless an auth
-        flow (or a client given by the caller) needs httpx's own sending. A direct request's
-        body is read at once when it is whole as sent (`_read_whole`)."""
-        if isinstance(request, Direct):
-            assert self._transport is not None  # a direct form exists only with it
-            return await self._transport.send(request, functools.partial(self._read_whole, stream))
+        flow (or a client given by the caller) needs httpx's own sending."""
         if auth is None and self._transport is not None:
             response = await self._transport.handle_async_request(request)
             response.request = request

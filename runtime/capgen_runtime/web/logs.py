@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from ..engine.redaction import Redactor
-from ..jsontext import compact
+from ..jsontext import json_text
 from .problem import request_id
 
 FLUSH_SECONDS = 0.02
@@ -82,15 +82,12 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
         self.add(line, urgent=record.levelno >= logging.WARNING)
 
     def add(self, line: str, urgent: bool = False) -> None:
-        self.acquire()
-        try:
+        with self.lock:  # type: ignore[union-attr]  # made by Handler.__init__
             self.pending.append(line)
             self.size += len(line) + 1
             if not urgent and self.size < FLUSH_BYTES and self._flush_later():
                 return
             self.flush()
-        finally:
-            self.release()
 
     def _flush_later(self) -> bool:
         """A flush is (now) due within `FLUSH_SECONDS`; False outside an event loop."""
@@ -135,7 +132,7 @@ class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
         if self.second[0] != whole:
             self.second = (whole, time.strftime(TIME_FORMAT, time.localtime(now)))
         head, route = parts
-        rid = compact(request_id.get())
+        rid = json_text(request_id.get())
         self.add(
             f'{{"time": "{self.second[1]}", {head}, "request_id": {rid}, "status": {status}, '
             f'"duration_ms": {ms!r}, "bytes": {size}, "route": {route}}}'
