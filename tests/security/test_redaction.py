@@ -214,3 +214,30 @@ def test_a_secret_split_across_two_events_is_redacted_once_joined(
     assert "".join(e["response"] for e in events) == "the key is *** and more"
     if with_progress:
         assert "".join(notes) == "the key is *** and more"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=JSON_VALUES,
+    secrets=st.lists(st.text(min_size=4, max_size=8), min_size=1, max_size=3),
+    plant=st.booleans(),
+)
+def test_a_value_judged_by_its_json_text_is_redacted_as_string_by_string(
+    value: Any, secrets: list[str], plant: bool
+) -> None:
+    """`written_value` (the text read once) redacts what `value` (each string) redacts, for
+    secrets of any characters, planted in the value or not."""
+    redactor = Redactor(secrets)
+    if plant:
+        value = {"planted": f"a{secrets[0]}b", "k" + secrets[-1]: [value]}
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "surrogatepass"
+    )
+    assert redactor.written_value(value, text) == redactor.value(value)

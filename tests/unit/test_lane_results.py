@@ -23,11 +23,7 @@ RUNNER = ServerRunner(
     Server("oracle"), Connection.from_envelope(DEFAULT_NEGOTIATED_VERSION, None, None), None
 )
 JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, AnyStr, Generic
 from urllib.parse import quote, quote_plus
 
+from ..jsontext import compact
+
 MIN_LENGTH = 4
 MASK = "***"
 _PATH_SAFE = ":@!$&'()*+,=-._~"  # request.py's segment characters
@@ -51,6 +53,8 @@ class Redactor:
         # longest first: a form that contains another is replaced whole
         self.texts = tuple(sorted(values, key=lambda v: (-len(v), v)))
         self.raw = tuple(t.encode() for t in self.texts)
+        # every form is written in a JSON string as it is (nothing in it JSON escapes)
+        self._verbatim = all(compact(t)[1:-1] == t for t in self.texts)
 
     def __bool__(self) -> bool:
         return bool(self.texts)
@@ -78,6 +82,15 @@ class Redactor:
         if isinstance(value, dict):
             return {self.text(str(k)): self.value(v) for k, v in value.items()}
         return value
+
+    def written_value(self, value: Any, text: bytes) -> Any:
+        """`value(value)`, where `text` is the value's JSON as capgen wrote it (its strings
+        escaped only where JSON must: `json.dumps(..., ensure_ascii=False)`): a string holding
+        a secret holds it in that text too, unless a secret has a character JSON escapes.
+        No secret in the text, none to redact in the value."""
+        if self._verbatim and not any(secret in text for secret in self.raw):
+            return value
+        return self.value(value)
 
     def pieces(self, pieces: Sequence[str]) -> list[str]:
         """`pieces` redacted as their concatenation is: a secret that spans pieces becomes

@@ -191,7 +191,9 @@ class ToolContract:
                 message = f"the upstream's answer nests deeper than {MAX_DEPTH} levels"
                 return text_result(message, is_error=True)
             if value is not NOT_MAPPED:
-                result.structured_content = structured(redactor.value(value), self.wrapped)
+                result.structured_content = structured(
+                    _redacted(value, outcome, redactor), self.wrapped
+                )
             elif not self.wrapped:
                 media = self.binary.advertised(outcome) or "application/octet-stream"
                 result.structured_content = {"mimeType": media, "size": len(outcome.content)}
@@ -204,6 +206,14 @@ class ToolContract:
             broken.content.extend(c for c in result.content if isinstance(c, types.TextContent))
             return broken
         return result
+
+
+def _redacted(value: Any, outcome: Answer, redactor: Redactor) -> Any:
+    """The value with every secret redacted; a value capgen built is judged by its JSON text
+    (the answer's content), read once, instead of string by string."""
+    if outcome.value is value:
+        return redactor.written_value(value, outcome.content)
+    return redactor.value(value)
 
 
 def _deep(value: Any, outcome: Answer) -> bool:

@@ -80,7 +80,7 @@ _TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
 # bytes of listings kept (distinct revisions and params); more are served, not kept
 _KEPT = 16 * 1024 * 1024
 # the headers the SDK's checks read, and how many passing sets of them are remembered
-_CHECKED = ("content-type", "host", "origin", "accept")
+_CHECKED_NAMES = (b"content-type", b"host", b"origin", b"accept")
 _ADMITTED = 256
 
 
@@ -132,11 +132,12 @@ class Lane:
 
     async def answer(self, scope: Scope, receive: Receive, send: Send, body: bytes) -> bool:
         """Serve the request if it is one the lane takes; False (nothing sent) otherwise."""
-        version = _version(scope)
-        if version is None:
+        read = _version(scope)
+        if read is None:
             return False
+        version, checked = read
         request = Request(scope, receive)
-        if not await self._admitted(request):
+        if not await self._admitted(request, checked):
             return False  # the SDK answers it (and logs why)
         if version in MODERN_PROTOCOL_VERSIONS:
             return await self._modern(request, body, send)
@@ -167,11 +168,10 @@ class Lane:
         await _send_json(send, content if isinstance(content, bytes) else content.encode())
         return True
 
-    async def _admitted(self, request: Request) -> bool:
+    async def _admitted(self, request: Request, key: tuple[str | None, ...]) -> bool:
         """The SDK's header checks pass (its DNS-rebinding and Content-Type check, an Accept
-        that takes JSON): functions of four headers, so a passing set is remembered."""
-        headers = request.headers
-        key = tuple(headers.get(name) for name in _CHECKED)
+        that takes JSON): functions of four headers (`key`, the first of each), so a passing
+        set is remembered."""
         if key in self.admitted:
             return True
         if await self.security.validate_request(request, is_post=True) is not None:
@@ -298,16 +298,20 @@ async def _send_json(send: Send, body: bytes, status: int = 200) -> None:
     await answer(send, status, headers, body)
 
 
-def _version(scope: Scope) -> str | None:
+def _version(scope: Scope) -> tuple[str, tuple[str | None, ...]] | None:
     """The protocol revision of a request the lane may take, from its headers: a JSON body
     (the SDK's Content-Type checks pass it), a version the SDK serves (none is the default)
-    given once, a plain Content-Length; None for anything else."""
+    given once, a plain Content-Length; None for anything else. With it, the first value of
+    each header the SDK's checks read (`_CHECKED_NAMES`), as Starlette's `Headers.get` gives it."""
     version: str | None = None
     seen = set()
+    checked: dict[bytes, str] = {}
     for name, value in scope["headers"]:
         if name in seen and name in (b"mcp-protocol-version", b"content-type"):
             return None
         seen.add(name)
+        if name in _CHECKED_NAMES and name not in checked:
+            checked[name] = value.decode("latin-1")
         if name == b"mcp-protocol-version":
             version = value.decode("latin-1")
             if version not in HANDSHAKE_PROTOCOL_VERSIONS + MODERN_PROTOCOL_VERSIONS:
@@ -319,7 +323,8 @@ def _version(scope: Scope) -> str | None:
             return None
     if b"content-type" not in seen:
         return None
-    return version or DEFAULT_NEGOTIATED_VERSION
+    key = tuple(checked.get(name) for name in _CHECKED_NAMES)
+    return version or DEFAULT_NEGOTIATED_VERSION, key
 
 
 _ENVELOPE = frozenset({"jsonrpc", "id", "method", "params"})
