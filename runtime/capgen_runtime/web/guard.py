@@ -31,6 +31,7 @@ class GuardMiddleware:
         self.guard = guard
         self.open_paths = open_paths  # answered without credentials (health, the API docs)
         self.open_prefix = open_prefix  # and what is under it (the docs' scripts)
+        self.metadata = guard.metadata() if guard is not None else None  # RFC 9728, oauth2
 
     def _open(self, path: str) -> bool:
         return path in self.open_paths or (
@@ -43,16 +44,17 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        metadata = guard.metadata()
+        metadata = self.metadata
         if metadata is not None and (path == METADATA_PATH or path.startswith(METADATA_PATH + "/")):
             # RFC 9728 §3.1: also at the well-known path of the resource (`.../mcp`)
             await answer(send, 200, [(b"content-type", b"application/json")], metadata)
             return
-        if _repeated_credentials(scope, guard):
+        found = _credential_headers(scope, guard)
+        if found is None:
             body = problem_body(400, "credentials given more than once")
             await answer(send, 400, [_PROBLEM], body)
             return
-        status, challenges = await guard.verdict(scope)
+        status, challenges = await guard.verdict(scope, found)
         if status == 200:
             await self.app(scope, receive, send)
             return
@@ -66,16 +68,21 @@ class GuardMiddleware:
 _PROBLEM = (b"content-type", MEDIA_TYPE.encode())
 
 
-def _repeated_credentials(scope: Scope, guard: Guard) -> bool:
-    """Two Authorization (or API-key) headers: which one counts would be a guess."""
+def _credential_headers(scope: Scope, guard: Guard) -> dict[str, str | None] | None:
+    """The headers credentials travel in (lower-case names; None for one not given), read in
+    one pass; None when one is given twice (two Authorization headers: which one counts would
+    be a guess)."""
     names = guard.hidden_headers
+    found: dict[str, str | None] = dict.fromkeys(n.decode("latin-1") for n in names)
     seen: set[bytes] = set()
-    for name, _ in scope.get("headers", ()):
-        if name in names:
-            if name in seen:
-                return True
-            seen.add(name)
-    return False
+    for name, value in scope.get("headers", ()):
+        lowered = name.lower()
+        if lowered in names:
+            if lowered in seen:
+                return None
+            seen.add(lowered)
+            found[lowered.decode("latin-1")] = value.decode("latin-1")
+    return found
 
 
 async def answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: Any) -> None:

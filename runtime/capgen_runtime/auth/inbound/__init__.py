@@ -34,9 +34,12 @@ class Guard:
     credentials: tuple[Credential, ...]
     realm: str
 
-    async def verdict(self, scope: Scope) -> tuple[int, list[str]]:
-        """200, or the status and WWW-Authenticate challenges of a refused request."""
-        presented = Presented(scope)
+    async def verdict(
+        self, scope: Scope, known: Mapping[str, str | None] | None = None
+    ) -> tuple[int, list[str]]:
+        """200, or the status and WWW-Authenticate challenges of a refused request (`known`:
+        headers already read, as `Presented` takes them)."""
+        presented = Presented(scope, known)
         verdicts = []
         for credential in self.credentials:
             verdict = await credential.verdict(presented)

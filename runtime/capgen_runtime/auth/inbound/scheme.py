@@ -27,12 +27,17 @@ class Presented:
     sent (path and query, which digest signs); each read from the request's scope when a
     scheme first asks for it (a bearer token needs one header, not all of them)."""
 
-    def __init__(self, scope: Mapping[str, Any]) -> None:
+    def __init__(
+        self, scope: Mapping[str, Any], known: Mapping[str, str | None] | None = None
+    ) -> None:
         self.scope = scope
         self.method: str = scope.get("method", "GET")
+        self.known = known or {}  # headers read already (lower-case names; None: not given)
 
     def header(self, name: str) -> str | None:
         """One header's value (`name` in lower case), the last given as in `headers`."""
+        if name in self.known:
+            return self.known[name]
         if "headers" in self.__dict__:
             return self.headers.get(name)
         wanted, found = name.encode("latin-1"), None
