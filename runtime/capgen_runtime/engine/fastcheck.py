@@ -114,7 +114,7 @@ class _Writer:
         if keyword == "properties":
             return self.properties(value, v, depth)
         if keyword == "required":
-            present = " and ".join(f"{self.constant(str(n))} in {v}" for n in value)
+            present = " and ".join(f"{self.constant(n)} in {v}" for n in value)
             return f"(not isinstance({v}, dict) or ({present or 'True'}))"
         if keyword == "additionalProperties":
             return self.additional(value, frozenset(schema.get("properties", ())), v, depth)
