@@ -205,7 +205,7 @@ class Lane:
         try:
             result = await self.calls.invoke(name, arguments)
             wire = None if _HINTED in self.server.cache_hints else text_result_wire(result, version)
-            shaped = self.shaper._serialize("tools/call", version, result) if wire is None else {}
+            shaped = self.shaper._serialize("tools/call", version, result) if wire is None else None
         except Exception as exc:
             failed = _error(request_id, exc, "tools/call")
             return failed.model_dump_json(by_alias=True, exclude_unset=True).encode()

@@ -73,15 +73,13 @@ def _credential_headers(scope: Scope, guard: Guard) -> dict[str, str | None] | N
     one pass; None when one is given twice (two Authorization headers: which one counts would
     be a guess)."""
     names = guard.hidden_headers
-    found: dict[str, str | None] = dict.fromkeys(n.decode("latin-1") for n in names)
-    seen: set[bytes] = set()
+    found: dict[str, str | None] = dict.fromkeys(names.values())
     for name, value in scope.get("headers", ()):
-        lowered = name.lower()
-        if lowered in names:
-            if lowered in seen:
+        key = names.get(name.lower())
+        if key is not None:
+            if found[key] is not None:
                 return None
-            seen.add(lowered)
-            found[lowered.decode("latin-1")] = value.decode("latin-1")
+            found[key] = value.decode("latin-1")
     return found
 
 

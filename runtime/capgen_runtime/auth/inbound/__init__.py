@@ -56,9 +56,9 @@ class Guard:
         return frozenset(credential.place for credential in self.credentials)
 
     @cached_property
-    def hidden_headers(self) -> frozenset[bytes]:
-        """The header names among `hidden`, as they arrive."""
-        return frozenset(n.encode("latin-1") for n in self.hidden if not n.startswith("?"))
+    def hidden_headers(self) -> dict[bytes, str]:
+        """The header names among `hidden`, as they arrive (lower case), with their text."""
+        return {n.encode("latin-1"): n for n in self.hidden if not n.startswith("?")}
 
     def metadata(self) -> dict[str, Any] | None:
         """RFC 9728 metadata, for a scheme that has it (oauth2)."""
