@@ -76,6 +76,8 @@ def direct_timeout(timeout: Mapping[str, float | None]) -> aiohttp.ClientTimeout
     return _client_timeout(None, timeout.get("connect"), None)
 
 
+# the headers aiohttp would write of its own accord, which httpx decides: never added
+_AUTOMATIC = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 §5.6.2
 _FIELD_VALUE = re.compile(rb"[^\x00\r\n]*")
 
@@ -130,13 +132,15 @@ async def _whole(response: aiohttp.ClientResponse, watch: Watch) -> bytes:
     goes back to the pool once the request is written whole (as aiohttp's `read` does)."""
     chunks = []
     try:
-        with _mapped(None):
-            while chunk := await response.content.readany():
-                chunks.append(chunk)
-                watch.renew()
-            await response.wait_for_close()
-    except BaseException:
+        while chunk := await response.content.readany():
+            chunks.append(chunk)
+            watch.renew()
+        await response.wait_for_close()
+    except (TimeoutError, aiohttp.ClientError) as exc:  # as `_mapped` maps them
         response.close()  # half read: the connection is not used again
+        raise _translated(exc, None) from None
+    except BaseException:
+        response.close()
         raise
     return b"".join(chunks)
 
@@ -272,7 +276,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=False,  # httpx decodes, so the size limit counts decoded bytes
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
             trust_env=False,
         )
         return self._session
@@ -350,11 +353,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         request: httpx.Request | None,
     ) -> _Answer:
         session = self._session or self._open()
+        # aiohttp adds none of these when the request has it; when it has not, none is added
+        skip = [name for name in _AUTOMATIC if name not in headers] or None
         try:
             response = await session.request(
                 method,
                 URL(url, encoded=True),  # sent exactly as the request builder wrote it
                 headers=headers,
+                skip_auto_headers=skip,
                 data=data,
                 allow_redirects=False,
                 compress=None,
