@@ -9,7 +9,7 @@ makes a temporary one).
 What every request records (its count by status and its duration, and the same of its upstream
 answer) is kept, in one process, as plain numbers (`Tally`) that the registry reads when it is
 collected: prometheus_client's Counter and Histogram take a lock per value and look for the
-bucket in Python, about a tenth of a proxied request's own CPU for the four updates. The
+bucket in Python, about 7% of a proxied request's own CPU for the four updates. The
 exposition is the same text either way (tests/unit/test_metrics.py compares them).
 """
 
