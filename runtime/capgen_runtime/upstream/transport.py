@@ -145,7 +145,7 @@ async def _whole(response: aiohttp.ClientResponse, watch: Watch) -> bytes:
     return b"".join(chunks)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__
 class _Answer:
     response: aiohttp.ClientResponse
     status: int
@@ -232,7 +232,7 @@ def answer_header(response: httpx.Response, name: str) -> str | None:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # made per request: not frozen, whose fields are slower to set
 class Direct:
     """A request as httpx would write it (`direct.py` decides when that is exact), and how to
     build the httpx request itself should anyone ask for it."""
