@@ -37,14 +37,20 @@ class Deadlines:
         (`renew` starts the span again)."""
         if self.seconds is None:
             return _UNWATCHED
-        task = asyncio.current_task()
-        if task is None:
-            raise RuntimeError("an upstream call's deadline needs a running task")
-        loop = task.get_loop()
-        if loop is not self._loop:  # the first call in this event loop
-            self._loop, self._timer = loop, None
-            self._calls.clear()
-            self._expired.clear()
+        loop = self._loop
+        # the task running in this client's loop, asked of that loop: `current_task()` would
+        # first look the running loop up, which costs a system call (getpid) on Python 3.11
+        task = asyncio.current_task(loop) if loop is not None else None
+        if task is None:  # the first call, or the first in another event loop
+            task = asyncio.current_task()
+            if task is None:
+                raise RuntimeError("an upstream call's deadline needs a running task")
+            loop = task.get_loop()
+            if loop is not self._loop:
+                self._loop, self._timer = loop, None
+                self._calls.clear()
+                self._expired.clear()
+        assert loop is not None
         self._start(task, loop)
         return Watch(self, task)
 
