@@ -4,9 +4,13 @@ Compiling the Jinja templates is a fixed cost of every cold build or check (abou
 check of a large spec) that depends on nothing in the spec, and reading the spec's YAML needs
 none of the modules the pipeline imports before it (pydantic, the semantics: another tenth).
 When capgen runs as a command and no cache of compiled templates is on (`CAPGEN_NO_CACHE`, a
-clean CI machine), the pipeline forks one helper process as it starts on its first spec. The
-helper loads the spec as `loader.parse_text` does and sends the plain data and the places of its
-nodes back through a pipe, then compiles every template into Jinja's bytecode and sends that.
+clean CI machine), one helper process is forked: by the command line as soon as it knows the
+one spec of a `build` or `check` (the helper imports the loader and Jinja itself), else by the
+pipeline as it starts on its first spec. A helper the command turns out not to need (its
+output was current) is stopped as the command ends.
+
+The helper loads the spec as `loader.parse_text` does and sends the plain data and the places of
+its nodes back through a pipe, then compiles every template into Jinja's bytecode and sends that.
 The command's own process imports its stages meanwhile, takes the document when the text it
 reads itself is the text the helper read (else it parses it itself), and hands the bytecode to
 the Jinja environment as any bytecode cache would, where Jinja checks each template's source
@@ -20,16 +24,19 @@ average says is free.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import marshal
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from .cache import cache_dir
 from .diagnostics import Diagnostics
 from .reading import read_regular_file
 from .workers import available_cores
@@ -54,19 +61,23 @@ def allow() -> None:
 
 
 def start(spec: Path, load: Load, compile_templates: Callable[[], dict[str, bytes]]) -> None:
-    """Fork the helper, once, when it can help: it reads `spec` with `load` (`parse_text`),
-    then runs `compile_templates` (Jinja bytecode by template key)."""
+    """Fork the helper, once, when it can help (no cache holds the templates compiled): it
+    reads `spec` with `load` (`parse_text`), then runs `compile_templates` (Jinja bytecode by
+    template key). A helper the command did not wait for is stopped as the command ends."""
     global _helper, _allowed
-    if not _allowed or _helper is not None or not _forkable():
+    if not _allowed or _helper is not None or cache_dir("jinja") is not None:
+        return
+    if not _forkable():
         return
     _allowed = False  # at most one helper per process
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the helper: never returns, never flushes the command's output
+    if pid == 0:  # the helper: never returns, never writes to the command's output
         os.close(read)
         _help(spec, load, compile_templates, write)
     os.close(write)
     _helper = _Helper(pid, os.fdopen(read, "rb"))
+    atexit.register(_helper.stop)
 
 
 def document(text: str) -> tuple[Any, dict[Pointer, tuple[int, int]]] | None:
@@ -111,6 +122,9 @@ def _help(
 ) -> None:
     code = 1
     try:
+        quiet = os.open(os.devnull, os.O_WRONLY)  # the command's output is not held open
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
         with os.fdopen(write, "wb") as pipe:
             _send(pipe, _load(spec, load))
             _send(pipe, compile_templates())
@@ -166,3 +180,13 @@ class _Helper:
             with suppress(OSError):
                 os.waitpid(self.pid, 0)
         return self.buckets
+
+    def stop(self) -> None:
+        """At exit: a helper still at work (the command needed nothing of it) is stopped."""
+        if self.buckets is not None:
+            return
+        self.buckets = {}
+        with suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        self.pipe.close()

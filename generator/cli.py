@@ -58,6 +58,14 @@ def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--strict", is_flag=True, help=help_text)(function)
 
 
+def _read_ahead(specs: tuple[Path, ...]) -> None:
+    """One command of the command line: its spec read ahead on another core (`ahead`), from
+    the start when it names one spec file."""
+    ahead.allow()
+    if len(specs) == 1:
+        pipeline.read_ahead(specs[0])
+
+
 def _session(
     strict: bool,
     warnings_as_errors: bool,
@@ -135,8 +143,8 @@ def build(
     check_only: bool,
 ) -> None:
     """Generate one package per spec into OUT (specs default to [tool.capgen] specs)."""
+    _read_ahead(specs)
     session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
-    ahead.allow()
     if check_only:
         sys.exit(session.check(session.specs(specs)))
     for outcome in session.run(batch.build_outcome, session.specs(specs), "building"):
@@ -168,8 +176,8 @@ def check(
     formatter: Formatter | None,
 ) -> None:
     """Regenerate in memory; exit 1 with a unified diff when OUT is stale."""
+    _read_ahead(specs)
     session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
-    ahead.allow()
     sys.exit(session.check(session.specs(specs)))
 
 

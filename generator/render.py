@@ -22,14 +22,7 @@ def environment() -> jinja2.Environment:
     return _environment(_bytecode_cache() or (_Received() if ahead.active() else None))
 
 
-def prepare(spec: Path, load: ahead.Load) -> None:
-    """Have `spec` read (with `load`) and the templates compiled on another core meanwhile
-    (`ahead`), when no cache holds the templates compiled."""
-    if cache_dir("jinja") is None:
-        ahead.start(spec, load, _compile_all)
-
-
-def _compile_all() -> dict[str, bytes]:
+def compile_templates() -> dict[str, bytes]:
     """Every template's bytecode by its key (in the helper process)."""
     captured = _Captured()
     env = _environment(captured)

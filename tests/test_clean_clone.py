@@ -50,6 +50,15 @@ def noting(formatter):
 sources.fingerprint = noting
 def report():
     counts = f"compiled={compiled[0]} fingerprinted={fingerprinted[0]} nodes={nodes[0]}"
+    helper = ahead._helper
+    alive = 0
+    if helper is not None:
+        try:
+            os.kill(helper.pid, 0)
+            alive = 1
+        except ProcessLookupError:
+            pass
+    counts += f" helper={int(helper is not None)} alive={alive}"
     print(f"probe: {counts}", file=sys.stderr)
 atexit.register(report)
 from generator.cli import main
@@ -163,6 +172,18 @@ def test_a_spec_the_helper_cannot_read_is_reported_as_without_it(tmp_path: Path)
         capgen("build", SPEC, "-o", "out", cwd=tmp_path, one_core=True)
     )
     assert probe(done)["nodes"] > 50  # read again here, where the diagnostic is reported
+
+
+def test_a_helper_the_command_did_not_need_is_stopped(tmp_path: Path) -> None:
+    """`build` of a package whose stamp says it is current reads nothing: the helper the
+    command line started for its spec is stopped and reaped at exit, not left running."""
+    (tmp_path / SPEC).write_bytes(SEED_SPEC.read_bytes())
+    first = capgen("build", SPEC, "-o", "out", cwd=tmp_path)
+    again = capgen("build", SPEC, "-o", "out", cwd=tmp_path)
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert probe(again)["nodes"] == 0  # current: the spec was not read here
+    assert probe(again)["helper"] == (1 if cores() >= 2 else 0)
+    assert probe(again)["alive"] == 0
 
 
 def test_no_helper_on_a_machine_without_a_free_core(monkeypatch: pytest.MonkeyPatch) -> None:
