@@ -25,6 +25,7 @@ average says is free.
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import marshal
 import multiprocessing
@@ -121,6 +122,7 @@ def _help(
     spec: Path, load: Load, compile_templates: Callable[[], dict[str, bytes]], write: int
 ) -> None:
     code = 1
+    gc.disable()  # one document built and sent, then the helper ends: nothing to collect
     try:
         quiet = os.open(os.devnull, os.O_WRONLY)  # the command's output is not held open
         os.dup2(quiet, 1)
