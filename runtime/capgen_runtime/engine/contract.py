@@ -111,9 +111,12 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
+COERCED = frozenset({"integer", "number", "boolean"})  # the types `coerce` reads text as
+
+
 def coerce(value: str, kind: str) -> Any:
-    """A text value (query, header, cookie, path) read as its declared scalar type; left as
-    text when it does not read as one, so the schema check names it."""
+    """A text value (query, header, cookie, path) read as its declared scalar type (one of
+    `COERCED`); left as text when it does not read as one, so the schema check names it."""
     if kind == "integer":
         try:
             return int(value)

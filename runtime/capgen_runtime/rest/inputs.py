@@ -11,7 +11,7 @@ from starlette.datastructures import QueryParams
 from starlette.requests import ClientDisconnect, Request, cookie_parser
 from starlette.types import Message, Receive, Scope
 
-from ..engine.contract import Checker, coerce
+from ..engine.contract import COERCED, Checker, coerce
 from ..errors import CapabilityError, InvalidInput, InvalidRequest
 from ..expr import jsonpath
 from ..model import Input, RawBody, Route
@@ -195,9 +195,10 @@ class RouteContract:
 
 
 def _as_given(item: Input) -> bool:
-    """`typed` leaves every value of this input as it is."""
+    """`typed` leaves every value of this input as it is: one `coerce` reads as text (an array
+    arrives as a list, whose items it may read)."""
     return item.location in ("body", "argument") or (
-        item.type not in ("integer", "number", "boolean", "array")
+        item.type not in COERCED and item.type != "array"
     )
 
 
