@@ -13,8 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,14 +40,23 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
 )
 
 
-@contextmanager
-def _mapped(request: httpx.Request | None) -> Iterator[None]:
-    try:
-        yield
-    except httpx.HTTPError:
-        raise
-    except (TimeoutError, aiohttp.ClientError) as exc:
-        raise _translated(exc, request) from None
+class _Mapped:
+    """aiohttp's errors raised in the block as httpx's (`_translated`), httpx's own as they are
+    (a class: a `@contextmanager` generator costs a proxied request more)."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: httpx.Request | None) -> None:
+        self.request = request
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if isinstance(error, (TimeoutError, aiohttp.ClientError)) and not isinstance(
+            error, httpx.HTTPError
+        ):
+            raise _translated(error, self.request) from None
 
 
 def _translated(exc: BaseException, request: httpx.Request | None) -> BaseException:
@@ -108,7 +116,7 @@ class _Body(httpx.AsyncByteStream):
         self._reads = reads  # each piece within the read timeout, when aiohttp does not time it
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _mapped(self._request):
+        with _Mapped(self._request):
             if self._reads is None:
                 async for chunk in self._response.content.iter_any():
                     yield chunk
@@ -132,15 +140,13 @@ async def _whole(response: aiohttp.ClientResponse, watch: Watch) -> bytes:
     goes back to the pool once the request is written whole (as aiohttp's `read` does)."""
     chunks = []
     try:
-        while chunk := await response.content.readany():
-            chunks.append(chunk)
-            watch.renew()
-        await response.wait_for_close()
-    except (TimeoutError, aiohttp.ClientError) as exc:  # as `_mapped` maps them
-        response.close()  # half read: the connection is not used again
-        raise _translated(exc, None) from None
+        with _Mapped(None):
+            while chunk := await response.content.readany():
+                chunks.append(chunk)
+                watch.renew()
+            await response.wait_for_close()
     except BaseException:
-        response.close()
+        response.close()  # half read: the connection is not used again
         raise
     return b"".join(chunks)
 
