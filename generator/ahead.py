@@ -28,19 +28,21 @@ import atexit
 import gc
 import hashlib
 import marshal
-import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from .cache import cache_dir
-from .diagnostics import Diagnostics
+from .cores import available_cores
 from .reading import read_regular_file
-from .workers import available_cores
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostics
 
 Pointer = tuple[str | int, ...]
 
@@ -50,7 +52,7 @@ class Loaded(Protocol):
     locations: Any
 
 
-Load = Callable[[str, Path, Diagnostics, str], Loaded | None]
+Load = Callable[[str, Path, "Diagnostics", str], Loaded | None]
 _allowed = False
 _helper: _Helper | None = None
 
@@ -103,12 +105,13 @@ def bytecode() -> dict[str, bytes]:
 
 
 def _forkable() -> bool:
-    return (
-        hasattr(os, "fork")
-        and threading.active_count() == 1
-        and multiprocessing.parent_process() is None
-        and _spare_core()
-    )
+    return hasattr(os, "fork") and threading.active_count() == 1 and not _worker() and _spare_core()
+
+
+def _worker() -> bool:
+    """A worker process of multiprocessing (which such a worker has imported)."""
+    found = sys.modules.get("multiprocessing")
+    return found is not None and found.parent_process() is not None
 
 
 def _spare_core() -> bool:
@@ -140,6 +143,8 @@ def _load(spec: Path, load: Load) -> tuple[str, Any, dict[Pointer, tuple[int, in
         text = read_regular_file(spec).decode("utf-8-sig")
     except (OSError, ValueError):
         return None
+    from .diagnostics import Diagnostics  # in the helper: the command may fork before it
+
     diagnostics = Diagnostics()
     loaded = load(text, spec, diagnostics, str(spec))
     if loaded is None or diagnostics.items:

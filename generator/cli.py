@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, ahead, batch, pipeline
+from . import __version__, ahead, batch, pipeline, readahead
 from .format import FORMATTERS, Formatter
 from .reporting import Session, migrate_specs, serve_spec
 from .spec import eras
@@ -63,7 +63,7 @@ def _read_ahead(specs: tuple[Path, ...]) -> None:
     the start when it names one spec file."""
     ahead.allow()
     if len(specs) == 1:
-        pipeline.read_ahead(specs[0])
+        readahead.start(specs[0])
 
 
 def _session(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__, ahead, incremental
+from . import __version__, incremental, readahead
 from .diagnostics import Diagnostics, Span
 from .format import DEFAULT_FORMATTER, Formatter
 from .reading import recording_reads
@@ -31,7 +31,6 @@ from .writer import (
 )
 
 if TYPE_CHECKING:
-    from .ahead import Loaded
     from .ir.model import Package
     from .spec.eras import Era
 
@@ -149,28 +148,8 @@ def generate(
         return _generate(spec_path, options or Options(), out_dir)
 
 
-def read_ahead(spec_path: Path) -> None:
-    """Have the spec read and the templates compiled on another core (`ahead`) while this
-    process imports its stages: the helper imports the loader and Jinja itself, so it can
-    start before this process has either."""
-    if spec_path.is_file():
-        ahead.start(spec_path, _parse_text, _compile_templates)
-
-
-def _parse_text(text: str, path: Path, diagnostics: Diagnostics, name: str) -> Loaded | None:
-    from .loader import parse_text
-
-    return parse_text(text, path, diagnostics, name)
-
-
-def _compile_templates() -> dict[str, bytes]:
-    from .render import compile_templates
-
-    return compile_templates()
-
-
 def _generate(spec_path: Path, options: Options, out_dir: Path | None) -> Result:
-    read_ahead(spec_path)  # unless the command line started it already
+    readahead.start(spec_path)  # unless the command line started it already
     from .format import format_sources, source_key
     from .render import render
     from .targets.package import plan

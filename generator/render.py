@@ -131,25 +131,29 @@ def quoted(text: str) -> str:
     return f'"{body}"'
 
 
+@lru_cache(maxsize=8192)  # a description reappears in the client, the service and adapters
 def docstring(text: str | None, indent: int = 0, width: int = 88) -> str:
     """Text safe inside a triple-quoted docstring, wrapped to `width` at `indent` spaces."""
     if not text:
         return ""
     safe = _in_docstring(text).strip()
     prefix = " " * indent
-    paragraphs = [p for p in safe.split("\n\n")]
-    wrapped = [
-        textwrap.fill(
-            " ".join(p.split()),
-            width=max(width - indent, 40),
-            subsequent_indent=prefix,
-            break_on_hyphens=False,
-            break_long_words=False,  # URLs stay whole
-        )
-        for p in paragraphs
-    ]
+    room = max(width - indent, 40)
+    wrapped = [_fill(" ".join(p.split()), room, prefix) for p in safe.split("\n\n")]
     joined = f"\n\n{prefix}".join(wrapped)
     return joined + " " if joined.endswith('"') else joined  # `""""` would end the docstring
+
+
+def _fill(paragraph: str, width: int, prefix: str) -> str:
+    if len(paragraph) <= width:  # one line: what textwrap would make of it
+        return paragraph
+    return textwrap.fill(
+        paragraph,
+        width=width,
+        subsequent_indent=prefix,
+        break_on_hyphens=False,
+        break_long_words=False,  # URLs stay whole
+    )
 
 
 def inline(text: object) -> str:

@@ -13,15 +13,9 @@ import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
+from .cores import available_cores
+
 MAX_WORKERS = 4
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def default_workers() -> int:

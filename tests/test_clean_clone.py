@@ -23,7 +23,7 @@ from tests import test_incremental as incremental
 from tests.conftest import ROOT, SEED_SPEC
 
 SPEC = "seed.yaml"
-# Runs `capgen` as the console script does (a helper forked whenever two cores are there, not
+# Runs `capgen` as the console script (`generator.launch`) does (a helper forked whenever two cores are there, not
 # only when the load average says one is free), and says at exit (stderr, last line) how many
 # templates and YAML nodes this process compiled and built itself, and whether capgen's own
 # sources were fingerprinted.
@@ -61,7 +61,7 @@ def report():
     counts += f" helper={int(helper is not None)} alive={alive}"
     print(f"probe: {counts}", file=sys.stderr)
 atexit.register(report)
-from generator.cli import main
+from generator.launch import main
 sys.argv[0] = "capgen"
 main()
 """
@@ -196,3 +196,25 @@ def test_no_helper_on_a_machine_without_a_free_core(monkeypatch: pytest.MonkeyPa
     assert ahead._spare_core()
     monkeypatch.setattr(ahead, "available_cores", lambda: 1)
     assert not ahead._spare_core()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["check", "a.yaml", "-o", "out"], "a.yaml"),
+        (["--debug", "build", "-o", "out", "--strict", "a.yaml"], "a.yaml"),
+        (["build", "--formatter", "black", "a.yaml", "--vendor-runtime"], "a.yaml"),
+        (["build", "--out=out", "a.yaml"], "a.yaml"),
+        (["build", "a.yaml", "b.yaml"], None),  # several specs: each is read in its turn
+        (["build"], None),  # the specs [tool.capgen] names
+        (["validate", "a.yaml"], None),
+        (["serve", "a.yaml"], None),
+        (["--help"], None),
+    ],
+)
+def test_the_console_script_guesses_the_one_spec_of_build_and_check(
+    args: list[str], expected: str | None
+) -> None:
+    from generator.launch import lone_spec
+
+    assert lone_spec(args) == (Path(expected) if expected else None)

@@ -168,8 +168,7 @@ def _functions(ctx: Context) -> tuple[ir.Function, ...]:
             ref = f"{aggregate.namespace}.{function.name}"
             endpoint, calls = build_endpoint(ctx, function, "aggregate", aggregate.namespace, ())
             endpoint = replace(endpoint, media_type=function.output_media_type)
-            const = naming.unique([naming.constant(ref)], consts)[0]
-            consts.add(const)
+            const = naming.claim(naming.constant(ref), consts)
             built = ir.Function(const, ref, endpoint, function.description)
             ctx.functions[ref] = built
             ctx.function_calls[ref] = Calls(calls.pairs)

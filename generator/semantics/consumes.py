@@ -48,9 +48,7 @@ def build_upstreams(ctx: Context) -> None:
             ctx.problem("E022", "W131", message, span)
             continue
         module = (
-            "client"
-            if single
-            else naming.unique([f"client_{naming.snake(namespace)}"], names_taken)[0]
+            "client" if single else naming.claim(f"client_{naming.snake(namespace)}", names_taken)
         )
         names_taken.add(module)
         upstream = _upstream(ctx, entry, module, span)
@@ -323,14 +321,11 @@ def _names(
 ) -> tuple[str, str, str]:
     """The operation's constant, client method and service method names, unique in their
     scopes."""
-    const = naming.unique([naming.constant(op.name, "OPERATION")], consts)[0]
-    consts.add(const)
-    method_name = naming.unique(
-        [naming.identifier(op.name, "operation")], methods | naming.CLIENT_RESERVED
-    )[0]
-    methods.add(method_name)
-    handler = naming.unique([method_name], ctx.service_methods | naming.SERVICE_RESERVED)[0]
-    ctx.service_methods.add(handler)
+    const = naming.claim(naming.constant(op.name, "OPERATION"), consts)
+    method_name = naming.claim(
+        naming.identifier(op.name, "operation"), methods, naming.CLIENT_RESERVED
+    )
+    handler = naming.claim(method_name, ctx.service_methods, naming.SERVICE_RESERVED)
     return const, method_name, handler
 
 
@@ -355,8 +350,7 @@ def _result_type(
     named = [o for o in declared if o.name]
     if not named:
         return None
-    name = naming.unique([naming.pascal(method_name, "Operation") + "Result"], taken)[0]
-    taken.add(name)
+    name = naming.claim(naming.pascal(method_name, "Operation") + "Result", taken)
     fields = tuple((str(o.name), _optional(ANNOTATIONS.get(o.type))) for o in named)
     functional = not all(k.isidentifier() and not keyword.iskeyword(k) for k, _ in fields)
     return ir.ResultType(name, fields, functional)

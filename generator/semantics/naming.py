@@ -9,7 +9,7 @@ import keyword
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {"self", "cls"}
 # Attributes of a generated client besides its operations (capgen_runtime.client.OperationsClient)
@@ -46,11 +46,13 @@ def _words(name: str) -> tuple[str, ...]:
     )
 
 
+@functools.lru_cache(maxsize=65536)
 def snake(name: str, fallback: str = "value") -> str:
     text = "_".join(words(name)) or fallback
     return f"_{text}" if text[0].isdigit() else text
 
 
+@functools.lru_cache(maxsize=65536)
 def identifier(name: str, fallback: str = "value") -> str:
     """A safe argument or variable name: keywords and builtins get a trailing underscore, a
     leading digit gets `fallback` in front (a leading underscore would read as private)."""
@@ -62,6 +64,7 @@ def identifier(name: str, fallback: str = "value") -> str:
     return text
 
 
+@functools.lru_cache(maxsize=65536)
 def constant(name: str, fallback: str = "VALUE") -> str:
     """`get-article` → `GET_ARTICLE`; a name that starts with a digit gets `fallback` in front."""
     text = "_".join(words(name)).upper()
@@ -183,17 +186,21 @@ def dist_name(name: str) -> str:
 def unique(names: Iterable[str], taken: Iterable[str] = ()) -> list[str]:
     """One collision pass in declaration order: later duplicates get `_2`, `_3`, …"""
     seen = set(taken)
-    result = []
-    for name in names:
-        candidate, n = name, 2
-        while candidate in seen:
-            candidate = f"{name}_{n}"
-            n += 1
-        seen.add(candidate)
-        result.append(candidate)
-    return result
+    return [claim(name, seen) for name in names]
 
 
+def claim(name: str, taken: set[str], *reserved: Container[str]) -> str:
+    """`name`, or `name_2`, `name_3`, … : the first that neither `taken` nor any of `reserved`
+    holds, added to `taken` (the sets of a large spec are not copied per name)."""
+    candidate, n = name, 2
+    while candidate in taken or any(candidate in names for names in reserved):
+        candidate = f"{name}_{n}"
+        n += 1
+    taken.add(candidate)
+    return candidate
+
+
+@functools.lru_cache(maxsize=65536)
 def normalise(name: str) -> str:
     """The matching key of SEMANTICS §8.2: `account-id` ≈ `account_id` ≈ `accountId`."""
     return _IGNORED.sub("", name).lower()

@@ -99,8 +99,7 @@ def merge(params: list[ir.Param]) -> list[ir.Param]:
 def with_identifiers(params: list[ir.Param], taken: set[str]) -> list[ir.Param]:
     result = []
     for param in params:
-        ident = naming.unique([naming.identifier(param.name, "param")], taken)[0]
-        taken.add(ident)
+        ident = naming.claim(naming.identifier(param.name, "param"), taken)
         result.append(ir.Param(**{**_fields(param), "identifier": ident}))
     return result
 

@@ -25,6 +25,7 @@ from .unnamed import named
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
 _INPUT_LOCATIONS = ("path", "query", "header", "cookie", "body", "environment")
+_ADAPTER_NAMES = frozenset({"ADAPTER", "ROUTES"})  # the module's own names
 
 
 def build_rest(ctx: Context, adapter: m.RestExposes, module: str) -> ir.RestAdapter:
@@ -101,8 +102,7 @@ def _operation(
         ctx.warning(
             "W122", f"{method} {path} has no call, steps, ref or mock values; it answers 404", span
         )
-    const = naming.unique([naming.constant(name, "ROUTE")], consts | {"ADAPTER", "ROUTES"})[0]
-    consts.add(const)
+    const = naming.claim(naming.constant(name, "ROUTE"), consts, _ADAPTER_NAMES)
     summary, description = _texts(resource, op, ctx.functions.get(op.ref or ""))
     tags = route_tags(resource, op)
     return Draft(
@@ -313,8 +313,7 @@ def _forward(
         if method in claimed:
             continue
         name = f"forward-{method.lower()}-{resource.name or naming.snake(path)}"
-        const = naming.unique([naming.constant(name)], consts)[0]
-        consts.add(const)
+        const = naming.claim(naming.constant(name), consts)
         endpoint = ir.Endpoint(name=name, forward=target)
         summary = f"Forward {method} to {forward.target_namespace}"
         result.append(

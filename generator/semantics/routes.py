@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..diagnostics import Span
 from ..ir import model as ir
@@ -78,26 +79,27 @@ def _segments(path: str) -> list[str | None]:
 
 def _continued(shapes: set[tuple[str | None, ...]]) -> set[tuple[str | None, ...]]:
     """The shapes ending in a variable that some longer shape continues past (a variable
-    matches any segment on either side). Shapes are grouped by their first segment, so a
-    large API compares each path with its neighbours only."""
-    by_first: dict[str | None, list[tuple[str | None, ...]]] = {}
+    matches any segment on either side). The shapes are read into a trie, so a large API
+    follows each path through its neighbours only."""
+    trie: dict[str | None, Any] = {}
     for shape in shapes:
-        by_first.setdefault(shape[0] if shape else None, []).append(shape)
-    found = set()
-    for prefix in shapes:
-        if not prefix or prefix[-1] is not None:
-            continue
-        heads = by_first if prefix[0] is None else (prefix[0], None)
-        others = (other for head in heads for other in by_first.get(head, ()))
-        if any(_continues(prefix, other) for other in others):
-            found.add(prefix)
-    return found
+        node = trie
+        for segment in shape:
+            node = node.setdefault(segment, {})
+    return {p for p in shapes if p and p[-1] is None and _continues(p, trie)}
 
 
-def _continues(prefix: tuple[str | None, ...], other: tuple[str | None, ...]) -> bool:
-    if len(other) <= len(prefix):
-        return False
-    return all(a is None or b is None or a == b for a, b in zip(prefix, other, strict=False))
+def _continues(prefix: tuple[str | None, ...], trie: dict[str | None, Any]) -> bool:
+    """Whether a shape of `trie` matches `prefix` and goes on past it."""
+    level = [trie]
+    for segment in prefix:
+        if segment is None:
+            level = [child for node in level for child in node.values()]
+        else:
+            level = [node[key] for node in level for key in (segment, None) if key in node]
+        if not level:
+            return False
+    return any(level)
 
 
 def _route_path(

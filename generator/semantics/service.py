@@ -131,12 +131,8 @@ def _signature(arguments: tuple[ir.Argument, ...]) -> tuple[tuple[str, str], ...
 
 
 def _name(kind: str, name: str, taken: set[str]) -> str:
-    method = naming.unique([f"{kind}_{naming.snake(name)}"], taken)[0]
-    taken.add(method)
-    return method
+    return naming.claim(f"{kind}_{naming.snake(name)}", taken)
 
 
 def _const(name: str, taken: set[str]) -> str:
-    const = naming.unique([naming.constant(name)], taken)[0]
-    taken.add(const)
-    return const
+    return naming.claim(naming.constant(name), taken)

@@ -42,6 +42,7 @@ def normalise_document(document: Document, era: Era, diagnostics: Diagnostics) -
     importer = _Importer(document, target, diagnostics)
     walk = Walk(document.locations, target, era, diagnostics, importer)
     data = walk.value(document.data, "root", (), ())
+    walk.finish()
     for key in ("naftiko", "ikanos"):
         data.pop(key, None)
     _name_rest(data, target)
@@ -129,6 +130,7 @@ class _Importer:
         self.target.mounts[norm] = loaded.locations.file
         walk = Walk(loaded.locations, self.target, era or self.target.era, self.diagnostics)
         copied = walk.entry(item, kind, at, norm)
+        walk.finish()
         alias = entry.get("as")
         if isinstance(copied, dict) and isinstance(alias, str) and alias:
             copied = {**copied, "namespace": alias}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from ..loader import Pointer
@@ -34,25 +34,40 @@ class SpecModel(BaseModel):
     def _other_spellings(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        for field_name, spellings in SPELLINGS.items():
-            if field_name in cls.model_fields and data.get(field_name) is None:
+        for field_name, spellings in _spelled(cls):
+            if data.get(field_name) is None:
                 given = next((data[s] for s in spellings if isinstance(data.get(s), str)), None)
                 if given is not None:
                     data = {**data, field_name: given}
         return data
 
-    _pointer: Pointer = PrivateAttr(default=())
-
     @property
     def pointer(self) -> Pointer:
-        private = self.__pydantic_private__  # not `self._pointer`: pydantic's slow __getattr__
-        return private["_pointer"] if private else ()
+        """Where the model's mapping is in the normalised document (set by the parser)."""
+        private = self.__pydantic_private__
+        return private["pointer"] if private else ()
+
+    def set_pointer(self, pointer: Pointer) -> None:
+        """Remember `pointer`. Kept in pydantic's private slot without declaring a private
+        attribute: a declared one costs every model of a large spec a post-init hook."""
+        object.__setattr__(self, "__pydantic_private__", {"pointer": pointer})
+
+
+_SPELLED: dict[type[BaseModel], list[tuple[str, tuple[str, ...]]]] = {}
+
+
+def _spelled(cls: type[BaseModel]) -> list[tuple[str, tuple[str, ...]]]:
+    """The entries of SPELLINGS whose field `cls` has, worked out once per class."""
+    found = _SPELLED.get(cls)
+    if found is None:
+        found = _SPELLED[cls] = [(f, s) for f, s in SPELLINGS.items() if f in cls.model_fields]
+    return found
 
 
 class Info(SpecModel):
     label: str | None = None
     description: str | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     created: str | None = None
     modified: str | None = None
     version: str | None = None  # ikanos beta4: the capability's version
@@ -62,7 +77,7 @@ class Bind(SpecModel):
     namespace: str
     description: str | None = None
     location: str | None = None
-    keys: dict[str, str] = {}
+    keys: dict[str, str] = Field(default_factory=dict)
 
 
 class InputParameter(SpecModel):
@@ -111,7 +126,7 @@ class Authentication(SpecModel):
     token_url: str | None = None
     client_id: str | None = None
     client_secret: str | None = None
-    scopes: list[str] = []
+    scopes: list[str] = Field(default_factory=list)
     audience: str | None = None
     authorization_server_uri: str | None = None
     resource: str | None = None
@@ -127,12 +142,12 @@ class ConsumedOperation(SpecModel):
     description: str | None = None
     method: str = "GET"
     path: str | None = None
-    input_parameters: list[InputParameter] = []
+    input_parameters: list[InputParameter] = Field(default_factory=list)
     output_raw_format: str | None = None
     output_schema: Any = None
-    output_parameters: list[OutputParameter] = []
+    output_parameters: list[OutputParameter] = Field(default_factory=list)
     body: Any = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     output_media_type: str | None = None  # ikanos beta1
     max_binary_size: Any = None  # ikanos beta1: `512KiB`
 
@@ -142,9 +157,9 @@ class ConsumedResource(SpecModel):
     label: str | None = None
     description: str | None = None
     path: str = ""
-    input_parameters: list[InputParameter] = []
-    operations: list[ConsumedOperation] = []
-    tags: list[str] = []
+    input_parameters: list[InputParameter] = Field(default_factory=list)
+    operations: list[ConsumedOperation] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
 
 
 class HttpConsumes(SpecModel):
@@ -154,8 +169,8 @@ class HttpConsumes(SpecModel):
     label: str | None = None
     description: str | None = None
     authentication: Any = None
-    input_parameters: list[InputParameter] = []
-    resources: list[ConsumedResource] = []
+    input_parameters: list[InputParameter] = Field(default_factory=list)
+    resources: list[ConsumedResource] = Field(default_factory=list)
     tunnel: Any = None  # ikanos: an OpenZiti reverse tunnel (not opened by capgen)
 
 
@@ -175,7 +190,7 @@ class Step(SpecModel):
     index: str | None = None
     match: str | None = None
     lookup_value: str | None = None
-    output_parameters: list[Any] = []
+    output_parameters: list[Any] = Field(default_factory=list)
     language: str | None = None
     file: str | None = None
 
@@ -187,7 +202,7 @@ class StepMapping(SpecModel):
 
 class Forward(SpecModel):
     target_namespace: str
-    trusted_headers: list[str] = []
+    trusted_headers: list[str] = Field(default_factory=list)
 
 
 class ExposedOperation(SpecModel):
@@ -198,16 +213,16 @@ class ExposedOperation(SpecModel):
     description: str | None = None
     method: str | None = None
     path: str | None = None
-    input_parameters: list[InputParameter] = []
+    input_parameters: list[InputParameter] = Field(default_factory=list)
     ref: str | None = None
     call: Any = None
     with_: dict[str, Any] | None = Field(None, alias="with")
-    output_parameters: list[OutputParameter] = []
-    steps: list[Step] = []
-    mappings: list[StepMapping] = []
+    output_parameters: list[OutputParameter] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    mappings: list[StepMapping] = Field(default_factory=list)
     hints: Hints | None = None
     semantics: dict[str, Any] | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     responses: Any = None  # ikanos beta1: {status: {description, content: {type: ...}}}
     response_binary: Any = None  # ikanos beta1: {status, mediaType, description}
     output_media_type: str | None = None  # ikanos beta1 (aggregate flows)
@@ -218,10 +233,10 @@ class ExposedResource(SpecModel):
     name: str | None = None
     label: str | None = None
     description: str | None = None
-    input_parameters: list[InputParameter] = []
-    operations: list[ExposedOperation] = []
+    input_parameters: list[InputParameter] = Field(default_factory=list)
+    operations: list[ExposedOperation] = Field(default_factory=list)
     forward: Forward | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
 
 
 class RestExposes(SpecModel):
@@ -231,8 +246,8 @@ class RestExposes(SpecModel):
     address: str | None = None
     description: str | None = None
     authentication: Any = None
-    input_parameters: list[InputParameter] = []
-    resources: list[ExposedResource] = []
+    input_parameters: list[InputParameter] = Field(default_factory=list)
+    resources: list[ExposedResource] = Field(default_factory=list)
     max_binary_size: Any = None  # ikanos beta1
 
 
@@ -244,9 +259,9 @@ class McpResource(SpecModel):
     mime_type: str | None = None
     call: Any = None
     with_: dict[str, Any] | None = Field(None, alias="with")
-    steps: list[Step] = []
-    mappings: list[StepMapping] = []
-    output_parameters: list[OutputParameter] = []
+    steps: list[Step] = Field(default_factory=list)
+    mappings: list[StepMapping] = Field(default_factory=list)
+    output_parameters: list[OutputParameter] = Field(default_factory=list)
     location: str | None = None
     binary: bool | None = None  # ikanos beta1: read as a blob
 
@@ -267,8 +282,8 @@ class McpPrompt(SpecModel):
     name: str
     label: str | None = None
     description: str | None = None
-    arguments: list[PromptArgument] = []
-    template: list[PromptMessage] = []
+    arguments: list[PromptArgument] = Field(default_factory=list)
+    template: list[PromptMessage] = Field(default_factory=list)
     location: str | None = None
 
 
@@ -280,9 +295,9 @@ class McpExposes(SpecModel):
     transport: str = "http"
     description: str | None = None
     authentication: Any = None
-    tools: list[ExposedOperation] = []
-    resources: list[McpResource] = []
-    prompts: list[McpPrompt] = []
+    tools: list[ExposedOperation] = Field(default_factory=list)
+    resources: list[McpResource] = Field(default_factory=list)
+    prompts: list[McpPrompt] = Field(default_factory=list)
     max_binary_size: Any = None  # ikanos beta1
     ttl_ms: int | None = None  # ikanos beta4: MCP caching hints
     cache_scope: str | None = None
@@ -295,13 +310,13 @@ class AggregateFunction(ExposedOperation):
 class Aggregate(SpecModel):
     namespace: str
     label: str | None = None
-    functions: list[AggregateFunction] = []
+    functions: list[AggregateFunction] = Field(default_factory=list)
 
 
 class Document(SpecModel):
     naftiko: str | None = None
     info: Info | None = None
-    binds: list[Any] = []
+    binds: list[Any] = Field(default_factory=list)
     capability: dict[str, Any] | None = None
     # the sections of a standalone document (alpha2: consumes only)
     consumes: list[Any] | None = None

@@ -10,6 +10,7 @@ in the other with a warning (W141, W142); a field newer than the document's vers
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from .shape import FEATURE_KEYS, RENAMES, SHAPE, Child, entry_kind, single_outpu
 
 # (entry, section kind, user pointer, normalised pointer) -> the entry an import brings
 Importer = Callable[[dict[str, Any], str, Pointer, Pointer], Any]
+_BACK = {kind: {new: old for old, new in renames.items()} for kind, renames in RENAMES.items()}
 
 
 class Mapped(Locations):
@@ -35,6 +37,8 @@ class Mapped(Locations):
         self.kinds: dict[Pointer, str] = {}  # nodes of a kind whose keys an era renames
 
     def _file(self, pointer: Pointer) -> str:
+        if not self.mounts:
+            return self.file
         best: Pointer | None = None
         for prefix in self.mounts:
             if pointer[: len(prefix)] == prefix and (best is None or len(prefix) > len(best)):
@@ -86,6 +90,9 @@ class Walk:
         self.importer = importer
         self._get = source.nodes.get
         self._nodes, self._origin = target.nodes, target.origin
+        self._same = source.file == target.file  # every node so far kept its pointer
+        self._kept: list[Pointer] = []  # the nodes met while `_same`, placed only if it ends
+        self._plain_trees: list[tuple[Any, Pointer, Pointer]] = []
 
     def value(self, value: Any, kind: str | None, user: Pointer, norm: Pointer) -> Any:
         if kind is None:
@@ -99,15 +106,41 @@ class Walk:
 
     def _plain(self, value: Any, user: Pointer, norm: Pointer) -> Any:
         """A node of no kind (schemas, bodies, values; most of a large document): copied as it
-        is, with the places of its nodes."""
+        is. The places of the nodes below it are copied by `finish`."""
         self.place(user, norm)
-        if isinstance(value, dict):
-            return {k: self._plain(v, (*user, k), (*norm, k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self._plain(v, (*user, i), (*norm, i)) for i, v in enumerate(value)]
-        return value
+        if not isinstance(value, (dict, list)):
+            return value
+        self._plain_trees.append((value, user, norm))
+        try:
+            return marshal.loads(marshal.dumps(value))  # a deep copy, in C
+        except ValueError:  # a value marshal cannot write: copied node by node
+            return _copy(value)
+
+    def finish(self) -> None:
+        """The places of the nodes below the plain nodes. When the walk kept every pointer it
+        met (an alpha2 document that imports nothing and renames nothing), the source's places
+        are the places of the result: they are copied whole."""
+        if self._same:
+            self._nodes.update(self.source.nodes)
+            self._kept.clear()
+        else:
+            for value, user, norm in self._plain_trees:
+                self._place_below(value, user, norm)
+        self._plain_trees.clear()
+
+    def _place_below(self, value: Any, user: Pointer, norm: Pointer) -> None:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            self.place((*user, key), (*norm, key))
+            if isinstance(item, (dict, list)):
+                self._place_below(item, (*user, key), (*norm, key))
 
     def place(self, user: Pointer, norm: Pointer) -> None:
+        if self._same:
+            if user == norm:  # placed by `finish`, or by `_diverge` if a later node moves
+                self._kept.append(user)
+                return
+            self._diverge()
         found, key = self._get(user), self._get((*user, "<key>"))
         if found is not None:
             self._nodes[norm] = found
@@ -115,9 +148,17 @@ class Walk:
         if key is not None:
             self._nodes[(*norm, "<key>")] = key
 
+    def _diverge(self) -> None:
+        """A node's pointer differs from the user's: the nodes kept so far are placed one by
+        one, as every node from here on is."""
+        self._same = False
+        for pointer in self._kept:
+            self.place(pointer, pointer)
+        self._kept.clear()
+
     def _mapping(self, value: dict[str, Any], kind: str, user: Pointer, norm: Pointer) -> Any:
         renames = RENAMES.get(kind, {})
-        back = {new: old for old, new in renames.items()}
+        back = _BACK.get(kind, {})
         if renames:
             self.target.kinds[norm] = kind
         shape = SHAPE.get(kind, {})
@@ -128,7 +169,8 @@ class Walk:
                 self._spelling(key, renames.get(key) or back[key], (*user, key))
             if alpha in result:
                 continue  # both spellings: the first is read (W142 said which)
-            self._feature(kind, key, (*user, key))
+            if (kind, key) in FEATURE_KEYS:
+                self._feature(kind, key, (*user, key))
             result[alpha] = self._child(item, shape.get(alpha), (*user, key), (*norm, alpha))
         return result
 
@@ -158,6 +200,8 @@ class Walk:
     def entry(self, item: Any, section: str, user: Pointer, norm: Pointer) -> Any:
         kind = entry_kind(section, item)
         if kind == "import" and self.importer is not None:
+            if self._same:  # the entry's nodes are placed from another file
+                self._diverge()
             self.place(user, norm)
             return self.importer(item, section, user, norm)
 
@@ -211,3 +255,11 @@ class Walk:
             f"`{key}` came with {first}; this document says {self.era.name} (read anyway)",
             self.source.key_span(where),
         )
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value

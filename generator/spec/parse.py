@@ -113,7 +113,7 @@ class Validator:
 
     def _attach(self, model: BaseModel, pointer: Pointer) -> None:
         if isinstance(model, m.SpecModel):
-            model._pointer = pointer
+            model.set_pointer(pointer)
         extra = model.model_extra or {}
         for key in extra:
             if key in m.SPELLINGS["name"] and extra[key] == getattr(model, "name", None):

@@ -16,7 +16,7 @@ from typing import Any
 
 from capgen_runtime import model as rt
 
-from ..render import py_literal
+from ..render import py_literal, quoted
 
 _POSITIONAL = 2  # a class with more required fields than this gets keywords only
 
@@ -54,14 +54,23 @@ class Renderer:
         return py_literal(value)
 
     def expr(self, value: Any) -> str:
-        name = self.refs.get(value) if isinstance(value, tuple) or _is_descriptor(value) else None
-        return name if name is not None else self.define(value)
+        if type(value) is str:  # most values: no name, no call
+            return quoted(value)
+        descriptor = _is_descriptor(value)
+        if descriptor or isinstance(value, tuple):
+            name = self.refs.get(value)
+            if name is not None:
+                return name
+            return self._call(value) if descriptor else self._sequence(value)
+        return py_literal(value)
 
     def _call(self, value: Any) -> str:
         cls, fields, required = _layout(type(value))
         self.used.add(cls.__name__)
-        nested = any(self._nested(getattr(value, name)) for name in required)
-        positional = required if len(required) <= _POSITIONAL and not nested else []
+        positional: list[str] = []
+        if len(required) <= _POSITIONAL:
+            nested = any(self._nested(getattr(value, name)) for name in required)
+            positional = [] if nested else required
         parts = [self.expr(getattr(value, name)) for name in positional]
         for name, default in fields:
             item = getattr(value, name)
