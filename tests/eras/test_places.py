@@ -1,0 +1,86 @@
+"""Where diagnostics point after a document is read into the alpha2 shape: every node keeps the
+line and column it was written at, whether the whole document kept its paths (an alpha2 spec:
+its places are copied whole) or a node late in it moved (an ikanos spelling, a map for a list:
+every node placed one by one). The expected places are found in the text itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.diagnostics import Diagnostics
+from generator.loader import Pointer, load_document
+from generator.spec.eras import detect
+from generator.spec.imports import normalise_document
+
+SPEC = """\
+naftiko: 1.0.0-alpha2
+info:
+  label: Places
+capability:
+  consumes:
+    - type: http
+      namespace: api
+      baseUri: https://api.example.com
+      resources:
+        - name: items
+          path: /items
+          operations:
+            - name: list-items
+              method: GET
+              outputParameters:
+                - name: first
+                  type: string
+                  mapping: $.items[0].name
+  exposes:
+    - type: mcp
+      namespace: tools
+      port: 3000
+      tools:
+        - name: list
+          LATE: Lists the items
+          call: api.list-items
+          with:
+            limit: 10
+"""
+
+OPERATION: Pointer = ("capability", "consumes", 0, "resources", 0, "operations", 0)
+MAPPING: Pointer = (*OPERATION, "outputParameters", 0, "mapping")
+TOOL: Pointer = ("capability", "exposes", 0, "tools", 0)
+
+
+def _place(text: str, needle: str) -> tuple[int, int]:
+    """The line and column of the value written after `needle` (the oracle: the text)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number, line.index(needle) + len(needle) + 1
+    raise AssertionError(needle)
+
+
+@pytest.mark.parametrize("late", ["description", "display"])
+def test_every_node_keeps_its_place(tmp_path: Path, late: str) -> None:
+    text = SPEC.replace("LATE", late)
+    spec = tmp_path / "places.yaml"
+    spec.write_text(text)
+    diagnostics = Diagnostics()
+    document = load_document(spec, diagnostics, display_name="places.yaml")
+    assert document is not None
+    era = detect(document.data)
+    assert era is not None
+    normalised = normalise_document(document, era, diagnostics).document
+    locations = normalised.locations
+    assert locations.span(MAPPING)[1:] == _place(text, "mapping: ")
+    assert locations.span((*OPERATION, "method"))[1:] == _place(text, "method: ")
+    assert locations.span((*TOOL, "with", "limit"))[1:] == _place(text, "limit: ")
+    assert locations.span((*TOOL, "call"))[1:] == _place(text, "call: ")
+    key = "label" if late == "display" else "description"  # `display` is read as `label`
+    assert normalised.data["capability"]["exposes"][0]["tools"][0][key] == "Lists the items"
+    assert locations.span((*TOOL, key))[1:] == _place(text, f"{late}: ")
+    assert locations.describe((*TOOL, key)) == f"`capability.exposes[0].tools[0].{late}`"
+    warned = [d for d in diagnostics.items if d.code == "W142"]
+    if late == "display":
+        (warning,) = warned
+        assert (warning.span.line, warning.span.col) == (_place(text, "display")[0], 11)
+    else:
+        assert warned == []
