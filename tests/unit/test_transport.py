@@ -11,7 +11,8 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-from capgen_runtime.upstream.transport import AiohttpTransport, Received, answer_header
+from capgen_runtime.upstream.answers import Received, answer_header
+from capgen_runtime.upstream.transport import AiohttpTransport
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from tests.support.certificates import write_certificate

@@ -16,10 +16,10 @@ from ..errors import MappingFailed, UpstreamThrottled, UpstreamUnavailable
 from ..expr import mapping
 from ..jsontext import compact
 from ..model import Operation, Output
+from ..upstream.answers import answer_header
 from ..upstream.client import parse_retry_after
 from ..upstream.result import Result
 from ..upstream.stream import OpenStream
-from ..upstream.transport import answer_header
 
 MAX_RETRY_AFTER = 3600  # seconds: the longest wait an upstream's Retry-After can ask of callers
 

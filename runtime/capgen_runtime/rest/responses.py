@@ -14,8 +14,8 @@ from ..engine import Answer, Service
 from ..engine.redaction import Redactor
 from ..errors import CapabilityError, InvalidInput
 from ..model import Route
+from ..upstream.answers import answer_header
 from ..upstream.stream import OpenStream
-from ..upstream.transport import answer_header
 from ..web.problem import problem
 from ..web.streams import error_marker, stream_failure
 from .body import check_encoding

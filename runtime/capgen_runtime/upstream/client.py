@@ -20,8 +20,9 @@ from ..formats import media_type
 from ..metrics import Metrics
 from ..model import Operation, Upstream
 from ..settings import MOCK_OPERATION_HEADER, Settings
+from ..upstream.answers import LazyRequestResponse, answer_header
 from ..upstream.request import PreparedRequest, prepare, prepare_forward
-from ..upstream.transport import AiohttpTransport, Direct, LazyRequestResponse, answer_header
+from ..upstream.transport import AiohttpTransport, Direct
 from .deadline import Deadlines, Expired
 from .decoding import ACCEPT_ENCODING
 from .direct import DirectWriter
