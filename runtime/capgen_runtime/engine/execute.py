@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -24,9 +24,9 @@ class Runner(Protocol):
     @property
     def bind_scope(self) -> dict[str, Any]: ...
 
-    async def consume(
+    def consume(
         self, operation: Operation, params: Mapping[str, Any], *, stream: bool = False
-    ) -> httpx.Response | OpenStream: ...
+    ) -> Awaitable[httpx.Response | OpenStream]: ...
 
 
 async def execute(

@@ -142,10 +142,11 @@ class Service:
             return list(await getattr(self, prompt.handler)(**given))
         return fill_messages(prompt, arguments)
 
-    async def run(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Answer:
+    def run(self, endpoint: Endpoint, inputs: Mapping[str, Any]) -> Coroutine[Any, Any, Answer]:
         """Answer an exposed unit as its spec says (SEMANTICS §5-§7), with the caller's inputs
-        by their names in the spec."""
-        return await execute(endpoint, inputs, self, stream=EXCHANGE.get().stream)
+        by their names in the spec. (`await service.run(...)`: the engine's own coroutine is
+        handed back, not wrapped in another: each layer is a frame more on every request.)"""
+        return execute(endpoint, inputs, self, stream=EXCHANGE.get().stream)
 
     async def call(self, operation: Operation, params: Mapping[str, Any]) -> Result[Any]:
         """Send one consumed operation with `params` (by their names in the spec); the answer
@@ -154,26 +155,31 @@ class Service:
         assert isinstance(response, httpx.Response)
         return Result(operation, response)
 
-    async def consume(
+    def consume(
         self, operation: Operation, params: Mapping[str, Any], *, stream: bool = False
-    ) -> httpx.Response | OpenStream:
+    ) -> Coroutine[Any, Any, httpx.Response | OpenStream]:
         """Each consumed operation an exposed unit calls: through the operation's method when
-        a subclass replaced it, straight to the upstream otherwise."""
+        a subclass replaced it, straight to the upstream otherwise (the client's coroutine,
+        as `run` hands back the engine's)."""
         if operation.handler is not None and operation.handler in self.replaced:
-            method = getattr(self, operation.handler)
-            arguments = {arg: find(params, name) for arg, name in operation.signature}
-            result = await method(**arguments)
-            return result.response if isinstance(result, Result) else _response(result)
-        return await self._send(operation, params, stream=stream)
+            return self._replaced(operation, params)
+        return self._send(operation, params, stream=stream)
 
-    async def _send(
-        self, operation: Operation, params: Mapping[str, Any], *, stream: bool
+    async def _replaced(
+        self, operation: Operation, params: Mapping[str, Any]
     ) -> httpx.Response | OpenStream:
+        assert operation.handler is not None
+        method = getattr(self, operation.handler)
+        arguments = {arg: find(params, name) for arg, name in operation.signature}
+        result = await method(**arguments)
+        return result.response if isinstance(result, Result) else _response(result)
+
+    def _send(
+        self, operation: Operation, params: Mapping[str, Any], *, stream: bool
+    ) -> Coroutine[Any, Any, httpx.Response | OpenStream]:
         client = self.client(operation.namespace)
         authorization = EXCHANGE.get().authorization
-        return await client.call(
-            operation, params, inbound_authorization=authorization, stream=stream
-        )
+        return client.call(operation, params, inbound_authorization=authorization, stream=stream)
 
 
 def _response(value: Any) -> httpx.Response:

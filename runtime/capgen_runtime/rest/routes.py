@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -76,11 +76,14 @@ class OperationHandler:
             return error_response(exc, self.service.redactor)
         return to_response(answer, self.service.redactor)
 
-    async def answer(self, inputs: dict[str, Any]) -> Answer:
-        if self.method is None:
-            return await self.service.run(self.route.endpoint, inputs)
+    def answer(self, inputs: dict[str, Any]) -> Awaitable[Answer]:
+        if self.method is None:  # the engine's coroutine itself: no frame of ours around it
+            return self.service.run(self.route.endpoint, inputs)
+        return self._replaced(self.method, inputs)
+
+    async def _replaced(self, method: str, inputs: dict[str, Any]) -> Answer:
         arguments = {arg: inputs.get(name) for arg, name in self.route.signature}
-        return as_answer(await getattr(self.service, self.method)(**arguments))
+        return as_answer(await getattr(self.service, method)(**arguments))
 
 
 class OperationRoute(APIRoute):
