@@ -4,9 +4,10 @@ Compiling the Jinja templates is a fixed cost of every cold build or check (abou
 check of a large spec) that depends on nothing in the spec, and reading the spec's YAML needs
 none of the modules the pipeline imports before it (pydantic, the semantics: another tenth).
 When capgen runs as a command and no cache of compiled templates is on (`CAPGEN_NO_CACHE`, a
-clean CI machine), one helper process is forked: by the command line as soon as it knows the
-one spec of a `build` or `check` (the helper imports the loader and Jinja itself), else by the
-pipeline as it starts on its first spec. A helper the command turns out not to need (its
+clean CI machine), one helper process is forked: by the console script (`launch`) on its first
+line when its words name the one spec of a `build` or `check`, by the command line once click
+has read them, else by the pipeline as it starts on its first spec (the helper imports the
+loader and Jinja itself: `readahead`). A helper the command turns out not to need (its
 output was current) is stopped as the command ends.
 
 The helper loads the spec as `loader.parse_text` does and sends the plain data and the places of

@@ -5,6 +5,7 @@ every node placed one by one). The expected places are found in the text itself.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,22 @@ def test_every_node_keeps_its_place(tmp_path: Path, late: str) -> None:
         assert (warning.span.line, warning.span.col) == (_place(text, "display")[0], 11)
     else:
         assert warned == []
+
+
+def test_a_value_marshal_cannot_write_is_copied_node_by_node(tmp_path: Path) -> None:
+    """What the loader builds marshal can always copy; a document built otherwise (a value of
+    another type under a plain node) is copied by the walk instead, equal and not shared."""
+    spec = tmp_path / "places.yaml"
+    spec.write_text(SPEC.replace("LATE", "description"))
+    diagnostics = Diagnostics()
+    document = load_document(spec, diagnostics, display_name="places.yaml")
+    assert document is not None
+    era = detect(document.data)
+    assert era is not None
+    tool = document.data["capability"]["exposes"][0]["tools"][0]
+    when = datetime.date(2026, 12, 3)
+    tool["with"] = {"limit": 10, "since": [when]}
+    normalised = normalise_document(document, era, diagnostics).document
+    copied = normalised.data["capability"]["exposes"][0]["tools"][0]["with"]
+    assert copied == {"limit": 10, "since": [when]}
+    assert copied is not tool["with"] and copied["since"] is not tool["with"]["since"]
