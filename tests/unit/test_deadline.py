@@ -11,7 +11,7 @@ from capgen_runtime.upstream.deadline import Deadlines, Expired
 
 async def _sleep_watched(deadlines: Deadlines, seconds: float) -> float:
     started = time.monotonic()
-    async with deadlines.watch():
+    with deadlines.watch():
         await asyncio.sleep(seconds)
     return time.monotonic() - started
 
@@ -81,11 +81,11 @@ def test_the_task_goes_on_normally_after_an_expired_call() -> None:
 def test_renewing_starts_the_span_again_and_none_never_expires() -> None:
     async def main() -> None:
         deadlines = Deadlines(0.3)
-        async with deadlines.watch() as watch:
+        with deadlines.watch() as watch:
             for _ in range(4):  # 0.6 s in all, never 0.3 s without progress
                 await asyncio.sleep(0.15)
                 watch.renew()
-        async with Deadlines(None).watch():
+        with Deadlines(None).watch():
             await asyncio.sleep(0.05)
 
     asyncio.run(main())

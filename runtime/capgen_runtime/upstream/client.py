@@ -164,7 +164,7 @@ class UpstreamClient:
         broken transfers and 429/502/503/504 answers only for idempotent methods.
         """
         try:
-            async with self._deadlines.watch():
+            with self._deadlines.watch():
                 return await self._send_with_retries(prepared, auth, stream)
         except Expired:
             self.metrics.upstream_errors.labels(self.upstream.namespace, "deadline").inc()

@@ -33,7 +33,7 @@ class Deadlines:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def watch(self) -> Watch:
-        """`async with deadlines.watch():` — `Expired` when the block outlives the deadline
+        """`with deadlines.watch():` — `Expired` when the block outlives the deadline
         (`renew` starts the span again)."""
         if self.seconds is None:
             return _UNWATCHED
@@ -100,10 +100,12 @@ class Watch:
         if self._deadlines is not None and self._task is not None:
             self._deadlines._renew(self._task)
 
-    async def __aenter__(self) -> Watch:
+    # a plain context manager, used in coroutines: its exit awaits nothing, and `async with`
+    # would make two coroutines of every watch
+    def __enter__(self) -> Watch:
         return self
 
-    async def __aexit__(
+    def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,

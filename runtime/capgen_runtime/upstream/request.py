@@ -74,9 +74,12 @@ def prepare(
     query: list[tuple[str, str]] = []
     body_params: dict[str, Any] = {}
     for param in (*upstream.parameters, *operation.parameters):
-        value = _parameter_value(param, values, bind_scope)
+        # a caller's value by its exact name, the common case, without the general lookup
+        value = values.get(param.name) if param.value is None else None
         if value is None:
-            continue
+            value = _parameter_value(param, values, bind_scope)
+            if value is None:
+                continue
         values[param.name] = value
         if param.location == "header":
             request.headers[param.name] = header_value(param.name, value)
@@ -91,7 +94,7 @@ def prepare(
     if query:  # after the query the consumed path may already carry (`/items?kind=x`)
         separator = "&" if "?" in request.url else "?"
         request.url += separator + "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in query)
-    raw = [v for v in body_params.values() if isinstance(v, RawBody)]
+    raw = [v for v in body_params.values() if isinstance(v, RawBody)] if body_params else []
     if raw and operation.body is None:  # a caller's bytes, passed through as they came
         request.content = raw[0].data
         request.headers["Content-Type"] = header_value("Content-Type", raw[0].content_type)
@@ -145,15 +148,27 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
         pieces.append(text)
         if name is None:
             continue
-        value = find(values, name)
-        if value is None:
-            value = lookup(name, (values, bind_scope))
-        if value is None or value == "":
-            raise InvalidRequest(f"missing required path parameter {name!r}")
-        if isinstance(value, (dict, list, tuple)):
-            raise InvalidRequest(f"path parameter {name!r} must be a single value")
-        pieces.append(encode_path_value(name, to_text(value), slashes=last))
+        value = values[name] if name in values else find(values, name)
+        if type(value) is not str or not value:  # text, the common case, is used as it is
+            value = _path_text(name, value, values, bind_scope)
+        pieces.append(
+            _remembered_path_value(name, value, last)
+            if len(value) <= _REMEMBERED_LENGTH
+            else _encode_path_value(name, value, last)
+        )
     return "".join(pieces)
+
+
+def _path_text(name: str, value: Any, values: Mapping[str, Any], scope: Mapping[str, Any]) -> str:
+    """The text of a path placeholder's value that is not already non-empty text: looked up
+    in the binds too, refused when missing, empty or not a single value."""
+    if value is None:
+        value = lookup(name, (values, scope))
+    if value is None or value == "":
+        raise InvalidRequest(f"missing required path parameter {name!r}")
+    if isinstance(value, (dict, list, tuple)):
+        raise InvalidRequest(f"path parameter {name!r} must be a single value")
+    return to_text(value)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -124,7 +124,7 @@ class _Body(httpx.AsyncByteStream):
                 return
             while True:
                 try:
-                    async with self._reads.watch():
+                    with self._reads.watch():
                         chunk = await self._response.content.readany()
                 except Expired:
                     raise httpx.ReadTimeout("ReadTimeout", request=self._request) from None
@@ -247,7 +247,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             direct.read_timeout, Deadlines(direct.read_timeout)
         )
         try:
-            async with reads.watch() as watch:
+            with reads.watch() as watch:
                 answer = await self._exchange(
                     direct.method, direct.url, headers, direct.content, direct.timeout, None
                 )
