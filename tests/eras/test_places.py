@@ -9,42 +9,60 @@ import datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator.diagnostics import Diagnostics
 from generator.loader import Pointer, load_document
 from generator.spec.eras import detect
 from generator.spec.imports import normalise_document
 
-SPEC = """\
-naftiko: 1.0.0-alpha2
-info:
-  label: Places
-capability:
-  consumes:
-    - type: http
-      namespace: api
-      baseUri: https://api.example.com
-      resources:
-        - name: items
-          path: /items
-          operations:
-            - name: list-items
-              method: GET
-              outputParameters:
-                - name: first
-                  type: string
-                  mapping: $.items[0].name
-  exposes:
-    - type: mcp
-      namespace: tools
-      port: 3000
-      tools:
-        - name: list
-          LATE: Lists the items
-          call: api.list-items
-          with:
-            limit: 10
-"""
+# the spec as YAML writes it; its text is what the places are checked against
+SPEC = yaml.safe_dump(
+    {
+        "naftiko": "1.0.0-alpha2",
+        "info": {"label": "Places"},
+        "capability": {
+            "consumes": [
+                {
+                    "type": "http",
+                    "namespace": "api",
+                    "baseUri": "https://api.example.com",
+                    "resources": [
+                        {
+                            "name": "items",
+                            "path": "/items",
+                            "operations": [
+                                {
+                                    "name": "list-items",
+                                    "method": "GET",
+                                    "outputParameters": [
+                                        {"name": "first", "mapping": "$.items[0].name"}
+                                    ],
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+            "exposes": [
+                {
+                    "type": "mcp",
+                    "namespace": "tools",
+                    "port": 3000,
+                    "tools": [
+                        {
+                            "name": "list",
+                            "LATE": "Lists the items",
+                            "call": "api.list-items",
+                            "with": {"limit": 10},
+                        }
+                    ],
+                }
+            ],
+        },
+    },
+    sort_keys=False,
+)
 
 OPERATION: Pointer = ("capability", "consumes", 0, "resources", 0, "operations", 0)
 MAPPING: Pointer = (*OPERATION, "outputParameters", 0, "mapping")
@@ -82,7 +100,8 @@ def test_every_node_keeps_its_place(tmp_path: Path, late: str) -> None:
     warned = [d for d in diagnostics.items if d.code == "W142"]
     if late == "display":
         (warning,) = warned
-        assert (warning.span.line, warning.span.col) == (_place(text, "display")[0], 11)
+        line, column = _place(text, "display: ")
+        assert (warning.span.line, warning.span.col) == (line, column - len("display: "))
     else:
         assert warned == []
 
