@@ -74,12 +74,9 @@ def prepare(
     query: list[tuple[str, str]] = []
     body_params: dict[str, Any] = {}
     for param in (*upstream.parameters, *operation.parameters):
-        # a caller's value by its exact name, the common case, without the general lookup
-        value = values.get(param.name) if param.value is None else None
+        value = _parameter_value(param, values, bind_scope)
         if value is None:
-            value = _parameter_value(param, values, bind_scope)
-            if value is None:
-                continue
+            continue
         values[param.name] = value
         if param.location == "header":
             request.headers[param.name] = header_value(param.name, value)
@@ -148,14 +145,10 @@ def expand_path(path: str, values: Mapping[str, Any], bind_scope: Mapping[str, A
         pieces.append(text)
         if name is None:
             continue
-        value = values[name] if name in values else find(values, name)
+        value = find(values, name)
         if type(value) is not str or not value:  # text, the common case, is used as it is
             value = _path_text(name, value, values, bind_scope)
-        pieces.append(
-            _remembered_path_value(name, value, last)
-            if len(value) <= _REMEMBERED_LENGTH
-            else _encode_path_value(name, value, last)
-        )
+        pieces.append(encode_path_value(name, value, slashes=last))
     return "".join(pieces)
 
 
