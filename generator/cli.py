@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__, ahead, batch, pipeline, readahead
+from . import __version__, batch, pipeline, readahead
 from .format import FORMATTERS, Formatter
 from .reporting import Session, migrate_specs, serve_spec
 from .spec import eras
@@ -56,14 +56,6 @@ def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
     )
     function = click.option("--warnings-as-errors", is_flag=True, help=promote)(function)
     return click.option("--strict", is_flag=True, help=help_text)(function)
-
-
-def _read_ahead(specs: tuple[Path, ...]) -> None:
-    """One command of the command line: its spec read ahead on another core (`ahead`), from
-    the start when it names one spec file."""
-    ahead.allow()
-    if len(specs) == 1:
-        readahead.start(specs[0])
 
 
 def _session(
@@ -143,7 +135,7 @@ def build(
     check_only: bool,
 ) -> None:
     """Generate one package per spec into OUT (specs default to [tool.capgen] specs)."""
-    _read_ahead(specs)
+    readahead.command(specs)
     session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
     if check_only:
         sys.exit(session.check(session.specs(specs)))
@@ -176,7 +168,7 @@ def check(
     formatter: Formatter | None,
 ) -> None:
     """Regenerate in memory; exit 1 with a unified diff when OUT is stale."""
-    _read_ahead(specs)
+    readahead.command(specs)
     session = _session(strict, warnings_as_errors, out, vendor_runtime, formatter)
     sys.exit(session.check(session.specs(specs)))
 

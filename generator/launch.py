@@ -14,10 +14,9 @@ _VALUED = frozenset({"-o", "--out", "--formatter"})  # their options that take a
 def main() -> None:
     spec = lone_spec(sys.argv[1:])
     if spec is not None:
-        from . import ahead, readahead
+        from . import readahead
 
-        ahead.allow()
-        readahead.start(spec)
+        readahead.command([spec])
     from .cli import main as run
 
     run()

@@ -4,6 +4,7 @@ imported either."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,14 @@ from . import ahead
 if TYPE_CHECKING:
     from .ahead import Loaded
     from .diagnostics import Diagnostics
+
+
+def command(specs: Sequence[Path]) -> None:
+    """One command of the command line (`ahead.allow`): its spec read ahead, from the start,
+    when it names one spec file."""
+    ahead.allow()
+    if len(specs) == 1:
+        start(specs[0])
 
 
 def start(spec_path: Path) -> None:

@@ -56,21 +56,18 @@ class Renderer:
     def expr(self, value: Any) -> str:
         if type(value) is str:  # most values: no name, no call
             return quoted(value)
-        descriptor = _is_descriptor(value)
-        if descriptor or isinstance(value, tuple):
+        if isinstance(value, tuple) or _is_descriptor(value):
             name = self.refs.get(value)
             if name is not None:
                 return name
-            return self._call(value) if descriptor else self._sequence(value)
-        return py_literal(value)
+        return self.define(value)
 
     def _call(self, value: Any) -> str:
         cls, fields, required = _layout(type(value))
         self.used.add(cls.__name__)
-        positional: list[str] = []
-        if len(required) <= _POSITIONAL:
-            nested = any(self._nested(getattr(value, name)) for name in required)
-            positional = [] if nested else required
+        few = len(required) <= _POSITIONAL
+        nested = few and any(self._nested(getattr(value, name)) for name in required)
+        positional = required if few and not nested else []
         parts = [self.expr(getattr(value, name)) for name in positional]
         for name, default in fields:
             item = getattr(value, name)
